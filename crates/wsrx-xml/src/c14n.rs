@@ -54,7 +54,11 @@ pub mod algorithm {
 }
 
 /// Canonicalizes `element` and its descendants into `sink`.
-pub fn canonicalize<'a, S: Sink + ?Sized>(element: Element<'a>, options: &C14nOptions<'a>, sink: &mut S) {
+pub fn canonicalize<'a, S: Sink + ?Sized>(
+    element: Element<'a>,
+    options: &C14nOptions<'a>,
+    sink: &mut S,
+) {
     Canonicalizer::new(options, sink).run(element);
 }
 
@@ -65,7 +69,7 @@ pub fn canonicalize_to_vec(element: Element<'_>, options: &C14nOptions<'_>) -> V
     out
 }
 
-const BUFFER: usize = 2048;
+const BUFFER: usize = 1024;
 
 /// Batches small writes so that a digest sink sees few, large updates.
 struct Buffered<'s, S: Sink + ?Sized> {
@@ -78,7 +82,14 @@ impl<S: Sink + ?Sized> Buffered<'_, S> {
     #[inline]
     fn put(&mut self, bytes: &[u8]) {
         if let Some(dst) = self.buf.get_mut(self.len..self.len + bytes.len()) {
-            dst.copy_from_slice(bytes);
+            if bytes.len() <= 16 {
+                // Names and markup are short: an inline loop beats a memcpy call.
+                for (d, s) in dst.iter_mut().zip(bytes) {
+                    *d = *s;
+                }
+            } else {
+                dst.copy_from_slice(bytes);
+            }
             self.len += bytes.len();
             return;
         }
@@ -92,10 +103,10 @@ impl<S: Sink + ?Sized> Buffered<'_, S> {
     }
 
     fn flush(&mut self) {
-        if let Some(pending) = self.buf.get(..self.len) {
-            if !pending.is_empty() {
-                self.sink.write(pending);
-            }
+        if let Some(pending) = self.buf.get(..self.len)
+            && !pending.is_empty()
+        {
+            self.sink.write(pending);
         }
         self.len = 0;
     }
@@ -121,7 +132,11 @@ impl<'o, 's, 'd, S: Sink + ?Sized> Canonicalizer<'o, 's, 'd, S> {
     fn new(options: &'o C14nOptions<'d>, sink: &'s mut S) -> Self {
         Self {
             options,
-            out: Buffered { sink, buf: [0; BUFFER], len: 0 },
+            out: Buffered {
+                sink,
+                buf: [0; BUFFER],
+                len: 0,
+            },
             rendered: Vec::with_capacity(16),
             stack: Vec::with_capacity(16),
             ns_scratch: Vec::with_capacity(8),
@@ -177,7 +192,7 @@ impl<'o, 's, 'd, S: Sink + ?Sized> Canonicalizer<'o, 's, 'd, S> {
             self.rendered.truncate(top.rendered_mark);
             self.stack.pop();
             self.out.put(b"</");
-            self.put_qname(element.prefix(), element.local_name());
+            self.out.put(element.qualified_name().as_bytes());
             self.out.put(b">");
         }
     }
@@ -186,10 +201,12 @@ impl<'o, 's, 'd, S: Sink + ?Sized> Canonicalizer<'o, 's, 'd, S> {
         let mark = self.rendered.len();
         self.collect_namespaces(e);
         self.out.put(b"<");
-        self.put_qname(e.prefix(), e.local_name());
+        self.out.put(e.qualified_name().as_bytes());
         self.ns_scratch.sort_unstable_by(|a, b| a.0.cmp(b.0));
         for k in 0..self.ns_scratch.len() {
-            let Some(&(prefix, uri)) = self.ns_scratch.get(k) else { break };
+            let Some(&(prefix, uri)) = self.ns_scratch.get(k) else {
+                break;
+            };
             if prefix.is_empty() {
                 self.out.put(b" xmlns=\"");
             } else {
@@ -204,18 +221,25 @@ impl<'o, 's, 'd, S: Sink + ?Sized> Canonicalizer<'o, 's, 'd, S> {
         self.attr_scratch.clear();
         self.attr_scratch.extend(e.attributes());
         self.attr_scratch.sort_unstable_by(|a, b| {
-            (a.namespace().unwrap_or(""), a.local_name()).cmp(&(b.namespace().unwrap_or(""), b.local_name()))
+            (a.namespace().unwrap_or(""), a.local_name())
+                .cmp(&(b.namespace().unwrap_or(""), b.local_name()))
         });
         for k in 0..self.attr_scratch.len() {
-            let Some(&a) = self.attr_scratch.get(k) else { break };
+            let Some(&a) = self.attr_scratch.get(k) else {
+                break;
+            };
             self.out.put(b" ");
-            self.put_qname(a.prefix(), a.local_name());
+            self.out.put(a.qualified_name().as_bytes());
             self.out.put(b"=\"");
             escape_attribute(a.value(), |b| self.out.put(b));
             self.out.put(b"\"");
         }
         self.out.put(b">");
-        self.stack.push(Frame { element: e, end: e.end_index(), rendered_mark: mark });
+        self.stack.push(Frame {
+            element: e,
+            end: e.end_index(),
+            rendered_mark: mark,
+        });
     }
 
     /// Fills `ns_scratch` with the namespace declarations `e` must render.
@@ -223,10 +247,10 @@ impl<'o, 's, 'd, S: Sink + ?Sized> Canonicalizer<'o, 's, 'd, S> {
         self.ns_scratch.clear();
         self.consider(e.prefix().unwrap_or(""), e.namespace().unwrap_or(""));
         for a in e.attributes() {
-            if let (Some(prefix), Some(uri)) = (a.prefix(), a.namespace()) {
-                if prefix != "xml" {
-                    self.consider(prefix, uri);
-                }
+            if let (Some(prefix), Some(uri)) = (a.prefix(), a.namespace())
+                && prefix != "xml"
+            {
+                self.consider(prefix, uri);
             }
         }
         for token in self.options.inclusive_prefixes.split_ascii_whitespace() {
@@ -247,7 +271,12 @@ impl<'o, 's, 'd, S: Sink + ?Sized> Canonicalizer<'o, 's, 'd, S> {
         if self.ns_scratch.iter().any(|(p, _)| *p == prefix) {
             return;
         }
-        let rendered = self.rendered.iter().rev().find(|(p, _)| *p == prefix).map(|(_, u)| *u);
+        let rendered = self
+            .rendered
+            .iter()
+            .rev()
+            .find(|(p, _)| *p == prefix)
+            .map(|(_, u)| *u);
         let already = match rendered {
             Some(u) => u == uri,
             // Nothing rendered yet: an empty default namespace needs no declaration.
@@ -256,13 +285,5 @@ impl<'o, 's, 'd, S: Sink + ?Sized> Canonicalizer<'o, 's, 'd, S> {
         if !already {
             self.ns_scratch.push((prefix, uri));
         }
-    }
-
-    fn put_qname(&mut self, prefix: Option<&str>, local: &str) {
-        if let Some(p) = prefix {
-            self.out.put(p.as_bytes());
-            self.out.put(b":");
-        }
-        self.out.put(local.as_bytes());
     }
 }

@@ -27,19 +27,43 @@ impl Str {
 
     pub(crate) fn source(range: Range<usize>) -> Self {
         // The parser refuses documents of 2 GiB or more, so these casts are lossless.
-        Self { off: range.start as u32, len: (range.end - range.start) as u32 }
+        Self {
+            off: range.start as u32,
+            len: (range.end - range.start) as u32,
+        }
     }
 
     pub(crate) fn decoded(range: Range<usize>) -> Self {
-        Self { off: range.start as u32 | DECODED, len: (range.end - range.start) as u32 }
+        Self {
+            off: range.start as u32 | DECODED,
+            len: (range.end - range.start) as u32,
+        }
     }
 
     pub(crate) fn is_empty(self) -> bool {
         self.len == 0
     }
 
+    /// The source range from the start of `prefix` (or of `local` when there is no
+    /// prefix) to the end of `local`: the qualified name as written. Names are
+    /// never decoded, so both always lie in the source.
+    pub(crate) fn qname_span(prefix: Self, local: Self) -> Self {
+        let start = if prefix.is_empty() {
+            local.off
+        } else {
+            prefix.off
+        };
+        Self {
+            off: start,
+            len: local.off + local.len - start,
+        }
+    }
+
     /// The XML namespace URI, bound to `xml` by definition and not present in the source.
-    pub(crate) const XML_NS: Self = Self { off: u32::MAX, len: XML_NS.len() as u32 };
+    pub(crate) const XML_NS: Self = Self {
+        off: u32::MAX,
+        len: XML_NS.len() as u32,
+    };
 
     pub(crate) fn resolve<'t>(self, source: &'t str, decoded: &'t str) -> &'t str {
         if self == Self::XML_NS {
@@ -129,7 +153,11 @@ impl Document {
 
     /// The document element.
     pub fn root(&self) -> Element<'_> {
-        Element { doc: self, id: self.root, rec: self.element_rec(self.root) }
+        Element {
+            doc: self,
+            id: self.root,
+            rec: self.element_rec(self.root),
+        }
     }
 
     /// The source text the document was parsed from (after UTF-8 validation and
@@ -252,7 +280,13 @@ pub struct Element<'d> {
 
 impl std::fmt::Debug for Element<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Element({{{}}}{} #{})", self.namespace().unwrap_or(""), self.local_name(), self.id)
+        write!(
+            f,
+            "Element({{{}}}{} #{})",
+            self.namespace().unwrap_or(""),
+            self.local_name(),
+            self.id
+        )
     }
 }
 
@@ -296,11 +330,9 @@ impl<'d> Element<'d> {
     }
 
     /// The name as written (`prefix:local` or `local`).
-    pub fn qualified_name(self) -> Cow<'d, str> {
-        match self.prefix() {
-            Some(p) => Cow::Owned(format!("{p}:{}", self.local_name())),
-            None => Cow::Borrowed(self.local_name()),
-        }
+    pub fn qualified_name(self) -> &'d str {
+        self.doc
+            .str(Str::qname_span(self.rec.prefix, self.rec.local))
     }
 
     /// Byte range of the whole element (start tag to end tag) in [`Document::source`].
@@ -311,7 +343,11 @@ impl<'d> Element<'d> {
     /// The parent element, or `None` for the document element.
     pub fn parent(self) -> Option<Self> {
         let p = self.doc.nodes.get(self.id as usize)?.parent;
-        if p == NO_NODE { None } else { self.doc.node_at(p).as_element() }
+        if p == NO_NODE {
+            None
+        } else {
+            self.doc.node_at(p).as_element()
+        }
     }
 
     /// Ancestors from the parent up to the document element.
@@ -333,7 +369,11 @@ impl<'d> Element<'d> {
     pub fn attributes(self) -> impl ExactSizeIterator<Item = Attribute<'d>> + 'd {
         let doc = self.doc;
         let range = self.rec.attrs.start as usize..self.rec.attrs.end as usize;
-        doc.attrs.get(range).unwrap_or(&[]).iter().map(move |rec| Attribute { doc, rec })
+        doc.attrs
+            .get(range)
+            .unwrap_or(&[])
+            .iter()
+            .map(move |rec| Attribute { doc, rec })
     }
 
     /// The value of the attribute with this namespace (`None` = no namespace) and local name.
@@ -346,11 +386,16 @@ impl<'d> Element<'d> {
 
     /// Namespace declarations made on this element: `(prefix, uri)`, with `None` for
     /// the default namespace and an empty URI for `xmlns=""`.
-    pub fn namespace_declarations(self) -> impl ExactSizeIterator<Item = (Option<&'d str>, &'d str)> + 'd {
+    pub fn namespace_declarations(
+        self,
+    ) -> impl ExactSizeIterator<Item = (Option<&'d str>, &'d str)> + 'd {
         let doc = self.doc;
         let range = self.rec.ns_decls.start as usize..self.rec.ns_decls.end as usize;
         doc.ns_decls.get(range).unwrap_or(&[]).iter().map(move |d| {
-            ((!d.prefix.is_empty()).then(|| doc.str(d.prefix)), doc.str(d.uri))
+            (
+                (!d.prefix.is_empty()).then(|| doc.str(d.prefix)),
+                doc.str(d.uri),
+            )
         })
     }
 
@@ -468,7 +513,13 @@ pub struct Attribute<'d> {
 
 impl std::fmt::Debug for Attribute<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Attribute({{{}}}{}={:?})", self.namespace().unwrap_or(""), self.local_name(), self.value())
+        write!(
+            f,
+            "Attribute({{{}}}{}={:?})",
+            self.namespace().unwrap_or(""),
+            self.local_name(),
+            self.value()
+        )
     }
 }
 
@@ -491,6 +542,12 @@ impl<'d> Attribute<'d> {
     /// The normalized value (entities decoded, whitespace normalized per XML 1.0 §3.3.3).
     pub fn value(self) -> &'d str {
         self.doc.str(self.rec.value)
+    }
+
+    /// The name as written (`prefix:local` or `local`).
+    pub fn qualified_name(self) -> &'d str {
+        self.doc
+            .str(Str::qname_span(self.rec.prefix, self.rec.local))
     }
 
     /// True when the attribute has this namespace (`None` = none) and local name.

@@ -5,14 +5,42 @@
 
 /// Escapes character data: `&` `<` `>` and CR (so that it survives line-end
 /// normalization on re-parse).
+///
+/// This runs on every text node of every signed part, so it searches with SIMD
+/// `memchr` rather than testing each byte.
 pub(crate) fn escape_text(s: &str, mut emit: impl FnMut(&[u8])) {
-    escape(s, &mut emit, |b| match b {
-        b'&' => Some(b"&amp;"),
-        b'<' => Some(b"&lt;"),
-        b'>' => Some(b"&gt;"),
-        b'\r' => Some(b"&#xD;"),
-        _ => None,
-    });
+    let bytes = s.as_bytes();
+    let mut next_cr = memchr::memchr(b'\r', bytes);
+    let mut pos = 0;
+    loop {
+        let rest = bytes.get(pos..).unwrap_or(&[]);
+        let markup = memchr::memchr3(b'&', b'<', b'>', rest).map(|i| pos + i);
+        let hit = match (markup, next_cr) {
+            (Some(m), Some(c)) => Some(m.min(c)),
+            (m, c) => m.or(c),
+        };
+        let Some(hit) = hit else {
+            if !rest.is_empty() {
+                emit(rest);
+            }
+            return;
+        };
+        if let Some(run) = bytes.get(pos..hit).filter(|r| !r.is_empty()) {
+            emit(run);
+        }
+        let replacement: &[u8] = match bytes.get(hit) {
+            Some(b'&') => b"&amp;",
+            Some(b'<') => b"&lt;",
+            Some(b'>') => b"&gt;",
+            _ => {
+                next_cr =
+                    memchr::memchr(b'\r', bytes.get(hit + 1..).unwrap_or(&[])).map(|i| hit + 1 + i);
+                b"&#xD;"
+            }
+        };
+        emit(replacement);
+        pos = hit + 1;
+    }
 }
 
 /// Escapes an attribute value delimited by `"`: `&` `<` `"` and TAB, LF, CR (so
@@ -35,19 +63,19 @@ fn escape(s: &str, emit: &mut impl FnMut(&[u8]), table: impl Fn(u8) -> Option<&'
     let mut run_start = 0;
     for (i, b) in bytes.iter().enumerate() {
         if let Some(replacement) = table(*b) {
-            if let Some(run) = bytes.get(run_start..i) {
-                if !run.is_empty() {
-                    emit(run);
-                }
+            if let Some(run) = bytes.get(run_start..i)
+                && !run.is_empty()
+            {
+                emit(run);
             }
             emit(replacement);
             run_start = i + 1;
         }
     }
-    if let Some(run) = bytes.get(run_start..) {
-        if !run.is_empty() {
-            emit(run);
-        }
+    if let Some(run) = bytes.get(run_start..)
+        && !run.is_empty()
+    {
+        emit(run);
     }
 }
 

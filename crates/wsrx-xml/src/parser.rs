@@ -10,7 +10,9 @@ use std::ops::Range;
 
 use memchr::memmem;
 
-use crate::chars::{is_attr_special, is_name_char, is_name_start_char, is_text_special, is_whitespace, is_xml_char};
+use crate::chars::{
+    is_attr_special, is_name_char, is_name_start_char, is_text_special, is_whitespace, is_xml_char,
+};
 use crate::document::{AttrRec, Document, ElementRec, NO_NODE, NodeKind, NodeRec, NsDeclRec, Str};
 use crate::error::XmlError;
 use crate::limits::{Limit, Limits};
@@ -36,9 +38,31 @@ impl Document {
             });
         }
         let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
-        let text = std::str::from_utf8(input)
-            .map_err(|e| XmlError::InvalidUtf8 { offset: e.valid_up_to() })?;
-        let source: Box<str> = text.into();
+        let text = std::str::from_utf8(input).map_err(|e| XmlError::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+        Self::build(text.into(), limits)
+    }
+
+    /// Parses `input`, taking ownership of the buffer instead of copying it.
+    pub fn parse_owned(mut input: Vec<u8>, limits: &Limits) -> Result<Self, XmlError> {
+        if input.len() > limits.max_document_size.min(HARD_SIZE_CAP) {
+            return Err(XmlError::LimitExceeded {
+                limit: Limit::DocumentSize,
+                max: limits.max_document_size,
+                offset: limits.max_document_size.min(HARD_SIZE_CAP),
+            });
+        }
+        if input.starts_with(b"\xEF\xBB\xBF") {
+            input.drain(..3);
+        }
+        let text = String::from_utf8(input).map_err(|e| XmlError::InvalidUtf8 {
+            offset: e.utf8_error().valid_up_to(),
+        })?;
+        Self::build(text.into_boxed_str(), limits)
+    }
+
+    fn build(source: Box<str>, limits: &Limits) -> Result<Self, XmlError> {
         let parts = Parser::new(&source, limits).run()?;
         Ok(Self {
             source,
@@ -95,7 +119,9 @@ fn malformed(offset: usize, what: &'static str) -> XmlError {
 
 impl<'a> Parser<'a> {
     fn new(src: &'a str, limits: &'a Limits) -> Self {
-        let estimate = src.len() / 24 + 8;
+        // Pre-size for typical envelopes (one node per ~24 bytes) but never reserve
+        // in proportion to a large input: growth is paid only for nodes that exist.
+        let estimate = (src.len() / 24 + 8).min(4096);
         Self {
             src,
             bytes: src.as_bytes(),
@@ -173,7 +199,11 @@ impl<'a> Parser<'a> {
 
     fn push_node(&mut self, kind: NodeKind, offset: usize) -> Result<u32, XmlError> {
         if self.nodes.len() >= self.limits.max_nodes {
-            return Err(XmlError::LimitExceeded { limit: Limit::Nodes, max: self.limits.max_nodes, offset });
+            return Err(XmlError::LimitExceeded {
+                limit: Limit::Nodes,
+                max: self.limits.max_nodes,
+                offset,
+            });
         }
         let parent = self.open.last().map_or(NO_NODE, |o| o.node);
         self.nodes.push(NodeRec { parent, kind });
@@ -181,7 +211,11 @@ impl<'a> Parser<'a> {
     }
 
     fn limit(&self, limit: Limit, offset: usize) -> XmlError {
-        XmlError::LimitExceeded { limit, max: limit.value_in(self.limits), offset }
+        XmlError::LimitExceeded {
+            limit,
+            max: limit.value_in(self.limits),
+            offset,
+        }
     }
 
     // ----- prolog and epilogue -------------------------------------------------
@@ -201,7 +235,10 @@ impl<'a> Parser<'a> {
                 break;
             }
             if !had_ws {
-                return Err(malformed(self.pos, "whitespace expected in XML declaration"));
+                return Err(malformed(
+                    self.pos,
+                    "whitespace expected in XML declaration",
+                ));
             }
             let name_start = self.pos;
             while self.peek().is_some_and(|b| b.is_ascii_alphabetic()) {
@@ -211,13 +248,20 @@ impl<'a> Parser<'a> {
             self.skip_whitespace();
             self.expect(b'=', "'=' expected in XML declaration")?;
             self.skip_whitespace();
-            let quote = self.peek().ok_or(XmlError::Truncated { offset: self.pos })?;
+            let quote = self
+                .peek()
+                .ok_or(XmlError::Truncated { offset: self.pos })?;
             if quote != b'"' && quote != b'\'' {
-                return Err(malformed(self.pos, "quoted value expected in XML declaration"));
+                return Err(malformed(
+                    self.pos,
+                    "quoted value expected in XML declaration",
+                ));
             }
             self.pos += 1;
             let vstart = self.pos;
-            let len = memchr::memchr(quote, self.rest()).ok_or(XmlError::Truncated { offset: self.bytes.len() })?;
+            let len = memchr::memchr(quote, self.rest()).ok_or(XmlError::Truncated {
+                offset: self.bytes.len(),
+            })?;
             self.pos += len + 1;
             let value = self.src_range(vstart..vstart + len);
             match name {
@@ -228,7 +272,9 @@ impl<'a> Parser<'a> {
                     seen_version = true;
                 }
                 "encoding" if seen_version => {
-                    if !(value.eq_ignore_ascii_case("utf-8") || value.eq_ignore_ascii_case("us-ascii")) {
+                    if !(value.eq_ignore_ascii_case("utf-8")
+                        || value.eq_ignore_ascii_case("us-ascii"))
+                    {
                         return Err(XmlError::UnsupportedDeclaration { offset: start });
                     }
                 }
@@ -237,7 +283,12 @@ impl<'a> Parser<'a> {
                         return Err(malformed(vstart, "standalone must be yes or no"));
                     }
                 }
-                _ => return Err(malformed(name_start, "unexpected pseudo-attribute in XML declaration")),
+                _ => {
+                    return Err(malformed(
+                        name_start,
+                        "unexpected pseudo-attribute in XML declaration",
+                    ));
+                }
             }
         }
         if !seen_version {
@@ -268,7 +319,11 @@ impl<'a> Parser<'a> {
                 Some(_) => {
                     return Err(malformed(
                         self.pos,
-                        if after_root { "text after the document element" } else { "text before the document element" },
+                        if after_root {
+                            "text after the document element"
+                        } else {
+                            "text before the document element"
+                        },
                     ));
                 }
             }
@@ -312,10 +367,22 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let mut needs_decoding = false;
         let mut i = self.pos;
+        // Scan no further than one byte past the limit, so that a huge text node is
+        // refused after bounded work.
+        let scan_end = self.bytes.len().min(
+            start
+                .saturating_add(self.limits.max_text_length)
+                .saturating_add(1),
+        );
         loop {
-            let run = self.bytes.get(i..).unwrap_or(&[]).iter().position(|b| is_text_special(*b));
+            let run = self
+                .bytes
+                .get(i..scan_end)
+                .unwrap_or(&[])
+                .iter()
+                .position(|b| is_text_special(*b));
             let Some(run) = run else {
-                i = self.bytes.len();
+                i = scan_end;
                 break;
             };
             i += run;
@@ -336,7 +403,11 @@ impl<'a> Parser<'a> {
             return Err(self.limit(Limit::TextLength, start));
         }
         self.pos = i;
-        let value = if needs_decoding { self.decode(start..i, false)? } else { Str::source(start..i) };
+        let value = if needs_decoding {
+            self.decode(start..i, false)?
+        } else {
+            Str::source(start..i)
+        };
         self.push_node(NodeKind::Text(value), start)?;
         Ok(())
     }
@@ -366,7 +437,8 @@ impl<'a> Parser<'a> {
             };
             match special {
                 true => {
-                    self.decoded.push_str(self.src_range(raw.start + run_start..raw.start + i));
+                    self.decoded
+                        .push_str(self.src_range(raw.start + run_start..raw.start + i));
                     if b == b'&' {
                         let (c, len) = self.reference(raw.start + i)?;
                         self.decoded.push(c);
@@ -383,7 +455,8 @@ impl<'a> Parser<'a> {
                 false => i += 1,
             }
         }
-        self.decoded.push_str(self.src_range(raw.start + run_start..raw.end));
+        self.decoded
+            .push_str(self.src_range(raw.start + run_start..raw.end));
         Ok(Str::decoded(out_start..self.decoded.len()))
     }
 
@@ -391,7 +464,11 @@ impl<'a> Parser<'a> {
     /// character and the length of the reference.
     fn reference(&self, at: usize) -> Result<(char, usize), XmlError> {
         let rest = self.bytes.get(at..).unwrap_or(&[]);
-        let end = rest.iter().take(12).position(|b| *b == b';').ok_or(XmlError::UndefinedEntity { offset: at })?;
+        let end = rest
+            .iter()
+            .take(12)
+            .position(|b| *b == b';')
+            .ok_or(XmlError::UndefinedEntity { offset: at })?;
         let body = rest.get(1..end).unwrap_or(&[]);
         let c = match body {
             b"lt" => '<',
@@ -411,7 +488,9 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let body_start = start + 4;
         let rest = self.bytes.get(body_start..).unwrap_or(&[]);
-        let len = memmem::find(rest, b"--").ok_or(XmlError::Truncated { offset: self.bytes.len() })?;
+        let len = memmem::find(rest, b"--").ok_or(XmlError::Truncated {
+            offset: self.bytes.len(),
+        })?;
         if rest.get(len + 2) != Some(&b'>') {
             return Err(malformed(body_start + len, "'--' inside a comment"));
         }
@@ -427,7 +506,9 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let body_start = start + 9;
         let rest = self.bytes.get(body_start..).unwrap_or(&[]);
-        let len = memmem::find(rest, b"]]>").ok_or(XmlError::Truncated { offset: self.bytes.len() })?;
+        let len = memmem::find(rest, b"]]>").ok_or(XmlError::Truncated {
+            offset: self.bytes.len(),
+        })?;
         let body = body_start..body_start + len;
         self.pos = body.end + 3;
         let value = self.checked_char_data(body, self.limits.max_text_length)?;
@@ -441,20 +522,34 @@ impl<'a> Parser<'a> {
         self.pos += 2;
         let target = self.ncname("processing-instruction target")?;
         if self.src_range(target.clone()).eq_ignore_ascii_case("xml") {
-            return Err(malformed(start, "reserved processing-instruction target 'xml'"));
+            return Err(malformed(
+                start,
+                "reserved processing-instruction target 'xml'",
+            ));
         }
         let data = if self.at(b"?>") {
             self.pos..self.pos
         } else {
             if !self.skip_whitespace() {
-                return Err(malformed(self.pos, "whitespace expected after processing-instruction target"));
+                return Err(malformed(
+                    self.pos,
+                    "whitespace expected after processing-instruction target",
+                ));
             }
-            let len = memmem::find(self.rest(), b"?>").ok_or(XmlError::Truncated { offset: self.bytes.len() })?;
+            let len = memmem::find(self.rest(), b"?>").ok_or(XmlError::Truncated {
+                offset: self.bytes.len(),
+            })?;
             self.pos..self.pos + len
         };
         self.pos = data.end + 2;
         let data = self.checked_char_data(data, self.limits.max_text_length)?;
-        self.push_node(NodeKind::Pi { target: Str::source(target), data }, start)?;
+        self.push_node(
+            NodeKind::Pi {
+                target: Str::source(target),
+                data,
+            },
+            start,
+        )?;
         Ok(())
     }
 
@@ -464,12 +559,20 @@ impl<'a> Parser<'a> {
             return Err(self.limit(Limit::TextLength, range.start));
         }
         let mut has_cr = false;
-        for (k, b) in self.bytes.get(range.clone()).unwrap_or(&[]).iter().enumerate() {
+        for (k, b) in self
+            .bytes
+            .get(range.clone())
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
             match *b {
                 b'\r' => has_cr = true,
                 0xEF => self.check_nonchar(range.start + k)?,
                 0x00..=0x08 | 0x0B | 0x0C | 0x0E..=0x1F => {
-                    return Err(XmlError::InvalidCharacter { offset: range.start + k });
+                    return Err(XmlError::InvalidCharacter {
+                        offset: range.start + k,
+                    });
                 }
                 _ => {}
             }
@@ -507,8 +610,7 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let mut colon = None;
         let mut first_of_part = true;
-        loop {
-            let Some(b) = self.peek() else { break };
+        while let Some(b) = self.peek() {
             if b.is_ascii() {
                 let ok = if first_of_part {
                     b.is_ascii_alphabetic() || b == b'_'
@@ -526,8 +628,16 @@ impl<'a> Parser<'a> {
                 }
                 self.pos += 1;
             } else {
-                let c = self.src.get(self.pos..).and_then(|s| s.chars().next()).unwrap_or('\0');
-                let ok = if first_of_part { is_name_start_char(c) } else { is_name_char(c) };
+                let c = self
+                    .src
+                    .get(self.pos..)
+                    .and_then(|s| s.chars().next())
+                    .unwrap_or('\0');
+                let ok = if first_of_part {
+                    is_name_start_char(c)
+                } else {
+                    is_name_char(c)
+                };
                 if !ok {
                     break;
                 }
@@ -574,7 +684,12 @@ impl<'a> Parser<'a> {
                     self.expect(b'>', "'>' expected after '/'")?;
                     break true;
                 }
-                Some(_) if !had_ws => return Err(malformed(self.pos, "whitespace expected between attributes")),
+                Some(_) if !had_ws => {
+                    return Err(malformed(
+                        self.pos,
+                        "whitespace expected between attributes",
+                    ));
+                }
                 Some(_) => self.attribute()?,
             }
         };
@@ -603,7 +718,11 @@ impl<'a> Parser<'a> {
         if empty {
             self.scope.truncate(scope_mark);
         } else {
-            self.open.push(OpenElement { node, qname, scope_mark });
+            self.open.push(OpenElement {
+                node,
+                qname,
+                scope_mark,
+            });
         }
         Ok(())
     }
@@ -630,7 +749,12 @@ impl<'a> Parser<'a> {
                 if self.raw_attrs.len() >= self.limits.max_attributes {
                     return Err(self.limit(Limit::Attributes, offset));
                 }
-                self.raw_attrs.push(RawAttr { qname, colon, value, offset });
+                self.raw_attrs.push(RawAttr {
+                    qname,
+                    colon,
+                    value,
+                    offset,
+                });
                 Ok(())
             }
         }
@@ -646,10 +770,25 @@ impl<'a> Parser<'a> {
         let start = self.pos + 1;
         let mut i = start;
         let mut needs_decoding = false;
+        let scan_end = self.bytes.len().min(
+            start
+                .saturating_add(self.limits.max_attribute_length)
+                .saturating_add(1),
+        );
         loop {
-            let run = self.bytes.get(i..).unwrap_or(&[]).iter().position(|b| is_attr_special(*b));
+            let run = self
+                .bytes
+                .get(i..scan_end)
+                .unwrap_or(&[])
+                .iter()
+                .position(|b| is_attr_special(*b));
             let Some(run) = run else {
-                return Err(XmlError::Truncated { offset: self.bytes.len() });
+                if scan_end < self.bytes.len() {
+                    return Err(self.limit(Limit::AttributeLength, start));
+                }
+                return Err(XmlError::Truncated {
+                    offset: self.bytes.len(),
+                });
             };
             i += run;
             if i - start > self.limits.max_attribute_length {
@@ -666,11 +805,20 @@ impl<'a> Parser<'a> {
             i += 1;
         }
         self.pos = i + 1;
-        if needs_decoding { self.decode(start..i, true) } else { Ok(Str::source(start..i)) }
+        if needs_decoding {
+            self.decode(start..i, true)
+        } else {
+            Ok(Str::source(start..i))
+        }
     }
 
     /// Records `xmlns[:prefix]="uri"` after the checks of Namespaces in XML 1.0 §3.
-    fn namespace_declaration(&mut self, prefix: Str, uri: Str, offset: usize) -> Result<(), XmlError> {
+    fn namespace_declaration(
+        &mut self,
+        prefix: Str,
+        uri: Str,
+        offset: usize,
+    ) -> Result<(), XmlError> {
         let decls_here = self.ns_decls.len() - self.tag_decls_start;
         if decls_here >= self.limits.max_namespace_declarations {
             return Err(self.limit(Limit::NamespaceDeclarations, offset));
@@ -697,7 +845,6 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-
     /// The namespace bound to `prefix` (an empty range = the default namespace).
     fn resolve(&self, prefix: Range<usize>, offset: usize, element: bool) -> Result<Str, XmlError> {
         let p = self.src_range(prefix.clone());
@@ -715,20 +862,31 @@ impl<'a> Parser<'a> {
                 return Ok(*uri);
             }
         }
-        if p.is_empty() { Ok(Str::EMPTY) } else { Err(XmlError::UnboundPrefix { offset }) }
+        if p.is_empty() {
+            Ok(Str::EMPTY)
+        } else {
+            Err(XmlError::UnboundPrefix { offset })
+        }
     }
-
 
     /// Resolves the raw attributes of the current tag and checks uniqueness of
     /// qualified and expanded names (XML 1.0 §3.1 WFC Unique Att Spec; Namespaces §6.3).
     fn resolve_attributes(&mut self) -> Result<(), XmlError> {
         let first = self.attrs.len();
         for k in 0..self.raw_attrs.len() {
-            let Some(raw) = self.raw_attrs.get(k) else { break };
-            let (qname, colon, value, offset) = (raw.qname.clone(), raw.colon, raw.value, raw.offset);
+            let Some(raw) = self.raw_attrs.get(k) else {
+                break;
+            };
+            let (qname, colon, value, offset) =
+                (raw.qname.clone(), raw.colon, raw.value, raw.offset);
             let (prefix, local) = split_qname(&qname, colon);
             let ns = self.resolve(prefix.clone(), offset, false)?;
-            let rec = AttrRec { prefix: Str::source(prefix), local: Str::source(local), ns, value };
+            let rec = AttrRec {
+                prefix: Str::source(prefix),
+                local: Str::source(local),
+                ns,
+                value,
+            };
             for earlier in self.attrs.get(first..).unwrap_or(&[]) {
                 let same_local = self.str(earlier.local) == self.str(rec.local);
                 let same_qname = same_local && self.str(earlier.prefix) == self.str(rec.prefix);
@@ -741,7 +899,6 @@ impl<'a> Parser<'a> {
         }
         Ok(())
     }
-
 
     /// An end tag (XML 1.0 §3.1 `ETag`) matching the innermost open element.
     fn end_tag(&mut self) -> Result<(), XmlError> {
@@ -758,7 +915,9 @@ impl<'a> Parser<'a> {
         }
         let end = self.nodes.len() as u32;
         let pos = self.pos as u32;
-        if let Some(NodeKind::Element(e)) = self.nodes.get_mut(open.node as usize).map(|n| &mut n.kind) {
+        if let Some(NodeKind::Element(e)) =
+            self.nodes.get_mut(open.node as usize).map(|n| &mut n.kind)
+        {
             e.end = end;
             e.span.end = pos;
         }
@@ -779,7 +938,8 @@ fn char_ref(digits: &[u8], radix: u32, at: usize) -> Result<char, XmlError> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(XmlError::UndefinedEntity { offset: at });
     }
-    let value = u32::from_str_radix(text, radix).map_err(|_| XmlError::UndefinedEntity { offset: at })?;
+    let value =
+        u32::from_str_radix(text, radix).map_err(|_| XmlError::UndefinedEntity { offset: at })?;
     if !is_xml_char(value) {
         return Err(XmlError::InvalidCharacter { offset: at });
     }

@@ -60,7 +60,7 @@ fn write_subtree(apex: Element<'_>, out: &mut String, declare_inherited: bool) {
 
 fn open_tag(e: Element<'_>, out: &mut String, declare_inherited: bool) {
     out.push('<');
-    out.push_str(&e.qualified_name());
+    out.push_str(e.qualified_name());
     let mut declared: Vec<Option<&str>> = Vec::new();
     for (prefix, uri) in e.namespace_declarations() {
         declared.push(prefix);
@@ -80,11 +80,7 @@ fn open_tag(e: Element<'_>, out: &mut String, declare_inherited: bool) {
     }
     for a in e.attributes() {
         out.push(' ');
-        if let Some(p) = a.prefix() {
-            out.push_str(p);
-            out.push(':');
-        }
-        out.push_str(a.local_name());
+        out.push_str(a.qualified_name());
         out.push_str("=\"");
         push_attribute(out, a.value());
         out.push('"');
@@ -107,7 +103,7 @@ fn push_declaration(out: &mut String, prefix: Option<&str>, uri: &str) {
 
 fn close_tag(e: Element<'_>, out: &mut String) {
     out.push_str("</");
-    out.push_str(&e.qualified_name());
+    out.push_str(e.qualified_name());
     out.push('>');
 }
 

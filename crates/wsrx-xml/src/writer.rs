@@ -82,7 +82,11 @@ impl XmlWriter {
     }
 
     fn bound(&self, prefix: &str) -> Option<&str> {
-        self.scope.iter().rev().find(|(p, _)| p == prefix).map(|(_, u)| u.as_str())
+        self.scope
+            .iter()
+            .rev()
+            .find(|(p, _)| p == prefix)
+            .map(|(_, u)| u.as_str())
     }
 
     /// A prefix currently bound to `uri` (and not shadowed), if any.
@@ -97,10 +101,10 @@ impl XmlWriter {
     }
 
     fn choose_prefix(&mut self, uri: &str) -> String {
-        if let Some(&(_, p)) = self.preferred.iter().find(|(u, _)| *u == uri) {
-            if self.bound(p).is_none() {
-                return p.to_owned();
-            }
+        if let Some(&(_, p)) = self.preferred.iter().find(|(u, _)| *u == uri)
+            && self.bound(p).is_none()
+        {
+            return p.to_owned();
         }
         loop {
             self.generated += 1;
@@ -141,7 +145,11 @@ impl XmlWriter {
                 None => (self.choose_prefix(uri), true),
             },
         };
-        let qname = if prefix.is_empty() { local.to_owned() } else { format!("{prefix}:{local}") };
+        let qname = if prefix.is_empty() {
+            local.to_owned()
+        } else {
+            format!("{prefix}:{local}")
+        };
         self.out.push('<');
         self.out.push_str(&qname);
         self.in_start_tag = true;

@@ -1,7 +1,13 @@
 //! Known-answer tests: every exclusive-c14n case in `shared/vectors/c14n/manifest.toml`
 //! (Merlin exc-c14n-one and the W3C exc-c14n Recommendation examples, Apache-2.0,
 //! via apache/santuario; see shared/vectors/NOTICE) must come out byte for byte.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, reason = "test code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
 
 use std::path::{Path, PathBuf};
 
@@ -27,7 +33,11 @@ struct Case {
 
 fn vectors() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
-    assert!(dir.is_dir(), "shared/vectors not found beside the repository at {}", dir.display());
+    assert!(
+        dir.is_dir(),
+        "shared/vectors not found beside the repository at {}",
+        dir.display()
+    );
     dir
 }
 
@@ -42,17 +52,31 @@ fn expanded_name(s: &str) -> (&str, &str) {
 #[test]
 fn every_exclusive_case_matches_byte_for_byte() {
     let dir = vectors().join("c14n");
-    let manifest: Manifest = toml::from_str(&std::fs::read_to_string(dir.join("manifest.toml")).unwrap()).unwrap();
+    let manifest: Manifest =
+        toml::from_str(&std::fs::read_to_string(dir.join("manifest.toml")).unwrap()).unwrap();
     let mut checked = 0;
     for case in manifest.case.iter().filter(|c| c.exclusive) {
         let input = std::fs::read(dir.join(&case.input)).unwrap();
         let expected = std::fs::read(dir.join(&case.expected)).unwrap();
-        assert_eq!(expected.len(), case.expected_bytes, "{}: expected file size", case.id);
-        let doc = Document::parse(&input).unwrap_or_else(|e| panic!("{}: parse failed: {e}", case.id));
+        assert_eq!(
+            expected.len(),
+            case.expected_bytes,
+            "{}: expected file size",
+            case.id
+        );
+        let doc =
+            Document::parse(&input).unwrap_or_else(|e| panic!("{}: parse failed: {e}", case.id));
         let (ns, local) = expanded_name(&case.subtree);
-        let apex = doc.elements().find(|e| e.is(ns, local)).unwrap_or_else(|| panic!("{}: no subtree", case.id));
+        let apex = doc
+            .elements()
+            .find(|e| e.is(ns, local))
+            .unwrap_or_else(|| panic!("{}: no subtree", case.id));
         let prefixes = case.prefix_list.join(" ");
-        let options = C14nOptions { with_comments: case.with_comments, inclusive_prefixes: &prefixes, exclude: None };
+        let options = C14nOptions {
+            with_comments: case.with_comments,
+            inclusive_prefixes: &prefixes,
+            exclude: None,
+        };
         let got = canonicalize_to_vec(apex, &options);
         assert_eq!(
             String::from_utf8_lossy(&got),

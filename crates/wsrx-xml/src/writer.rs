@@ -91,6 +91,10 @@ impl XmlWriter {
 
     /// A prefix currently bound to `uri` (and not shadowed), if any.
     fn prefix_for(&self, uri: &str) -> Option<String> {
+        if uri == crate::XML_NS {
+            // Bound by definition; declaring it would be illegal.
+            return Some("xml".to_owned());
+        }
         self.scope
             .iter()
             .rev()
@@ -200,6 +204,24 @@ impl XmlWriter {
         push_attribute(&mut self.out, value);
         self.out.push('"');
         self
+    }
+
+    /// A `prefix:local` string for a QName-valued attribute or text (a fault code,
+    /// say), declaring a prefix for `ns` on the element just started if none is in
+    /// scope.
+    pub fn qname_value(&mut self, ns: &str, local: &str) -> String {
+        let prefix = match self.prefix_for(ns) {
+            Some(p) => p,
+            None => {
+                if !self.in_start_tag {
+                    self.fail(WriterError::AttributeOutsideStartTag);
+                }
+                let p = self.choose_prefix(ns);
+                self.write_declaration(&p, ns);
+                p
+            }
+        };
+        format!("{prefix}:{local}")
     }
 
     /// Writes character data.

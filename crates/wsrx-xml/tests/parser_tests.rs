@@ -275,6 +275,20 @@ fn writer_undeclares_the_default_namespace_for_unqualified_children() {
 }
 
 #[test]
+fn writer_uses_the_predefined_xml_prefix() {
+    let mut w = XmlWriter::new();
+    w.start(None, "t")
+        .attr(Some(wsrx_xml::XML_NS), "lang", "en")
+        .end();
+    let xml = w.finish().unwrap();
+    assert_eq!(xml, "<t xml:lang=\"en\"/>");
+    assert_eq!(
+        parse(&xml).root().attribute(Some(wsrx_xml::XML_NS), "lang"),
+        Some("en")
+    );
+}
+
+#[test]
 fn writer_reports_misuse_instead_of_panicking() {
     let mut w = XmlWriter::new();
     w.start(None, "r");

@@ -1,0 +1,51 @@
+//! Cryptographic primitives for wsrx, behind small, misuse-resistant types.
+//!
+//! This is layer 0 of the workspace (house-style.md §1.2): it depends on no other wsrx crate and
+//! knows nothing about XML. Every higher layer gets its cryptography from here, so the choice of
+//! backend (RustCrypto by default) and the only read of OS randomness live in one place.
+//!
+//! What it does:
+//! - [`SecretKey`]: zeroizing key bytes with a redacted `Debug` and constant-time equality, used
+//!   for SCT secrets, derived keys and key-encryption keys.
+//! - [`DigestAlgorithm`] / [`Digester`] and [`MacAlgorithm`] / [`Mac`]: SHA-1, SHA-256,
+//!   HMAC-SHA1 and HMAC-SHA256 as streaming sinks (they also implement [`std::io::Write`]), with
+//!   the XML-DSig algorithm URIs and a truncation policy against CVE-2009-0217.
+//! - [`p_hash`], [`derive_key`], [`computed_key`]: the TLS 1.0 `P_hash` (RFC 2246 §5) used by
+//!   WS-SecureConversation derived keys and the WS-Trust `CK/PSHA1` computed key, with a hard cap
+//!   on how much output a peer can ask for.
+//! - [`BlockCipherAlgorithm`]: AES-CBC with XML-Enc padding and AES-GCM, in the XML-Enc
+//!   `CipherValue` layout, with one opaque error for every decryption failure.
+//! - [`seal`] / [`open`] and [`KeyId`]: AES-256-GCM sealing of secrets at rest.
+//! - [`SecureRandom`]: randomness as an input, split into wire-visible ([`SecureRandom::fill_nonce`])
+//!   and secret ([`SecureRandom::fill_secret`]) draws; [`OsRandom`] for production and
+//!   [`InsecureSeededRandom`] for tests and simulation.
+//!
+//! What it does not do: parse or write XML, canonicalize, resolve tokens, decide policy (which
+//! algorithms a message may use, which key may sign what), key wrap or RSA key transport, or
+//! store anything. It never reads the clock. Errors ([`CryptoError`]) never carry key material.
+#![forbid(unsafe_code)]
+
+mod cipher;
+mod digest;
+mod error;
+mod mac;
+mod phash;
+mod random;
+mod seal;
+mod secret;
+
+pub use cipher::BlockCipherAlgorithm;
+pub use digest::{DigestAlgorithm, DigestValue, Digester, MAX_DIGEST_LEN};
+pub use error::CryptoError;
+pub use mac::{Mac, MacAlgorithm, MacValue};
+pub use phash::{
+    COMPUTED_KEY_PSHA1_URI_200502, COMPUTED_KEY_PSHA1_URI_200512, DEFAULT_LABEL,
+    MAX_DERIVATION_BYTES, MAX_SEED_BYTES, P_SHA1_URI_200502, P_SHA1_URI_200512, PHashAlgorithm,
+    computed_key, derive_key, p_hash,
+};
+pub use random::{InsecureSeededRandom, OsRandom, SecureRandom};
+pub use seal::{KEK_LEN, KeyId, SEAL_NONCE_LEN, SEAL_OVERHEAD, SEAL_TAG_LEN, open, seal};
+pub use secret::SecretKey;
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = CryptoError> = core::result::Result<T, E>;

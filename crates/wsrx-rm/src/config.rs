@@ -1,0 +1,220 @@
+//! Configuration of the Source and the Destination. Every limit that bounds memory is
+//! here: the in-flight window, the reorder buffer, the open-sequence limit, the number of
+//! acknowledgement ranges.
+
+use core::time::Duration;
+
+use crate::msg::{IncompleteSequenceBehavior, MAX_MESSAGE_NUMBER};
+use crate::version::RmVersion;
+
+/// Retransmission timing: exponential backoff with jitter.
+///
+/// The `k`-th retransmission (k = 0 for the first transmission's timer) waits
+/// `min(base × factor^k, max)`, plus a jitter drawn uniformly from
+/// `[0, interval × jitter_permille / 1000]` from the injected random source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// The first retransmission interval.
+    pub base: Duration,
+    /// The cap on the interval.
+    pub max: Duration,
+    /// The multiplier per attempt (2 = doubling; 1 = constant).
+    pub factor: u32,
+    /// Jitter as a fraction of the interval, in thousandths (0 = none).
+    pub jitter_permille: u32,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(60),
+            factor: 2,
+            jitter_permille: 250,
+        }
+    }
+}
+
+impl Backoff {
+    /// The interval before attempt `attempt` (0-based), jitter excluded.
+    pub fn interval(&self, attempt: u32) -> Duration {
+        let mut d = self.base;
+        for _ in 0..attempt.min(64) {
+            d = d.saturating_mul(self.factor.max(1));
+            if d >= self.max {
+                return self.max;
+            }
+        }
+        d.min(self.max)
+    }
+
+    /// The interval before attempt `attempt`, with jitter from `random`.
+    pub fn jittered(&self, attempt: u32, random: u64) -> Duration {
+        let d = self.interval(attempt);
+        let span = d
+            .as_millis()
+            .saturating_mul(u128::from(self.jitter_permille))
+            / 1000;
+        let span = u64::try_from(span).unwrap_or(u64::MAX);
+        if span == 0 {
+            return d;
+        }
+        d.saturating_add(Duration::from_millis(random % span.saturating_add(1)))
+    }
+}
+
+/// When the Source asks for an acknowledgement (WS-RM 1.1 §3.8 AckRequested).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckRequestPolicy {
+    /// On every application message.
+    EveryMessage,
+    /// On every `n`-th message, on the message that fills the window, and on every
+    /// retransmission.
+    Every(u32),
+    /// Only on the message that fills the window and on retransmissions (default).
+    WhenWindowFull,
+}
+
+/// Configuration of an RM Source (one outbound sequence).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceConfig {
+    /// The WS-RM version.
+    pub version: RmVersion,
+    /// Retransmission timing, for application and protocol messages alike.
+    pub retransmission: Backoff,
+    /// Unacknowledged messages allowed at once; `send` pushes back beyond it.
+    pub max_in_flight: usize,
+    /// When to attach AckRequested.
+    pub ack_request: AckRequestPolicy,
+    /// No message from the destination for this long ends the sequence
+    /// (keep-alive AckRequested are sent at half of it, as WCF does).
+    pub inactivity_timeout: Duration,
+    /// The highest message number this source will use (≤ 2^63−1).
+    pub max_message_number: u64,
+    /// Bound on the number of acknowledged ranges remembered.
+    pub max_ack_ranges: usize,
+    /// Requested sequence lifetime (`Expires` in CreateSequence); `None` = no limit.
+    pub expires: Option<Duration>,
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        Self {
+            version: RmVersion::V1_1,
+            retransmission: Backoff::default(),
+            max_in_flight: 32,
+            ack_request: AckRequestPolicy::WhenWindowFull,
+            inactivity_timeout: Duration::from_secs(600),
+            max_message_number: MAX_MESSAGE_NUMBER,
+            max_ack_ranges: 64,
+            expires: None,
+        }
+    }
+}
+
+/// The delivery assurance (WS-RM Policy 1.1 §2.5 `wsrmp:DeliveryAssurance`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryAssurance {
+    /// Each message at most once; loss allowed.
+    AtMostOnce,
+    /// Each message at least once; duplicates allowed.
+    AtLeastOnce,
+    /// Each message exactly once.
+    ExactlyOnce,
+}
+
+/// When the Destination acknowledges (WS-RM 1.1 §3.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckPolicy {
+    /// A stand-alone acknowledgement after every accepted message.
+    Immediate,
+    /// After `count` messages or `interval` (WCF AcknowledgementInterval, 0.2 s), whichever
+    /// comes first. A pending acknowledgement may be piggy-backed earlier on a message to
+    /// AcksTo ([`crate::Destination::take_ack`]).
+    Batched {
+        /// Messages per acknowledgement.
+        count: u32,
+        /// The longest an acknowledgement waits.
+        interval: Duration,
+    },
+}
+
+/// Configuration of an RM Destination (all inbound sequences of an endpoint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DestinationConfig {
+    /// The WS-RM version.
+    pub version: RmVersion,
+    /// Sequences open at once; CreateSequence beyond it is refused (ConnectionLimitReached).
+    pub max_open_sequences: usize,
+    /// The delivery assurance.
+    pub delivery: DeliveryAssurance,
+    /// Deliver in order (`wsrmp:InOrder`).
+    pub in_order: bool,
+    /// What to do with incomplete sequences (sent in CreateSequenceResponse).
+    pub incomplete: IncompleteSequenceBehavior,
+    /// When to acknowledge.
+    pub ack_policy: AckPolicy,
+    /// Messages held back per sequence awaiting a gap to fill; beyond it a message is
+    /// dropped unacknowledged (the source resends it). Its free space is sent as
+    /// `netrm:BufferRemaining`.
+    pub reorder_buffer: usize,
+    /// No message on a sequence for this long terminates it.
+    pub inactivity_timeout: Duration,
+    /// The highest message number accepted (≤ 2^63−1); beyond it, MessageNumberRollover.
+    pub max_message_number: u64,
+    /// Bound on the ranges per sequence (see [`crate::ranges`]).
+    pub max_ack_ranges: usize,
+    /// Refuse CreateSequence without a Sequence-STR binding (the default: wsrx exists to
+    /// bind sequences to a security context).
+    pub require_binding: bool,
+    /// Longest lifetime granted; a CreateSequence asking for longer gets this.
+    pub max_expires: Option<Duration>,
+}
+
+impl Default for DestinationConfig {
+    fn default() -> Self {
+        Self {
+            version: RmVersion::V1_1,
+            max_open_sequences: 128,
+            delivery: DeliveryAssurance::ExactlyOnce,
+            in_order: true,
+            incomplete: IncompleteSequenceBehavior::NoDiscard,
+            ack_policy: AckPolicy::Batched {
+                count: 8,
+                interval: Duration::from_millis(200),
+            },
+            reorder_buffer: 32,
+            inactivity_timeout: Duration::from_secs(600),
+            max_message_number: MAX_MESSAGE_NUMBER,
+            max_ack_ranges: 32,
+            require_binding: true,
+            max_expires: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_the_cap_with_bounded_jitter() {
+        let b = Backoff {
+            base: Duration::from_millis(100),
+            max: Duration::from_millis(1000),
+            factor: 2,
+            jitter_permille: 500,
+        };
+        assert_eq!(b.interval(0), Duration::from_millis(100));
+        assert_eq!(b.interval(3), Duration::from_millis(800));
+        assert_eq!(b.interval(4), Duration::from_millis(1000));
+        assert_eq!(b.interval(u32::MAX), Duration::from_millis(1000));
+        for r in [0, 1, 49, 50, 51, u64::MAX] {
+            let j = b.jittered(0, r);
+            assert!(
+                j >= Duration::from_millis(100) && j <= Duration::from_millis(150),
+                "{j:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,325 @@
+use std::time::Duration;
+
+use super::*;
+use crate::binding::TokenRef;
+use crate::msg::{AckRange, PayloadRef, SequenceHeader};
+
+fn x() -> SecurityBinding {
+    SecurityBinding::new("urn:uuid:sct-x")
+}
+
+fn dest(cfg: DestinationConfig) -> (Destination, SequenceId) {
+    let mut seed = 1u64;
+    let mut d = Destination::new(
+        cfg,
+        EndpointRef("http://dst".into()),
+        Box::new(move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed
+        }),
+    );
+    let cs = CreateSequence {
+        acks_to: EndpointRef("http://src".into()),
+        expires: None,
+        offer: None,
+        str_token: Some(TokenRef(x())),
+        uses_sequence_str: true,
+    };
+    d.handle_message(Timestamp(0), Some(&x()), Message::CreateSequence(cs))
+        .unwrap();
+    let id = match d.poll_transmit().map(|t| t.message) {
+        Some(Message::CreateSequenceResponse(r)) => r.id,
+        other => panic!("{other:?}"),
+    };
+    while d.poll_persist().is_some() {}
+    while d.poll_event().is_some() {}
+    (d, id)
+}
+
+fn app(id: &SequenceId, n: u64) -> Message {
+    Message::Application(ApplicationMessage {
+        sequence: SequenceHeader {
+            id: id.clone(),
+            number: n,
+            last_message: false,
+        },
+        ack_requested: false,
+        payload: Some(PayloadRef(100 + n)),
+    })
+}
+
+fn drain(d: &mut Destination) -> (Vec<StoreOp>, Vec<Transmit>, Vec<DestinationEvent>) {
+    let mut out = (Vec::new(), Vec::new(), Vec::new());
+    while let Some(o) = d.poll_persist() {
+        out.0.push(o);
+    }
+    while let Some(o) = d.poll_transmit() {
+        out.1.push(o);
+    }
+    while let Some(o) = d.poll_event() {
+        out.2.push(o);
+    }
+    out
+}
+
+fn delivered(events: &[DestinationEvent]) -> Vec<u64> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            DestinationEvent::Delivered { number, .. } => Some(*number),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn in_order_holds_gaps_and_reports_buffer_remaining() {
+    let cfg = DestinationConfig {
+        ack_policy: AckPolicy::Immediate,
+        reorder_buffer: 4,
+        ..Default::default()
+    };
+    let (mut d, id) = dest(cfg);
+    d.handle_message(Timestamp(1), Some(&x()), app(&id, 2))
+        .unwrap();
+    let (ops, tx, ev) = drain(&mut d);
+    assert!(delivered(&ev).is_empty());
+    assert!(matches!(
+        &ops[..],
+        [StoreOp::InboundRecorded {
+            number: 2,
+            delivered: false,
+            ..
+        }]
+    ));
+    match &tx[..] {
+        [
+            Transmit {
+                message: Message::SequenceAcknowledgement(a),
+                ..
+            },
+        ] => {
+            assert_eq!(
+                a.body,
+                AckBody::Ranges(vec![AckRange { lower: 2, upper: 2 }])
+            );
+            assert_eq!(a.buffer_remaining, Some(3));
+        }
+        other => panic!("{other:?}"),
+    }
+    d.handle_message(Timestamp(2), Some(&x()), app(&id, 1))
+        .unwrap();
+    let (ops, _, ev) = drain(&mut d);
+    assert_eq!(delivered(&ev), vec![1, 2]);
+    assert!(matches!(
+        ops.last(),
+        Some(StoreOp::DeliveredThrough { number: 2, .. })
+    ));
+}
+
+#[test]
+fn duplicates_are_not_redelivered_and_are_acknowledged_at_once() {
+    let cfg = DestinationConfig {
+        ack_policy: AckPolicy::Batched {
+            count: 100,
+            interval: Duration::from_secs(1),
+        },
+        ..Default::default()
+    };
+    let (mut d, id) = dest(cfg);
+    d.handle_message(Timestamp(1), Some(&x()), app(&id, 1))
+        .unwrap();
+    let (_, tx, ev) = drain(&mut d);
+    assert_eq!(delivered(&ev), vec![1]);
+    assert!(tx.is_empty(), "batched: no ack yet");
+    assert_eq!(d.poll_timeout(), Some(Timestamp(1001)));
+    d.handle_message(Timestamp(2), Some(&x()), app(&id, 1))
+        .unwrap();
+    let (ops, tx, ev) = drain(&mut d);
+    assert!(ops.is_empty() && delivered(&ev).is_empty());
+    assert!(matches!(
+        ev.as_slice(),
+        [DestinationEvent::Released { number: 1, .. }]
+    ));
+    assert_eq!(tx.len(), 1, "a duplicate is answered with an ack");
+}
+
+#[test]
+fn batched_ack_goes_out_at_the_interval() {
+    let cfg = DestinationConfig {
+        ack_policy: AckPolicy::Batched {
+            count: 3,
+            interval: Duration::from_millis(200),
+        },
+        in_order: false,
+        ..Default::default()
+    };
+    let (mut d, id) = dest(cfg);
+    d.handle_message(Timestamp(10), Some(&x()), app(&id, 1))
+        .unwrap();
+    d.handle_message(Timestamp(20), Some(&x()), app(&id, 3))
+        .unwrap();
+    let (_, tx, ev) = drain(&mut d);
+    assert_eq!(
+        delivered(&ev),
+        vec![1, 3],
+        "unordered delivery does not wait for 2"
+    );
+    assert!(tx.is_empty());
+    d.handle_timeout(Timestamp(210));
+    let (_, tx, _) = drain(&mut d);
+    assert!(matches!(
+        &tx[..],
+        [Transmit {
+            message: Message::SequenceAcknowledgement(_),
+            ..
+        }]
+    ));
+    // Piggy-backing takes the pending ack instead.
+    d.handle_message(Timestamp(300), Some(&x()), app(&id, 2))
+        .unwrap();
+    let ack = d.take_ack(&id).unwrap();
+    assert_eq!(
+        ack.body,
+        AckBody::Ranges(vec![AckRange { lower: 1, upper: 3 }])
+    );
+    assert_eq!(
+        d.poll_timeout(),
+        Some(Timestamp(300).saturating_add(Duration::from_secs(600)))
+    );
+}
+
+#[test]
+fn write_ahead_record_precedes_the_ack() {
+    let cfg = DestinationConfig {
+        ack_policy: AckPolicy::Immediate,
+        ..Default::default()
+    };
+    let (mut d, id) = dest(cfg);
+    d.handle_message(Timestamp(1), Some(&x()), app(&id, 1))
+        .unwrap();
+    // The ack is in poll_transmit; the record is in poll_persist, drained first.
+    let (ops, tx, _) = drain(&mut d);
+    assert!(matches!(
+        &ops[..],
+        [
+            StoreOp::InboundRecorded { number: 1, .. },
+            StoreOp::DeliveredThrough { .. }
+        ]
+    ));
+    assert_eq!(tx.len(), 1);
+}
+
+#[test]
+fn closed_sequence_refuses_new_messages_with_sequence_closed() {
+    let (mut d, id) = dest(DestinationConfig::default());
+    d.handle_message(Timestamp(1), Some(&x()), app(&id, 1))
+        .unwrap();
+    drain(&mut d);
+    let close = Message::CloseSequence(CloseSequence {
+        id: id.clone(),
+        last_msg_number: Some(1),
+    });
+    d.handle_message(Timestamp(2), Some(&x()), close).unwrap();
+    let (_, tx, _) = drain(&mut d);
+    match &tx[..] {
+        [
+            Transmit {
+                message: Message::CloseSequenceResponse(_),
+                ack: Some(a),
+                ..
+            },
+        ] => assert!(a.final_),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        d.handle_message(Timestamp(3), Some(&x()), app(&id, 2)),
+        Err(Error::SequenceClosed(id.clone()))
+    );
+    let (ops, tx, _) = drain(&mut d);
+    assert!(ops.is_empty());
+    assert!(
+        matches!(&tx[..], [Transmit { message: Message::Fault(f), .. }] if f.kind == FaultKind::SequenceClosed)
+    );
+}
+
+#[test]
+fn rollover_and_unknown_sequence_faults() {
+    let cfg = DestinationConfig {
+        max_message_number: 5,
+        ..Default::default()
+    };
+    let (mut d, id) = dest(cfg);
+    assert_eq!(
+        d.handle_message(Timestamp(1), Some(&x()), app(&id, 6)),
+        Err(Error::MessageNumberRollover(id))
+    );
+    let other = SequenceId::new("urn:nope");
+    assert_eq!(
+        d.handle_message(Timestamp(1), Some(&x()), app(&other, 1)),
+        Err(Error::UnknownSequence(other))
+    );
+}
+
+#[test]
+fn restore_holds_again_and_does_not_redeliver() {
+    let cfg = DestinationConfig {
+        reorder_buffer: 4,
+        ..Default::default()
+    };
+    let (mut d, id) = dest(cfg.clone());
+    let mut log: Vec<StoreOp> = Vec::new();
+    // The creation record, as `dest` drained it.
+    let rec = d.sequences.get(&id).map(|s| DestinationRecord {
+        id: id.clone(),
+        version: s.version,
+        acks_to: s.acks_to.clone(),
+        binding: s.binding.clone(),
+        expires_at: s.expires_at,
+        incomplete: s.incomplete,
+        offer_id: None,
+    });
+    log.push(StoreOp::DestinationCreated(rec.unwrap()));
+    for n in [1, 3] {
+        d.handle_message(Timestamp(1), Some(&x()), app(&id, n))
+            .unwrap();
+        log.extend(drain(&mut d).0);
+    }
+    let mut r = Destination::restore(
+        Timestamp(5),
+        cfg,
+        EndpointRef("http://dst".into()),
+        &log,
+        Box::new(|| 0),
+    )
+    .unwrap();
+    assert_eq!(
+        r.sequence(&id).map(|s| (s.delivered_through, s.held.len())),
+        Some((1, 1))
+    );
+    r.handle_message(Timestamp(6), Some(&x()), app(&id, 1))
+        .unwrap();
+    assert!(delivered(&drain(&mut r).2).is_empty());
+    r.handle_message(Timestamp(6), Some(&x()), app(&id, 2))
+        .unwrap();
+    assert_eq!(delivered(&drain(&mut r).2), vec![2, 3]);
+}
+
+/// The idle-sequence memory budget (2 KB): the hash-map entry (key + value inline) plus
+/// the heap it owns (identifier, AcksTo, binding, one-range vector; an empty reorder
+/// buffer allocates nothing). Hash-map bucket overhead (one control byte) is not counted.
+#[test]
+fn idle_sequence_memory_is_under_two_kilobytes() {
+    let (mut d, id) = dest(DestinationConfig::default());
+    d.handle_message(Timestamp(1), Some(&x()), app(&id, 1))
+        .unwrap();
+    drain(&mut d);
+    let (inline, heap) = d.sequence_memory(&id).unwrap();
+    println!(
+        "idle sequence: {inline} bytes inline + {heap} bytes heap = {}",
+        inline + heap
+    );
+    assert!(inline + heap < 2048, "{inline} + {heap}");
+}

@@ -1,0 +1,90 @@
+//! # wsrx-rm: WS-ReliableMessaging bound to a WS-SecureConversation token, sans IO
+//!
+//! The protocol core of WS-RM 1.0 (2005/02) and 1.1/1.2 (200702): an RM [`Source`] (one
+//! outbound sequence) and an RM [`Destination`] (all inbound sequences of an endpoint),
+//! on plain Rust message types ([`msg`]). The XML codecs come later in a `wire` module.
+//!
+//! **What it does not do**: no IO, no tasks, no clock, no OS randomness, no XML, no
+//! cryptography. Time is an argument ([`Timestamp`]); jitter and sequence identifiers
+//! come from an injected, caller-seeded random source; the proof of origin of a message
+//! is an opaque [`SecurityBinding`] the runtime takes from `wsrx-security`'s verified
+//! envelope.
+//!
+//! ## The sans-IO contract (house-style §2)
+//!
+//! Inputs:
+//! * `handle_message(now, proof, msg)`: one parsed RM message (one per RM header of a
+//!   SOAP message, in document order), with the token that proved it (`None` = unsigned);
+//! * `handle_timeout(now)` when [`Source::poll_timeout`]/[`Destination::poll_timeout`]
+//!   has passed;
+//! * commands: [`Source::create_sequence`], [`Source::send`] (pushes back with
+//!   [`Error::Backpressure`] when the in-flight window is full), [`Source::close`],
+//!   [`Source::terminate`]; [`Destination::register_offer`], [`Destination::close`],
+//!   [`Destination::terminate`], [`Destination::take_ack`] (piggy-backing);
+//! * `restore(now, config, records, ..)` at start-up, from the durable [`StoreOp`]s.
+//!
+//! Outputs, drained in this order after **every** input:
+//! 1. `poll_persist()` → [`StoreOp`]s. They form one batch to commit atomically (with the
+//!    `Delivered` events of that input) **before** acting on anything after;
+//! 2. `poll_transmit()` → [`Transmit`]s, each naming the token that must protect it;
+//! 3. `poll_event()` → [`SourceEvent`]/[`DestinationEvent`];
+//! 4. `poll_timeout()` → the next deadline.
+//!
+//! Write-ahead: the Destination emits `InboundRecorded` before any acknowledgement
+//! covering the message; the Source emits `OutboundStored` before its first transmission.
+//! Misuse returns a user [`Error`] ([`Error::is_user`]); nothing panics, on any input.
+//!
+//! ## Binding to the security context (WS-RM 1.2 §5, spec-facts §2.2)
+//!
+//! A sequence created by a CreateSequence whose body STR names token X (and, on 1.1,
+//! carrying `UsesSequenceSTR`) is bound to X. Every later message touching it (application
+//! messages, SequenceAcknowledgement, AckRequested, CloseSequence, TerminateSequence,
+//! CreateSequenceResponse and the Close/Terminate responses, faults about it) must have
+//! been proven by X. Anything else is refused **before any state is read for change**: no
+//! delivery, no range update, no timer refresh. The fault mapping:
+//!
+//! | situation | [`Error`] | fault sent (Code) |
+//! |---|---|---|
+//! | CreateSequence STR names a token other than its proof, or proof absent | `CreateSequenceRefused(TokenMismatch)` | `wsrm:CreateSequenceRefused` (Sender) |
+//! | CreateSequence without STR, destination requires binding | `CreateSequenceRefused(BindingRequired)` | `wsrm:CreateSequenceRefused` (Sender) |
+//! | 1.1: `UsesSequenceSTR` without STR, or STR without it | `CreateSequenceRefused(UsesSequenceStrMismatch)` | `wsrm:CreateSequenceRefused` (Sender) |
+//! | open-sequence limit reached | `CreateSequenceRefused(ConnectionLimitReached)` | `wsrm:CreateSequenceRefused` (Receiver) |
+//! | offered identifier in use by another sequence | `CreateSequenceRefused(OfferRejected)` | `wsrm:CreateSequenceRefused` (Sender) |
+//! | message on a bound sequence proven by another token, or unsigned | `BindingMismatch` | `wsse:FailedAuthentication` (Sender), no detail (the sequence is not confirmed) |
+//! | the same at a Source (ack, CSR, responses) | `BindingMismatch` | none (refused, reported as `SourceEvent::Refused`) |
+//! | unknown identifier | `UnknownSequence` | `wsrm:UnknownSequence` (Sender) |
+//! | new message on a closed sequence | `SequenceClosed` (1.0: `LastMessageNumberExceeded`) | `wsrm:SequenceClosed` / `wsrm:LastMessageNumberExceeded` (Sender) |
+//! | number above the maximum | `MessageNumberRollover` | `wsrm:MessageNumberRollover` (Sender) |
+//! | ack of unsent numbers / dropping acked ones | `InvalidAcknowledgement` | `wsrm:InvalidAcknowledgement` (Sender), source terminates |
+//!
+//! The mapping is [`Error::fault`]; faults are answered with `Route::Reply`, protected with
+//! the token that proved the refused message, if any.
+
+pub mod binding;
+pub mod config;
+pub mod destination;
+pub mod error;
+pub mod events;
+pub mod fsm;
+pub mod msg;
+pub mod persist;
+pub mod ranges;
+pub mod source;
+pub mod time;
+pub mod version;
+
+#[cfg(test)]
+mod tests;
+
+pub use binding::{SecurityBinding, TokenRef};
+pub use config::{
+    AckPolicy, AckRequestPolicy, Backoff, DeliveryAssurance, DestinationConfig, SourceConfig,
+};
+pub use destination::{Destination, DestinationState};
+pub use error::Error;
+pub use events::{DestinationEvent, SourceEvent, TerminationReason};
+pub use msg::{Message, PayloadRef, SequenceId, Transmit};
+pub use persist::StoreOp;
+pub use source::{CreateParams, RandomSource, Source, SourceState};
+pub use time::Timestamp;
+pub use version::RmVersion;

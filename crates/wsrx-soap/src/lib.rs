@@ -20,6 +20,8 @@ mod addressing;
 mod envelope;
 mod error;
 mod fault;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ns;
 mod version;
 

@@ -23,6 +23,8 @@ mod chars;
 mod document;
 mod error;
 mod escape;
+#[doc(hidden)]
+pub mod fuzzing;
 mod limits;
 mod parser;
 mod serialize;

@@ -1,0 +1,124 @@
+//! The fuzz harnesses of the workspace on the stable toolchain: every file of the
+//! checked-in corpus (`fuzz/corpus/<target>/`), then seeded structural mutations
+//! of the shared known-answer documents. `WSRX_SEED` replays a run;
+//! `WSRX_FUZZ_CASES` sets the number of mutated inputs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+use std::path::{Path, PathBuf};
+
+use wsrx_xml::fuzzing::{self, Mutator};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// Seeds: the c14n, DSig and gSOAP vector documents.
+fn seeds() -> Vec<Vec<u8>> {
+    let vectors = root().join("../shared/vectors");
+    let mut out = Vec::new();
+    for sub in [
+        "c14n/merlin-exc-c14n-one",
+        "c14n/w3c-exc-c14n-examples",
+        "gsoap/sct-dkt",
+        "gsoap/offer",
+        "rm/wcf-rm11",
+        "rm/wcf-rm10",
+        "rm/cxf",
+    ] {
+        out.extend(
+            files(&vectors.join(sub))
+                .iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+                .map(|p| std::fs::read(p).unwrap()),
+        );
+    }
+    assert!(
+        out.len() > 20,
+        "shared/vectors not found beside the repository"
+    );
+    out
+}
+
+fn replay(target: &str, harness: fn(&[u8])) {
+    let corpus = files(&root().join("fuzz/corpus").join(target));
+    assert!(!corpus.is_empty(), "no corpus for {target}");
+    for f in &corpus {
+        let data = std::fs::read(f).unwrap();
+        let outcome = std::panic::catch_unwind(|| harness(&data));
+        assert!(
+            outcome.is_ok(),
+            "{target}: corpus file {} fails",
+            f.display()
+        );
+    }
+    let seed: u64 = std::env::var("WSRX_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            use std::hash::{BuildHasher, RandomState};
+            RandomState::new().hash_one(target)
+        });
+    let cases: usize = std::env::var("WSRX_FUZZ_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3000);
+    let seeds = seeds();
+    let mut m = Mutator::new(seed);
+    let mut accepted = 0;
+    for case in 0..cases {
+        let doc = m.mutate(&seeds[case % seeds.len()]);
+        accepted += usize::from(wsrx_xml::Document::parse(&doc).is_ok());
+        // The c14n harness reads an options byte first.
+        let input = if target == "c14n" {
+            [&[(case % 256) as u8][..], &doc].concat()
+        } else {
+            doc
+        };
+        let outcome = std::panic::catch_unwind(|| harness(&input));
+        assert!(
+            outcome.is_ok(),
+            "{target}: mutated case {case} fails (replay with WSRX_SEED={seed})"
+        );
+    }
+    println!(
+        "{target}: {} corpus files, {cases} mutated cases ({accepted} well-formed), seed {seed}",
+        corpus.len()
+    );
+    assert!(
+        accepted * 10 >= cases,
+        "{target}: only {accepted} of {cases} mutated inputs were well-formed"
+    );
+}
+
+#[test]
+fn xml_reader_harness_replays() {
+    replay("xml_reader", fuzzing::xml_reader);
+}
+
+#[test]
+fn c14n_harness_replays() {
+    replay("c14n", fuzzing::c14n);
+}
+
+#[test]
+fn soap_envelope_harness_replays() {
+    replay("soap_envelope", wsrx_soap::fuzzing::soap_envelope);
+}

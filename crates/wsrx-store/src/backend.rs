@@ -1,0 +1,87 @@
+//! The row-level interface a storage engine implements. Rows are already sealed;
+//! a backend only has to keep them and apply batches atomically.
+
+use crate::error::StoreError;
+
+/// A sealed log record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRow {
+    /// Sequence identifier.
+    pub sequence: String,
+    /// Role code.
+    pub role: u8,
+    /// Position in the sequence's log.
+    pub index: u64,
+    /// Id of the key it is sealed under.
+    pub kek: [u8; 8],
+    /// `nonce ‖ ciphertext ‖ tag`.
+    pub blob: Vec<u8>,
+}
+
+/// A sealed payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadRow {
+    /// Handle (unique).
+    pub handle: u64,
+    /// Sequence identifier.
+    pub sequence: String,
+    /// Message number.
+    pub number: u64,
+    /// Key id.
+    pub kek: [u8; 8],
+    /// Sealed bytes.
+    pub blob: Vec<u8>,
+}
+
+/// A sealed token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    /// SCT identifier (unique).
+    pub identifier: String,
+    /// Expiry (ms since the Unix epoch), in clear for sweeping.
+    pub expires_at_ms: Option<i64>,
+    /// Key id.
+    pub kek: [u8; 8],
+    /// Sealed bytes.
+    pub blob: Vec<u8>,
+}
+
+/// Sealed rows to apply atomically.
+#[derive(Debug, Default, Clone)]
+pub struct RowBatch {
+    /// Records to insert (a duplicate `(sequence, index)` is a conflict).
+    pub records: Vec<RecordRow>,
+    /// Payloads to insert (a duplicate handle is a conflict).
+    pub payloads: Vec<PayloadRow>,
+    /// Payload handles to delete.
+    pub payload_deletes: Vec<u64>,
+    /// Sequences whose records and payloads are deleted.
+    pub sequence_deletes: Vec<String>,
+    /// Tokens to insert or replace.
+    pub tokens: Vec<TokenRow>,
+    /// Tokens to delete.
+    pub token_deletes: Vec<String>,
+    /// Existing rows re-sealed under another key (rewrap): replaced in place.
+    pub rewrapped_records: Vec<RecordRow>,
+    /// Existing payloads re-sealed.
+    pub rewrapped_payloads: Vec<PayloadRow>,
+}
+
+/// A storage engine. Implementations must make a committed batch durable before
+/// `commit` returns and must apply it entirely or not at all.
+pub trait Backend: Send + Sync + 'static {
+    /// Applies `batch` atomically and durably.
+    fn commit(&self, batch: RowBatch) -> Result<(), StoreError>;
+    /// The store's random identity, if it was set.
+    fn store_id(&self) -> Result<Option<[u8; 16]>, StoreError>;
+    /// Sets the identity of a new store (once).
+    fn set_store_id(&self, id: [u8; 16]) -> Result<(), StoreError>;
+    /// Every record row, ordered by sequence then index.
+    fn records(&self) -> Result<Vec<RecordRow>, StoreError>;
+    /// Every payload row.
+    fn payloads(&self) -> Result<Vec<PayloadRow>, StoreError>;
+    /// One payload row.
+    fn payload(&self, handle: u64) -> Result<Option<PayloadRow>, StoreError>;
+    /// Every token row.
+    fn tokens(&self) -> Result<Vec<TokenRow>, StoreError>;
+}

@@ -1,0 +1,48 @@
+//! Durable storage for wsrx: the records the RM machines and the token session
+//! emit, the payloads of unacknowledged and held messages, and security context
+//! tokens, committed atomically and **sealed at rest**.
+//!
+//! What it does:
+//! - [`Store`] seals every row with AES-256-GCM under the active key of a
+//!   [`KeyRing`], with associated data binding the row to its place (this store's
+//!   random id, the table, the sequence and position, or the payload's sequence,
+//!   message number and handle, or the token identifier, and the key id): a row
+//!   altered, corrupted, or moved elsewhere fails with an error naming it
+//!   ([`StoreError::Corrupt`]); nothing is dropped silently. Keys rotate: old rows
+//!   open with older keys in the ring, [`Store::rewrap`] re-seals them.
+//! - A [`Batch`] (records appended to sequence logs, payloads put and deleted,
+//!   sequences forgotten, tokens put and deleted) commits all or nothing, and is
+//!   durable when [`Store::commit`] returns.
+//! - Backends: [`SqliteBackend`] (feature `sqlite`, the default: bundled SQLite,
+//!   WAL, `synchronous=FULL`, migrations, one writer thread with group commit) and
+//!   [`MemoryBackend`] (tests and simulation, with a crash model). Every backend
+//!   passes [`testing::conformance`].
+//!
+//! What is stored for an outbound message: the application payload and its
+//! sequence/number, never the secured envelope. A retransmission is re-protected
+//! with a fresh Timestamp and derived-key nonce by the security layer, from the
+//! recovered SCT, so stored bytes carry no stale security header.
+//!
+//! What it does not do: interpret records (the RM and SC crates encode and decode
+//! their own records), decide anything about the protocols, or run async; callers
+//! on tokio use `spawn_blocking` or a dedicated thread.
+#![forbid(unsafe_code)]
+
+mod backend;
+mod error;
+mod keyring;
+mod memory;
+mod model;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod store;
+pub mod testing;
+
+pub use backend::{Backend, PayloadRow, RecordRow, RowBatch, TokenRow};
+pub use error::{RecordName, StoreError};
+pub use keyring::{KEK_LEN, KeyRing};
+pub use memory::MemoryBackend;
+pub use model::{Batch, PayloadPut, RecoveredToken, Role, SequenceLog, Snapshot, TokenPut};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{Durability, SqliteBackend, SqliteOptions};
+pub use store::{CheckReport, Store};

@@ -1,0 +1,433 @@
+//! The embedded default backend: SQLite (bundled) in WAL mode with
+//! `synchronous=FULL`, versioned schema migrations, and one writer thread that
+//! commits queued batches together (group commit), so concurrent sequences share
+//! fsyncs. Each batch runs in its own savepoint inside the group's transaction: a
+//! batch that conflicts is rolled back alone and the others still commit.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use crate::backend::{Backend, PayloadRow, RecordRow, RowBatch, TokenRow};
+use crate::error::StoreError;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: sealed rows.
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+     CREATE TABLE records (sequence TEXT NOT NULL, idx INTEGER NOT NULL, role INTEGER NOT NULL,
+                           kek BLOB NOT NULL, blob BLOB NOT NULL, PRIMARY KEY (sequence, idx)) WITHOUT ROWID;
+     CREATE TABLE payloads (handle INTEGER PRIMARY KEY, sequence TEXT NOT NULL, number INTEGER NOT NULL,
+                            kek BLOB NOT NULL, blob BLOB NOT NULL);
+     CREATE INDEX payloads_by_sequence ON payloads (sequence, number);
+     CREATE TABLE tokens (identifier TEXT PRIMARY KEY, expires_at_ms INTEGER, kek BLOB NOT NULL,
+                          blob BLOB NOT NULL) WITHOUT ROWID;",
+];
+
+/// How hard commits are pushed to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=FULL`: a commit survives power loss (the default).
+    Full,
+    /// `synchronous=NORMAL`: survives a process crash, not power loss.
+    Normal,
+}
+
+/// Options of [`SqliteBackend::open`].
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// Durability of commits.
+    pub durability: Durability,
+    /// Most batches one group commit takes.
+    pub max_group: usize,
+    /// Bound of the writer's queue (callers block beyond it).
+    pub queue: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            durability: Durability::Full,
+            max_group: 256,
+            queue: 1024,
+        }
+    }
+}
+
+struct Job {
+    batch: RowBatch,
+    reply: SyncSender<Result<(), StoreError>>,
+}
+
+/// SQLite rows with a group-committing writer thread.
+pub struct SqliteBackend {
+    reader: Mutex<Connection>,
+    sender: Mutex<Option<SyncSender<Job>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for SqliteBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteBackend").finish_non_exhaustive()
+    }
+}
+
+fn backend_err(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, msg)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict(msg.unwrap_or_else(|| "constraint violation".into()))
+        }
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+fn connect(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(backend_err)?;
+    let sync = match durability {
+        Durability::Full => "FULL",
+        Durability::Normal => "NORMAL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=OFF;"
+    ))
+    .map_err(backend_err)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(backend_err)?;
+    let version: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(backend_err)?;
+    let latest = MIGRATIONS.len() as i64;
+    if version > latest {
+        return Err(StoreError::SchemaTooNew {
+            found: version,
+            supported: latest,
+        });
+    }
+    for sql in MIGRATIONS.iter().skip(version as usize) {
+        tx.execute_batch(sql).map_err(backend_err)?;
+    }
+    tx.execute_batch(&format!("PRAGMA user_version={latest}"))
+        .map_err(backend_err)?;
+    tx.commit().map_err(backend_err)
+}
+
+impl SqliteBackend {
+    /// Opens (creating if needed) the database at `path` and starts its writer.
+    pub fn open(path: &Path, options: SqliteOptions) -> Result<Self, StoreError> {
+        let mut writer_conn = connect(path, options.durability)?;
+        migrate(&mut writer_conn)?;
+        let reader = connect(path, options.durability)?;
+        let (sender, receiver) = mpsc::sync_channel::<Job>(options.queue.max(1));
+        let max_group = options.max_group.max(1);
+        let writer = std::thread::Builder::new()
+            .name("wsrx-store-writer".into())
+            .spawn(move || writer_loop(writer_conn, &receiver, max_group))
+            .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self {
+            reader: Mutex::new(reader),
+            sender: Mutex::new(Some(sender)),
+            writer: Mutex::new(Some(writer)),
+        })
+    }
+
+    fn reader(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
+        self.reader
+            .lock()
+            .map_err(|_| StoreError::Backend("reader connection poisoned".into()))
+    }
+
+    /// Stops the writer after the queued batches are committed.
+    pub fn close(&self) {
+        if let Ok(mut s) = self.sender.lock() {
+            s.take();
+        }
+        if let Some(handle) = self.writer.lock().ok().and_then(|mut w| w.take()) {
+            let _ = handle.join();
+        }
+    }
+
+    /// Testing and repair hook: runs `f` on the sealed bytes of the row selected
+    /// by `table` (`records`, `payloads` or `tokens`) and `key_sql` (a WHERE clause).
+    pub fn tamper(
+        &self,
+        table: &str,
+        where_clause: &str,
+        f: impl FnOnce(&mut Vec<u8>),
+    ) -> Result<(), StoreError> {
+        let conn = self.reader()?;
+        let sql = format!("SELECT blob FROM {table} WHERE {where_clause}");
+        let blob: Option<Vec<u8>> = conn
+            .query_row(&sql, [], |r| r.get(0))
+            .optional()
+            .map_err(backend_err)?;
+        if let Some(mut blob) = blob {
+            f(&mut blob);
+            conn.execute(
+                &format!("UPDATE {table} SET blob = ?1 WHERE {where_clause}"),
+                params![blob],
+            )
+            .map_err(backend_err)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SqliteBackend {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn writer_loop(mut conn: Connection, receiver: &Receiver<Job>, max_group: usize) {
+    while let Ok(first) = receiver.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < max_group {
+            match receiver.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let results = commit_group(&mut conn, &mut jobs);
+        for (job, result) in jobs.into_iter().zip(results) {
+            let _ = job.reply.send(result);
+        }
+    }
+}
+
+/// One transaction for the whole group, one savepoint per batch.
+fn commit_group(conn: &mut Connection, jobs: &mut [Job]) -> Vec<Result<(), StoreError>> {
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return jobs.iter().map(|_| Err(backend_err_ref(&e))).collect(),
+    };
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs.iter_mut() {
+        let outcome = match tx.savepoint() {
+            Ok(mut sp) => match apply(&sp, std::mem::take(&mut job.batch)) {
+                Ok(()) => sp.commit().map_err(backend_err),
+                Err(e) => {
+                    let _ = sp.rollback();
+                    Err(e)
+                }
+            },
+            Err(e) => Err(backend_err(e)),
+        };
+        results.push(outcome);
+    }
+    if let Err(e) = tx.commit() {
+        let msg = e.to_string();
+        return results
+            .into_iter()
+            .map(|_| Err(StoreError::Backend(msg.clone())))
+            .collect();
+    }
+    results
+}
+
+fn backend_err_ref(e: &rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn apply(conn: &Connection, b: RowBatch) -> Result<(), StoreError> {
+    for seq in &b.sequence_deletes {
+        conn.execute("DELETE FROM records WHERE sequence = ?1", params![seq])
+            .map_err(backend_err)?;
+        conn.execute("DELETE FROM payloads WHERE sequence = ?1", params![seq])
+            .map_err(backend_err)?;
+    }
+    for h in &b.payload_deletes {
+        conn.execute("DELETE FROM payloads WHERE handle = ?1", params![*h as i64])
+            .map_err(backend_err)?;
+    }
+    for id in &b.token_deletes {
+        conn.execute("DELETE FROM tokens WHERE identifier = ?1", params![id])
+            .map_err(backend_err)?;
+    }
+    let mut insert_record = conn
+        .prepare_cached(
+            "INSERT INTO records (sequence, idx, role, kek, blob) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(backend_err)?;
+    for r in &b.records {
+        insert_record
+            .execute(params![
+                r.sequence,
+                r.index as i64,
+                r.role,
+                &r.kek[..],
+                r.blob
+            ])
+            .map_err(backend_err)?;
+    }
+    let mut insert_payload = conn
+        .prepare_cached("INSERT INTO payloads (handle, sequence, number, kek, blob) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .map_err(backend_err)?;
+    for p in &b.payloads {
+        insert_payload
+            .execute(params![
+                p.handle as i64,
+                p.sequence,
+                p.number as i64,
+                &p.kek[..],
+                p.blob
+            ])
+            .map_err(backend_err)?;
+    }
+    for t in &b.tokens {
+        conn.execute(
+            "INSERT OR REPLACE INTO tokens (identifier, expires_at_ms, kek, blob) VALUES (?1, ?2, ?3, ?4)",
+            params![t.identifier, t.expires_at_ms, &t.kek[..], t.blob],
+        )
+        .map_err(backend_err)?;
+    }
+    for r in &b.rewrapped_records {
+        conn.execute(
+            "UPDATE records SET kek = ?1, blob = ?2 WHERE sequence = ?3 AND idx = ?4",
+            params![&r.kek[..], r.blob, r.sequence, r.index as i64],
+        )
+        .map_err(backend_err)?;
+    }
+    for p in &b.rewrapped_payloads {
+        conn.execute(
+            "UPDATE payloads SET kek = ?1, blob = ?2 WHERE handle = ?3",
+            params![&p.kek[..], p.blob, p.handle as i64],
+        )
+        .map_err(backend_err)?;
+    }
+    Ok(())
+}
+
+fn kek(bytes: Vec<u8>) -> [u8; 8] {
+    let mut k = [0u8; 8];
+    for (d, s) in k.iter_mut().zip(bytes) {
+        *d = s;
+    }
+    k
+}
+
+impl Backend for SqliteBackend {
+    fn commit(&self, batch: RowBatch) -> Result<(), StoreError> {
+        let sender = self
+            .sender
+            .lock()
+            .map_err(|_| StoreError::Closed)?
+            .clone()
+            .ok_or(StoreError::Closed)?;
+        let (reply, answer) = mpsc::sync_channel(1);
+        sender
+            .send(Job { batch, reply })
+            .map_err(|_| StoreError::Closed)?;
+        answer.recv().map_err(|_| StoreError::Closed)?
+    }
+
+    fn store_id(&self) -> Result<Option<[u8; 16]>, StoreError> {
+        let conn = self.reader()?;
+        let v: Option<Vec<u8>> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'store_id'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(backend_err)?;
+        Ok(v.map(|bytes| {
+            let mut id = [0u8; 16];
+            for (d, s) in id.iter_mut().zip(bytes) {
+                *d = s;
+            }
+            id
+        }))
+    }
+
+    fn set_store_id(&self, id: [u8; 16]) -> Result<(), StoreError> {
+        let conn = self.reader()?;
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?1)",
+            params![&id[..]],
+        )
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    fn records(&self) -> Result<Vec<RecordRow>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT sequence, idx, role, kek, blob FROM records ORDER BY sequence, idx",
+            )
+            .map_err(backend_err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(RecordRow {
+                    sequence: r.get(0)?,
+                    index: r.get::<_, i64>(1)? as u64,
+                    role: r.get(2)?,
+                    kek: kek(r.get(3)?),
+                    blob: r.get(4)?,
+                })
+            })
+            .map_err(backend_err)?;
+        rows.collect::<Result<_, _>>().map_err(backend_err)
+    }
+
+    fn payloads(&self) -> Result<Vec<PayloadRow>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT handle, sequence, number, kek, blob FROM payloads ORDER BY handle",
+            )
+            .map_err(backend_err)?;
+        let rows = stmt.query_map([], payload_row).map_err(backend_err)?;
+        rows.collect::<Result<_, _>>().map_err(backend_err)
+    }
+
+    fn payload(&self, handle: u64) -> Result<Option<PayloadRow>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT handle, sequence, number, kek, blob FROM payloads WHERE handle = ?1",
+            )
+            .map_err(backend_err)?;
+        stmt.query_row(params![handle as i64], payload_row)
+            .optional()
+            .map_err(backend_err)
+    }
+
+    fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT identifier, expires_at_ms, kek, blob FROM tokens ORDER BY identifier",
+            )
+            .map_err(backend_err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(TokenRow {
+                    identifier: r.get(0)?,
+                    expires_at_ms: r.get(1)?,
+                    kek: kek(r.get(2)?),
+                    blob: r.get(3)?,
+                })
+            })
+            .map_err(backend_err)?;
+        rows.collect::<Result<_, _>>().map_err(backend_err)
+    }
+}
+
+fn payload_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PayloadRow> {
+    Ok(PayloadRow {
+        handle: r.get::<_, i64>(0)? as u64,
+        sequence: r.get(1)?,
+        number: r.get::<_, i64>(2)? as u64,
+        kek: kek(r.get(3)?),
+        blob: r.get(4)?,
+    })
+}

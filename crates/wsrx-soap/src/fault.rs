@@ -39,7 +39,7 @@ impl QName {
             Some((p, l)) => (Some(p), l),
             None => (None, text),
         };
-        if local.is_empty() {
+        if !is_ncname(local) || prefix.is_some_and(|p| !is_ncname(p)) {
             return None;
         }
         let ns = context.lookup_namespace(prefix);
@@ -48,6 +48,14 @@ impl QName {
         }
         Some(Self::new(ns.unwrap_or(""), local))
     }
+}
+
+/// Namespaces in XML 1.0 `NCName`, conservatively: a letter or `_` first, then
+/// letters, digits, `_`, `-`, `.` (no colon, no whitespace, no markup).
+fn is_ncname(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 impl std::fmt::Display for QName {

@@ -210,6 +210,17 @@ impl XmlWriter {
     /// say), declaring a prefix for `ns` on the element just started if none is in
     /// scope.
     pub fn qname_value(&mut self, ns: &str, local: &str) -> String {
+        if ns.is_empty() {
+            // A name in no namespace is written unprefixed; an unprefixed QName value
+            // takes the default namespace, so undeclare one that is in scope.
+            if self.bound("").is_some_and(|u| !u.is_empty()) {
+                if !self.in_start_tag {
+                    self.fail(WriterError::AttributeOutsideStartTag);
+                }
+                self.write_declaration("", "");
+            }
+            return local.to_owned();
+        }
         let prefix = match self.prefix_for(ns) {
             Some(p) => p,
             None => {

@@ -289,6 +289,27 @@ fn writer_uses_the_predefined_xml_prefix() {
 }
 
 #[test]
+fn writer_qname_values_in_no_namespace_are_unprefixed() {
+    // Regression: a fault subcode in no namespace was written as `xmlns:ns1=""`
+    // (ill-formed), found by the soap_envelope fuzz harness.
+    let mut w = XmlWriter::new();
+    w.start(None, "r").declare("", "urn:d").start(None, "v");
+    let value = w.qname_value("", "Local");
+    w.text(&value).end().end();
+    let xml = w.finish().unwrap();
+    assert_eq!(xml, "<r xmlns=\"urn:d\"><v xmlns=\"\">Local</v></r>");
+    let doc = parse(&xml);
+    assert_eq!(
+        doc.root()
+            .child_elements()
+            .next()
+            .unwrap()
+            .lookup_namespace(None),
+        None
+    );
+}
+
+#[test]
 fn writer_reports_misuse_instead_of_panicking() {
     let mut w = XmlWriter::new();
     w.start(None, "r");

@@ -1,0 +1,75 @@
+//! Sign and verify a ~4 KB message with 6 references (Body, Timestamp, Action,
+//! MessageID, To, Sequence) under derived-key HMAC-SHA256 (Basic256Sha256).
+//! Budget (crates.md §2): about 30 µs each on one core.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "bench code")]
+
+use std::time::{Duration, SystemTime};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use wsrx_crypto::{InsecureSeededRandom, SecretKey};
+use wsrx_security::{
+    AlgorithmSuite, KeyResolver, Policy, ResolveError, ScVersion, SecurityContextToken, SignConfig,
+    Signer, Verifier,
+};
+use wsrx_xml::Document;
+
+struct One(Vec<u8>);
+impl KeyResolver for One {
+    fn sct_secret(&self, _: &str, _: Option<&str>) -> Result<SecretKey, ResolveError> {
+        Ok(SecretKey::from_slice(&self.0))
+    }
+}
+
+fn message() -> String {
+    let items: String = (0..40)
+        .map(|i| {
+            format!("<ns:item n=\"{i}\">payload line {i} with some text to fill the body</ns:item>")
+        })
+        .collect();
+    format!(
+        r#"<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://www.w3.org/2005/08/addressing" xmlns:r="http://docs.oasis-open.org/ws-rx/wsrm/200702" xmlns:u="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"><s:Header><a:Action s:mustUnderstand="1" u:Id="_1">urn:example:echo/Echo</a:Action><a:MessageID u:Id="_2">urn:uuid:0b0b0b0b-1111-2222-3333-444444444444</a:MessageID><a:To s:mustUnderstand="1" u:Id="_3">http://127.0.0.1:8089/echo</a:To><r:Sequence s:mustUnderstand="1" u:Id="_4"><r:Identifier>urn:uuid:5e0f0000-aaaa-bbbb-cccc-dddddddddddd</r:Identifier><r:MessageNumber>1</r:MessageNumber></r:Sequence></s:Header><s:Body u:Id="_6"><ns:echo xmlns:ns="urn:example:echo">{items}</ns:echo></s:Body></s:Envelope>"#
+    )
+}
+
+fn bench(c: &mut Criterion) {
+    let secret = vec![7u8; 32];
+    let key = SecretKey::from_slice(&secret);
+    let token = SecurityContextToken {
+        version: ScVersion::V200512,
+        identifier: "urn:uuid:bench".to_owned(),
+        instance: None,
+        wsu_id: None,
+    };
+    let config = SignConfig {
+        suite: AlgorithmSuite::Basic256Sha256,
+        ..SignConfig::default()
+    };
+    let signer = Signer::new(&token, &key, config);
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let unsigned = Document::parse(message().as_bytes()).unwrap();
+    let mut rng = InsecureSeededRandom::from_seed(1);
+    let secured = signer.secure(&unsigned, now, &mut rng).unwrap();
+    println!("secured message: {} bytes", secured.len());
+    let resolver = One(secret);
+    c.bench_function("sign 4KB 6 refs (parsed envelope in, text out)", |b| {
+        b.iter(|| signer.secure(&unsigned, now, &mut rng).unwrap())
+    });
+    let doc = Document::parse(secured.as_bytes()).unwrap();
+    let verifier = Verifier::default();
+    c.bench_function("verify+policy 4KB 6 refs (parsed document in)", |b| {
+        b.iter(|| {
+            let v = verifier.verify(&doc, &resolver, now).unwrap();
+            Policy::default().check(&v).unwrap();
+        })
+    });
+    c.bench_function("parse+verify+policy 4KB 6 refs (bytes in)", |b| {
+        b.iter(|| {
+            let doc = Document::parse(secured.as_bytes()).unwrap();
+            let v = verifier.verify(&doc, &resolver, now).unwrap();
+            Policy::default().check(&v).unwrap();
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

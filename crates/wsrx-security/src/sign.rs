@@ -1,0 +1,415 @@
+//! Outbound: securing an unsigned envelope (spec-facts §4, WS-SP symmetric binding
+//! with an SCT protection token and derived keys).
+//!
+//! One pass over the parsed envelope, no DOM copy:
+//! 1. every part to sign (Body, each WS-A and WS-RM header) is canonicalized
+//!    (exc-c14n) straight into its digest;
+//! 2. the `wsu:Timestamp` and `ds:SignedInfo` are *written* in canonical form (with
+//!    their namespace declarations on themselves, so their canonical form in the final
+//!    document is the written bytes) and the HMAC runs over those bytes;
+//! 3. the `wsse:Security` header is spliced into the envelope text at the byte offset
+//!    of the Header's start tag (and, with encryption, the Body content is replaced by
+//!    its `xenc:EncryptedData`).
+//!
+//! A part without a `wsu:Id` gets one, which costs one re-parse of the envelope; write
+//! ids up front (`OutboundAddressing::write` with `id_for`) to stay on the fast path.
+//! Retransmissions call [`Signer::secure`] again on the stored *unsigned* envelope:
+//! a fresh Timestamp, fresh DKT nonces and so fresh keys every time.
+
+use std::time::{Duration, SystemTime};
+
+use wsrx_crypto::{BlockCipherAlgorithm, SecretKey, SecureRandom};
+use wsrx_soap::Envelope;
+use wsrx_xml::{C14nOptions, Document, Element};
+
+use crate::base64;
+use crate::encrypt::encrypted_content;
+use crate::error::SecurityError;
+use crate::ids::{IdIndex, wsu_id};
+use crate::ns::{DS, EXC_C14N, WSRM_200502, WSRM_200702, WSSE, WSU, XENC};
+use crate::suite::AlgorithmSuite;
+use crate::time;
+use crate::token::{DerivedKeyToken, SecurityContextToken, SecurityTokenReference, TokenReference};
+use crate::util::{DigestSink, push_attr, start_tag_end};
+
+/// Length of every DKT nonce we send (WCF requires one; 16 bytes as WCF and WSS4J).
+pub const NONCE_LEN: usize = 16;
+
+/// How to secure outbound messages.
+#[derive(Debug, Clone)]
+pub struct SignConfig {
+    /// Algorithms and derived key sizes.
+    pub suite: AlgorithmSuite,
+    /// Timestamp lifetime: Expires = Created + ttl (default 5 minutes).
+    pub ttl: Duration,
+    /// Sign (and encrypt) with keys derived through DKTs (default true); false signs
+    /// with the SCT secret itself, as gSOAP's sct-hmac mode does.
+    pub derived_keys: bool,
+    /// Put the SCT element in the header (default true); false references it by its
+    /// identifier only (the unattached form, as responses to WCF do).
+    pub include_token: bool,
+    /// Encrypt the Body content (default false), with the suite's cipher unless
+    /// `cipher` says otherwise.
+    pub encrypt_body: bool,
+    /// Overrides the suite's data encryption algorithm (e.g. AES-256-GCM).
+    pub cipher: Option<BlockCipherAlgorithm>,
+}
+
+impl Default for SignConfig {
+    fn default() -> Self {
+        Self {
+            suite: AlgorithmSuite::Basic256Sha256,
+            ttl: Duration::from_secs(300),
+            derived_keys: true,
+            include_token: true,
+            encrypt_body: false,
+            cipher: None,
+        }
+    }
+}
+
+/// Secures outbound envelopes with one security context.
+#[derive(Debug)]
+pub struct Signer<'a> {
+    token: &'a SecurityContextToken,
+    secret: &'a SecretKey,
+    config: SignConfig,
+}
+
+const TS_ID: &str = "wsrx-ts";
+const SCT_ID: &str = "wsrx-sct";
+const DK_SIG_ID: &str = "wsrx-dk-sig";
+const DK_ENC_ID: &str = "wsrx-dk-enc";
+pub(crate) const ED_ID: &str = "wsrx-ed-body";
+/// Prefix used for `wsu` on ids we add to parts (unlikely to clash with the sender's).
+const ID_PREFIX: &str = "wsrxu";
+
+/// The parts to sign: the Body and every WS-A / WS-RM header (spec-facts §4).
+fn parts<'d>(env: &Envelope<'d>) -> Vec<Element<'d>> {
+    let mut v: Vec<Element<'d>> = env
+        .header()
+        .into_iter()
+        .flat_map(|h| h.child_elements())
+        .filter(|h| {
+            matches!(h.namespace(), Some(n) if n == WSRM_200702 || n == WSRM_200502
+                || n == wsrx_soap::ns::WSA10 || n == wsrx_soap::ns::WSA200408)
+        })
+        .collect();
+    v.push(env.body());
+    v
+}
+
+/// Adds a `wsu:Id` to every part lacking one; `None` when all have one.
+fn with_ids(doc: &Document, env: &Envelope<'_>) -> Option<String> {
+    let missing: Vec<Element<'_>> = parts(env)
+        .into_iter()
+        .filter(|p| wsu_id(*p).is_none())
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let src = doc.source();
+    let mut out = String::with_capacity(src.len() + missing.len() * 120);
+    let mut at = 0;
+    for (i, p) in missing.iter().enumerate() {
+        let name_end = p.span().start + 1 + p.qualified_name().len();
+        out.push_str(src.get(at..name_end)?);
+        out.push_str(&format!(
+            " xmlns:{ID_PREFIX}=\"{WSU}\" {ID_PREFIX}:Id=\"wsrx-part-{i}\""
+        ));
+        at = name_end;
+    }
+    out.push_str(src.get(at..)?);
+    Some(out)
+}
+
+fn dkt(
+    version: crate::ScVersion,
+    id: &str,
+    base: SecurityTokenReference,
+    len: u64,
+    nonce: Vec<u8>,
+) -> DerivedKeyToken {
+    DerivedKeyToken {
+        version,
+        wsu_id: Some(id.to_owned()),
+        algorithm: None,
+        base,
+        has_properties: false,
+        generation: None,
+        offset: Some(0),
+        length: Some(len),
+        label: None,
+        nonce,
+    }
+}
+
+impl<'a> Signer<'a> {
+    /// A signer for the context `token` whose secret is `secret`.
+    pub fn new(token: &'a SecurityContextToken, secret: &'a SecretKey, config: SignConfig) -> Self {
+        Self {
+            token,
+            secret,
+            config,
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &SignConfig {
+        &self.config
+    }
+
+    /// Returns `doc` (an unsigned SOAP envelope) secured: a `wsse:Security` header
+    /// (mustUnderstand) with Timestamp (Created = `now`), SCT, DKTs and a Signature
+    /// covering Body, Timestamp and every WS-A and WS-RM header.
+    ///
+    /// # Errors
+    /// [`SecurityError::Usage`] if `doc` is not an envelope, is already secured, or
+    /// uses one of our reserved ids; [`SecurityError::Local`] without randomness.
+    pub fn secure(
+        &self,
+        doc: &Document,
+        now: SystemTime,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<String, SecurityError> {
+        let env = Envelope::new(doc).map_err(|_| SecurityError::Usage("not a SOAP envelope"))?;
+        if let Some(text) = with_ids(doc, &env) {
+            let doc = Document::parse(text.as_bytes())
+                .map_err(|_| SecurityError::Usage("envelope could not be re-parsed"))?;
+            let env =
+                Envelope::new(&doc).map_err(|_| SecurityError::Usage("not a SOAP envelope"))?;
+            return self.secure_parsed(&doc, &env, now, rng);
+        }
+        self.secure_parsed(doc, &env, now, rng)
+    }
+
+    fn secure_parsed(
+        &self,
+        doc: &Document,
+        env: &Envelope<'_>,
+        now: SystemTime,
+        rng: &mut dyn SecureRandom,
+    ) -> Result<String, SecurityError> {
+        if crate::verify::our_security_header(env).is_ok() {
+            return Err(SecurityError::Usage(
+                "envelope already has a Security header",
+            ));
+        }
+        let ids =
+            IdIndex::build(doc).map_err(|_| SecurityError::Usage("duplicate ids in envelope"))?;
+        let sct_id = self.token.wsu_id.as_deref().unwrap_or(SCT_ID);
+        if [TS_ID, sct_id, DK_SIG_ID, DK_ENC_ID, ED_ID]
+            .iter()
+            .any(|i| ids.contains(i))
+        {
+            return Err(SecurityError::Usage(
+                "envelope uses an id reserved for the security header",
+            ));
+        }
+        let suite = self.config.suite;
+        let version = self.token.version;
+        let c14n = C14nOptions::default();
+
+        // 1. Digests of the parts, streamed from the parsed envelope.
+        let mut references: Vec<(String, Vec<u8>)> = Vec::with_capacity(8);
+        for p in parts(env) {
+            let id = wsu_id(p).ok_or(SecurityError::Usage("part without id"))?;
+            let mut sink = DigestSink(suite.digest().digester());
+            wsrx_xml::canonicalize(p, &c14n, &mut sink);
+            references.push((id.to_owned(), sink.0.finish().as_bytes().to_vec()));
+        }
+
+        // 2. The Timestamp, written canonically and digested as written.
+        let created = time::to_millis(now);
+        let expires = created + self.config.ttl.as_millis() as time::Millis;
+        let timestamp = format!(
+            "<wsu:Timestamp xmlns:wsu=\"{WSU}\" wsu:Id=\"{TS_ID}\"><wsu:Created>{}</wsu:Created><wsu:Expires>{}</wsu:Expires></wsu:Timestamp>",
+            time::format(created),
+            time::format(expires)
+        );
+        references.insert(
+            0,
+            (
+                TS_ID.to_owned(),
+                suite
+                    .digest()
+                    .digest(timestamp.as_bytes())
+                    .as_bytes()
+                    .to_vec(),
+            ),
+        );
+
+        // 3. Keys: the reference to the SCT, then one DKT per purpose.
+        let sct_ref = SecurityTokenReference {
+            reference: if self.config.include_token {
+                TokenReference::Local(sct_id.to_owned())
+            } else {
+                TokenReference::External(self.token.identifier.clone())
+            },
+            value_type: Some(version.sct_value_type().to_owned()),
+            instance: if self.config.include_token {
+                None
+            } else {
+                self.token.instance.clone()
+            },
+        };
+        let mut tokens = String::with_capacity(1024);
+        if self.config.include_token {
+            let mut sct = self.token.clone();
+            sct.wsu_id = Some(sct_id.to_owned());
+            sct.write(&mut tokens);
+        }
+        let (sig_key, sig_ref) = self.key_for(
+            DK_SIG_ID,
+            suite.signature_key_len(),
+            &sct_ref,
+            rng,
+            &mut tokens,
+        )?;
+        let mut body_replacement = None;
+        if self.config.encrypt_body {
+            let cipher = self.config.cipher.unwrap_or(suite.encryption());
+            let (enc_key, enc_ref) = self.key_for(
+                DK_ENC_ID,
+                cipher.key_len() as u64,
+                &sct_ref,
+                rng,
+                &mut tokens,
+            )?;
+            let (range, ed) = encrypted_content(
+                doc.source(),
+                env.body(),
+                cipher,
+                &enc_key,
+                &enc_ref,
+                version,
+                rng,
+            )?;
+            tokens.push_str(&format!(
+                "<xenc:ReferenceList xmlns:xenc=\"{XENC}\"><xenc:DataReference URI=\"#{ED_ID}\"></xenc:DataReference></xenc:ReferenceList>"
+            ));
+            body_replacement = Some((range, ed));
+        }
+
+        // 4. SignedInfo, written canonically, and its HMAC.
+        let mut signed_info = String::with_capacity(256 + references.len() * 320);
+        signed_info.push_str(&format!(
+            "<ds:SignedInfo xmlns:ds=\"{DS}\"><ds:CanonicalizationMethod Algorithm=\"{EXC_C14N}\"></ds:CanonicalizationMethod><ds:SignatureMethod Algorithm=\"{}\"></ds:SignatureMethod>",
+            suite.mac().uri()
+        ));
+        for (id, digest) in &references {
+            signed_info.push_str("<ds:Reference URI=\"#");
+            push_attr(&mut signed_info, id);
+            signed_info.push_str(&format!(
+                "\"><ds:Transforms><ds:Transform Algorithm=\"{EXC_C14N}\"></ds:Transform></ds:Transforms><ds:DigestMethod Algorithm=\"{}\"></ds:DigestMethod><ds:DigestValue>{}</ds:DigestValue></ds:Reference>",
+                suite.digest().uri(),
+                base64::encode(digest)
+            ));
+        }
+        signed_info.push_str("</ds:SignedInfo>");
+        let mut mac = suite.mac().mac(&sig_key)?;
+        mac.update(signed_info.as_bytes());
+        let signature_value = base64::encode(mac.finish().as_bytes());
+
+        // 5. The header, then the splice.
+        let soap = env.version();
+        let mut security = String::with_capacity(2048 + signed_info.len() + tokens.len());
+        security.push_str(&format!(
+            "<wsse:Security xmlns:wsse=\"{WSSE}\" xmlns:wsrxenv=\"{}\" wsrxenv:mustUnderstand=\"{}\">",
+            soap.namespace(),
+            soap.must_understand_true()
+        ));
+        security.push_str(&timestamp);
+        security.push_str(&tokens);
+        security.push_str(&format!("<ds:Signature xmlns:ds=\"{DS}\">"));
+        security.push_str(&signed_info);
+        security.push_str(&format!(
+            "<ds:SignatureValue>{signature_value}</ds:SignatureValue><ds:KeyInfo>"
+        ));
+        sig_ref.write(&mut security, version);
+        security.push_str("</ds:KeyInfo></ds:Signature></wsse:Security>");
+        splice(doc.source(), env, &security, body_replacement)
+    }
+
+    /// The key for one purpose: a fresh DKT (written to `tokens`) or the SCT secret.
+    fn key_for(
+        &self,
+        id: &str,
+        len: u64,
+        sct_ref: &SecurityTokenReference,
+        rng: &mut dyn SecureRandom,
+        tokens: &mut String,
+    ) -> Result<(SecretKey, SecurityTokenReference), SecurityError> {
+        let version = self.token.version;
+        if !self.config.derived_keys {
+            return Ok((
+                SecretKey::from_slice(self.secret.expose_secret()),
+                sct_ref.clone(),
+            ));
+        }
+        let mut nonce = vec![0u8; NONCE_LEN];
+        rng.fill_nonce(&mut nonce)
+            .map_err(|_| SecurityError::Local)?;
+        let token = dkt(version, id, sct_ref.clone(), len, nonce);
+        let key = token
+            .derive(self.secret)
+            .map_err(|_| SecurityError::Usage("bad derived key size"))?;
+        token.write(tokens);
+        Ok((
+            key,
+            SecurityTokenReference {
+                reference: TokenReference::Local(id.to_owned()),
+                value_type: Some(version.dk_value_type().to_owned()),
+                instance: None,
+            },
+        ))
+    }
+}
+
+/// Inserts `security` as the first header block (creating the Header if needed) and
+/// replaces the Body content if asked; everything else is copied byte for byte.
+fn splice(
+    src: &str,
+    env: &Envelope<'_>,
+    security: &str,
+    body: Option<(std::ops::Range<usize>, String)>,
+) -> Result<String, SecurityError> {
+    let bad = || SecurityError::Usage("envelope text not sliceable");
+    let mut out =
+        String::with_capacity(src.len() + security.len() + body.as_ref().map_or(0, |b| b.1.len()));
+    let rest_from = match env.header() {
+        Some(h) => {
+            let open_end = start_tag_end(src, h.span().start).ok_or_else(bad)?;
+            let head = src.get(..open_end).ok_or_else(bad)?;
+            if let Some(open) = head.strip_suffix("/>") {
+                out.push_str(open);
+                out.push('>');
+                out.push_str(security);
+                out.push_str(&format!("</{}>", h.qualified_name()));
+            } else {
+                out.push_str(head);
+                out.push_str(security);
+            }
+            open_end
+        }
+        None => {
+            let at = env.body().span().start;
+            out.push_str(src.get(..at).ok_or_else(bad)?);
+            let header = match env.root().prefix() {
+                Some(p) => format!("{p}:Header"),
+                None => "Header".to_owned(),
+            };
+            out.push_str(&format!("<{header}>{security}</{header}>"));
+            at
+        }
+    };
+    match body {
+        Some((range, ed)) => {
+            out.push_str(src.get(rest_from..range.start).ok_or_else(bad)?);
+            out.push_str(&ed);
+            out.push_str(src.get(range.end..).ok_or_else(bad)?);
+        }
+        None => out.push_str(src.get(rest_from..).ok_or_else(bad)?),
+    }
+    Ok(out)
+}

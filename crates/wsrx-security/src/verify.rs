@@ -1,0 +1,314 @@
+//! Inbound processing of the `wsse:Security` header (spec-facts §4; WSS 1.1 §5–§10):
+//! children in document order (Timestamp, SCT, DKT, ReferenceList, Signature), each
+//! signature checked against the key its STR traces to, and the result returned as a
+//! [`Verified`] proof that only this crate can build.
+//!
+//! Encrypted parts must be decrypted first with [`crate::decrypt`] (sign-then-encrypt,
+//! the WS-SecurityPolicy default and WSS4J's layout); signatures are then checked on
+//! the plaintext document, so every [`NodeId`] in the proof belongs to the document the
+//! application reads. A `ReferenceList` whose data is still encrypted is refused.
+
+use std::time::{Duration, SystemTime};
+
+use wsrx_crypto::MacAlgorithm;
+use wsrx_soap::Envelope;
+use wsrx_xml::{Document, Element, NodeId};
+
+use crate::error::SecurityError;
+use crate::ids::IdIndex;
+use crate::keys::{KeyContext, KeyIdentity};
+use crate::ns::{DS, WSC_200502, WSC_200512, WSSE, WSSE11, WSU, XENC};
+use crate::signature::ParsedSignature;
+use crate::time::{self, Millis};
+use crate::token::{DerivedKeyToken, KeyResolver, SecurityContextToken};
+use crate::util::{element_children, leaf_text};
+
+/// Most signatures one security header may carry.
+pub const MAX_SIGNATURES: usize = 4;
+
+/// Settings of the inbound checks.
+#[derive(Debug, Clone)]
+pub struct VerifyConfig {
+    /// Tolerated clock difference with the sender (default 5 minutes, as WCF).
+    pub clock_skew: Duration,
+    /// Refuse a Timestamp whose Created is older than this even if Expires is later
+    /// (WSS4J's 300 s rule); `None` = only Expires counts.
+    pub max_age: Option<Duration>,
+    /// Refuse messages without a `wsu:Timestamp` (default true).
+    pub require_timestamp: bool,
+    /// Accepted signature algorithms (default HMAC-SHA1 and HMAC-SHA256).
+    pub mac_algorithms: Vec<MacAlgorithm>,
+}
+
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        Self {
+            clock_skew: Duration::from_secs(300),
+            max_age: None,
+            require_timestamp: true,
+            mac_algorithms: vec![MacAlgorithm::HmacSha1, MacAlgorithm::HmacSha256],
+        }
+    }
+}
+
+/// A checked `wsu:Timestamp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimestampInfo {
+    /// The Timestamp element.
+    pub node: NodeId,
+    /// `wsu:Created`.
+    pub created: SystemTime,
+    /// `wsu:Expires`, if present.
+    pub expires: Option<SystemTime>,
+}
+
+/// One verified signature: which key made it and exactly which elements it covers.
+#[derive(Debug, Clone)]
+pub struct SignatureRecord {
+    node: NodeId,
+    key: KeyIdentity,
+    covered: Vec<NodeId>,
+    value: Vec<u8>,
+    algorithm: MacAlgorithm,
+}
+
+impl SignatureRecord {
+    /// The `ds:Signature` element.
+    pub fn node(&self) -> NodeId {
+        self.node
+    }
+    /// The key's identity (SCT identifier, instance, DKT).
+    pub fn key(&self) -> &KeyIdentity {
+        &self.key
+    }
+    /// The elements whose digests matched, in Reference order.
+    pub fn covered(&self) -> &[NodeId] {
+        &self.covered
+    }
+    /// True when `node` is one of the covered elements.
+    pub fn covers(&self, node: NodeId) -> bool {
+        self.covered.contains(&node)
+    }
+    /// The decoded `SignatureValue` (for replay detection and SignatureConfirmation).
+    pub fn value(&self) -> &[u8] {
+        &self.value
+    }
+    /// The signature algorithm.
+    pub fn algorithm(&self) -> MacAlgorithm {
+        self.algorithm
+    }
+}
+
+/// Proof that a message's security header was processed and its signatures verified.
+///
+/// Only [`Verifier::verify`] builds it; the fields are private. It says *what* was
+/// signed and by *which* token; whether that is enough is for a [`crate::Policy`].
+#[derive(Debug)]
+pub struct Verified<'d> {
+    envelope: Envelope<'d>,
+    security: Element<'d>,
+    timestamp: Option<TimestampInfo>,
+    signatures: Vec<SignatureRecord>,
+}
+
+impl<'d> Verified<'d> {
+    /// The envelope.
+    pub fn envelope(&self) -> &Envelope<'d> {
+        &self.envelope
+    }
+    /// The document.
+    pub fn document(&self) -> &'d Document {
+        self.envelope.root().document()
+    }
+    /// The `wsse:Security` header that was processed.
+    pub fn security_header(&self) -> Element<'d> {
+        self.security
+    }
+    /// The Timestamp, if there was one.
+    pub fn timestamp(&self) -> Option<&TimestampInfo> {
+        self.timestamp.as_ref()
+    }
+    /// The verified signatures in header order.
+    pub fn signatures(&self) -> &[SignatureRecord] {
+        &self.signatures
+    }
+}
+
+/// Processes inbound security headers. Stateless apart from its configuration; the
+/// replay cache is a separate [`crate::ReplayCache`] owned by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct Verifier {
+    config: VerifyConfig,
+}
+
+/// The one `wsse:Security` header addressed to us (no role/actor, or `next`/ultimate
+/// receiver); several are refused.
+pub(crate) fn our_security_header<'d>(env: &Envelope<'d>) -> Result<Element<'d>, SecurityError> {
+    let version = env.version();
+    let mut found = None;
+    for block in env.header_blocks() {
+        let block = block.map_err(|_| SecurityError::InvalidSecurity("bad header block"))?;
+        if block.element.is(WSSE, "Security") && version.targets_us(block.role, &[]) {
+            if found.is_some() {
+                return Err(SecurityError::InvalidSecurity("several Security headers"));
+            }
+            found = Some(block.element);
+        }
+    }
+    found.ok_or(SecurityError::InvalidSecurity("no Security header"))
+}
+
+impl Verifier {
+    /// A verifier with these settings.
+    pub fn new(config: VerifyConfig) -> Self {
+        Self { config }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &VerifyConfig {
+        &self.config
+    }
+
+    /// Processes the security header of `doc` at time `now` (never read from a clock).
+    ///
+    /// # Errors
+    /// Any [`SecurityError`]; map it to a fault with [`SecurityError::to_fault`].
+    pub fn verify<'d>(
+        &self,
+        doc: &'d Document,
+        resolver: &dyn KeyResolver,
+        now: SystemTime,
+    ) -> Result<Verified<'d>, SecurityError> {
+        let envelope = Envelope::new(doc)
+            .map_err(|_| SecurityError::InvalidSecurity("not a SOAP envelope"))?;
+        let security = our_security_header(&envelope)?;
+        let ids = IdIndex::build(doc)?;
+        let keys = KeyContext {
+            ids: &ids,
+            security,
+            resolver,
+        };
+        let mut timestamp = None;
+        let mut signatures = Vec::new();
+        for child in element_children(security)? {
+            let ns = child.namespace().unwrap_or("");
+            match (ns, child.local_name()) {
+                (WSU, "Timestamp") => {
+                    if timestamp.is_some() {
+                        return Err(SecurityError::InvalidSecurity("several Timestamps"));
+                    }
+                    timestamp = Some(self.check_timestamp(child, now)?);
+                }
+                (WSC_200512 | WSC_200502, "SecurityContextToken") => {
+                    SecurityContextToken::parse(child)?;
+                }
+                (WSC_200512 | WSC_200502, "DerivedKeyToken") => {
+                    DerivedKeyToken::parse(child)?;
+                }
+                (XENC, "ReferenceList") => check_decrypted(child, &ids)?,
+                (DS, "Signature") => {
+                    if signatures.len() >= MAX_SIGNATURES {
+                        return Err(SecurityError::InvalidSecurity("too many signatures"));
+                    }
+                    let parsed = ParsedSignature::parse(child, &ids)?;
+                    if !self.config.mac_algorithms.contains(&parsed.mac_algorithm()) {
+                        return Err(SecurityError::UnsupportedAlgorithm);
+                    }
+                    let (key, identity) = keys.key_info(parsed.key_info, child)?;
+                    let covered = parsed.verify(&key)?;
+                    signatures.push(SignatureRecord {
+                        node: child.id(),
+                        key: identity,
+                        covered,
+                        algorithm: parsed.mac_algorithm(),
+                        value: parsed.value,
+                    });
+                }
+                (WSSE11, "SignatureConfirmation") => {}
+                _ => {
+                    return Err(SecurityError::InvalidSecurity(
+                        "unsupported security element",
+                    ));
+                }
+            }
+        }
+        if timestamp.is_none() && self.config.require_timestamp {
+            return Err(SecurityError::InvalidSecurity("no Timestamp"));
+        }
+        Ok(Verified {
+            envelope,
+            security,
+            timestamp,
+            signatures,
+        })
+    }
+
+    /// WSS 1.1 §10: Created (required), Expires (optional), each at most once, in order.
+    fn check_timestamp(
+        &self,
+        ts: Element<'_>,
+        now: SystemTime,
+    ) -> Result<TimestampInfo, SecurityError> {
+        let mut children = element_children(ts)?;
+        let created_el = children
+            .next()
+            .filter(|c| c.is(WSU, "Created"))
+            .ok_or(SecurityError::InvalidSecurity("Timestamp without Created"))?;
+        let expires_el = children.next();
+        if expires_el.is_some_and(|e| !e.is(WSU, "Expires")) || children.next().is_some() {
+            return Err(SecurityError::InvalidSecurity("unexpected Timestamp child"));
+        }
+        let parse = |e: Element<'_>| -> Result<Millis, SecurityError> {
+            time::parse(&leaf_text(e)?).ok_or(SecurityError::InvalidSecurity("bad time value"))
+        };
+        let created = parse(created_el)?;
+        let expires = expires_el.map(parse).transpose()?;
+        let now_ms = time::to_millis(now);
+        let skew = self.config.clock_skew.as_millis() as Millis;
+        if created > now_ms + skew {
+            return Err(SecurityError::MessageExpired);
+        }
+        if let Some(exp) = expires {
+            if exp < created {
+                return Err(SecurityError::InvalidSecurity("Expires before Created"));
+            }
+            if now_ms > exp + skew {
+                return Err(SecurityError::MessageExpired);
+            }
+        }
+        if let Some(age) = self.config.max_age
+            && now_ms > created + age.as_millis() as Millis + skew
+        {
+            return Err(SecurityError::MessageExpired);
+        }
+        let bad_time = || SecurityError::InvalidSecurity("time out of range");
+        Ok(TimestampInfo {
+            node: ts.id(),
+            created: time::from_millis(created).ok_or_else(bad_time)?,
+            expires: expires
+                .map(|e| time::from_millis(e).ok_or_else(bad_time))
+                .transpose()?,
+        })
+    }
+}
+
+/// A `xenc:ReferenceList` after decryption: none of its targets may still be encrypted.
+fn check_decrypted(list: Element<'_>, ids: &IdIndex<'_>) -> Result<(), SecurityError> {
+    for r in element_children(list)? {
+        if !r.is(XENC, "DataReference") {
+            return Err(SecurityError::InvalidSecurity(
+                "unsupported ReferenceList entry",
+            ));
+        }
+        let uri = r.attribute(None, "URI").unwrap_or("");
+        if ids
+            .fragment(uri)
+            .is_some_and(|e| e.is(XENC, "EncryptedData"))
+        {
+            return Err(SecurityError::InvalidSecurity(
+                "encrypted data not decrypted",
+            ));
+        }
+    }
+    Ok(())
+}

@@ -52,6 +52,7 @@ pub mod sign;
 mod signature;
 mod suite;
 mod time;
+pub use time::{format_datetime, parse_datetime};
 pub mod token;
 pub mod verify;
 

@@ -124,6 +124,17 @@ pub(crate) fn format(ms: Millis) -> String {
     )
 }
 
+/// Parses an `xs:dateTime` with a zone (`2026-11-23T10:00:00Z`, RFC 3339 form) into a
+/// [`SystemTime`], for tools that take a verification time from the user.
+pub fn parse_datetime(text: &str) -> Option<SystemTime> {
+    from_millis(parse(text)?)
+}
+
+/// Formats a [`SystemTime`] as an `xs:dateTime` in UTC (`2026-11-23T10:00:00.000Z`).
+pub fn format_datetime(t: SystemTime) -> String {
+    format(to_millis(t))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! The `wsrx` command. Subcommands so far: `keys` (key rings for the sealed
-//! store) and `store` (operations on a store). `demo`, `serve`, `send` and
-//! `verify` arrive with the runtime and security work.
+//! store), `store` (operations on a store) and `verify` (offline check of a
+//! captured message). `demo`, `serve` and `send` arrive with the runtime.
 //!
 //! This binary is the only place that names a concrete store backend (SQLite).
 #![forbid(unsafe_code)]
@@ -25,6 +25,8 @@ enum Command {
     Keys(cmd::keys::Args),
     /// Inspect and maintain a store.
     Store(cmd::store::Args),
+    /// Check a captured message's security header offline with given SCT secrets.
+    Verify(cmd::verify::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Keys(args) => cmd::keys::run(args),
         Command::Store(args) => cmd::store::run(args),
+        Command::Verify(args) => cmd::verify::run(args),
     };
     match result {
         Ok(code) => code,

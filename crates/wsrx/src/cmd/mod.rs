@@ -2,3 +2,4 @@
 
 pub(crate) mod keys;
 pub(crate) mod store;
+pub(crate) mod verify;

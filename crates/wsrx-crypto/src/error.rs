@@ -9,6 +9,10 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CryptoError {
+    /// A key ring that cannot be used (empty, wrong key size, not hex).
+    #[error("invalid key ring: {0}")]
+    InvalidKeyRing(&'static str),
+
     /// An algorithm URI this crate does not implement.
     #[error("unsupported algorithm URI")]
     UnsupportedAlgorithm,

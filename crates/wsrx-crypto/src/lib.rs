@@ -15,7 +15,8 @@
 //!   on how much output a peer can ask for.
 //! - [`BlockCipherAlgorithm`]: AES-CBC with XML-Enc padding and AES-GCM, in the XML-Enc
 //!   `CipherValue` layout, with one opaque error for every decryption failure.
-//! - [`seal`] / [`open`] and [`KeyId`]: AES-256-GCM sealing of secrets at rest.
+//! - [`seal`] / [`open`], [`KeyId`] and [`KeyRing`]: AES-256-GCM sealing of secrets at rest
+//!   under rotating key-encryption keys.
 //! - [`SecureRandom`]: randomness as an input, split into wire-visible ([`SecureRandom::fill_nonce`])
 //!   and secret ([`SecureRandom::fill_secret`]) draws; [`OsRandom`] for production and
 //!   [`InsecureSeededRandom`] for tests and simulation.
@@ -28,6 +29,7 @@
 mod cipher;
 mod digest;
 mod error;
+mod keyring;
 mod mac;
 mod phash;
 mod random;
@@ -37,6 +39,7 @@ mod secret;
 pub use cipher::BlockCipherAlgorithm;
 pub use digest::{DigestAlgorithm, DigestValue, Digester, MAX_DIGEST_LEN};
 pub use error::CryptoError;
+pub use keyring::KeyRing;
 pub use mac::{Mac, MacAlgorithm, MacValue};
 pub use phash::{
     COMPUTED_KEY_PSHA1_URI_200502, COMPUTED_KEY_PSHA1_URI_200512, DEFAULT_LABEL,

@@ -40,9 +40,10 @@ pub mod testing;
 
 pub use backend::{Backend, PayloadRow, RecordRow, RowBatch, TokenRow};
 pub use error::{RecordName, StoreError};
-pub use keyring::{KEK_LEN, KeyRing};
+pub use keyring::{KEK_LEN, KeyRingSource};
 pub use memory::MemoryBackend;
 pub use model::{Batch, PayloadPut, RecoveredToken, Role, SequenceLog, Snapshot, TokenPut};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{Durability, SqliteBackend, SqliteOptions};
 pub use store::{CheckReport, Store};
+pub use wsrx_crypto::KeyRing;

@@ -6,12 +6,11 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use wsrx_crypto::{KeyId, OsRandom, SecretKey, open, seal};
+use wsrx_crypto::{KeyId, KeyRing, OsRandom, SecretKey, open, seal};
 use zeroize::Zeroizing;
 
 use crate::backend::{Backend, PayloadRow, RecordRow, RowBatch, TokenRow};
 use crate::error::{RecordName, StoreError};
-use crate::keyring::KeyRing;
 use crate::model::{Batch, RecoveredToken, Role, SequenceLog, Snapshot};
 
 const DOMAIN: &[u8] = b"wsrx-store-v1";
@@ -121,11 +120,7 @@ impl<B: Backend> Store<B> {
     }
 
     fn active(&self) -> Result<(KeyId, &SecretKey), StoreError> {
-        let (id, key) = self
-            .keyring
-            .active()
-            .ok_or_else(|| StoreError::KeyRing("no active key".into()))?;
-        Ok((*id, key))
+        Ok(self.keyring.active())
     }
 
     fn seal_with(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, StoreError> {

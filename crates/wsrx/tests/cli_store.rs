@@ -10,7 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use wsrx_store::{Batch, KeyRing, PayloadPut, Role, SqliteBackend, SqliteOptions, Store, TokenPut};
+use wsrx_store::{
+    Batch, KeyRing, KeyRingSource, PayloadPut, Role, SqliteBackend, SqliteOptions, Store, TokenPut,
+};
 use zeroize::Zeroizing;
 
 fn wsrx(args: &[&str]) -> Output {

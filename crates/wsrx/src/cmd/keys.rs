@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use wsrx_crypto::{KeyId, OsRandom, SecureRandom};
-use wsrx_store::KeyRing;
+use wsrx_store::{KeyRing, KeyRingSource};
 
 /// `wsrx keys …`
 #[derive(Debug, clap::Args)]

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use wsrx_store::{KeyRing, Role, SqliteBackend, SqliteOptions, Store};
+use wsrx_store::{KeyRing, KeyRingSource, Role, SqliteBackend, SqliteOptions, Store};
 
 /// `wsrx store …`
 #[derive(Debug, clap::Args)]

@@ -2,10 +2,11 @@
 //!
 //! The protocol core of WS-RM 1.0 (2005/02) and 1.1/1.2 (200702): an RM [`Source`] (one
 //! outbound sequence) and an RM [`Destination`] (all inbound sequences of an endpoint),
-//! on plain Rust message types ([`msg`]). The XML codecs come later in a `wire` module.
+//! on plain Rust message types ([`msg`]), and the XML wire codecs for them ([`wire`]).
 //!
-//! **What it does not do**: no IO, no tasks, no clock, no OS randomness, no XML, no
-//! cryptography. Time is an argument ([`Timestamp`]); jitter and sequence identifiers
+//! **What it does not do**: no IO, no tasks, no clock, no OS randomness, no
+//! cryptography, no WS-Security (the machines never see XML; the codecs only read and
+//! write it). Time is an argument ([`Timestamp`]); jitter and sequence identifiers
 //! come from an injected, caller-seeded random source; the proof of origin of a message
 //! is an opaque [`SecurityBinding`] the runtime takes from `wsrx-security`'s verified
 //! envelope.
@@ -59,6 +60,32 @@
 //!
 //! The mapping is [`Error::fault`]; faults are answered with `Route::Reply`, protected with
 //! the token that proved the refused message, if any.
+//!
+//! ## The wire codecs ([`wire`])
+//!
+//! Between SOAP envelopes (`wsrx-soap` over `wsrx-xml`) and the message types, for WS-RM
+//! 1.0 (2005/02) and 1.1/1.2 (200702), SOAP 1.1 and 1.2, selected by a
+//! [`wire::WireProfile`]: `Rm11` (OASIS + WS-A 1.0), `Rm10Wcf` (WCF wsHttpBinding: WS-RM
+//! 2005/02 + WS-A 1.0) and `Rm10Submission` (CXF: WS-RM 2005/02 + WS-A 2004/08).
+//!
+//! * [`wire::decode`] reads the RM header blocks (Sequence, AckRequested,
+//!   SequenceAcknowledgement, UsesSequenceSTR) in document order, each with the `NodeId`
+//!   of its element for signature-coverage checks, and the body (CreateSequence with its
+//!   raw `wsse:SecurityTokenReference`, the responses, Close, Terminate, RM faults). It
+//!   checks the schema order in the RM namespaces (WS-RM 1.1 §3), message numbers in
+//!   1 … 2^63−1 (§3.7), the acknowledgement rules (§3.9), one RM version per message and
+//!   an Action that agrees with the body (spec-facts §1.2), and tolerates what real peers
+//!   send (spec-facts §6: gSOAP's `Final` before the ranges and `PT00H01M00S`, CXF's
+//!   padded attributes, WCF's 1.0 `0-0` range and `WsrmRequired`). Refusals are typed
+//!   ([`wire::DecodeError`]) and map to the faults of spec-facts §2.1.
+//! * [`wire::encode`] writes them as WCF does (spec-facts §2, §3.5): RM headers first,
+//!   `mustUnderstand` on Sequence and UsesSequenceSTR, an optional `wsu:Id` on every RM
+//!   header and on the Body for the signature, the version's action URIs, RM faults with
+//!   Subcode and Detail (SOAP 1.2) or the `wsrm:SequenceFault` header (SOAP 1.1).
+//! * [`wire::WireMessage::from_transmit`] and [`wire::Decoded::messages`] connect the
+//!   codecs to the machines' [`Transmit`]s and `handle_message` inputs.
+//! * `wire::fuzzing` holds the decode and decode → encode → decode harnesses, run as
+//!   property tests under `cargo test`.
 
 pub mod binding;
 pub mod config;
@@ -72,6 +99,7 @@ pub mod ranges;
 pub mod source;
 pub mod time;
 pub mod version;
+pub mod wire;
 
 #[cfg(test)]
 mod tests;

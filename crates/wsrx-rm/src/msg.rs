@@ -240,6 +240,10 @@ pub enum RefusalReason {
     UsesSequenceStrMismatch,
     /// The offered sequence identifier is already in use.
     OfferRejected,
+    /// Decoded from a peer's `CreateSequenceRefused` that names no reason this crate
+    /// knows (only `netrm:ConnectionLimitReached` travels on the wire; the other reasons
+    /// are local diagnostics, written as the fault's Reason text).
+    Unspecified,
 }
 
 /// The fault kinds (WS-RM 1.1 §4 and spec-facts §2.1), plus the one WS-Security fault

@@ -119,6 +119,16 @@ fn c14n_harness_replays() {
 }
 
 #[test]
+fn rm_wire_decode_harness_replays() {
+    replay("rm_wire_decode", wsrx_rm::wire::fuzzing::fuzz_decode);
+}
+
+#[test]
+fn rm_wire_roundtrip_harness_replays() {
+    replay("rm_wire_roundtrip", wsrx_rm::wire::fuzzing::fuzz_roundtrip);
+}
+
+#[test]
 fn soap_envelope_harness_replays() {
     replay("soap_envelope", wsrx_soap::fuzzing::soap_envelope);
 }

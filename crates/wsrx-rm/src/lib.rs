@@ -96,6 +96,7 @@ pub mod fsm;
 pub mod msg;
 pub mod persist;
 pub mod ranges;
+pub mod record;
 pub mod source;
 pub mod time;
 pub mod version;

@@ -252,3 +252,52 @@ fn restore_resends_what_is_unacknowledged() {
     assert_eq!(sent_numbers(&mut r), vec![1, 3]);
     assert_eq!(r.send(Timestamp(10), PayloadRef(9)), Ok(4));
 }
+
+#[test]
+fn the_sequence_expires_at_the_granted_time() {
+    // WS-RM 1.1 §3.4: the destination grants an Expires; past it the sequence is over.
+    let params = CreateParams {
+        to: EndpointRef("http://dst".into()),
+        acks_to: EndpointRef("http://src".into()),
+        binding: Some(x()),
+        offer: None,
+    };
+    let mut s = Source::create_sequence(Timestamp(0), cfg(), params, Box::new(|| 0));
+    while s.poll_transmit().is_some() {}
+    let csr = CreateSequenceResponse {
+        id: SequenceId::new("urn:s"),
+        expires: Some(Duration::from_secs(60)),
+        incomplete: None,
+        accept: None,
+    };
+    s.handle_message(
+        Timestamp(1),
+        Some(&x()),
+        Message::CreateSequenceResponse(csr),
+    )
+    .unwrap();
+    while s.poll_event().is_some() {}
+    assert!(s.poll_timeout().is_some_and(|t| t <= Timestamp(60_001)));
+    s.handle_timeout(Timestamp(60_001));
+    assert_eq!(s.state(), SourceState::Terminated);
+    let events: Vec<SourceEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert!(
+        events.contains(&SourceEvent::Terminated(TerminationReason::Expired)),
+        "{events:?}"
+    );
+    assert!(s.send(Timestamp(60_002), PayloadRef(1)).is_err());
+}
+
+#[test]
+fn numbers_run_out_at_the_maximum_message_number() {
+    // WS-RM 1.1 §3.7: numbers never exceed MaxMessageNumber; the source stops there.
+    let (mut s, _id) = active();
+    s.config.max_message_number = 2;
+    assert_eq!(s.send(Timestamp(2), PayloadRef(1)), Ok(1));
+    assert_eq!(s.send(Timestamp(2), PayloadRef(2)), Ok(2));
+    assert_eq!(
+        s.send(Timestamp(2), PayloadRef(3)),
+        Err(Error::NumbersExhausted)
+    );
+    assert_eq!(sent_numbers(&mut s), vec![1, 2]);
+}

@@ -93,6 +93,8 @@ pub mod destination;
 pub mod error;
 pub mod events;
 pub mod fsm;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod msg;
 pub mod persist;
 pub mod ranges;

@@ -132,3 +132,62 @@ fn rm_wire_roundtrip_harness_replays() {
 fn soap_envelope_harness_replays() {
     replay("soap_envelope", wsrx_soap::fuzzing::soap_envelope);
 }
+
+/// Byte-level harnesses: the corpus, then seeded random byte strings (their inputs are
+/// not XML, so mutating the XML vectors would not reach them).
+fn replay_bytes(target: &str, harness: fn(&[u8]) -> usize) {
+    let corpus = files(&root().join("fuzz/corpus").join(target));
+    assert!(!corpus.is_empty(), "no corpus for {target}");
+    for f in &corpus {
+        let data = std::fs::read(f).unwrap();
+        assert!(
+            std::panic::catch_unwind(|| harness(&data)).is_ok(),
+            "{target}: corpus file {} fails",
+            f.display()
+        );
+    }
+    let seed: u64 = std::env::var("WSRX_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            use std::hash::{BuildHasher, RandomState};
+            RandomState::new().hash_one(target)
+        });
+    let cases: usize = std::env::var("WSRX_FUZZ_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3000);
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut reached = 0;
+    for case in 0..cases {
+        let len = (next() % 600) as usize;
+        let input: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        let Ok(deep) = std::panic::catch_unwind(|| harness(&input)) else {
+            panic!("{target}: random case {case} fails (replay with WSRX_SEED={seed})")
+        };
+        reached += deep;
+    }
+    println!(
+        "{target}: {} corpus files, {cases} random cases reaching {reached} deliveries, seed {seed}",
+        corpus.len()
+    );
+    assert!(
+        reached > cases / 10,
+        "{target}: random inputs rarely get past creation ({reached} deliveries)"
+    );
+}
+
+#[test]
+fn rm_destination_inputs_harness_replays() {
+    replay_bytes(
+        "rm_destination_inputs",
+        wsrx_rm::fuzzing::destination_inputs,
+    );
+}

@@ -1,5 +1,9 @@
 //! One module per subcommand.
 
+pub(crate) mod demo;
 pub(crate) mod keys;
+pub(crate) mod rm_common;
+pub(crate) mod send;
+pub(crate) mod serve;
 pub(crate) mod store;
 pub(crate) mod verify;

@@ -49,7 +49,7 @@ impl KeyResolver for Secrets {
     }
 }
 
-fn decode_base64(text: &str) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn decode_base64(text: &str) -> anyhow::Result<Vec<u8>> {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
     let (mut acc, mut bits) = (0u32, 0u32);

@@ -31,7 +31,8 @@ pub fn body(text: &str) -> String {
 pub fn text_of(payload: &str) -> Option<String> {
     let doc = wsrx_xml::Document::parse(payload.as_bytes()).ok()?;
     let root = doc.root();
-    if !root.is(NS, "echo") {
+    // Our service answers with `echo`; gSOAP's peer with `echoResponse`.
+    if !(root.is(NS, "echo") || root.is(NS, "echoResponse")) {
         return None;
     }
     Some(root.child(NS, "text")?.text().into_owned())

@@ -642,7 +642,10 @@ impl<B: Backend> Server<B> {
             .action(profile)
             .map_or_else(|| action.to_owned(), str::to_owned);
         let addressing = reply_addressing(opened, profile, &action);
+        // A bound sequence answers with its token; an unbound one (allowed by policy)
+        // answers with the token that proved the request, if any.
         let protection = binding
+            .or(opened.proof.as_ref())
             .map(|b| Protection::for_binding(b, profile, self.inner.resolver.as_ref()))
             .transpose()?;
         let text = pipeline::seal(

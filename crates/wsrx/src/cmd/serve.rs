@@ -17,6 +17,11 @@ pub(crate) struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Also accept sequences whose CreateSequence carries no STR to an SCT (stock gSOAP
+    /// cannot send one). Signed messages are still verified, but such a sequence is not
+    /// bound to a token, so any sender may use it. Off by default (WS-RM 1.2 §5, as WCF).
+    #[arg(long)]
+    allow_unbound_sequences: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -35,10 +40,16 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    let config = ServerConfig {
+    let mut config = ServerConfig {
         endpoint: format!("http://{addr}/"),
         ..ServerConfig::default()
     };
+    if args.allow_unbound_sequences {
+        config.destination.require_binding = false;
+        eprintln!(
+            "wsrx serve: WARNING: sequences without an STR are accepted and are not bound to a token"
+        );
+    }
     let echo = EchoService::new();
     let server = Server::start(config, persistence, tokens, Arc::new(echo.clone()), None).await?;
     let serving = http::serve_on(listener, server.clone(), &HttpLimits::default())?;

@@ -22,11 +22,6 @@ PORT=18080
 
 # Known failures: "direction|mode" -> reason.
 declare -A KNOWN_FAILURES=(
-  ["gSOAP client -> wsrx serve|plain"]="gSOAP's client rejects our reply to its unsigned Echo (Error 200); under investigation"
-  ["gSOAP client -> wsrx serve|sct"]="gSOAP's client rejects the signature on our replies (its SignedInfo check), while our own verifier accepts them; under investigation"
-  ["gSOAP client -> wsrx serve|dkt"]="same as sct"
-  ["gSOAP client -> wsrx serve|dkt sha256"]="same as sct"
-  ["gSOAP client -> wsrx serve|dkt require-signature"]="same as sct"
 )
 
 PASS=0; FAIL=0; XFAIL=0
@@ -76,7 +71,7 @@ for soap in 1.2 1.1; do
 done
 
 # --- gSOAP rm_client -> wsrx serve ------------------------------------------------------
-for mode in "plain" "sct" "dkt" "dkt sha256" "dkt require-signature"; do
+for mode in "plain" "sct" "dkt" "dkt sha256" "dkt require-signature" "offer dkt require-signature"; do
   dir="$OUT/gsoap-to-wsrx-${mode// /-}"; mkdir -p "$dir"
   PORT=$((PORT+1))
   "$WSRX" serve --allow-unbound-sequences --listen 127.0.0.1:$PORT --store "$dir/server.db" --keyring "$OUT/ring" \
@@ -90,6 +85,7 @@ for mode in "plain" "sct" "dkt" "dkt sha256" "dkt require-signature"; do
     dkt) args="--sct $SCT --secret $SECRET --dkt" ;;
     "dkt sha256") args="--sct $SCT --secret $SECRET --dkt --sha256" ;;
     "dkt require-signature") args="--sct $SCT --secret $SECRET --dkt --require-signature" ;;
+    "offer dkt require-signature") args="-o --sct $SCT --secret $SECRET --dkt --require-signature" ;;
   esac
   timeout 60 "$PEERS/gsoap/bin/rm_client" -u "http://127.0.0.1:$PORT/echo" -n 3 -l "$dir/wire.log" $args > "$dir/client.out" 2>&1
   rc=$?

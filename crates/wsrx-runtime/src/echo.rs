@@ -18,13 +18,23 @@ pub const ECHO_RESPONSE_ACTION: &str = "urn:example:echo/EchoResponse";
 /// A one-way action (recorded, not answered).
 pub const NOTIFY_ACTION: &str = "urn:example:echo/Notify";
 
-/// The body `<ns:echo xmlns:ns="urn:example:echo"><ns:text>…</ns:text></ns:echo>`.
+/// The request body `<ns:echo xmlns:ns="urn:example:echo"><ns:text>…</ns:text></ns:echo>`.
 pub fn body(text: &str) -> String {
+    element("echo", text)
+}
+
+/// The response body `<ns:echoResponse …><ns:text>…</ns:text></ns:echoResponse>`: the
+/// shape gSOAP's generated stub for `ns:echo` expects (and sends).
+pub fn response_body(text: &str) -> String {
+    element("echoResponse", text)
+}
+
+fn element(local: &str, text: &str) -> String {
     let escaped = text
         .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;");
-    format!(r#"<ns:echo xmlns:ns="{NS}"><ns:text>{escaped}</ns:text></ns:echo>"#)
+    format!(r#"<ns:{local} xmlns:ns="{NS}"><ns:text>{escaped}</ns:text></ns:{local}>"#)
 }
 
 /// The text of an echo body (`None` if it is not one).
@@ -100,7 +110,7 @@ impl Handler for EchoService {
             let text = self.record(&payload, info);
             Ok(Reply {
                 action: ECHO_RESPONSE_ACTION.to_owned(),
-                payload: body(&text),
+                payload: response_body(&text),
             })
         })
     }

@@ -26,6 +26,11 @@ pub(crate) struct Args {
     /// Send Echo requests and wait for each response (default: one-way Notify messages).
     #[arg(long)]
     request_reply: bool,
+    /// A peer dialect, overriding --rm and --soap: `wcf-wshttp` (WCF wsHttpBinding: WS-RM
+    /// 2005/02, SOAP 1.2, WS-A 1.0, WS-SC 2005/02), `wcf-ws2007` (ws2007HttpBinding: WS-RM
+    /// 1.1, SOAP 1.2, WS-A 1.0, WS-SC 1.3) or `cxf` (WS-RM 2005/02, SOAP 1.1, WS-A 2004/08).
+    #[arg(long)]
+    profile: Option<String>,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
@@ -44,13 +49,38 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn send(args: Args) -> anyhow::Result<ExitCode> {
-    let profile = match args.rm.as_str() {
-        "1.1" | "1.2" => WireProfile::Rm11,
-        "1.0" => WireProfile::Rm10Wcf,
-        other => anyhow::bail!("--rm must be 1.0 or 1.1, not {other}"),
+    let (profile, soap) = match args.profile.as_deref() {
+        Some("wcf-wshttp") => (WireProfile::Rm10Wcf, wsrx_soap::SoapVersion::V12),
+        Some("wcf-ws2007") => (WireProfile::Rm11, wsrx_soap::SoapVersion::V12),
+        Some("cxf") => (WireProfile::Rm10Submission, wsrx_soap::SoapVersion::V11),
+        Some(other) => {
+            anyhow::bail!("--profile must be wcf-wshttp, wcf-ws2007 or cxf, not {other}")
+        }
+        None => {
+            let profile = match args.rm.as_str() {
+                "1.1" | "1.2" => WireProfile::Rm11,
+                "1.0" => WireProfile::Rm10Wcf,
+                other => anyhow::bail!("--rm must be 1.0 or 1.1, not {other}"),
+            };
+            (profile, soap_version(&args.common.soap)?)
+        }
     };
+    if let Some(name) = &args.profile {
+        let sc = wsrx_runtime::pipeline::sc_version(profile);
+        println!(
+            "profile {name}: {} with {}, WS-SC {}, SOAP {}",
+            profile.namespace(),
+            profile.wsa_version().namespace(),
+            sc.namespace(),
+            if soap == wsrx_soap::SoapVersion::V11 {
+                "1.1"
+            } else {
+                "1.2"
+            }
+        );
+    }
     let mut config = ClientConfig::new(&args.to);
-    config.soap = soap_version(&args.common.soap)?;
+    config.soap = soap;
     config.profile = profile;
     let persistence = open_store(&args.common.store, &args.common.keyring)?;
     let tokens = Arc::new(token(&args.common.sct_id, &args.common.sct_secret)?);

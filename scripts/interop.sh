@@ -45,7 +45,8 @@ if ! sh "$PEERS/gsoap/build.sh" > "$OUT.build.log" 2>&1; then
 fi
 echo "== building wsrx"
 cargo build -q -p wsrx || { echo "0 passed, 1 failed"; exit 1; }
-WSRX=$ROOT/target/debug/wsrx
+WSRX=${CARGO_TARGET_DIR:-$ROOT/target}/debug/wsrx
+[ -x "$WSRX" ] || { echo "wsrx binary not found at $WSRX"; echo "0 passed, 1 failed"; exit 1; }
 rm -rf "$OUT" && mkdir -p "$OUT"
 "$WSRX" keys generate "$OUT/ring" > /dev/null
 

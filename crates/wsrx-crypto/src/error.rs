@@ -101,6 +101,23 @@ pub enum CryptoError {
     #[error("key id must be 16 hex digits")]
     InvalidKeyId,
 
+    /// An RSA signature did not verify (any reason, wrong length included).
+    #[error("signature verification failed")]
+    SignatureMismatch,
+
+    /// An RSA key that cannot be parsed or used (the text names the problem, never the key).
+    #[error("invalid RSA key: {0}")]
+    InvalidRsaKey(&'static str),
+
+    /// An RSA modulus below the minimum size.
+    #[error("RSA key of {bits} bits is below the minimum of {min} bits")]
+    RsaKeyTooSmall {
+        /// Modulus size given, in bits.
+        bits: u32,
+        /// The minimum.
+        min: u32,
+    },
+
     /// The operating system's random number generator failed.
     #[error("operating system randomness unavailable")]
     RandomUnavailable,

@@ -17,12 +17,16 @@
 //!   `CipherValue` layout, with one opaque error for every decryption failure.
 //! - [`seal`] / [`open`], [`KeyId`] and [`KeyRing`]: AES-256-GCM sealing of secrets at rest
 //!   under rotating key-encryption keys.
+//! - [`RsaPrivateKey`] / [`RsaPublicKey`]: RSASSA-PKCS1-v1_5 with SHA-256 signatures
+//!   ([`RsaSignatureAlgorithm`]) and RSA-OAEP-MGF1P key transport ([`KeyTransportAlgorithm`],
+//!   XML-Enc §5.4.2) for the X.509 bootstrap, keys of 2048 to 8192 bits, private keys wiped and
+//!   redacted.
 //! - [`SecureRandom`]: randomness as an input, split into wire-visible ([`SecureRandom::fill_nonce`])
 //!   and secret ([`SecureRandom::fill_secret`]) draws; [`OsRandom`] for production and
 //!   [`InsecureSeededRandom`] for tests and simulation.
 //!
 //! What it does not do: parse or write XML, canonicalize, resolve tokens, decide policy (which
-//! algorithms a message may use, which key may sign what), key wrap or RSA key transport, or
+//! algorithms a message may use, which key may sign what), AES key wrap, RSA-1_5 or PSS, or
 //! store anything. It never reads the clock. Errors ([`CryptoError`]) never carry key material.
 #![forbid(unsafe_code)]
 
@@ -33,6 +37,7 @@ mod keyring;
 mod mac;
 mod phash;
 mod random;
+mod rsa;
 mod seal;
 mod secret;
 
@@ -47,6 +52,10 @@ pub use phash::{
     computed_key, derive_key, p_hash,
 };
 pub use random::{InsecureSeededRandom, OsRandom, SecureRandom};
+pub use rsa::{
+    KeyTransportAlgorithm, MAX_RSA_BITS, MIN_RSA_BITS, RsaPrivateKey, RsaPublicKey,
+    RsaSignatureAlgorithm,
+};
 pub use seal::{KEK_LEN, KeyId, SEAL_NONCE_LEN, SEAL_OVERHEAD, SEAL_TAG_LEN, open, seal};
 pub use secret::SecretKey;
 

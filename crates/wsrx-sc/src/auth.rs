@@ -8,8 +8,11 @@
 //!   which the IO layer reports, e.g. HTTPS), and `PasswordDigest` =
 //!   `Base64(SHA-1(nonce ‖ created ‖ password))` with a freshness window on `wsu:Created`
 //!   and refusal of a nonce seen within that window (§3.2 replay rule).
-//! - Mutual X.509 (the other usual bootstrap) needs RSA signatures, which wsrx does not
-//!   implement yet; it plugs in as another [`BootstrapAuthenticator`]. Not done here.
+//! - [`X509Authenticator`] implements mutual X.509: the RST must carry an RSA-SHA256
+//!   signature by a certificate that a configured [`wsrx_security::TrustStore`] validates,
+//!   covering Body, Timestamp and the WS-A headers; the principal is the certificate subject,
+//!   and the proof token goes back as an `xenc:EncryptedKey` for that certificate
+//!   ([`Authenticated::recipient`]).
 //!
 //! Passwords are held as [`SecretKey`]s (zeroized, redacted) and compared in constant time.
 
@@ -24,6 +27,9 @@ use wsrx_xml::{Element, XmlWriter};
 use crate::dialect::{WSSE, WSU};
 use crate::error::{LocalError, TrustFault};
 use crate::util::{b64_decode, b64_encode, element_children, leaf};
+
+mod x509;
+pub use x509::{X509Authenticator, X509AuthenticatorConfig};
 
 /// `wsse:Password/@Type` for a clear-text password.
 pub const PASSWORD_TEXT: &str = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText";
@@ -44,8 +50,35 @@ pub enum Transport {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Principal(pub String);
 
+/// The result of authenticating an Issue request: who, and for whom to encrypt the key.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// Who was authenticated.
+    pub principal: Principal,
+    /// A validated certificate of the requester: when set, the issuer returns its key
+    /// material as `xenc:EncryptedKey`s for it instead of in the clear.
+    pub recipient: Option<wsrx_security::Certificate>,
+}
+
 /// Decides whether an Issue request comes from someone allowed a context.
 pub trait BootstrapAuthenticator {
+    /// Authenticates the request and says how to protect the key material in the answer.
+    /// The default calls [`BootstrapAuthenticator::authenticate`] and asks for no encryption.
+    ///
+    /// # Errors
+    /// As [`BootstrapAuthenticator::authenticate`].
+    fn authenticate_request(
+        &mut self,
+        envelope: &Envelope<'_>,
+        transport: Transport,
+        now: SystemTime,
+    ) -> Result<Authenticated, TrustFault> {
+        Ok(Authenticated {
+            principal: self.authenticate(envelope, transport, now)?,
+            recipient: None,
+        })
+    }
+
     /// Authenticates the request in `envelope` received at `now` over `transport`.
     ///
     /// # Errors

@@ -155,6 +155,8 @@ pub(crate) fn key_from_response(
             .map_err(|_| "computed key out of bounds")
         }
         (Some(ProofToken::ComputedKey(_)), None) => Err("computed key but we sent no entropy"),
+        // The session decrypts these with its certificate key first.
+        (Some(ProofToken::EncryptedKey(_)), _) => Err("encrypted proof token not decrypted"),
         (None, Some(own)) => Ok(own.clone()),
         (None, None) => Err("no proof token"),
     }

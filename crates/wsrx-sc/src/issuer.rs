@@ -23,7 +23,9 @@
 //!
 //! Responses are not signed; the 1.3 dialect wraps the RSTR of an Issue in a collection.
 //! A BinarySecret proof token travels in the clear in the Body, so the issuer-entropy
-//! mode is only safe over a protected transport (no `xenc:EncryptedKey`: no RSA here).
+//! mode is only safe over a protected transport, unless the authenticator names a
+//! recipient certificate (X.509 bootstrap, [`crate::X509Authenticator`]): then the
+//! proof token and the issuer's entropy go as `xenc:EncryptedKey`s for it.
 
 use std::time::{Duration, SystemTime};
 
@@ -246,7 +248,8 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
         now: SystemTime,
         transport: Transport,
     ) -> Result<(Rstr, Outcome), TrustFault> {
-        let principal = self.auth.authenticate(env, transport, now)?;
+        let auth = self.auth.authenticate_request(env, transport, now)?;
+        let principal = auth.principal;
         if rst
             .token_type
             .as_deref()
@@ -268,7 +271,10 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
             claims: Vec::new(),
             cancelled_at: None,
         };
-        let rstr = token_response(rst, &info, key_parts(&key), now);
+        let mut rstr = token_response(rst, &info, key_parts(&key), now);
+        if let Some(cert) = &auth.recipient {
+            encrypt_for(&mut rstr, cert, &mut self.rng)?;
+        }
         self.store.insert(info, key.secret);
         Ok((
             rstr,
@@ -388,6 +394,27 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
             .map_err(|_| TrustFault::FailedAuthentication)?;
         Ok(target)
     }
+}
+
+/// X.509 bootstrap: the key material of an Issue answer goes as `xenc:EncryptedKey`s for the
+/// requester's (validated) certificate instead of `wst:BinarySecret`s in the clear (WS-Trust 1.3
+/// §4.4.3; RSA-OAEP-MGF1P, XML-Enc §5.4.2): the issuer-chosen key as the proof token, the
+/// issuer's entropy of a computed key inside `wst:Entropy`.
+fn encrypt_for<R: SecureRandom>(
+    rstr: &mut Rstr,
+    cert: &wsrx_security::Certificate,
+    rng: &mut R,
+) -> Result<(), TrustFault> {
+    let failed = |_| TrustFault::RequestFailed("encrypting the key failed");
+    if let Some(crate::trust::ProofToken::BinarySecret(s)) = &rstr.proof {
+        let ek = wsrx_security::EncryptedKey::encrypt(&s.value, cert, rng).map_err(failed)?;
+        rstr.proof = Some(crate::trust::ProofToken::EncryptedKey(ek));
+    }
+    if let Some(e) = rstr.entropy.take() {
+        let ek = wsrx_security::EncryptedKey::encrypt(&e.value, cert, rng).map_err(failed)?;
+        rstr.encrypted_entropy = Some(ek);
+    }
+    Ok(())
 }
 
 type KeyParts = (

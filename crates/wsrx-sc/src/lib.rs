@@ -15,16 +15,17 @@
 //!   sweeping that implements [`wsrx_security::KeyResolver`], faults mapped to
 //!   [`wsrx_soap::Fault`] ([`TrustFault`]);
 //! - bootstrap authentication of the Issue RST: the [`BootstrapAuthenticator`] seam and a
-//!   WSS UsernameToken implementation ([`UsernameAuthenticator`], [`UsernameVerifier`]);
+//!   WSS UsernameToken implementation ([`UsernameAuthenticator`], [`UsernameVerifier`]) and
+//!   a mutual X.509 one ([`X509Authenticator`]) whose answers carry the key as an
+//!   `xenc:EncryptedKey` for the requester's certificate;
 //! - [`Session`] (initiator side, sans-IO): single-flight establishment per endpoint,
 //!   proactive renewal, cancel on shutdown, explicit loss events, records to persist;
 //! - [`sealed`]: AES-256-GCM sealing of an [`EstablishedSct`] under a rotating
 //!   [`wsrx_crypto::KeyRing`].
 //!
 //! What it does not: IO, clocks or OS randomness (`now` is an argument and the machines
-//! own an injected [`wsrx_crypto::SecureRandom`]); mutual X.509 bootstrap (needs RSA,
-//! which wsrx lacks: plug it in as a [`BootstrapAuthenticator`]); `xenc:EncryptedKey`
-//! entropy or proof tokens; signing RSTRs; WCF cookie-mode SCTs; derived-key caching
+//! own an injected [`wsrx_crypto::SecureRandom`]); `xenc:EncryptedKey` requester entropy
+//! (encrypted for the issuer's certificate); signing RSTRs; WCF cookie-mode SCTs; derived-key caching
 //! (keys are derived by `wsrx-security` per message); storing records (`wsrx-store`).
 #![forbid(unsafe_code)]
 
@@ -42,8 +43,8 @@ pub mod trust;
 mod util;
 
 pub use auth::{
-    BootstrapAuthenticator, Principal, Transport, UsernameAuthenticator, UsernameConfig,
-    UsernameToken, UsernameVerifier,
+    Authenticated, BootstrapAuthenticator, Principal, Transport, UsernameAuthenticator,
+    UsernameConfig, UsernameToken, UsernameVerifier, X509Authenticator, X509AuthenticatorConfig,
 };
 pub use dialect::{Dialect, RequestType, WST_200502, WST_200512};
 pub use entropy::EntropyMode;

@@ -71,6 +71,11 @@ pub enum SecurityError {
     /// unsigned, signed by another token, or not where it must be.
     #[error("security policy not satisfied: {0}")]
     PolicyViolation(&'static str),
+    /// An X.509 certificate was presented but is not trusted for this use: unknown issuer,
+    /// bad CA signature, outside its validity, wrong key usage (→ `wsse:FailedAuthentication`,
+    /// WSS 1.1 §12; RFC 5280 §6).
+    #[error("security token could not be authenticated: {0}")]
+    FailedAuthentication(crate::x509::CertificateError),
     /// The local caller misused the API (never caused by a peer; → Receiver fault).
     #[error("local usage error: {0}")]
     Usage(&'static str),
@@ -100,6 +105,7 @@ impl SecurityError {
             Self::UnknownDerivationSource => (WSC_200512, "UnknownDerivationSource"),
             Self::FailedCheck | Self::PolicyViolation(_) => (WSSE, "FailedCheck"),
             Self::MessageExpired => (WSSE, "MessageExpired"),
+            Self::FailedAuthentication(_) => (WSSE, "FailedAuthentication"),
             Self::ReplayCacheFull | Self::Usage(_) | Self::Local => return None,
         })
     }
@@ -121,6 +127,7 @@ impl SecurityError {
             "BadContextToken" => "The requested context elements are insufficient or unsupported",
             "UnknownDerivationSource" => "The key derivation source is unknown",
             "MessageExpired" => "The message has expired",
+            "FailedAuthentication" => "The security token could not be authenticated or authorized",
             _ => "The signature or decryption was invalid",
         };
         let mut fault = Fault::new(FaultCode::Sender, reason).with_subcode(ns, local);
@@ -139,6 +146,9 @@ impl From<wsrx_crypto::CryptoError> for SecurityError {
             | C::InvalidDerivedLength
             | C::EmptyKey => Self::InvalidToken("key derivation out of bounds"),
             C::RandomUnavailable => Self::Local,
+            C::InvalidRsaKey(_) | C::RsaKeyTooSmall { .. } => {
+                Self::InvalidToken("unusable RSA key")
+            }
             // MAC mismatch, truncation, bad lengths, decryption: all one check failure.
             _ => Self::FailedCheck,
         }
@@ -173,6 +183,7 @@ mod tests {
             SecurityError::MessageExpired,
             SecurityError::Replay,
             SecurityError::PolicyViolation("x"),
+            SecurityError::FailedAuthentication(crate::x509::CertificateError::Expired),
         ] {
             assert!(e.is_peer_fault());
             let f = e.to_fault();

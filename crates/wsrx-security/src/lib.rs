@@ -18,11 +18,16 @@
 //!   WS-SecurityPolicy [`AlgorithmSuite`]s, spliced into the envelope text in one pass;
 //! - XML-Enc of the Body content ([`SignConfig::encrypt_body`]) and [`decrypt`]ion
 //!   before verification (see the `encrypt` module docs for why in that order);
+//! - [`x509`]: X.509 certificates and a one-level [`TrustStore`], an RSA-SHA256
+//!   [`X509Signer`] with a `wsse:BinarySecurityToken`, verification of such signatures
+//!   ([`Verifier::with_x509_signatures`], [`Policy::check_x509`]) kept apart from SCT
+//!   signatures, and [`EncryptedKey`] (RSA-OAEP-MGF1P) for the token service bootstrap;
 //! - one [`SecurityError`] mapped to the WSS / WS-SC faults.
 //!
 //! What it does not: read clocks or OS randomness (time and a
 //! [`wsrx_crypto::SecureRandom`] are arguments), issue or store tokens (`wsrx-sc`),
-//! X.509/RSA, EncryptedKey, EncryptedHeader, encrypted signatures, encrypt-then-sign,
+//! certificate chains longer than one or revocation, EncryptedKey-protected message
+//! parts, EncryptedHeader, encrypted signatures, encrypt-then-sign,
 //! STR-Transform, or any IO.
 //!
 //! # Interop tests
@@ -55,6 +60,7 @@ mod time;
 pub use time::{format_datetime, parse_datetime};
 pub mod token;
 pub mod verify;
+pub mod x509;
 
 pub use encrypt::{Decrypted, decrypt};
 pub use error::{ResolveError, SecurityError};
@@ -67,6 +73,11 @@ pub use token::{
     DerivedKeyToken, KeyResolver, ScVersion, SecurityContextToken, SecurityTokenReference,
     TokenReference,
 };
-pub use verify::{SignatureRecord, TimestampInfo, Verified, Verifier, VerifyConfig};
+pub use verify::{
+    SignatureRecord, TimestampInfo, Verified, Verifier, VerifyConfig, X509SignatureRecord,
+};
+pub use x509::{
+    Certificate, CertificateError, EncryptedKey, TrustStore, X509Credential, X509Signer,
+};
 
 mod util;

@@ -76,7 +76,7 @@ pub struct Signer<'a> {
     config: SignConfig,
 }
 
-const TS_ID: &str = "wsrx-ts";
+pub(crate) const TS_ID: &str = "wsrx-ts";
 const SCT_ID: &str = "wsrx-sct";
 const DK_SIG_ID: &str = "wsrx-dk-sig";
 const DK_ENC_ID: &str = "wsrx-dk-enc";
@@ -85,7 +85,7 @@ pub(crate) const ED_ID: &str = "wsrx-ed-body";
 const ID_PREFIX: &str = "wsrxu";
 
 /// The parts to sign: the Body and every WS-A / WS-RM header (spec-facts §4).
-fn parts<'d>(env: &Envelope<'d>) -> Vec<Element<'d>> {
+pub(crate) fn parts<'d>(env: &Envelope<'d>) -> Vec<Element<'d>> {
     let mut v: Vec<Element<'d>> = env
         .header()
         .into_iter()
@@ -100,7 +100,7 @@ fn parts<'d>(env: &Envelope<'d>) -> Vec<Element<'d>> {
 }
 
 /// Adds a `wsu:Id` to every part lacking one; `None` when all have one.
-fn with_ids(doc: &Document, env: &Envelope<'_>) -> Option<String> {
+pub(crate) fn with_ids(doc: &Document, env: &Envelope<'_>) -> Option<String> {
     let missing: Vec<Element<'_>> = parts(env)
         .into_iter()
         .filter(|p| wsu_id(*p).is_none())
@@ -368,7 +368,7 @@ impl<'a> Signer<'a> {
 
 /// Inserts `security` as the first header block (creating the Header if needed) and
 /// replaces the Body content if asked; everything else is copied byte for byte.
-fn splice(
+pub(crate) fn splice(
     src: &str,
     env: &Envelope<'_>,
     security: &str,

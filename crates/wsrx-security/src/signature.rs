@@ -3,14 +3,14 @@
 //! HMAC-SHA1/HMAC-SHA256 with a truncation floor (CVE-2009-0217), and `#id`
 //! References each with one exc-c14n Transform, streamed into their digests.
 
-use wsrx_crypto::{DigestAlgorithm, MacAlgorithm, SecretKey};
+use wsrx_crypto::{DigestAlgorithm, MacAlgorithm, RsaPublicKey, RsaSignatureAlgorithm, SecretKey};
 use wsrx_xml::{C14nOptions, Element, NodeId, algorithm};
 
 use crate::base64;
 use crate::error::SecurityError;
 use crate::ids::IdIndex;
 use crate::ns::{DS, EXC_C14N};
-use crate::util::{DigestSink, MacSink, element_children, leaf_text};
+use crate::util::{DigestSink, MacSink, VecSink, element_children, leaf_text};
 
 /// Most References one signature may carry.
 pub(crate) const MAX_REFERENCES: usize = 64;
@@ -113,11 +113,27 @@ fn parse_reference<'d>(r: Element<'d>, ids: &IdIndex<'d>) -> Result<Reference<'d
     })
 }
 
+/// A `SignatureMethod`: HMAC with a symmetric key, or RSA with a certificate's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SignatureMethod {
+    Mac(MacAlgorithm),
+    Rsa(RsaSignatureAlgorithm),
+}
+
+impl SignatureMethod {
+    fn from_uri(uri: &str) -> Result<Self, SecurityError> {
+        match MacAlgorithm::from_uri(uri) {
+            Ok(mac) => Ok(Self::Mac(mac)),
+            Err(_) => Ok(Self::Rsa(RsaSignatureAlgorithm::from_uri(uri)?)),
+        }
+    }
+}
+
 /// The parts of a `ds:Signature` needed before the key is known.
 pub(crate) struct ParsedSignature<'d> {
     signed_info: Element<'d>,
     c14n: C14n<'d>,
-    mac: MacAlgorithm,
+    method: SignatureMethod,
     /// Declared `HMACOutputLength`, in bits.
     output_bits: Option<u64>,
     references: Vec<Reference<'d>>,
@@ -158,9 +174,14 @@ impl<'d> ParsedSignature<'d> {
             .next()
             .filter(|c| c.is(DS, "SignatureMethod"))
             .ok_or(SecurityError::InvalidSecurity("no SignatureMethod"))?;
-        let mac = MacAlgorithm::from_uri(algorithm_of(sm)?)?;
+        let method = SignatureMethod::from_uri(algorithm_of(sm)?)?;
         let mut output_bits = None;
         for (i, p) in element_children(sm)?.enumerate() {
+            let SignatureMethod::Mac(mac) = method else {
+                return Err(SecurityError::InvalidSecurity(
+                    "unexpected SignatureMethod child",
+                ));
+            };
             if i > 0 || !p.is(DS, "HMACOutputLength") {
                 return Err(SecurityError::InvalidSecurity(
                     "unexpected SignatureMethod child",
@@ -191,7 +212,7 @@ impl<'d> ParsedSignature<'d> {
         Ok(Self {
             signed_info,
             c14n,
-            mac,
+            method,
             output_bits,
             references,
             value,
@@ -202,7 +223,10 @@ impl<'d> ParsedSignature<'d> {
     /// Checks the SignatureValue with `key`, then every Reference digest; returns the
     /// covered elements in Reference order.
     pub(crate) fn verify(&self, key: &SecretKey) -> Result<Vec<NodeId>, SecurityError> {
-        let full_bits = self.mac.output_len() as u64 * 8;
+        let SignatureMethod::Mac(mac) = self.method else {
+            return Err(SecurityError::UnsupportedAlgorithm);
+        };
+        let full_bits = mac.output_len() as u64 * 8;
         let min_bits = match self.output_bits {
             Some(bits) if bits != (self.value.len() as u64).saturating_mul(8) => {
                 return Err(SecurityError::FailedCheck);
@@ -211,9 +235,25 @@ impl<'d> ParsedSignature<'d> {
             // Without HMACOutputLength, no truncation at all.
             None => full_bits,
         };
-        let mut sink = MacSink(self.mac.mac(key)?);
+        let mut sink = MacSink(mac.mac(key)?);
         wsrx_xml::canonicalize(self.signed_info, &self.c14n.options(), &mut sink);
         sink.0.verify(&self.value, min_bits)?;
+        self.check_references()
+    }
+
+    /// Checks the RSA SignatureValue with a certificate's key, then every Reference digest.
+    pub(crate) fn verify_rsa(&self, key: &RsaPublicKey) -> Result<Vec<NodeId>, SecurityError> {
+        let SignatureMethod::Rsa(alg) = self.method else {
+            return Err(SecurityError::UnsupportedAlgorithm);
+        };
+        let mut sink = VecSink(Vec::with_capacity(2048));
+        wsrx_xml::canonicalize(self.signed_info, &self.c14n.options(), &mut sink);
+        key.verify(alg, &sink.0, &self.value)
+            .map_err(|_| SecurityError::FailedCheck)?;
+        self.check_references()
+    }
+
+    fn check_references(&self) -> Result<Vec<NodeId>, SecurityError> {
         let mut covered = Vec::with_capacity(self.references.len());
         for r in &self.references {
             let mut sink = DigestSink(r.digest.digester());
@@ -227,7 +267,7 @@ impl<'d> ParsedSignature<'d> {
     }
 
     /// The signature algorithm.
-    pub(crate) fn mac_algorithm(&self) -> MacAlgorithm {
-        self.mac
+    pub(crate) fn method(&self) -> SignatureMethod {
+        self.method
     }
 }

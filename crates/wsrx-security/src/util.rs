@@ -24,6 +24,15 @@ impl Sink for MacSink {
     }
 }
 
+/// Collects canonical bytes (a SignedInfo for RSA, which needs the whole message).
+pub(crate) struct VecSink(pub(crate) Vec<u8>);
+
+impl Sink for VecSink {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+}
+
 /// Appends `text` escaped as C14N §2.3 escapes character content, so that text we
 /// write is already canonical.
 pub(crate) fn push_text(out: &mut String, text: &str) {

@@ -18,10 +18,11 @@ use crate::error::SecurityError;
 use crate::ids::IdIndex;
 use crate::keys::{KeyContext, KeyIdentity};
 use crate::ns::{DS, WSC_200502, WSC_200512, WSSE, WSSE11, WSU, XENC};
-use crate::signature::ParsedSignature;
+use crate::signature::{ParsedSignature, SignatureMethod};
 use crate::time::{self, Millis};
 use crate::token::{DerivedKeyToken, KeyResolver, SecurityContextToken};
 use crate::util::{element_children, leaf_text};
+use crate::x509::{self, Certificate};
 
 /// Most signatures one security header may carry.
 pub const MAX_SIGNATURES: usize = 4;
@@ -99,6 +100,54 @@ impl SignatureRecord {
     }
 }
 
+/// One verified RSA signature made with the key of an X.509 certificate carried in a
+/// `wsse:BinarySecurityToken` (WSS X.509 Token Profile 1.1 §3.1–§3.2).
+///
+/// Only the signature is checked here: whether the certificate is *trusted* is the
+/// question [`crate::Policy::check_x509`] answers against a [`crate::x509::TrustStore`].
+/// Kept apart from [`SignatureRecord`] so that an X.509 signature can never stand for
+/// proof of possession of an SCT key.
+#[derive(Debug, Clone)]
+pub struct X509SignatureRecord {
+    node: NodeId,
+    token: NodeId,
+    certificate: Certificate,
+    covered: Vec<NodeId>,
+    value: Vec<u8>,
+    algorithm: wsrx_crypto::RsaSignatureAlgorithm,
+}
+
+impl X509SignatureRecord {
+    /// The `ds:Signature` element.
+    pub fn node(&self) -> NodeId {
+        self.node
+    }
+    /// The `wsse:BinarySecurityToken` that carried the certificate.
+    pub fn token(&self) -> NodeId {
+        self.token
+    }
+    /// The certificate whose key made the signature (not yet validated).
+    pub fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+    /// The elements whose digests matched, in Reference order.
+    pub fn covered(&self) -> &[NodeId] {
+        &self.covered
+    }
+    /// True when `node` is one of the covered elements.
+    pub fn covers(&self, node: NodeId) -> bool {
+        self.covered.contains(&node)
+    }
+    /// The decoded `SignatureValue`.
+    pub fn value(&self) -> &[u8] {
+        &self.value
+    }
+    /// The signature algorithm.
+    pub fn algorithm(&self) -> wsrx_crypto::RsaSignatureAlgorithm {
+        self.algorithm
+    }
+}
+
 /// Proof that a message's security header was processed and its signatures verified.
 ///
 /// Only [`Verifier::verify`] builds it; the fields are private. It says *what* was
@@ -109,9 +158,15 @@ pub struct Verified<'d> {
     security: Element<'d>,
     timestamp: Option<TimestampInfo>,
     signatures: Vec<SignatureRecord>,
+    x509_signatures: Vec<X509SignatureRecord>,
 }
 
 impl<'d> Verified<'d> {
+    /// The verified X.509 (RSA) signatures in header order; empty unless the verifier was
+    /// built [`Verifier::with_x509_signatures`]. Never part of [`Verified::signatures`].
+    pub fn x509_signatures(&self) -> &[X509SignatureRecord] {
+        &self.x509_signatures
+    }
     /// The envelope.
     pub fn envelope(&self) -> &Envelope<'d> {
         &self.envelope
@@ -139,6 +194,7 @@ impl<'d> Verified<'d> {
 #[derive(Debug, Clone, Default)]
 pub struct Verifier {
     config: VerifyConfig,
+    x509: bool,
 }
 
 /// The one `wsse:Security` header addressed to us (no role/actor, or `next`/ultimate
@@ -161,7 +217,20 @@ pub(crate) fn our_security_header<'d>(env: &Envelope<'d>) -> Result<Element<'d>,
 impl Verifier {
     /// A verifier with these settings.
     pub fn new(config: VerifyConfig) -> Self {
-        Self { config }
+        Self {
+            config,
+            x509: false,
+        }
+    }
+
+    /// Also accepts `wsse:BinarySecurityToken`s with X.509 v3 certificates and RSA-SHA256
+    /// signatures whose KeyInfo references one (WSS X.509 Token Profile 1.1 §3.2). They are
+    /// recorded in [`Verified::x509_signatures`], never in [`Verified::signatures`]. Without
+    /// this, such a header is refused as unsupported (the default: SCT traffic only).
+    #[must_use]
+    pub fn with_x509_signatures(mut self) -> Self {
+        self.x509 = true;
+        self
     }
 
     /// The settings.
@@ -190,6 +259,7 @@ impl Verifier {
         };
         let mut timestamp = None;
         let mut signatures = Vec::new();
+        let mut x509_signatures = Vec::new();
         for child in element_children(security)? {
             let ns = child.namespace().unwrap_or("");
             match (ns, child.local_name()) {
@@ -206,12 +276,33 @@ impl Verifier {
                     DerivedKeyToken::parse(child)?;
                 }
                 (XENC, "ReferenceList") => check_decrypted(child, &ids)?,
+                (WSSE, "BinarySecurityToken") if self.x509 => {
+                    x509::parse_bst(child)?;
+                }
                 (DS, "Signature") => {
-                    if signatures.len() >= MAX_SIGNATURES {
+                    if signatures.len() + x509_signatures.len() >= MAX_SIGNATURES {
                         return Err(SecurityError::InvalidSecurity("too many signatures"));
                     }
                     let parsed = ParsedSignature::parse(child, &ids)?;
-                    if !self.config.mac_algorithms.contains(&parsed.mac_algorithm()) {
+                    let mac = match parsed.method() {
+                        SignatureMethod::Mac(mac) => mac,
+                        SignatureMethod::Rsa(algorithm) if self.x509 => {
+                            let (token, certificate) =
+                                x509::key_info_certificate(parsed.key_info, child, security, &ids)?;
+                            let covered = parsed.verify_rsa(certificate.public_key())?;
+                            x509_signatures.push(X509SignatureRecord {
+                                node: child.id(),
+                                token,
+                                certificate,
+                                covered,
+                                value: parsed.value,
+                                algorithm,
+                            });
+                            continue;
+                        }
+                        SignatureMethod::Rsa(_) => return Err(SecurityError::UnsupportedAlgorithm),
+                    };
+                    if !self.config.mac_algorithms.contains(&mac) {
                         return Err(SecurityError::UnsupportedAlgorithm);
                     }
                     let (key, identity) = keys.key_info(parsed.key_info, child)?;
@@ -220,7 +311,7 @@ impl Verifier {
                         node: child.id(),
                         key: identity,
                         covered,
-                        algorithm: parsed.mac_algorithm(),
+                        algorithm: mac,
                         value: parsed.value,
                     });
                 }
@@ -240,6 +331,7 @@ impl Verifier {
             security,
             timestamp,
             signatures,
+            x509_signatures,
         })
     }
 

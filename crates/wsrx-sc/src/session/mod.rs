@@ -71,6 +71,11 @@ pub struct SessionConfig {
     pub cancel_on_shutdown: bool,
     /// Bootstrap credentials put in the Issue RST.
     pub credentials: Option<UsernameToken>,
+    /// X.509 bootstrap credential: when set, the Issue RST is signed with it (RSA-SHA256 over
+    /// Body, Timestamp and WS-A headers, the certificate in a BinarySecurityToken) and
+    /// `xenc:EncryptedKey` proof tokens and entropy in the answer are decrypted with its key.
+    /// Takes the place of `credentials` in the Issue RST when both are set.
+    pub x509: Option<std::sync::Arc<wsrx_security::X509Credential>>,
     /// How Renew/Cancel/Amend requests are signed with the context.
     pub sign: SignConfig,
 }
@@ -88,6 +93,7 @@ impl Default for SessionConfig {
             response_timeout: Duration::from_secs(30),
             cancel_on_shutdown: true,
             credentials: None,
+            x509: None,
             sign: SignConfig::default(),
         }
     }

@@ -4,6 +4,7 @@ use std::time::SystemTime;
 
 use wsrx_crypto::SecureRandom;
 use wsrx_security::Signer;
+use wsrx_security::x509::{X509SignConfig, X509Signer};
 use wsrx_soap::{AddressingHeaders, Envelope};
 use wsrx_xml::Document;
 
@@ -13,7 +14,7 @@ use crate::entropy::{key_from_response, request_entropy};
 use crate::error::{LocalError, TrustFault};
 use crate::message::write_request;
 use crate::sct::EstablishedSct;
-use crate::trust::{Lifetime, Rst, Rstr};
+use crate::trust::{BinarySecret, Lifetime, ProofToken, Rst, Rstr, SecretType};
 use crate::util::new_uuid_urn;
 
 impl<R: SecureRandom> Session<R> {
@@ -81,9 +82,9 @@ impl<R: SecureRandom> Session<R> {
         let (mut rst, entropy) = self.new_rst(RequestType::Issue, now)?;
         rst.context = Some(new_uuid_urn(&mut self.rng).map_err(LocalError::from)?);
         let message_id = new_uuid_urn(&mut self.rng).map_err(LocalError::from)?;
-        let security = match &self.config.credentials {
-            Some(c) => Some(c.security_header(self.config.soap, now, &mut self.rng)?),
-            None => None,
+        let security = match (&self.config.credentials, &self.config.x509) {
+            (Some(c), None) => Some(c.security_header(self.config.soap, now, &mut self.rng)?),
+            _ => None,
         };
         let envelope = write_request(
             self.config.soap,
@@ -93,6 +94,15 @@ impl<R: SecureRandom> Session<R> {
             security.as_deref(),
             &rst,
         )?;
+        let envelope = match self.config.x509.clone() {
+            Some(credential) => {
+                let doc = Document::parse(envelope.as_bytes()).map_err(|_| LocalError::Writer)?;
+                X509Signer::new(&credential, X509SignConfig::default())
+                    .secure(&doc, now, &mut self.rng)
+                    .map_err(|_| LocalError::Usage("signing the request failed"))?
+            }
+            None => envelope,
+        };
         self.queue(
             endpoint,
             RequestType::Issue,
@@ -196,8 +206,41 @@ impl<R: SecureRandom> Session<R> {
         Ok(())
     }
 
+    /// X.509 bootstrap: the RSTR with its `xenc:EncryptedKey` proof token and entropy
+    /// decrypted with our certificate's key (XML-Enc §5.4.2).
+    fn decrypt_key_material(&mut self, rstr: &Rstr) -> Result<Rstr, &'static str> {
+        let credential = self
+            .config
+            .x509
+            .clone()
+            .ok_or("encrypted key but no certificate credential")?;
+        let mut out = rstr.clone();
+        if let Some(ProofToken::EncryptedKey(ek)) = &rstr.proof {
+            let value = ek
+                .decrypt(&credential, &mut self.rng)
+                .map_err(|_| "cannot decrypt the proof token")?;
+            out.proof = Some(ProofToken::BinarySecret(BinarySecret {
+                kind: SecretType::SymmetricKey,
+                value,
+            }));
+        }
+        if let Some(ek) = out.encrypted_entropy.take() {
+            if out.entropy.is_some() {
+                return Err("two issuer entropies");
+            }
+            let value = ek
+                .decrypt(&credential, &mut self.rng)
+                .map_err(|_| "cannot decrypt the issuer entropy")?;
+            out.entropy = Some(BinarySecret {
+                kind: SecretType::Nonce,
+                value,
+            });
+        }
+        Ok(out)
+    }
+
     fn established(
-        &self,
+        &mut self,
         endpoint: &str,
         rstr: &Rstr,
         pending: &Pending,
@@ -207,6 +250,15 @@ impl<R: SecureRandom> Session<R> {
         if sct.version != self.config.dialect.sc_version() {
             return Err("token of another WS-SC version");
         }
+        let decrypted;
+        let rstr = if matches!(rstr.proof, Some(ProofToken::EncryptedKey(_)))
+            || rstr.encrypted_entropy.is_some()
+        {
+            decrypted = self.decrypt_key_material(rstr)?;
+            &decrypted
+        } else {
+            rstr
+        };
         let secret = key_from_response(rstr, pending.entropy.as_ref(), self.config.key_size_bits)?;
         let lifetime = rstr.lifetime.unwrap_or(Lifetime {
             created: None,

@@ -9,8 +9,10 @@
 //!   known ones may appear once.
 //! - `wst:BinarySecret` without `@Type` is a full symmetric key, not a nonce (cxf STS,
 //!   spec-facts §3.2).
-//! - Only `wst:BinarySecret` entropy and proof tokens are supported: `xenc:EncryptedKey`
-//!   needs RSA, which wsrx does not have, and is refused as malformed.
+//! - Proof tokens are `wst:BinarySecret`, `wst:ComputedKey` or `xenc:EncryptedKey` (RSA-OAEP
+//!   for the requester's certificate, X.509 bootstrap); the issuer's entropy in a response is a
+//!   `wst:BinarySecret` or an `xenc:EncryptedKey` ([`Rstr::encrypted_entropy`]). A requester's
+//!   entropy must be a `wst:BinarySecret`.
 //!
 //! [`Dialect`]: crate::Dialect
 
@@ -108,6 +110,9 @@ pub enum ProofToken {
     BinarySecret(BinarySecret),
     /// `wst:ComputedKey` with this algorithm URI: combine both entropies.
     ComputedKey(String),
+    /// `xenc:EncryptedKey`: the key (issuer entropy) encrypted for the requester's
+    /// certificate (WS-Trust 1.3 §4.4.3, X.509 bootstrap).
+    EncryptedKey(wsrx_security::EncryptedKey),
 }
 
 /// `wst:RequestSecurityTokenResponse` for an SCT.
@@ -131,6 +136,9 @@ pub struct Rstr {
     pub proof: Option<ProofToken>,
     /// `wst:Entropy/wst:BinarySecret`: the issuer's entropy (with a computed key).
     pub entropy: Option<BinarySecret>,
+    /// `wst:Entropy/xenc:EncryptedKey`: the issuer's entropy encrypted for the requester's
+    /// certificate (combined entropy with the X.509 bootstrap); a Nonce once decrypted.
+    pub encrypted_entropy: Option<wsrx_security::EncryptedKey>,
     /// `wst:KeySize` in bits.
     pub key_size: Option<u32>,
     /// `wst:RequestedTokenCancelled` present (Cancel response).
@@ -150,6 +158,7 @@ impl Rstr {
             lifetime: None,
             proof: None,
             entropy: None,
+            encrypted_entropy: None,
             key_size: None,
             cancelled: false,
         }

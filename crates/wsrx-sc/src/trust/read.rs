@@ -1,6 +1,7 @@
 //! Reading RST and RSTR elements (WS-Trust 1.3 §3.1, §4.4, §7; WS-SC 1.4 §3–§6).
 
 use wsrx_crypto::SecretKey;
+use wsrx_security::ns::XENC;
 use wsrx_security::{SecurityContextToken, SecurityTokenReference, parse_datetime};
 use wsrx_xml::Element;
 
@@ -215,10 +216,20 @@ impl Rstr {
                         ProofToken::BinarySecret(binary_secret(p, d)?)
                     } else if p.is(wst, "ComputedKey") {
                         ProofToken::ComputedKey(text(p)?)
+                    } else if p.is(XENC, "EncryptedKey") {
+                        ProofToken::EncryptedKey(
+                            wsrx_security::EncryptedKey::parse(p)
+                                .map_err(|_| TrustError::Malformed("bad EncryptedKey"))?,
+                        )
                     } else {
                         return Err(TrustError::Malformed("unsupported proof token"));
                     };
                     set_once(&mut r.proof, proof)?;
+                }
+                "Entropy" if only_child(c).is_ok_and(|e| e.is(XENC, "EncryptedKey")) => {
+                    let ek = wsrx_security::EncryptedKey::parse(only_child(c)?)
+                        .map_err(|_| TrustError::Malformed("bad EncryptedKey"))?;
+                    set_once(&mut r.encrypted_entropy, ek)?;
                 }
                 "Entropy" => set_once(&mut r.entropy, entropy(c, d)?)?,
                 "KeySize" => set_once(&mut r.key_size, key_size(c)?)?,

@@ -123,11 +123,17 @@ impl Rstr {
                 ProofToken::ComputedKey(uri) => {
                     w.leaf(Some(wst), "ComputedKey", uri);
                 }
+                ProofToken::EncryptedKey(ek) => {
+                    w.raw(&ek.to_xml());
+                }
             }
             w.end();
         }
         if let Some(e) = &self.entropy {
             entropy(w, d, e);
+        }
+        if let Some(ek) = &self.encrypted_entropy {
+            w.start(Some(wst), "Entropy").raw(&ek.to_xml()).end();
         }
         if let Some(lt) = &self.lifetime {
             lifetime(w, d, lt);

@@ -49,6 +49,7 @@ pub mod pipeline;
 pub mod server;
 pub mod tap;
 pub mod token;
+pub mod trust;
 
 pub use client::{Client, ClientConfig, Receipt};
 pub use error::RuntimeError;

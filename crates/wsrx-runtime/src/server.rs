@@ -154,6 +154,9 @@ struct Slot {
 struct Inner<B: Backend> {
     persistence: Persistence<B>,
     resolver: Arc<dyn KeyResolver + Send + Sync>,
+    /// The token provider: resolves keys, and answers WS-Trust requests when it runs a
+    /// token service.
+    tokens: Arc<dyn TokenProvider>,
     handler: Arc<dyn Handler>,
     config: ServerConfig,
     v11: Mutex<Slot>,
@@ -313,6 +316,7 @@ impl<B: Backend> Server<B> {
         let inner = Arc::new(Inner {
             persistence,
             resolver: tokens.resolver(),
+            tokens: Arc::clone(&tokens),
             handler,
             replay: StdMutex::new(ReplayCache::new(
                 config.replay_capacity,
@@ -472,6 +476,27 @@ impl<B: Backend> Server<B> {
         soap_hint: SoapVersion,
     ) -> Result<HttpReply, RuntimeError> {
         let now_sys = SystemTime::now();
+        // WS-Trust requests (RST/SCT) go to the token service, if this server runs one.
+        // The byte check keeps the extra parse off the path of every RM message.
+        if body.windows(5).any(|w| w == b"/RST/")
+            && let Ok(doc) = wsrx_xml::Document::parse_with(body, &self.inner.config.inbound.limits)
+            && let Some((action, envelope)) = self.inner.tokens.answer_trust(&doc, now_sys)
+        {
+            emit(
+                self.inner.tap.as_ref(),
+                "server",
+                Direction::Sent,
+                &action,
+                &envelope,
+            );
+            let soap = wsrx_soap::Envelope::new(&doc).map_or(soap_hint, |e| e.version());
+            return Ok(HttpReply {
+                status: 200,
+                soap,
+                action,
+                body: Some(envelope),
+            });
+        }
         let opened = match pipeline::open(
             body,
             soap_hint,

@@ -55,6 +55,16 @@ pub trait TokenProvider: Send + Sync + 'static {
 
     /// How the context was established, for operators ("pre-established", "WS-Trust").
     fn describe(&self) -> String;
+
+    /// On the server: answers a WS-Trust request for this endpoint's token service, as
+    /// `(action, envelope)`, when this provider runs one; `None` otherwise.
+    fn answer_trust(
+        &self,
+        _request: &wsrx_xml::Document,
+        _now: std::time::SystemTime,
+    ) -> Option<(String, String)> {
+        None
+    }
 }
 
 /// One security context token agreed out of band (pre-established), as gSOAP peers use

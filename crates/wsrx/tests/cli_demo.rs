@@ -24,7 +24,8 @@ fn demo_delivers_exactly_once_and_says_so() {
     for step in ["[1]", "[2]", "[3]", "[4]", "[5]", "[6]"] {
         assert!(stdout.contains(step), "missing step {step}:\n{stdout}");
     }
-    assert!(stdout.contains("pre-established SCT (WS-Trust session arrives with wsrx-sc)"));
+    assert!(stdout.contains("WS-Trust 1.3 RST/SCT to the recipient's token service"));
+    assert!(stdout.contains("established; its UUID goes back to the RM runtime"));
     assert!(stdout.contains("UsesSequenceSTR"));
     assert!(
         stdout.contains("VERDICT: OK: 4/4 messages delivered exactly once and in order"),

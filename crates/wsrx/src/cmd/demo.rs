@@ -16,7 +16,10 @@ use wsrx_runtime::echo::{self, EchoService};
 use wsrx_runtime::http::{self, HttpLimits};
 use wsrx_runtime::server::{Server, ServerConfig};
 use wsrx_runtime::tap::{Direction, Tap, TapEvent};
-use wsrx_runtime::token::{PreEstablished, TokenProvider};
+use wsrx_runtime::token::TokenProvider;
+use wsrx_runtime::trust::{IssuerProvider, TrustSession};
+use wsrx_sc::auth::{UsernameAuthenticator, UsernameConfig, UsernameToken, UsernameVerifier};
+use wsrx_sc::{Issuer, IssuerConfig, SessionConfig};
 use wsrx_soap::SoapVersion;
 use wsrx_store::{Batch, KeyRing, TokenPut};
 
@@ -58,19 +61,6 @@ fn random_hex(n: usize) -> anyhow::Result<String> {
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
-fn uuid() -> anyhow::Result<String> {
-    let h = random_hex(16)?;
-    let part = |r: std::ops::Range<usize>| h.get(r).unwrap_or("0").to_owned();
-    Ok(format!(
-        "urn:uuid:{}-{}-4{}-a{}-{}",
-        part(0..8),
-        part(8..12),
-        part(13..16),
-        part(17..20),
-        part(20..32)
-    ))
-}
-
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
@@ -90,9 +80,30 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     let server_store = open_store_with(&dir.0.join("server.db"), ring()?)?;
     let client_store = open_store_with(&dir.0.join("client.db"), ring()?)?;
 
-    let sct_id = uuid()?;
-    let secret = OsRandom.generate_key(32)?;
-    let tokens = Arc::new(PreEstablished::new(sct_id.clone(), secret.clone()));
+    // The recipient runs a WS-Trust token service (UsernameToken bootstrap); the client's
+    // security runtime holds a WS-Trust session with the demo user's credentials.
+    let password = OsRandom.generate_key(24)?;
+    let issuer = Issuer::new(
+        IssuerConfig::default(),
+        UsernameAuthenticator::new(DemoUser(password.clone()), UsernameConfig::default()),
+        OsRandom,
+    );
+    let service: Arc<dyn TokenProvider> = Arc::new(IssuerProvider::new(
+        issuer,
+        "WS-Trust token service (UsernameToken bootstrap)",
+    ));
+    let session_config = SessionConfig {
+        credentials: Some(UsernameToken {
+            username: DEMO_USER.into(),
+            password,
+            digest: true,
+        }),
+        ..SessionConfig::default()
+    };
+    let tokens: Arc<dyn TokenProvider> = Arc::new(TrustSession::new(
+        session_config,
+        "WS-Trust 1.3 RST/SCT to the recipient's token service: UsernameToken (digest) bootstrap, combined entropy, P_SHA-1 computed key",
+    )?);
 
     let seen = Arc::new(Mutex::new(Seen::default()));
     let show_xml = args.show_xml;
@@ -132,7 +143,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
             ..ServerConfig::default()
         },
         server_store,
-        Arc::clone(&tokens) as Arc<dyn TokenProvider>,
+        Arc::clone(&service),
         Arc::new(echo_service.clone()),
         Some(Arc::clone(&tap)),
     )
@@ -145,18 +156,20 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     println!();
 
     println!("[1] The RM runtime asks the security runtime for the session's SCT");
-    let provided = tokens.token_for(&url).await?;
-    println!("      token for {url}: SCT {}", provided.sct.identifier);
+    println!("      SCT for {url}? none established yet");
     println!();
     println!("[2] Security context establishment");
     println!("      {}", tokens.describe());
+    let provided = tokens.token_for(&url).await?;
+    let sct_id = provided.sct.identifier.clone();
+    println!("      RSTR: SCT {sct_id} established; its UUID goes back to the RM runtime");
     // Keep the SCT sealed in the client's store (AES-256-GCM under the key ring).
     client_store
         .commit(Batch {
             tokens: vec![TokenPut {
                 identifier: sct_id.clone(),
                 expires_at_ms: None,
-                serialized: zeroize::Zeroizing::new(secret.expose_secret().to_vec()),
+                serialized: zeroize::Zeroizing::new(provided.secret.expose_secret().to_vec()),
             }],
             ..Batch::default()
         })
@@ -173,7 +186,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     let client = Client::start(
         config,
         client_store.clone(),
-        Arc::clone(&tokens) as Arc<dyn TokenProvider>,
+        Arc::clone(&tokens),
         Some(Arc::clone(&tap)),
     )
     .await?;
@@ -252,5 +265,16 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
             seen.1, seen.2
         );
         Ok(ExitCode::from(1))
+    }
+}
+
+const DEMO_USER: &str = "demo";
+
+/// The token service's user directory: one demo user with a random password.
+struct DemoUser(wsrx_crypto::SecretKey);
+
+impl UsernameVerifier for DemoUser {
+    fn password(&self, username: &str) -> Option<wsrx_crypto::SecretKey> {
+        (username == DEMO_USER).then(|| self.0.clone())
     }
 }

@@ -30,6 +30,7 @@
 //! store anything. It never reads the clock. Errors ([`CryptoError`]) never carry key material.
 #![forbid(unsafe_code)]
 
+pub mod base64;
 mod cipher;
 mod digest;
 mod error;

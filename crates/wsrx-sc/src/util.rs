@@ -4,76 +4,9 @@
 use wsrx_crypto::SecureRandom;
 use wsrx_xml::Element;
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/// Base64 (RFC 4648) as the rest of the workspace writes and reads it.
+pub(crate) use wsrx_crypto::base64::{decode as b64_decode, encode as b64_encode};
 
-/// Base64 (RFC 4648) with padding.
-pub(crate) fn b64_encode(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b0 = chunk.first().copied().unwrap_or(0);
-        let b1 = chunk.get(1).copied().unwrap_or(0);
-        let b2 = chunk.get(2).copied().unwrap_or(0);
-        let n = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
-        for i in 0..4usize {
-            if i <= chunk.len() {
-                let idx = ((n >> (18 - 6 * i)) & 63) as usize;
-                out.push(char::from(ALPHABET.get(idx).copied().unwrap_or(b'A')));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn b64_value(c: u8) -> Option<u32> {
-    Some(u32::from(match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => return None,
-    }))
-}
-
-/// Decodes base64, skipping XML whitespace (XML Schema §3.2.16); `None` if malformed.
-pub(crate) fn b64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let (mut acc, mut count, mut pad) = (0u32, 0usize, 0usize);
-    for &c in text.as_bytes() {
-        match c {
-            b' ' | b'\t' | b'\n' | b'\r' => continue,
-            b'=' => {
-                pad += 1;
-                acc <<= 6;
-                count += 1;
-            }
-            _ => {
-                if pad > 0 {
-                    return None;
-                }
-                acc = (acc << 6) | b64_value(c)?;
-                count += 1;
-            }
-        }
-        if count == 4 {
-            if pad > 2 {
-                return None;
-            }
-            let bytes = [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8];
-            out.extend_from_slice(bytes.get(..3usize.checked_sub(pad)?)?);
-            acc = 0;
-            count = 0;
-            if pad > 0 {
-                pad = 3;
-            }
-        }
-    }
-    (count == 0).then_some(out)
-}
-
-/// A fresh `urn:uuid:` identifier (RFC 9562 version 4) from the wire-visible stream.
 pub(crate) fn new_uuid_urn<R: SecureRandom + ?Sized>(
     rng: &mut R,
 ) -> Result<String, wsrx_crypto::CryptoError> {

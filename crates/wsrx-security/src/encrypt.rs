@@ -21,7 +21,6 @@ use wsrx_crypto::{BlockCipherAlgorithm, SecretKey, SecureRandom};
 use wsrx_soap::Envelope;
 use wsrx_xml::{Document, Element};
 
-use crate::base64;
 use crate::error::SecurityError;
 use crate::ids::IdIndex;
 use crate::keys::{KeyContext, KeyIdentity};
@@ -30,6 +29,7 @@ use crate::sign::ED_ID;
 use crate::token::{KeyResolver, ScVersion, SecurityTokenReference};
 use crate::util::{content_range, element_children, leaf_text};
 use crate::verify::our_security_header;
+use wsrx_crypto::base64;
 
 /// Most encrypted parts one message may carry.
 pub const MAX_ENCRYPTED_PARTS: usize = 16;

@@ -45,7 +45,6 @@
 //! directory (the peers folder may be read-only), so only the Debian packages are needed.
 #![forbid(unsafe_code)]
 
-mod base64;
 pub mod encrypt;
 mod error;
 mod ids;

@@ -22,7 +22,6 @@ use wsrx_crypto::{BlockCipherAlgorithm, SecretKey, SecureRandom};
 use wsrx_soap::Envelope;
 use wsrx_xml::{C14nOptions, Document, Element};
 
-use crate::base64;
 use crate::encrypt::encrypted_content;
 use crate::error::SecurityError;
 use crate::ids::{IdIndex, wsu_id};
@@ -31,6 +30,7 @@ use crate::suite::AlgorithmSuite;
 use crate::time;
 use crate::token::{DerivedKeyToken, SecurityContextToken, SecurityTokenReference, TokenReference};
 use crate::util::{DigestSink, push_attr, start_tag_end};
+use wsrx_crypto::base64;
 
 /// Length of every DKT nonce we send (WCF requires one; 16 bytes as WCF and WSS4J).
 pub const NONCE_LEN: usize = 16;

@@ -6,11 +6,11 @@
 use wsrx_crypto::{DigestAlgorithm, MacAlgorithm, RsaPublicKey, RsaSignatureAlgorithm, SecretKey};
 use wsrx_xml::{C14nOptions, Element, NodeId, algorithm};
 
-use crate::base64;
 use crate::error::SecurityError;
 use crate::ids::IdIndex;
 use crate::ns::{DS, EXC_C14N};
 use crate::util::{DigestSink, MacSink, VecSink, element_children, leaf_text};
+use wsrx_crypto::base64;
 
 /// Most References one signature may carry.
 pub(crate) const MAX_REFERENCES: usize = 64;

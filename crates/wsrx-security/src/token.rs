@@ -5,10 +5,10 @@
 use wsrx_crypto::{MAX_DERIVATION_BYTES, P_SHA1_URI_200502, P_SHA1_URI_200512, SecretKey};
 use wsrx_xml::Element;
 
-use crate::base64;
 use crate::error::{ResolveError, SecurityError};
 use crate::ns::{WSC_200502, WSC_200512, WSSE, WSU};
 use crate::util::{element_children, leaf_text, push_attr, push_text};
+use wsrx_crypto::base64;
 
 /// Default `wsc:Length` of a derived key, in bytes (WS-SC 1.4 §7).
 pub const DEFAULT_DERIVED_LENGTH: u64 = 32;

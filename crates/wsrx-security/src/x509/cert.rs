@@ -103,7 +103,10 @@ impl fmt::Debug for Certificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Certificate")
             .field("subject", &self.subject)
-            .field("thumbprint_sha1", &crate::base64::encode(&self.thumbprint))
+            .field(
+                "thumbprint_sha1",
+                &wsrx_crypto::base64::encode(&self.thumbprint),
+            )
             .finish()
     }
 }

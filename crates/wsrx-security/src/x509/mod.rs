@@ -28,7 +28,6 @@ use wsrx_xml::{C14nOptions, Document, Element, NodeId};
 
 pub use cert::{Certificate, CertificateError, KeyPurpose, MAX_CERTIFICATE_LEN, TrustStore};
 
-use crate::base64;
 use crate::error::SecurityError;
 use crate::ids::{IdIndex, wsu_id};
 use crate::ns::{DS, EXC_C14N, WSSE, WSU, XENC};
@@ -36,6 +35,7 @@ use crate::sign::{TS_ID, parts, splice, with_ids};
 use crate::time;
 use crate::token::{SecurityTokenReference, TokenReference};
 use crate::util::{DigestSink, element_children, leaf_text, push_attr};
+use wsrx_crypto::base64;
 
 /// `wsse:BinarySecurityToken/@ValueType` of a single X.509 v3 certificate (§3.1).
 pub const X509V3_VALUE_TYPE: &str =

@@ -49,26 +49,9 @@ impl KeyResolver for Secrets {
     }
 }
 
+/// Decodes a base64 secret given on the command line.
 pub(crate) fn decode_base64(text: &str) -> anyhow::Result<Vec<u8>> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in text
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-    {
-        let v = ALPHABET
-            .iter()
-            .position(|a| *a == c)
-            .context("--sct-secret is not base64")?;
-        acc = (acc << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Ok(out)
+    wsrx_crypto::base64::decode(text.trim()).context("--sct-secret is not base64")
 }
 
 fn describe(e: Element<'_>) -> String {

@@ -100,6 +100,39 @@ pub(crate) fn parts<'d>(env: &Envelope<'d>) -> Vec<Element<'d>> {
 }
 
 /// Adds a `wsu:Id` to every part lacking one; `None` when all have one.
+/// Runs `secure` on `doc` made ready for signing: every part to sign carries a
+/// `wsu:Id` (adding missing ones costs one re-parse), there is no Security header
+/// yet, ids are unique, and none of the `reserved` ids is used by the envelope.
+/// Shared by the HMAC ([`Signer`]) and X.509 signers.
+pub(crate) fn prepared<T>(
+    doc: &Document,
+    reserved: &[&str],
+    secure: impl FnOnce(&Document, &Envelope<'_>) -> Result<T, SecurityError>,
+) -> Result<T, SecurityError> {
+    let original = Envelope::new(doc).map_err(|_| SecurityError::Usage("not a SOAP envelope"))?;
+    let reparsed = match with_ids(doc, &original) {
+        Some(text) => Some(
+            Document::parse(text.as_bytes())
+                .map_err(|_| SecurityError::Usage("envelope could not be re-parsed"))?,
+        ),
+        None => None,
+    };
+    let doc = reparsed.as_ref().unwrap_or(doc);
+    let env = Envelope::new(doc).map_err(|_| SecurityError::Usage("not a SOAP envelope"))?;
+    if crate::verify::our_security_header(&env).is_ok() {
+        return Err(SecurityError::Usage(
+            "envelope already has a Security header",
+        ));
+    }
+    let ids = IdIndex::build(doc).map_err(|_| SecurityError::Usage("duplicate ids in envelope"))?;
+    if reserved.iter().any(|i| ids.contains(i)) {
+        return Err(SecurityError::Usage(
+            "envelope uses an id reserved for the security header",
+        ));
+    }
+    secure(doc, &env)
+}
+
 pub(crate) fn with_ids(doc: &Document, env: &Envelope<'_>) -> Option<String> {
     let missing: Vec<Element<'_>> = parts(env)
         .into_iter()
@@ -172,15 +205,12 @@ impl<'a> Signer<'a> {
         now: SystemTime,
         rng: &mut dyn SecureRandom,
     ) -> Result<String, SecurityError> {
-        let env = Envelope::new(doc).map_err(|_| SecurityError::Usage("not a SOAP envelope"))?;
-        if let Some(text) = with_ids(doc, &env) {
-            let doc = Document::parse(text.as_bytes())
-                .map_err(|_| SecurityError::Usage("envelope could not be re-parsed"))?;
-            let env =
-                Envelope::new(&doc).map_err(|_| SecurityError::Usage("not a SOAP envelope"))?;
-            return self.secure_parsed(&doc, &env, now, rng);
-        }
-        self.secure_parsed(doc, &env, now, rng)
+        let sct_id = self.token.wsu_id.as_deref().unwrap_or(SCT_ID);
+        prepared(
+            doc,
+            &[TS_ID, sct_id, DK_SIG_ID, DK_ENC_ID, ED_ID],
+            |doc, env| self.secure_parsed(doc, env, now, rng),
+        )
     }
 
     fn secure_parsed(
@@ -190,22 +220,7 @@ impl<'a> Signer<'a> {
         now: SystemTime,
         rng: &mut dyn SecureRandom,
     ) -> Result<String, SecurityError> {
-        if crate::verify::our_security_header(env).is_ok() {
-            return Err(SecurityError::Usage(
-                "envelope already has a Security header",
-            ));
-        }
-        let ids =
-            IdIndex::build(doc).map_err(|_| SecurityError::Usage("duplicate ids in envelope"))?;
         let sct_id = self.token.wsu_id.as_deref().unwrap_or(SCT_ID);
-        if [TS_ID, sct_id, DK_SIG_ID, DK_ENC_ID, ED_ID]
-            .iter()
-            .any(|i| ids.contains(i))
-        {
-            return Err(SecurityError::Usage(
-                "envelope uses an id reserved for the security header",
-            ));
-        }
         let suite = self.config.suite;
         let version = self.token.version;
         let c14n = C14nOptions::default();

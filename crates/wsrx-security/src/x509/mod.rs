@@ -31,7 +31,7 @@ pub use cert::{Certificate, CertificateError, KeyPurpose, MAX_CERTIFICATE_LEN, T
 use crate::error::SecurityError;
 use crate::ids::{IdIndex, wsu_id};
 use crate::ns::{DS, EXC_C14N, WSSE, WSU, XENC};
-use crate::sign::{TS_ID, parts, splice, with_ids};
+use crate::sign::{TS_ID, parts, splice};
 use crate::time;
 use crate::token::{SecurityTokenReference, TokenReference};
 use crate::util::{DigestSink, element_children, leaf_text, push_attr};
@@ -183,15 +183,9 @@ impl<'a> X509Signer<'a> {
         now: SystemTime,
         rng: &mut dyn SecureRandom,
     ) -> Result<String, SecurityError> {
-        let env = Envelope::new(doc).map_err(|_| SecurityError::Usage("not a SOAP envelope"))?;
-        if let Some(text) = with_ids(doc, &env) {
-            let doc = Document::parse(text.as_bytes())
-                .map_err(|_| SecurityError::Usage("envelope could not be re-parsed"))?;
-            let env =
-                Envelope::new(&doc).map_err(|_| SecurityError::Usage("not a SOAP envelope"))?;
-            return self.secure_parsed(&doc, &env, now, rng);
-        }
-        self.secure_parsed(doc, &env, now, rng)
+        crate::sign::prepared(doc, &[TS_ID, BST_ID], |doc, env| {
+            self.secure_parsed(doc, env, now, rng)
+        })
     }
 
     fn secure_parsed(
@@ -201,18 +195,6 @@ impl<'a> X509Signer<'a> {
         now: SystemTime,
         rng: &mut dyn SecureRandom,
     ) -> Result<String, SecurityError> {
-        if crate::verify::our_security_header(env).is_ok() {
-            return Err(SecurityError::Usage(
-                "envelope already has a Security header",
-            ));
-        }
-        let ids =
-            IdIndex::build(doc).map_err(|_| SecurityError::Usage("duplicate ids in envelope"))?;
-        if [TS_ID, BST_ID].iter().any(|i| ids.contains(i)) {
-            return Err(SecurityError::Usage(
-                "envelope uses an id reserved for the security header",
-            ));
-        }
         let digest = wsrx_crypto::DigestAlgorithm::Sha256;
         let c14n = C14nOptions::default();
         let created = time::to_millis(now);

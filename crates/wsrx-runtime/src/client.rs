@@ -136,14 +136,6 @@ impl<B: Backend> std::fmt::Debug for Client<B> {
     }
 }
 
-fn random_source() -> wsrx_rm::RandomSource {
-    Box::new(|| {
-        let mut b = [0u8; 8];
-        let _ = wsrx_crypto::SecureRandom::fill_nonce(&mut wsrx_crypto::OsRandom, &mut b);
-        u64::from_be_bytes(b)
-    })
-}
-
 impl<B: Backend> Client<B> {
     /// Resumes the live sequence to `config.to` found in the store (its unacknowledged
     /// messages are resent at once, re-protected), or creates a new one bound to the SCT
@@ -171,7 +163,12 @@ impl<B: Backend> Client<B> {
             if !to_matches {
                 continue;
             }
-            if let Some(s) = Source::restore(now, source_config.clone(), &ops, random_source())? {
+            if let Some(s) = Source::restore(
+                now,
+                source_config.clone(),
+                &ops,
+                crate::entropy::rm_random_source(),
+            )? {
                 let mut payloads = HashMap::new();
                 let mut by_number = BTreeMap::new();
                 for (handle, number) in &log.payloads {
@@ -212,7 +209,7 @@ impl<B: Backend> Client<B> {
                         binding: Some(SecurityBinding::new(token.sct.identifier.clone())),
                         offer: None,
                     },
-                    random_source(),
+                    crate::entropy::rm_random_source(),
                 );
                 State {
                     source,

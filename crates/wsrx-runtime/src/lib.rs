@@ -42,6 +42,7 @@
 pub mod client;
 pub mod clock;
 pub mod echo;
+mod entropy;
 pub mod error;
 pub mod http;
 pub mod persist;

@@ -212,15 +212,18 @@ pub fn open(
         cache.check(&verified, now).map_err(sec)?;
         (doc_ref, Some(proof))
     } else {
+        decrypted = None;
         (&doc, None)
     };
-    // Re-read the (possibly decrypted) envelope.
-    let env = Envelope::new(doc_ref)
-        .map_err(|e| refuse(guess, proof.clone(), format!("soap: {e}"), e.to_fault()))?;
-    let addressing = if has_security {
-        AddressingHeaders::parse(&env).ok().flatten()
+    // Decryption builds a new document: read its envelope and headers; otherwise the
+    // ones read above stand (no second parse of the headers on the hot path).
+    let (env, addressing) = if decrypted.is_some() {
+        let env = Envelope::new(doc_ref)
+            .map_err(|e| refuse(guess, proof.clone(), format!("soap: {e}"), e.to_fault()))?;
+        let addressing = AddressingHeaders::parse(&env).ok().flatten();
+        (env, addressing)
     } else {
-        addressing
+        (env, addressing)
     };
     let action = addressing.as_ref().and_then(|a| a.action.clone());
     let decoded = wire::decode(&env, action.as_deref()).map_err(|e: DecodeError| {

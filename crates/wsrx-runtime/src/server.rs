@@ -188,14 +188,6 @@ impl<B: Backend> std::fmt::Debug for Server<B> {
     }
 }
 
-fn random_source() -> wsrx_rm::RandomSource {
-    Box::new(|| {
-        let mut b = [0u8; 8];
-        let _ = wsrx_crypto::SecureRandom::fill_nonce(&mut wsrx_crypto::OsRandom, &mut b);
-        u64::from_be_bytes(b)
-    })
-}
-
 struct Delivery {
     id: SequenceId,
     number: u64,
@@ -296,7 +288,7 @@ impl<B: Backend> Server<B> {
                 dc,
                 local.clone(),
                 ops.get(&version).map(Vec::as_slice).unwrap_or_default(),
-                random_source(),
+                crate::entropy::rm_random_source(),
             )?;
             let sequences = records
                 .iter()

@@ -54,17 +54,7 @@ impl<'d> KeyContext<'_, 'd> {
         if !key_info.is(DS, "KeyInfo") {
             return Err(SecurityError::InvalidSecurity("expected KeyInfo"));
         }
-        let mut children = element_children(key_info)?;
-        let str_el = children
-            .next()
-            .filter(|c| c.is(WSSE, "SecurityTokenReference"))
-            .ok_or(SecurityError::TokenUnavailable)?;
-        if children.next().is_some() {
-            return Err(SecurityError::InvalidSecurity(
-                "KeyInfo with several children",
-            ));
-        }
-        let str_ref = SecurityTokenReference::parse(str_el)?;
+        let str_ref = key_info_reference(key_info)?;
         self.resolve(&str_ref, user, true)
     }
 
@@ -154,4 +144,22 @@ fn check_value_type(str_ref: &SecurityTokenReference, expected: &str) -> Result<
         Some(vt) if vt != expected => Err(SecurityError::InvalidToken("STR ValueType mismatch")),
         _ => Ok(()),
     }
+}
+
+/// The one `wsse:SecurityTokenReference` a `ds:KeyInfo` must hold (WSS 1.1 §8.4; a
+/// second child is refused rather than ignored).
+pub(crate) fn key_info_reference(
+    key_info: Element<'_>,
+) -> Result<SecurityTokenReference, SecurityError> {
+    let mut children = element_children(key_info)?;
+    let str_el = children
+        .next()
+        .filter(|c| c.is(WSSE, "SecurityTokenReference"))
+        .ok_or(SecurityError::TokenUnavailable)?;
+    if children.next().is_some() {
+        return Err(SecurityError::InvalidSecurity(
+            "KeyInfo with several children",
+        ));
+    }
+    SecurityTokenReference::parse(str_el)
 }

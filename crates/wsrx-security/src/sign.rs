@@ -133,6 +133,41 @@ pub(crate) fn prepared<T>(
     secure(doc, &env)
 }
 
+/// A signature reference: the referenced `wsu:Id` and its digest.
+pub(crate) type Reference = (String, Vec<u8>);
+
+/// The `wsu:Timestamp` from `now` for `ttl`, written already in canonical form so
+/// that it is digested as written, and the references of a signature over it and
+/// over every part of `env` (streamed from the parsed envelope, one c14n pass each):
+/// `(wsu:Id, digest)`, the Timestamp first. Shared by the HMAC and X.509 signers.
+pub(crate) fn timestamp_and_references(
+    env: &Envelope<'_>,
+    now: SystemTime,
+    ttl: Duration,
+    digest: wsrx_crypto::DigestAlgorithm,
+) -> Result<(String, Vec<Reference>), SecurityError> {
+    let created = time::to_millis(now);
+    let expires = created + ttl.as_millis() as time::Millis;
+    let timestamp = format!(
+        "<wsu:Timestamp xmlns:wsu=\"{WSU}\" wsu:Id=\"{TS_ID}\"><wsu:Created>{}</wsu:Created><wsu:Expires>{}</wsu:Expires></wsu:Timestamp>",
+        time::format(created),
+        time::format(expires)
+    );
+    let mut references = Vec::with_capacity(8);
+    references.push((
+        TS_ID.to_owned(),
+        digest.digest(timestamp.as_bytes()).as_bytes().to_vec(),
+    ));
+    let c14n = C14nOptions::default();
+    for p in parts(env) {
+        let id = wsu_id(p).ok_or(SecurityError::Usage("part without id"))?;
+        let mut sink = DigestSink(digest.digester());
+        wsrx_xml::canonicalize(p, &c14n, &mut sink);
+        references.push((id.to_owned(), sink.0.finish().as_bytes().to_vec()));
+    }
+    Ok((timestamp, references))
+}
+
 pub(crate) fn with_ids(doc: &Document, env: &Envelope<'_>) -> Option<String> {
     let missing: Vec<Element<'_>> = parts(env)
         .into_iter()
@@ -223,36 +258,11 @@ impl<'a> Signer<'a> {
         let sct_id = self.token.wsu_id.as_deref().unwrap_or(SCT_ID);
         let suite = self.config.suite;
         let version = self.token.version;
-        let c14n = C14nOptions::default();
+        let _c14n = C14nOptions::default();
 
-        // 1. Digests of the parts, streamed from the parsed envelope.
-        let mut references: Vec<(String, Vec<u8>)> = Vec::with_capacity(8);
-        for p in parts(env) {
-            let id = wsu_id(p).ok_or(SecurityError::Usage("part without id"))?;
-            let mut sink = DigestSink(suite.digest().digester());
-            wsrx_xml::canonicalize(p, &c14n, &mut sink);
-            references.push((id.to_owned(), sink.0.finish().as_bytes().to_vec()));
-        }
-
-        // 2. The Timestamp, written canonically and digested as written.
-        let created = time::to_millis(now);
-        let expires = created + self.config.ttl.as_millis() as time::Millis;
-        let timestamp = format!(
-            "<wsu:Timestamp xmlns:wsu=\"{WSU}\" wsu:Id=\"{TS_ID}\"><wsu:Created>{}</wsu:Created><wsu:Expires>{}</wsu:Expires></wsu:Timestamp>",
-            time::format(created),
-            time::format(expires)
-        );
-        references.insert(
-            0,
-            (
-                TS_ID.to_owned(),
-                suite
-                    .digest()
-                    .digest(timestamp.as_bytes())
-                    .as_bytes()
-                    .to_vec(),
-            ),
-        );
+        // 1-2. The Timestamp (written canonically) and the digests of every part.
+        let (timestamp, references) =
+            timestamp_and_references(env, now, self.config.ttl, suite.digest())?;
 
         // 3. Keys: the reference to the SCT, then one DKT per purpose.
         let sct_ref = SecurityTokenReference {

@@ -24,17 +24,16 @@ use wsrx_crypto::{
     KeyTransportAlgorithm, RsaPrivateKey, RsaSignatureAlgorithm, SecretKey, SecureRandom,
 };
 use wsrx_soap::Envelope;
-use wsrx_xml::{C14nOptions, Document, Element, NodeId};
+use wsrx_xml::{Document, Element, NodeId};
 
 pub use cert::{Certificate, CertificateError, KeyPurpose, MAX_CERTIFICATE_LEN, TrustStore};
 
 use crate::error::SecurityError;
-use crate::ids::{IdIndex, wsu_id};
+use crate::ids::IdIndex;
 use crate::ns::{DS, EXC_C14N, WSSE, WSU, XENC};
-use crate::sign::{TS_ID, parts, splice};
-use crate::time;
+use crate::sign::{TS_ID, splice};
 use crate::token::{SecurityTokenReference, TokenReference};
-use crate::util::{DigestSink, element_children, leaf_text, push_attr};
+use crate::util::{element_children, leaf_text, push_attr};
 use wsrx_crypto::base64;
 
 /// `wsse:BinarySecurityToken/@ValueType` of a single X.509 v3 certificate (§3.1).
@@ -111,17 +110,7 @@ pub(crate) fn key_info_certificate<'d>(
     security: Element<'d>,
     ids: &IdIndex<'d>,
 ) -> Result<(NodeId, Certificate), SecurityError> {
-    let mut children = element_children(key_info)?;
-    let str_el = children
-        .next()
-        .filter(|c| c.is(WSSE, "SecurityTokenReference"))
-        .ok_or(SecurityError::TokenUnavailable)?;
-    if children.next().is_some() {
-        return Err(SecurityError::InvalidSecurity(
-            "KeyInfo with several children",
-        ));
-    }
-    let str_ref = SecurityTokenReference::parse(str_el)?;
+    let str_ref = crate::keys::key_info_reference(key_info)?;
     let TokenReference::Local(id) = &str_ref.reference else {
         return Err(SecurityError::TokenUnavailable);
     };
@@ -196,24 +185,8 @@ impl<'a> X509Signer<'a> {
         rng: &mut dyn SecureRandom,
     ) -> Result<String, SecurityError> {
         let digest = wsrx_crypto::DigestAlgorithm::Sha256;
-        let c14n = C14nOptions::default();
-        let created = time::to_millis(now);
-        let expires = created + self.config.ttl.as_millis() as time::Millis;
-        let timestamp = format!(
-            "<wsu:Timestamp xmlns:wsu=\"{WSU}\" wsu:Id=\"{TS_ID}\"><wsu:Created>{}</wsu:Created><wsu:Expires>{}</wsu:Expires></wsu:Timestamp>",
-            time::format(created),
-            time::format(expires)
-        );
-        let mut references: Vec<(String, Vec<u8>)> = vec![(
-            TS_ID.to_owned(),
-            digest.digest(timestamp.as_bytes()).as_bytes().to_vec(),
-        )];
-        for p in parts(env) {
-            let id = wsu_id(p).ok_or(SecurityError::Usage("part without id"))?;
-            let mut sink = DigestSink(digest.digester());
-            wsrx_xml::canonicalize(p, &c14n, &mut sink);
-            references.push((id.to_owned(), sink.0.finish().as_bytes().to_vec()));
-        }
+        let (timestamp, references) =
+            crate::sign::timestamp_and_references(env, now, self.config.ttl, digest)?;
         let algorithm = RsaSignatureAlgorithm::RsaSha256;
         let mut signed_info = String::with_capacity(256 + references.len() * 320);
         signed_info.push_str(&format!(

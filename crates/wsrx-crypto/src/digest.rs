@@ -3,8 +3,8 @@
 use core::fmt;
 
 use sha1::Digest as _;
-use subtle::ConstantTimeEq;
 
+use crate::output::FixedOutput;
 use crate::{CryptoError, Result};
 
 /// The longest digest this crate produces (SHA-256), in bytes.
@@ -152,37 +152,23 @@ impl std::io::Write for Digester {
 
 /// A digest output: a small fixed array, no heap. Equality is constant-time.
 #[derive(Clone, Copy)]
-pub struct DigestValue {
-    bytes: [u8; MAX_DIGEST_LEN],
-    len: u8,
-}
+pub struct DigestValue(FixedOutput);
 
 impl DigestValue {
-    /// Copies a hash output of at most [`MAX_DIGEST_LEN`] bytes (longer input is cut, which
-    /// cannot happen for the algorithms of this crate).
     fn from_output(out: &[u8]) -> Self {
-        let mut bytes = [0u8; MAX_DIGEST_LEN];
-        let len = out.len().min(MAX_DIGEST_LEN);
-        if let (Some(dst), Some(src)) = (bytes.get_mut(..len), out.get(..len)) {
-            dst.copy_from_slice(src);
-        }
-        Self {
-            bytes,
-            // `len` is at most 32.
-            len: u8::try_from(len).unwrap_or(u8::MAX),
-        }
+        Self(FixedOutput::new(out))
     }
 
     /// The digest bytes.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+        self.0.as_bytes()
     }
 
     /// Constant-time comparison with a received value (e.g. a decoded `DigestValue`).
     #[must_use]
     pub fn matches(&self, received: &[u8]) -> bool {
-        self.as_bytes().ct_eq(received).into()
+        self.0.matches(received)
     }
 }
 
@@ -202,11 +188,7 @@ impl Eq for DigestValue {}
 
 impl fmt::Debug for DigestValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("DigestValue(")?;
-        for b in self.as_bytes() {
-            write!(f, "{b:02x}")?;
-        }
-        f.write_str(")")
+        self.0.fmt_named("DigestValue", f)
     }
 }
 

@@ -36,6 +36,7 @@ mod digest;
 mod error;
 mod keyring;
 mod mac;
+mod output;
 mod phash;
 mod random;
 mod rsa;

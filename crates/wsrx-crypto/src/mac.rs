@@ -21,7 +21,8 @@ use core::fmt;
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use subtle::ConstantTimeEq;
 
-use crate::{CryptoError, DigestAlgorithm, MAX_DIGEST_LEN, Result, SecretKey};
+use crate::output::FixedOutput;
+use crate::{CryptoError, DigestAlgorithm, Result, SecretKey};
 
 /// An XML-DSig HMAC `SignatureMethod`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -263,28 +264,17 @@ impl std::io::Write for Mac {
 /// A MAC output: a small fixed array, no heap. Equality is constant-time. A MAC is public once
 /// sent (it is the `SignatureValue`), so `Debug` prints it in hex.
 #[derive(Clone, Copy)]
-pub struct MacValue {
-    bytes: [u8; MAX_DIGEST_LEN],
-    len: u8,
-}
+pub struct MacValue(FixedOutput);
 
 impl MacValue {
     fn from_output(out: &[u8]) -> Self {
-        let mut bytes = [0u8; MAX_DIGEST_LEN];
-        let len = out.len().min(MAX_DIGEST_LEN);
-        if let (Some(dst), Some(src)) = (bytes.get_mut(..len), out.get(..len)) {
-            dst.copy_from_slice(src);
-        }
-        Self {
-            bytes,
-            len: u8::try_from(len).unwrap_or(u8::MAX),
-        }
+        Self(FixedOutput::new(out))
     }
 
     /// The MAC bytes.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+        self.0.as_bytes()
     }
 }
 
@@ -296,7 +286,7 @@ impl AsRef<[u8]> for MacValue {
 
 impl PartialEq for MacValue {
     fn eq(&self, other: &Self) -> bool {
-        self.as_bytes().ct_eq(other.as_bytes()).into()
+        self.0.matches(other.as_bytes())
     }
 }
 
@@ -304,11 +294,7 @@ impl Eq for MacValue {}
 
 impl fmt::Debug for MacValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("MacValue(")?;
-        for b in self.as_bytes() {
-            write!(f, "{b:02x}")?;
-        }
-        f.write_str(")")
+        self.0.fmt_named("MacValue", f)
     }
 }
 

@@ -180,23 +180,11 @@ pub(crate) fn rm_version(ns: Option<&str>) -> Option<RmVersion> {
 
 /// The RM version and kind of an action; `Ok(None)` for any other (application) action.
 fn classify_action(action: &str) -> Result<Option<(RmVersion, Action)>, DecodeError> {
-    const KINDS: [Action; 10] = [
-        Action::CreateSequence,
-        Action::CreateSequenceResponse,
-        Action::CloseSequence,
-        Action::CloseSequenceResponse,
-        Action::TerminateSequence,
-        Action::TerminateSequenceResponse,
-        Action::AckRequested,
-        Action::SequenceAcknowledgement,
-        Action::LastMessage,
-        Action::Fault,
-    ];
     for v in [RmVersion::V1_0, RmVersion::V1_1] {
         if !action.starts_with(v.namespace()) {
             continue;
         }
-        for kind in KINDS {
+        for kind in Action::ALL {
             if v.action(kind) == Some(action) {
                 return Ok(Some((v, kind)));
             }

@@ -479,36 +479,37 @@ fn secure_text(
 /// Addressing for the reply to `opened` with `action`.
 pub fn reply_addressing(opened: &Opened, profile: WireProfile, action: &str) -> OutboundAddressing {
     let version = profile.wsa_version();
-    OutboundAddressing {
-        version,
-        to: Some(
-            opened
-                .reply_to
-                .clone()
-                .unwrap_or_else(|| version.anonymous().to_owned()),
-        ),
-        action: action.to_owned(),
-        message_id: Some(new_message_id()),
-        relates_to: opened.message_id.clone().map(|message_id| RelatesTo {
-            message_id,
-            relationship: None,
-        }),
-        reply_to: None,
-        fault_to: None,
-        from: None,
-        reference_parameters: Vec::new(),
-    }
+    let to = opened
+        .reply_to
+        .clone()
+        .unwrap_or_else(|| version.anonymous().to_owned());
+    answer(version, to, action, opened.message_id.clone())
 }
 
 /// Addressing for the reply to a refused message.
 pub fn refusal_addressing(r: &Refusal) -> OutboundAddressing {
     let version = r.profile.wsa_version();
+    answer(
+        version,
+        version.anonymous().to_owned(),
+        "",
+        r.message_id.clone(),
+    )
+}
+
+/// An answer to `to`, with a new MessageID, relating to the request's MessageID.
+fn answer(
+    version: WsaVersion,
+    to: String,
+    action: &str,
+    request_id: Option<String>,
+) -> OutboundAddressing {
     OutboundAddressing {
         version,
-        to: Some(version.anonymous().to_owned()),
-        action: String::new(),
+        to: Some(to),
+        action: action.to_owned(),
         message_id: Some(new_message_id()),
-        relates_to: r.message_id.clone().map(|message_id| RelatesTo {
+        relates_to: request_id.map(|message_id| RelatesTo {
             message_id,
             relationship: None,
         }),

@@ -215,16 +215,12 @@ where
             .ok()
             .and_then(|env| wsrx_soap::AddressingHeaders::parse(&env).ok().flatten())
             .and_then(|h| h.action)?;
-        if !(action.contains("/trust/") || action.contains("/ws-trust/"))
-            || !action.contains("/RST/")
-        {
-            return None;
-        }
+        let (dialect, kind) = wsrx_sc::Dialect::parse_rst_action(&action)?;
         let mut issuer = self.issuer.lock().ok()?;
         issuer.sweep(now);
         // Loopback HTTP here; a deployment behind TLS passes Transport::Protected.
         let reply = issuer.handle_message(now, request, Transport::Unprotected);
-        Some((action.replacen("/RST/", "/RSTR/", 1), reply.envelope))
+        Some((dialect.rstr_action(kind).unwrap_or(action), reply.envelope))
     }
 }
 

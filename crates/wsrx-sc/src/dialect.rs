@@ -143,21 +143,18 @@ impl Dialect {
 
     /// The dialect and kind of an RST action, if it is one of ours.
     pub fn parse_rst_action(action: &str) -> Option<(Self, RequestType)> {
-        Self::ALL.into_iter().find_map(|d| {
-            [
-                RequestType::Issue,
-                RequestType::Renew,
-                RequestType::Cancel,
-                RequestType::Amend,
-            ]
-            .into_iter()
-            .find(|k| d.rst_action(*k).as_deref() == Some(action))
-            .map(|k| (d, k))
-        })
+        Self::find_action(action, Self::rst_action)
     }
 
     /// The dialect and kind of an RSTR action, if it is one of ours.
     pub fn parse_rstr_action(action: &str) -> Option<(Self, RequestType)> {
+        Self::find_action(action, Self::rstr_action)
+    }
+
+    fn find_action(
+        action: &str,
+        of: fn(Self, RequestType) -> Option<String>,
+    ) -> Option<(Self, RequestType)> {
         Self::ALL.into_iter().find_map(|d| {
             [
                 RequestType::Issue,
@@ -166,7 +163,7 @@ impl Dialect {
                 RequestType::Amend,
             ]
             .into_iter()
-            .find(|k| d.rstr_action(*k).as_deref() == Some(action))
+            .find(|k| of(d, *k).as_deref() == Some(action))
             .map(|k| (d, k))
         })
     }

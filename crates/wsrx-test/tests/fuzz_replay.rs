@@ -58,28 +58,8 @@ fn seeds() -> Vec<Vec<u8>> {
 }
 
 fn replay(target: &str, harness: fn(&[u8])) {
-    let corpus = files(&root().join("fuzz/corpus").join(target));
-    assert!(!corpus.is_empty(), "no corpus for {target}");
-    for f in &corpus {
-        let data = std::fs::read(f).unwrap();
-        let outcome = std::panic::catch_unwind(|| harness(&data));
-        assert!(
-            outcome.is_ok(),
-            "{target}: corpus file {} fails",
-            f.display()
-        );
-    }
-    let seed: u64 = std::env::var("WSRX_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            use std::hash::{BuildHasher, RandomState};
-            RandomState::new().hash_one(target)
-        });
-    let cases: usize = std::env::var("WSRX_FUZZ_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3000);
+    let corpus = replay_corpus(target, &|d: &[u8]| harness(d));
+    let (seed, cases) = seed_and_cases(target);
     let seeds = seeds();
     let mut m = Mutator::new(seed);
     let mut accepted = 0;
@@ -100,7 +80,7 @@ fn replay(target: &str, harness: fn(&[u8])) {
     }
     println!(
         "{target}: {} corpus files, {cases} mutated cases ({accepted} well-formed), seed {seed}",
-        corpus.len()
+        corpus
     );
     assert!(
         accepted * 10 >= cases,
@@ -136,27 +116,10 @@ fn soap_envelope_harness_replays() {
 /// Byte-level harnesses: the corpus, then seeded random byte strings (their inputs are
 /// not XML, so mutating the XML vectors would not reach them).
 fn replay_bytes(target: &str, harness: fn(&[u8]) -> usize) {
-    let corpus = files(&root().join("fuzz/corpus").join(target));
-    assert!(!corpus.is_empty(), "no corpus for {target}");
-    for f in &corpus {
-        let data = std::fs::read(f).unwrap();
-        assert!(
-            std::panic::catch_unwind(|| harness(&data)).is_ok(),
-            "{target}: corpus file {} fails",
-            f.display()
-        );
-    }
-    let seed: u64 = std::env::var("WSRX_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            use std::hash::{BuildHasher, RandomState};
-            RandomState::new().hash_one(target)
-        });
-    let cases: usize = std::env::var("WSRX_FUZZ_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3000);
+    let corpus = replay_corpus(target, &|d: &[u8]| {
+        let _ = harness(d);
+    });
+    let (seed, cases) = seed_and_cases(target);
     let mut state = seed;
     let mut next = move || {
         state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -176,7 +139,7 @@ fn replay_bytes(target: &str, harness: fn(&[u8]) -> usize) {
     }
     println!(
         "{target}: {} corpus files, {cases} random cases reaching {reached} deliveries, seed {seed}",
-        corpus.len()
+        corpus
     );
     assert!(
         reached > cases / 10,
@@ -190,4 +153,36 @@ fn rm_destination_inputs_harness_replays() {
         "rm_destination_inputs",
         wsrx_rm::fuzzing::destination_inputs,
     );
+}
+
+/// Runs `harness` on every checked-in corpus file of `target`; returns how many.
+fn replay_corpus(target: &str, harness: &dyn Fn(&[u8])) -> usize {
+    let corpus = files(&root().join("fuzz/corpus").join(target));
+    assert!(!corpus.is_empty(), "no corpus for {target}");
+    for f in &corpus {
+        let data = std::fs::read(f).unwrap();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| harness(&data)));
+        assert!(
+            outcome.is_ok(),
+            "{target}: corpus file {} fails",
+            f.display()
+        );
+    }
+    corpus.len()
+}
+
+/// The run's seed (`WSRX_SEED`, else random per target) and case count (`WSRX_FUZZ_CASES`).
+fn seed_and_cases(target: &str) -> (u64, usize) {
+    let seed = std::env::var("WSRX_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            use std::hash::{BuildHasher, RandomState};
+            RandomState::new().hash_one(target)
+        });
+    let cases = std::env::var("WSRX_FUZZ_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3000);
+    (seed, cases)
 }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use wsrx_crypto::{KeyId, KeyRing, OsRandom, SecretKey, open, seal};
+use wsrx_crypto::{KeyId, KeyRing, OsRandom, open, seal};
 use zeroize::Zeroizing;
 
 use crate::backend::{Backend, PayloadRow, RecordRow, RowBatch, TokenRow};
@@ -30,7 +30,6 @@ pub struct Store<B: Backend> {
     keyring: KeyRing,
     store_id: [u8; 16],
     next_index: Mutex<HashMap<String, u64>>,
-    rng: Mutex<OsRandom>,
 }
 
 impl<B: Backend> std::fmt::Debug for Store<B> {
@@ -69,7 +68,6 @@ impl<B: Backend> Store<B> {
             keyring,
             store_id,
             next_index: Mutex::new(next_index),
-            rng: Mutex::new(rng),
         })
     }
 
@@ -119,17 +117,11 @@ impl<B: Backend> Store<B> {
         self.aad(b'T', &[identifier.as_bytes()], kek)
     }
 
-    fn active(&self) -> Result<(KeyId, &SecretKey), StoreError> {
-        Ok(self.keyring.active())
-    }
-
     fn seal_with(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, StoreError> {
-        let (_, key) = self.active()?;
-        let mut rng = self
-            .rng
-            .lock()
-            .map_err(|_| StoreError::Backend("random source poisoned".into()))?;
-        Ok(seal(key, &mut *rng, aad, plaintext)?)
+        let (_, key) = self.keyring.active();
+        // OsRandom is stateless: no shared generator, no lock per sealed row.
+        let mut rng = OsRandom;
+        Ok(seal(key, &mut rng, aad, plaintext)?)
     }
 
     fn open_with(
@@ -157,7 +149,7 @@ impl<B: Backend> Store<B> {
         if batch.is_empty() {
             return Ok(());
         }
-        let (kek, _) = self.active()?;
+        let (kek, _) = self.keyring.active();
         let mut rows = RowBatch {
             payload_deletes: batch.payload_deletes,
             sequence_deletes: batch.sequence_deletes,
@@ -367,7 +359,7 @@ impl<B: Backend> Store<B> {
     /// Re-seals every row not under the active key; returns how many. Fails, and
     /// changes nothing, if any row does not open.
     pub fn rewrap(&self) -> Result<usize, StoreError> {
-        let (active, _) = self.active()?;
+        let (active, _) = self.keyring.active();
         let mut rows = RowBatch::default();
         for row in self.backend.records()? {
             let old = KeyId::from_bytes(row.kek);

@@ -1,5 +1,18 @@
-//! Exclusive XML Canonicalization 1.0 (<https://www.w3.org/TR/xml-exc-c14n/>) of an
-//! element subtree, streamed into a [`Sink`] such as a digest.
+//! Exclusive XML Canonicalization 1.0 (<https://www.w3.org/TR/xml-exc-c14n/>) and
+//! Canonical XML 1.0 (inclusive, <https://www.w3.org/TR/2001/REC-xml-c14n-20010315>) of
+//! an element subtree or a whole document, streamed into a [`Sink`] such as a digest.
+//!
+//! Inclusive c14n ([`canonicalize_inclusive`]) differs only where C14N 1.0 says so:
+//! - §2.3/§4.7: every namespace node in scope is rendered on the apex element (the
+//!   ancestors' declarations included, `xmlns=""` never), and below it each
+//!   declaration that changes the value in scope;
+//! - §2.4: the `xml:*` attributes (`xml:lang`, `xml:space`, …) of the apex's
+//!   ancestors are inherited onto the apex unless it has its own, the nearest wins;
+//! - no PrefixList.
+//!
+//! [`canonicalize_document`] canonicalizes the whole document (the node-set of a
+//! same-document `URI=""` reference): comments and PIs outside the document element
+//! with the §2.1 line feeds, and an optional subtree left out (enveloped signature).
 //!
 //! The subtree is the "document subset" made of an element and all its
 //! descendants, with or without comments. Rules implemented (section numbers of the
@@ -45,8 +58,22 @@ pub struct C14nOptions<'a> {
     pub exclude: Option<NodeId>,
 }
 
-/// The exclusive c14n URIs (XML-DSig algorithm identifiers).
+/// Options of one inclusive canonicalization (Canonical XML 1.0).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InclusiveC14nOptions {
+    /// The `#WithComments` variant.
+    pub with_comments: bool,
+    /// A subtree left out of the output (the enveloped-signature transform).
+    pub exclude: Option<NodeId>,
+}
+
+/// The c14n URIs (XML-DSig algorithm identifiers).
 pub mod algorithm {
+    /// `http://www.w3.org/TR/2001/REC-xml-c14n-20010315` (inclusive, Canonical XML 1.0)
+    pub const C14N: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
+    /// `http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments`
+    pub const C14N_WITH_COMMENTS: &str =
+        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments";
     /// `http://www.w3.org/2001/10/xml-exc-c14n#`
     pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
     /// `http://www.w3.org/2001/10/xml-exc-c14n#WithComments`
@@ -59,7 +86,83 @@ pub fn canonicalize<'a, S: Sink + ?Sized>(
     options: &C14nOptions<'a>,
     sink: &mut S,
 ) {
-    Canonicalizer::new(options, sink).run(element);
+    Canonicalizer::new(*options, false, sink).run(element);
+}
+
+/// Canonicalizes `element` and its descendants with inclusive Canonical XML 1.0 into
+/// `sink` (the document subset made of the subtree; see the module docs).
+pub fn canonicalize_inclusive<S: Sink + ?Sized>(
+    element: Element<'_>,
+    options: &InclusiveC14nOptions,
+    sink: &mut S,
+) {
+    Canonicalizer::new(inclusive_options(options), true, sink).run(element);
+}
+
+fn inclusive_options(options: &InclusiveC14nOptions) -> C14nOptions<'static> {
+    C14nOptions {
+        with_comments: options.with_comments,
+        inclusive_prefixes: "",
+        exclude: options.exclude,
+    }
+}
+
+/// Which canonicalization [`canonicalize_document`] applies.
+#[derive(Debug, Clone, Copy)]
+pub enum C14nMethod<'a> {
+    /// Exclusive c14n 1.0.
+    Exclusive(C14nOptions<'a>),
+    /// Inclusive Canonical XML 1.0.
+    Inclusive(InclusiveC14nOptions),
+}
+
+/// Canonicalizes the whole document (C14N 1.0 §2.1 document order with the line
+/// feeds between the document element and the comments and PIs around it).
+pub fn canonicalize_document<S: Sink + ?Sized>(
+    document: &crate::Document,
+    method: &C14nMethod<'_>,
+    sink: &mut S,
+) {
+    let (options, inclusive) = match method {
+        C14nMethod::Exclusive(o) => (*o, false),
+        C14nMethod::Inclusive(o) => (inclusive_options(o), true),
+    };
+    let mut seen_root = false;
+    for node in document.top_level() {
+        match node {
+            Node::Element(e) => {
+                Canonicalizer::new(options, inclusive, &mut *sink).run(e);
+                seen_root = true;
+            }
+            Node::Comment(c) if options.with_comments => {
+                if seen_root {
+                    sink.write(b"\n");
+                }
+                sink.write(b"<!--");
+                sink.write(c.as_bytes());
+                sink.write(b"-->");
+                if !seen_root {
+                    sink.write(b"\n");
+                }
+            }
+            Node::ProcessingInstruction { target, data } => {
+                if seen_root {
+                    sink.write(b"\n");
+                }
+                sink.write(b"<?");
+                sink.write(target.as_bytes());
+                if !data.is_empty() {
+                    sink.write(b" ");
+                    sink.write(data.as_bytes());
+                }
+                sink.write(b"?>");
+                if !seen_root {
+                    sink.write(b"\n");
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Canonicalizes into a new vector (convenience for tests and tools).
@@ -118,8 +221,10 @@ struct Frame<'d> {
     rendered_mark: usize,
 }
 
-struct Canonicalizer<'o, 's, 'd, S: Sink + ?Sized> {
-    options: &'o C14nOptions<'d>,
+struct Canonicalizer<'s, 'd, S: Sink + ?Sized> {
+    options: C14nOptions<'d>,
+    /// Canonical XML 1.0 instead of exclusive c14n.
+    inclusive: bool,
     out: Buffered<'s, S>,
     /// Namespace declarations rendered by open output ancestors: (prefix, uri).
     rendered: Vec<(&'d str, &'d str)>,
@@ -128,10 +233,11 @@ struct Canonicalizer<'o, 's, 'd, S: Sink + ?Sized> {
     attr_scratch: Vec<Attribute<'d>>,
 }
 
-impl<'o, 's, 'd, S: Sink + ?Sized> Canonicalizer<'o, 's, 'd, S> {
-    fn new(options: &'o C14nOptions<'d>, sink: &'s mut S) -> Self {
+impl<'s, 'd, S: Sink + ?Sized> Canonicalizer<'s, 'd, S> {
+    fn new(options: C14nOptions<'d>, inclusive: bool, sink: &'s mut S) -> Self {
         Self {
             options,
+            inclusive,
             out: Buffered {
                 sink,
                 buf: [0; BUFFER],
@@ -156,7 +262,7 @@ impl<'o, 's, 'd, S: Sink + ?Sized> Canonicalizer<'o, 's, 'd, S> {
                         i = e.end_index();
                         continue;
                     }
-                    self.open(e);
+                    self.open(e, e == apex);
                 }
                 Node::Text(t) => escape_text(t, |b| self.out.put(b)),
                 Node::Comment(c) => {
@@ -197,9 +303,13 @@ impl<'o, 's, 'd, S: Sink + ?Sized> Canonicalizer<'o, 's, 'd, S> {
         }
     }
 
-    fn open(&mut self, e: Element<'d>) {
+    fn open(&mut self, e: Element<'d>, apex: bool) {
         let mark = self.rendered.len();
-        self.collect_namespaces(e);
+        if self.inclusive {
+            self.collect_inclusive_namespaces(e, apex);
+        } else {
+            self.collect_namespaces(e);
+        }
         self.out.put(b"<");
         self.out.put(e.qualified_name().as_bytes());
         self.ns_scratch.sort_unstable_by(|a, b| a.0.cmp(b.0));
@@ -220,6 +330,9 @@ impl<'o, 's, 'd, S: Sink + ?Sized> Canonicalizer<'o, 's, 'd, S> {
         }
         self.attr_scratch.clear();
         self.attr_scratch.extend(e.attributes());
+        if self.inclusive && apex {
+            self.inherit_xml_attributes(e);
+        }
         self.attr_scratch.sort_unstable_by(|a, b| {
             (a.namespace().unwrap_or(""), a.local_name())
                 .cmp(&(b.namespace().unwrap_or(""), b.local_name()))
@@ -263,6 +376,62 @@ impl<'o, 's, 'd, S: Sink + ?Sized> Canonicalizer<'o, 's, 'd, S> {
                 None if prefix.is_empty() => self.consider("", ""),
                 None => {}
             }
+        }
+    }
+
+    /// C14N 1.0 §2.3, §4.7: the apex renders every namespace in scope (nearest
+    /// declaration per prefix); other elements their own declarations that change the
+    /// value in scope (the output ancestors rendered everything in scope).
+    fn collect_inclusive_namespaces(&mut self, e: Element<'d>, apex: bool) {
+        self.ns_scratch.clear();
+        if apex {
+            let mut cur = Some(e);
+            while let Some(el) = cur {
+                for (prefix, uri) in el.namespace_declarations() {
+                    let prefix = prefix.unwrap_or("");
+                    if prefix != "xml" {
+                        // `consider` keeps the first (nearest) declaration of a prefix,
+                        // but must not render an undeclared default: remember it as seen.
+                        self.consider_scoped(prefix, uri);
+                    }
+                }
+                cur = el.parent();
+            }
+            self.ns_scratch
+                .retain(|(p, u)| !(p.is_empty() && u.is_empty()));
+        } else {
+            for (prefix, uri) in e.namespace_declarations() {
+                let prefix = prefix.unwrap_or("");
+                if prefix != "xml" {
+                    self.consider(prefix, uri);
+                }
+            }
+        }
+    }
+
+    /// Queues a declaration of the apex's scope: the nearest one per prefix, even an
+    /// `xmlns=""` (dropped afterwards: nothing rendered, nothing to undeclare).
+    fn consider_scoped(&mut self, prefix: &'d str, uri: &'d str) {
+        if !self.ns_scratch.iter().any(|(p, _)| *p == prefix) {
+            self.ns_scratch.push((prefix, uri));
+        }
+    }
+
+    /// C14N 1.0 §2.4: `xml:*` attributes of the apex's ancestors that the apex does not
+    /// carry itself are output on it; the nearest ancestor's value wins.
+    fn inherit_xml_attributes(&mut self, e: Element<'d>) {
+        let mut cur = e.parent();
+        while let Some(el) = cur {
+            for a in el.attributes() {
+                if a.namespace() == Some(crate::XML_NS)
+                    && !self.attr_scratch.iter().any(|b| {
+                        b.namespace() == Some(crate::XML_NS) && b.local_name() == a.local_name()
+                    })
+                {
+                    self.attr_scratch.push(a);
+                }
+            }
+            cur = el.parent();
         }
     }
 

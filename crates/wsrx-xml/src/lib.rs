@@ -10,7 +10,9 @@
 //!   source byte spans through `Copy` views ([`Element`], [`Attribute`], [`Node`])
 //!   whose identities ([`NodeId`]) are stable positions in document order;
 //! - canonicalizes any element subtree (exc-c14n, with or without comments, with
-//!   an InclusiveNamespaces PrefixList) in one pass without building a string;
+//!   an InclusiveNamespaces PrefixList) in one pass without building a string, and
+//!   also with inclusive Canonical XML 1.0 ([`canonicalize_inclusive`]) or as a whole
+//!   document ([`canonicalize_document`]) for generic XML-DSig;
 //! - writes XML with stable prefixes ([`XmlWriter`]) and re-serializes parsed
 //!   documents and subtrees.
 //!
@@ -30,7 +32,10 @@ mod parser;
 mod serialize;
 mod writer;
 
-pub use c14n::{C14nOptions, Sink, algorithm, canonicalize, canonicalize_to_vec};
+pub use c14n::{
+    C14nMethod, C14nOptions, InclusiveC14nOptions, Sink, algorithm, canonicalize,
+    canonicalize_document, canonicalize_inclusive, canonicalize_to_vec,
+};
 pub use document::{Attribute, Document, Element, Node, NodeId, trim_xml_whitespace};
 pub use error::XmlError;
 pub use limits::{Limit, Limits};

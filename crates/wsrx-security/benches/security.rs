@@ -1,6 +1,14 @@
 //! Sign and verify a ~4 KB message with 6 references (Body, Timestamp, Action,
 //! MessageID, To, Sequence) under derived-key HMAC-SHA256 (Basic256Sha256).
 //! Budget (crates.md §2): about 30 µs each on one core.
+//!
+//! It also writes the secured message, a template of it (DigestValues and SignatureValue
+//! emptied) and the derived signing key to `target/tmp/wsrx-bergshamra/` for the
+//! bergshamra 0.11.1 comparison in `../bergshamra-bench/` (a separate Cargo project:
+//! bergshamra's kryptering 0.7 pins `rsa =0.10.0-rc.19`, which cannot share a lock file
+//! with wsrx-crypto's `rsa 0.10.0`). Run it after this bench:
+//! `CARGO_TARGET_DIR=target cargo bench --manifest-path crates/wsrx-security/bergshamra-bench/Cargo.toml`
+//! (from the workspace root, so it shares the one target directory).
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "bench code")]
 
 use std::time::{Duration, SystemTime};
@@ -8,10 +16,59 @@ use std::time::{Duration, SystemTime};
 use criterion::{Criterion, criterion_group, criterion_main};
 use wsrx_crypto::{InsecureSeededRandom, SecretKey};
 use wsrx_security::{
-    AlgorithmSuite, KeyResolver, Policy, ResolveError, ScVersion, SecurityContextToken, SignConfig,
-    Signer, Verifier,
+    AlgorithmSuite, DerivedKeyToken, KeyResolver, Policy, ResolveError, ScVersion,
+    SecurityContextToken, SignConfig, Signer, Verifier,
 };
 use wsrx_xml::Document;
+
+/// The bergshamra template: `secured` with every DigestValue and the SignatureValue empty.
+fn template(secured: &str) -> String {
+    let mut out = String::with_capacity(secured.len());
+    let mut rest = secured;
+    while let Some(at) = ["<ds:DigestValue>", "<ds:SignatureValue>"]
+        .iter()
+        .filter_map(|t| rest.find(t).map(|i| (i, *t)))
+        .min()
+    {
+        let (i, tag) = at;
+        let open_end = i + tag.len();
+        out.push_str(&rest[..open_end]);
+        let close = rest[open_end..].find("</").unwrap();
+        rest = &rest[open_end + close..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The signing key of `secured`: its `wsrx-dk-sig` DKT applied to the SCT secret.
+fn signing_key(secured: &str, secret: &SecretKey) -> SecretKey {
+    let doc = Document::parse(secured.as_bytes()).unwrap();
+    let dkt = doc
+        .elements()
+        .find(|e| {
+            e.local_name() == "DerivedKeyToken"
+                && e.attributes().any(|a| a.value() == "wsrx-dk-sig")
+        })
+        .unwrap();
+    DerivedKeyToken::parse(dkt).unwrap().derive(secret).unwrap()
+}
+
+/// Writes what the bergshamra comparison (`bergshamra-bench/`, a separate Cargo project)
+/// needs: our secured message, its template and the derived signing key (a bench key).
+fn write_bergshamra_fixture(secured: &str, secret: &SecretKey) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("wsrx-bergshamra");
+    std::fs::create_dir_all(&dir).unwrap();
+    let template = template(secured);
+    assert_ne!(template, secured);
+    std::fs::write(dir.join("secured.xml"), secured).unwrap();
+    std::fs::write(dir.join("template.xml"), template).unwrap();
+    std::fs::write(
+        dir.join("signing-key.hex"),
+        hex::encode(signing_key(secured, secret).expose_secret()),
+    )
+    .unwrap();
+    println!("bergshamra fixture written to {}", dir.display());
+}
 
 struct One(Vec<u8>);
 impl KeyResolver for One {
@@ -69,6 +126,7 @@ fn bench(c: &mut Criterion) {
             Policy::default().check(&v).unwrap();
         })
     });
+    write_bergshamra_fixture(&secured, &key);
 }
 
 criterion_group!(benches, bench);

@@ -60,6 +60,11 @@ impl<'d> IdIndex<'d> {
         self.map.get(id).copied()
     }
 
+    /// True when some element carries an id starting with `prefix`.
+    pub(crate) fn any_starts_with(&self, prefix: &str) -> bool {
+        self.map.keys().any(|k| k.starts_with(prefix))
+    }
+
     /// True when some element already carries this id.
     pub(crate) fn contains(&self, id: &str) -> bool {
         self.map.contains_key(id)

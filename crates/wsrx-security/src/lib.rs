@@ -16,18 +16,22 @@
 //! - outbound ([`Signer`]): Timestamp, SCT, one DKT per purpose with fresh nonces, and
 //!   a Signature over Body, Timestamp, WS-A and WS-RM headers in the
 //!   WS-SecurityPolicy [`AlgorithmSuite`]s, spliced into the envelope text in one pass;
-//! - XML-Enc of the Body content ([`SignConfig::encrypt_body`]) and [`decrypt`]ion
-//!   before verification (see the `encrypt` module docs for why in that order);
+//! - XML-Enc of the Body content ([`SignConfig::encrypt_body`]), of chosen header
+//!   blocks as `wsse11:EncryptedHeader` ([`SignConfig::encrypt_headers`]) and of the
+//!   `ds:Signature` ([`SignConfig::encrypt_signature`]), and [`decrypt`]ion before
+//!   verification (see the `encrypt` module docs for why in that order);
 //! - [`x509`]: X.509 certificates and a one-level [`TrustStore`], an RSA-SHA256
 //!   [`X509Signer`] with a `wsse:BinarySecurityToken`, verification of such signatures
 //!   ([`Verifier::with_x509_signatures`], [`Policy::check_x509`]) kept apart from SCT
 //!   signatures, and [`EncryptedKey`] (RSA-OAEP-MGF1P) for the token service bootstrap;
+//! - [`dsig`]: a generic XML-DSig HMAC verifier (enveloped, enveloping and detached
+//!   references; exclusive and inclusive c14n) for documents outside WS-Security;
 //! - one [`SecurityError`] mapped to the WSS / WS-SC faults.
 //!
 //! What it does not: read clocks or OS randomness (time and a
 //! [`wsrx_crypto::SecureRandom`] are arguments), issue or store tokens (`wsrx-sc`),
 //! certificate chains longer than one or revocation, EncryptedKey-protected message
-//! parts, EncryptedHeader, encrypted signatures, encrypt-then-sign,
+//! parts, encrypt-then-sign,
 //! STR-Transform, or any IO.
 //!
 //! # Interop tests
@@ -45,6 +49,7 @@
 //! directory (the peers folder may be read-only), so only the Debian packages are needed.
 #![forbid(unsafe_code)]
 
+pub mod dsig;
 pub mod encrypt;
 mod error;
 mod ids;
@@ -66,7 +71,7 @@ pub use error::{ResolveError, SecurityError};
 pub use keys::KeyIdentity;
 pub use policy::Policy;
 pub use replay::ReplayCache;
-pub use sign::{SignConfig, Signer};
+pub use sign::{HeaderName, SignConfig, Signer};
 pub use suite::AlgorithmSuite;
 pub use token::{
     DerivedKeyToken, KeyResolver, ScVersion, SecurityContextToken, SecurityTokenReference,
@@ -76,7 +81,8 @@ pub use verify::{
     SignatureRecord, TimestampInfo, Verified, Verifier, VerifyConfig, X509SignatureRecord,
 };
 pub use x509::{
-    Certificate, CertificateError, EncryptedKey, TrustStore, X509Credential, X509Signer,
+    Certificate, CertificateError, EncryptedKey, TrustStore, X509Credential, X509IssuerSerial,
+    X509Signer,
 };
 
 mod util;

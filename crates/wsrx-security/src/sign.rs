@@ -22,10 +22,10 @@ use wsrx_crypto::{BlockCipherAlgorithm, SecretKey, SecureRandom};
 use wsrx_soap::Envelope;
 use wsrx_xml::{C14nOptions, Document, Element};
 
-use crate::encrypt::encrypted_content;
+use crate::encrypt::PartEncryptor;
 use crate::error::SecurityError;
 use crate::ids::{IdIndex, wsu_id};
-use crate::ns::{DS, EXC_C14N, WSRM_200502, WSRM_200702, WSSE, WSU, XENC};
+use crate::ns::{DS, EXC_C14N, WSRM_200502, WSRM_200702, WSSE, WSU, XENC, XENC_ELEMENT};
 use crate::suite::AlgorithmSuite;
 use crate::time;
 use crate::token::{DerivedKeyToken, SecurityContextToken, SecurityTokenReference, TokenReference};
@@ -53,6 +53,38 @@ pub struct SignConfig {
     pub encrypt_body: bool,
     /// Overrides the suite's data encryption algorithm (e.g. AES-256-GCM).
     pub cipher: Option<BlockCipherAlgorithm>,
+    /// Header blocks to sign and then replace by a `wsse11:EncryptedHeader` (WSS 1.1
+    /// §9.3), chosen by qualified name; default none. Every matching direct child of
+    /// `Header` is signed (it gets a `wsu:Id` if it has none) and encrypted with the
+    /// encryption key. `wsse:Security` itself cannot be chosen.
+    pub encrypt_headers: Vec<HeaderName>,
+    /// Encrypt the `ds:Signature` (WS-SecurityPolicy `EncryptSignature`): it becomes an
+    /// `xenc:EncryptedData` of the Security header listed in the ReferenceList. Default false.
+    pub encrypt_signature: bool,
+}
+
+/// A SOAP header block chosen by namespace and local name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderName {
+    /// Namespace URI.
+    pub namespace: String,
+    /// Local name.
+    pub local_name: String,
+}
+
+impl HeaderName {
+    /// The header `{namespace}local_name`.
+    pub fn new(namespace: impl Into<String>, local_name: impl Into<String>) -> Self {
+        Self {
+            namespace: namespace.into(),
+            local_name: local_name.into(),
+        }
+    }
+
+    /// True when `e` has this name.
+    pub fn matches(&self, e: Element<'_>) -> bool {
+        e.is(&self.namespace, &self.local_name)
+    }
 }
 
 impl Default for SignConfig {
@@ -64,6 +96,8 @@ impl Default for SignConfig {
             include_token: true,
             encrypt_body: false,
             cipher: None,
+            encrypt_headers: Vec::new(),
+            encrypt_signature: false,
         }
     }
 }
@@ -81,11 +115,17 @@ const SCT_ID: &str = "wsrx-sct";
 const DK_SIG_ID: &str = "wsrx-dk-sig";
 const DK_ENC_ID: &str = "wsrx-dk-enc";
 pub(crate) const ED_ID: &str = "wsrx-ed-body";
+/// Id of the EncryptedData holding the encrypted `ds:Signature`.
+pub(crate) const ED_SIG_ID: &str = "wsrx-ed-sig";
+/// Prefix of the ids of EncryptedHeader (`…-eh-n`) and their EncryptedData (`…-ed-hn`).
+pub(crate) const EH_PREFIX: &str = "wsrx-eh-";
+pub(crate) const ED_HEADER_PREFIX: &str = "wsrx-ed-h";
 /// Prefix used for `wsu` on ids we add to parts (unlikely to clash with the sender's).
 const ID_PREFIX: &str = "wsrxu";
 
-/// The parts to sign: the Body and every WS-A / WS-RM header (spec-facts §4).
-pub(crate) fn parts<'d>(env: &Envelope<'d>) -> Vec<Element<'d>> {
+/// The parts to sign: the Body, every WS-A / WS-RM header (spec-facts §4) and every
+/// header named in `extra` (those to encrypt), in document order.
+pub(crate) fn parts<'d>(env: &Envelope<'d>, extra: &[HeaderName]) -> Vec<Element<'d>> {
     let mut v: Vec<Element<'d>> = env
         .header()
         .into_iter()
@@ -93,6 +133,7 @@ pub(crate) fn parts<'d>(env: &Envelope<'d>) -> Vec<Element<'d>> {
         .filter(|h| {
             matches!(h.namespace(), Some(n) if n == WSRM_200702 || n == WSRM_200502
                 || n == wsrx_soap::ns::WSA10 || n == wsrx_soap::ns::WSA200408)
+                || (!h.is(WSSE, "Security") && extra.iter().any(|x| x.matches(*h)))
         })
         .collect();
     v.push(env.body());
@@ -107,10 +148,11 @@ pub(crate) fn parts<'d>(env: &Envelope<'d>) -> Vec<Element<'d>> {
 pub(crate) fn prepared<T>(
     doc: &Document,
     reserved: &[&str],
+    extra: &[HeaderName],
     secure: impl FnOnce(&Document, &Envelope<'_>) -> Result<T, SecurityError>,
 ) -> Result<T, SecurityError> {
     let original = Envelope::new(doc).map_err(|_| SecurityError::Usage("not a SOAP envelope"))?;
-    let reparsed = match with_ids(doc, &original) {
+    let reparsed = match with_ids(doc, &original, extra) {
         Some(text) => Some(
             Document::parse(text.as_bytes())
                 .map_err(|_| SecurityError::Usage("envelope could not be re-parsed"))?,
@@ -125,7 +167,10 @@ pub(crate) fn prepared<T>(
         ));
     }
     let ids = IdIndex::build(doc).map_err(|_| SecurityError::Usage("duplicate ids in envelope"))?;
-    if reserved.iter().any(|i| ids.contains(i)) {
+    if reserved.iter().any(|i| ids.contains(i))
+        || (!extra.is_empty()
+            && (ids.any_starts_with(EH_PREFIX) || ids.any_starts_with(ED_HEADER_PREFIX)))
+    {
         return Err(SecurityError::Usage(
             "envelope uses an id reserved for the security header",
         ));
@@ -145,6 +190,7 @@ pub(crate) fn timestamp_and_references(
     now: SystemTime,
     ttl: Duration,
     digest: wsrx_crypto::DigestAlgorithm,
+    extra: &[HeaderName],
 ) -> Result<(String, Vec<Reference>), SecurityError> {
     let created = time::to_millis(now);
     let expires = created + ttl.as_millis() as time::Millis;
@@ -159,8 +205,17 @@ pub(crate) fn timestamp_and_references(
         digest.digest(timestamp.as_bytes()).as_bytes().to_vec(),
     ));
     let c14n = C14nOptions::default();
-    for p in parts(env) {
+    for p in parts(env, extra) {
         let id = wsu_id(p).ok_or(SecurityError::Usage("part without id"))?;
+        // An id the verifier would refuse as a same-document reference (XPointer-like
+        // `(`), or one that would need escaping in the URI attribute (found by fuzzing).
+        if id.is_empty()
+            || id
+                .chars()
+                .any(|c| c.is_whitespace() || "()\"'<>&#".contains(c))
+        {
+            return Err(SecurityError::Usage("part id cannot be referenced"));
+        }
         let mut sink = DigestSink(digest.digester());
         wsrx_xml::canonicalize(p, &c14n, &mut sink);
         references.push((id.to_owned(), sink.0.finish().as_bytes().to_vec()));
@@ -168,8 +223,8 @@ pub(crate) fn timestamp_and_references(
     Ok((timestamp, references))
 }
 
-pub(crate) fn with_ids(doc: &Document, env: &Envelope<'_>) -> Option<String> {
-    let missing: Vec<Element<'_>> = parts(env)
+pub(crate) fn with_ids(doc: &Document, env: &Envelope<'_>, extra: &[HeaderName]) -> Option<String> {
+    let missing: Vec<Element<'_>> = parts(env, extra)
         .into_iter()
         .filter(|p| wsu_id(*p).is_none())
         .collect();
@@ -243,7 +298,8 @@ impl<'a> Signer<'a> {
         let sct_id = self.token.wsu_id.as_deref().unwrap_or(SCT_ID);
         prepared(
             doc,
-            &[TS_ID, sct_id, DK_SIG_ID, DK_ENC_ID, ED_ID],
+            &[TS_ID, sct_id, DK_SIG_ID, DK_ENC_ID, ED_ID, ED_SIG_ID],
+            &self.config.encrypt_headers,
             |doc, env| self.secure_parsed(doc, env, now, rng),
         )
     }
@@ -261,8 +317,13 @@ impl<'a> Signer<'a> {
         let _c14n = C14nOptions::default();
 
         // 1-2. The Timestamp (written canonically) and the digests of every part.
-        let (timestamp, references) =
-            timestamp_and_references(env, now, self.config.ttl, suite.digest())?;
+        let (timestamp, references) = timestamp_and_references(
+            env,
+            now,
+            self.config.ttl,
+            suite.digest(),
+            &self.config.encrypt_headers,
+        )?;
 
         // 3. Keys: the reference to the SCT, then one DKT per purpose.
         let sct_ref = SecurityTokenReference {
@@ -291,8 +352,14 @@ impl<'a> Signer<'a> {
             rng,
             &mut tokens,
         )?;
-        let mut body_replacement = None;
-        if self.config.encrypt_body {
+        // Encryption (sign-then-encrypt: the digests above are of the plaintext).
+        let to_encrypt: Vec<Element<'_>> = parts(env, &self.config.encrypt_headers)
+            .into_iter()
+            .filter(|p| self.config.encrypt_headers.iter().any(|x| x.matches(*p)))
+            .collect();
+        let mut replacements: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+        let mut encrypt_key = None;
+        if self.config.encrypt_body || self.config.encrypt_signature || !to_encrypt.is_empty() {
             let cipher = self.config.cipher.unwrap_or(suite.encryption());
             let (enc_key, enc_ref) = self.key_for(
                 DK_ENC_ID,
@@ -301,19 +368,40 @@ impl<'a> Signer<'a> {
                 rng,
                 &mut tokens,
             )?;
-            let (range, ed) = encrypted_content(
-                doc.source(),
-                env.body(),
+            let encryptor = PartEncryptor {
                 cipher,
-                &enc_key,
-                &enc_ref,
+                key: &enc_key,
+                key_ref: &enc_ref,
                 version,
-                rng,
-            )?;
-            tokens.push_str(&format!(
-                "<xenc:ReferenceList xmlns:xenc=\"{XENC}\"><xenc:DataReference URI=\"#{ED_ID}\"></xenc:DataReference></xenc:ReferenceList>"
-            ));
-            body_replacement = Some((range, ed));
+            };
+            let mut list = format!("<xenc:ReferenceList xmlns:xenc=\"{XENC}\">");
+            let mut list_entry = |id: &str| {
+                list.push_str(&format!(
+                    "<xenc:DataReference URI=\"#{id}\"></xenc:DataReference>"
+                ));
+            };
+            if self.config.encrypt_signature {
+                list_entry(ED_SIG_ID);
+            }
+            for (i, header) in to_encrypt.iter().enumerate() {
+                let ed_id = format!("{ED_HEADER_PREFIX}{i}");
+                let eh_id = format!("{EH_PREFIX}{i}");
+                replacements.push(encryptor.header(
+                    doc.source(),
+                    env.version(),
+                    *header,
+                    (&eh_id, &ed_id),
+                    rng,
+                )?);
+                list_entry(&ed_id);
+            }
+            if self.config.encrypt_body {
+                replacements.push(encryptor.body_content(doc.source(), env.body(), rng)?);
+                list_entry(ED_ID);
+            }
+            list.push_str("</xenc:ReferenceList>");
+            tokens.push_str(&list);
+            encrypt_key = Some((cipher, enc_key, enc_ref));
         }
 
         // 4. SignedInfo, written canonically, and its HMAC.
@@ -346,14 +434,34 @@ impl<'a> Signer<'a> {
         ));
         security.push_str(&timestamp);
         security.push_str(&tokens);
-        security.push_str(&format!("<ds:Signature xmlns:ds=\"{DS}\">"));
-        security.push_str(&signed_info);
-        security.push_str(&format!(
+        let mut signature = String::with_capacity(512 + signed_info.len());
+        signature.push_str(&format!("<ds:Signature xmlns:ds=\"{DS}\">"));
+        signature.push_str(&signed_info);
+        signature.push_str(&format!(
             "<ds:SignatureValue>{signature_value}</ds:SignatureValue><ds:KeyInfo>"
         ));
-        sig_ref.write(&mut security, version);
-        security.push_str("</ds:KeyInfo></ds:Signature></wsse:Security>");
-        splice(doc.source(), env, &security, body_replacement)
+        sig_ref.write(&mut signature, version);
+        signature.push_str("</ds:KeyInfo></ds:Signature>");
+        match &encrypt_key {
+            // WS-SP EncryptSignature: the Signature becomes an EncryptedData in place.
+            Some((cipher, key, key_ref)) if self.config.encrypt_signature => {
+                let encryptor = PartEncryptor {
+                    cipher: *cipher,
+                    key,
+                    key_ref,
+                    version,
+                };
+                security.push_str(&encryptor.encrypted_data(
+                    ED_SIG_ID,
+                    XENC_ELEMENT,
+                    &signature,
+                    rng,
+                )?);
+            }
+            _ => security.push_str(&signature),
+        }
+        security.push_str("</wsse:Security>");
+        splice(doc.source(), env, &security, replacements)
     }
 
     /// The key for one purpose: a fresh DKT (written to `tokens`) or the SCT secret.
@@ -392,17 +500,19 @@ impl<'a> Signer<'a> {
 }
 
 /// Inserts `security` as the first header block (creating the Header if needed) and
-/// replaces the Body content if asked; everything else is copied byte for byte.
+/// applies `replacements` (byte ranges after that point: encrypted headers, the Body
+/// content); everything else is copied byte for byte.
 pub(crate) fn splice(
     src: &str,
     env: &Envelope<'_>,
     security: &str,
-    body: Option<(std::ops::Range<usize>, String)>,
+    mut replacements: Vec<(std::ops::Range<usize>, String)>,
 ) -> Result<String, SecurityError> {
     let bad = || SecurityError::Usage("envelope text not sliceable");
-    let mut out =
-        String::with_capacity(src.len() + security.len() + body.as_ref().map_or(0, |b| b.1.len()));
-    let rest_from = match env.header() {
+    let mut out = String::with_capacity(
+        src.len() + security.len() + replacements.iter().map(|r| r.1.len()).sum::<usize>(),
+    );
+    let mut at = match env.header() {
         Some(h) => {
             let open_end = start_tag_end(src, h.span().start).ok_or_else(bad)?;
             let head = src.get(..open_end).ok_or_else(bad)?;
@@ -428,13 +538,12 @@ pub(crate) fn splice(
             at
         }
     };
-    match body {
-        Some((range, ed)) => {
-            out.push_str(src.get(rest_from..range.start).ok_or_else(bad)?);
-            out.push_str(&ed);
-            out.push_str(src.get(range.end..).ok_or_else(bad)?);
-        }
-        None => out.push_str(src.get(rest_from..).ok_or_else(bad)?),
+    replacements.sort_by_key(|(r, _)| r.start);
+    for (range, text) in &replacements {
+        out.push_str(src.get(at..range.start).ok_or_else(bad)?);
+        out.push_str(text);
+        at = range.end;
     }
+    out.push_str(src.get(at..).ok_or_else(bad)?);
     Ok(out)
 }

@@ -122,7 +122,9 @@ impl X509SignatureRecord {
     pub fn node(&self) -> NodeId {
         self.node
     }
-    /// The `wsse:BinarySecurityToken` that carried the certificate.
+    /// The `wsse:BinarySecurityToken` that carried the certificate, or the KeyInfo's
+    /// `wsse:SecurityTokenReference` when it named a configured certificate by issuer and
+    /// serial number.
     pub fn token(&self) -> NodeId {
         self.token
     }
@@ -195,6 +197,7 @@ impl<'d> Verified<'d> {
 pub struct Verifier {
     config: VerifyConfig,
     x509: bool,
+    x509_certificates: Vec<Certificate>,
 }
 
 /// The one `wsse:Security` header addressed to us (no role/actor, or `next`/ultimate
@@ -220,6 +223,7 @@ impl Verifier {
         Self {
             config,
             x509: false,
+            x509_certificates: Vec::new(),
         }
     }
 
@@ -230,6 +234,18 @@ impl Verifier {
     #[must_use]
     pub fn with_x509_signatures(mut self) -> Self {
         self.x509 = true;
+        self
+    }
+
+    /// As [`Verifier::with_x509_signatures`], and also accepts a signature whose KeyInfo
+    /// names one of `certificates` by issuer and serial number
+    /// ([`crate::x509::X509IssuerSerial`], X.509 Token Profile 1.1 §3.2.3) instead of
+    /// carrying it in a BinarySecurityToken. Such a certificate still has to pass
+    /// [`crate::Policy::check_x509`] against a [`crate::TrustStore`].
+    #[must_use]
+    pub fn with_x509_certificates(mut self, certificates: Vec<Certificate>) -> Self {
+        self.x509 = true;
+        self.x509_certificates = certificates;
         self
     }
 
@@ -287,8 +303,13 @@ impl Verifier {
                     let mac = match parsed.method() {
                         SignatureMethod::Mac(mac) => mac,
                         SignatureMethod::Rsa(algorithm) if self.x509 => {
-                            let (token, certificate) =
-                                x509::key_info_certificate(parsed.key_info, child, security, &ids)?;
+                            let (token, certificate) = x509::key_info_certificate(
+                                parsed.key_info,
+                                child,
+                                security,
+                                &ids,
+                                &self.x509_certificates,
+                            )?;
                             let covered = parsed.verify_rsa(certificate.public_key())?;
                             x509_signatures.push(X509SignatureRecord {
                                 node: child.id(),

@@ -12,6 +12,7 @@
 //!   `keyCertSign` (§4.2.1.3);
 //! - the end entity has `keyUsage digitalSignature` for signing or `keyEncipherment` for key
 //!   transport, where the extension is present (§4.2.1.3);
+//! - the end entity is not a CA (`basicConstraints cA = TRUE`, §4.2.1.9);
 //! - no certificate carries a critical extension we do not process (§4.2).
 
 use core::fmt;
@@ -308,6 +309,9 @@ fn decimal(bytes: &[u8]) -> String {
 ///   `keyCertSign` (§4.2.1.3);
 /// - the end entity has `keyUsage digitalSignature` for signing or `keyEncipherment` for key
 ///   transport, where the extension is present (§4.2.1.3);
+/// - the end entity is not a CA (`basicConstraints cA = TRUE` is refused as
+///   [`CertificateError::Usage`], §4.2.1.9), so neither a trusted CA nor any other CA
+///   certificate can stand as the signer;
 /// - no certificate carries a critical extension we do not process (§4.2).
 #[derive(Debug, Clone, Default)]
 pub struct TrustStore {
@@ -362,6 +366,11 @@ impl TrustStore {
         }
         result?;
         cert.check_time(now)?;
+        // RFC 5280 §4.2.1.9: a CA certificate (a trust anchor included) is not an end entity
+        // here; its key signs certificates, not messages.
+        if cert.is_ca()? {
+            return Err(CertificateError::Usage);
+        }
         if let Some(ku) = cert.key_usage()? {
             let ok = match purpose {
                 KeyPurpose::Signing => ku.digital_signature(),

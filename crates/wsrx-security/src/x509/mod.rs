@@ -12,11 +12,15 @@
 //!   recipient's certificate, named by a `wsse:KeyIdentifier` of type `ThumbprintSHA1`
 //!   (WSS X.509 Token Profile 1.1 §3.2.1 / WSS 1.1 §7.3), and its decryption.
 //!
-//! Not here: certificate chains longer than one, revocation, `ds:X509IssuerSerial` references
-//! on input (a ThumbprintSHA1 key identifier is what we write and read), PKCS#7 or PKIPath
+//! - [`X509IssuerSerial`]: the `ds:X509IssuerSerial` STR form (§3.2.3), accepted in a
+//!   signature's KeyInfo for certificates configured with
+//!   [`crate::Verifier::with_x509_certificates`].
+//!
+//! Not here: certificate chains longer than one, revocation, PKCS#7 or PKIPath
 //! token types, RSA-SHA1 or RSA-1_5, encrypting message parts under an EncryptedKey.
 
 mod cert;
+mod issuer_serial;
 
 use std::time::{Duration, SystemTime};
 
@@ -27,6 +31,7 @@ use wsrx_soap::Envelope;
 use wsrx_xml::{Document, Element, NodeId};
 
 pub use cert::{Certificate, CertificateError, KeyPurpose, MAX_CERTIFICATE_LEN, TrustStore};
+pub use issuer_serial::X509IssuerSerial;
 
 use crate::error::SecurityError;
 use crate::ids::IdIndex;
@@ -103,13 +108,33 @@ pub(crate) fn parse_bst(e: Element<'_>) -> Result<Certificate, SecurityError> {
 }
 
 /// The certificate a signature's KeyInfo references: a local STR to a BinarySecurityToken in
-/// the processed header, declared before the signature (WS-SP Strict layout).
+/// the processed header, declared before the signature (WS-SP Strict layout), or an
+/// [`X509IssuerSerial`] STR naming exactly one of the `configured` certificates (X.509 Token
+/// Profile 1.1 §3.2.3). Returns the token's node (the STR for the issuer-serial form).
 pub(crate) fn key_info_certificate<'d>(
     key_info: Element<'d>,
     user: Element<'d>,
     security: Element<'d>,
     ids: &IdIndex<'d>,
+    configured: &[Certificate],
 ) -> Result<(NodeId, Certificate), SecurityError> {
+    let mut ki = element_children(key_info)?;
+    if let Some(str_el) = ki.next().filter(|c| c.is(WSSE, "SecurityTokenReference"))
+        && element_children(str_el)?
+            .next()
+            .is_some_and(|c| c.is(DS, "X509Data"))
+    {
+        if ki.next().is_some() {
+            return Err(SecurityError::InvalidSecurity(
+                "KeyInfo with several children",
+            ));
+        }
+        let reference = X509IssuerSerial::parse(str_el)?;
+        let cert = reference
+            .resolve(configured)
+            .ok_or(SecurityError::TokenUnavailable)?;
+        return Ok((str_el.id(), cert.clone()));
+    }
     let str_ref = crate::keys::key_info_reference(key_info)?;
     let TokenReference::Local(id) = &str_ref.reference else {
         return Err(SecurityError::TokenUnavailable);
@@ -136,12 +161,17 @@ pub(crate) fn key_info_certificate<'d>(
 pub struct X509SignConfig {
     /// Timestamp lifetime: Expires = Created + ttl (default 5 minutes).
     pub ttl: Duration,
+    /// Name the certificate by issuer and serial number ([`X509IssuerSerial`], §3.2.3)
+    /// instead of sending it in a BinarySecurityToken (default false); for peers that
+    /// have the certificate configured.
+    pub issuer_serial: bool,
 }
 
 impl Default for X509SignConfig {
     fn default() -> Self {
         Self {
             ttl: Duration::from_secs(300),
+            issuer_serial: false,
         }
     }
 }
@@ -172,7 +202,7 @@ impl<'a> X509Signer<'a> {
         now: SystemTime,
         rng: &mut dyn SecureRandom,
     ) -> Result<String, SecurityError> {
-        crate::sign::prepared(doc, &[TS_ID, BST_ID], |doc, env| {
+        crate::sign::prepared(doc, &[TS_ID, BST_ID], &[], |doc, env| {
             self.secure_parsed(doc, env, now, rng)
         })
     }
@@ -186,7 +216,7 @@ impl<'a> X509Signer<'a> {
     ) -> Result<String, SecurityError> {
         let digest = wsrx_crypto::DigestAlgorithm::Sha256;
         let (timestamp, references) =
-            crate::sign::timestamp_and_references(env, now, self.config.ttl, digest)?;
+            crate::sign::timestamp_and_references(env, now, self.config.ttl, digest, &[])?;
         let algorithm = RsaSignatureAlgorithm::RsaSha256;
         let mut signed_info = String::with_capacity(256 + references.len() * 320);
         signed_info.push_str(&format!(
@@ -221,16 +251,26 @@ impl<'a> X509Signer<'a> {
             soap.must_understand_true()
         ));
         security.push_str(&timestamp);
-        security.push_str(&format!(
-            "<wsse:BinarySecurityToken xmlns:wsu=\"{WSU}\" wsu:Id=\"{BST_ID}\" ValueType=\"{X509V3_VALUE_TYPE}\" EncodingType=\"{BASE64_BINARY}\">{cert}</wsse:BinarySecurityToken>"
-        ));
+        if !self.config.issuer_serial {
+            security.push_str(&format!(
+                "<wsse:BinarySecurityToken xmlns:wsu=\"{WSU}\" wsu:Id=\"{BST_ID}\" ValueType=\"{X509V3_VALUE_TYPE}\" EncodingType=\"{BASE64_BINARY}\">{cert}</wsse:BinarySecurityToken>"
+            ));
+        }
         security.push_str(&format!("<ds:Signature xmlns:ds=\"{DS}\">"));
         security.push_str(&signed_info);
         security.push_str(&format!(
-            "<ds:SignatureValue>{}</ds:SignatureValue><ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI=\"#{BST_ID}\" ValueType=\"{X509V3_VALUE_TYPE}\"></wsse:Reference></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature></wsse:Security>",
+            "<ds:SignatureValue>{}</ds:SignatureValue><ds:KeyInfo>",
             base64::encode(&value)
         ));
-        splice(doc.source(), env, &security, None)
+        if self.config.issuer_serial {
+            X509IssuerSerial::of(&self.credential.certificate).write(&mut security);
+        } else {
+            security.push_str(&format!(
+                "<wsse:SecurityTokenReference><wsse:Reference URI=\"#{BST_ID}\" ValueType=\"{X509V3_VALUE_TYPE}\"></wsse:Reference></wsse:SecurityTokenReference>"
+            ));
+        }
+        security.push_str("</ds:KeyInfo></ds:Signature></wsse:Security>");
+        splice(doc.source(), env, &security, Vec::new())
     }
 }
 

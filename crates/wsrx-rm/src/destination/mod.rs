@@ -248,6 +248,41 @@ impl Destination {
         Ok(())
     }
 
+    /// Answers a retransmitted CreateSequence with the CreateSequenceResponse of the
+    /// sequence `id` it already created, instead of opening another one.
+    ///
+    /// WS-RM 1.1 §3.4 lets a Source resend a CreateSequence whose response it has not
+    /// seen; every copy handled as new would open an orphan sequence that counts against
+    /// `max_open_sequences` until its inactivity timeout. The runtime recognises a copy
+    /// by its `wsa:MessageID` (which this sans-IO machine does not see) and asks here.
+    ///
+    /// Returns `false` and changes nothing when `id` is not open, or when the copy does
+    /// not match it: a different proving token, STR, AcksTo or Offer. The caller then
+    /// handles it as a new CreateSequence through [`Destination::handle_message`].
+    pub fn answer_repeated_create(
+        &mut self,
+        now: Timestamp,
+        proof: Option<&SecurityBinding>,
+        id: &SequenceId,
+        cs: &CreateSequence,
+    ) -> bool {
+        let Some(s) = self.sequences.get(id) else {
+            return false;
+        };
+        let binding = cs.str_token.as_ref().map(|t| t.0.clone());
+        let same_token = match &binding {
+            Some(b) => proof == Some(b),
+            None => true,
+        };
+        let same_offer = s.offer_id.as_ref() == cs.offer.as_ref().map(|o| &o.id);
+        if !same_token || s.binding != binding || s.acks_to != cs.acks_to || !same_offer {
+            return false;
+        }
+        let csr = self.create_response(id, now, cs);
+        self.reply(Message::CreateSequenceResponse(csr), None, binding);
+        true
+    }
+
     /// Handles one inbound RM message proven by `proof` (the token that verified it;
     /// `None` = unsigned). A message for a bound sequence not proven by its token is
     /// refused with [`Error::BindingMismatch`], answered with `wsse:FailedAuthentication`
@@ -266,8 +301,11 @@ impl Destination {
             Message::CloseSequence(m) => self.on_close(now, proof, m),
             Message::TerminateSequence(m) => self.on_terminate(now, proof, m),
             Message::Fault(f) => self.on_fault(proof, f),
+            // A Destination sends on no sequence, so any acknowledgement it receives names
+            // a sequence unknown to it (WS-RM 1.1 §4.3). The runtime routes the
+            // acknowledgements of an offered sequence to its Source before this.
+            Message::SequenceAcknowledgement(a) => Err(Error::UnknownSequence(a.id)),
             Message::CreateSequenceResponse(_)
-            | Message::SequenceAcknowledgement(_)
             | Message::CloseSequenceResponse(_)
             | Message::TerminateSequenceResponse(_) => {
                 Err(Error::Unexpected("source-bound message at a destination"))

@@ -323,3 +323,40 @@ fn idle_sequence_memory_is_under_two_kilobytes() {
     );
     assert!(inline + heap < 2048, "{inline} + {heap}");
 }
+
+#[test]
+fn a_repeated_create_sequence_is_answered_with_the_sequence_it_created() {
+    let (mut d, id) = dest(DestinationConfig::default());
+    let cs = CreateSequence {
+        acks_to: EndpointRef("http://src".into()),
+        expires: None,
+        offer: None,
+        str_token: Some(TokenRef(x())),
+        uses_sequence_str: true,
+    };
+    assert!(d.answer_repeated_create(Timestamp(5), Some(&x()), &id, &cs));
+    let (persisted, sent, events) = drain(&mut d);
+    assert!(persisted.is_empty(), "nothing new to store");
+    assert!(events.is_empty(), "no new sequence");
+    assert_eq!(d.open_sequences(), 1);
+    match sent.as_slice() {
+        [t] => match &t.message {
+            Message::CreateSequenceResponse(r) => assert_eq!(r.id, id),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+
+    // A copy proven by another token, or with another AcksTo, is not the same request.
+    let other = SecurityBinding::new("urn:uuid:sct-y");
+    assert!(!d.answer_repeated_create(Timestamp(5), Some(&other), &id, &cs));
+    let moved = CreateSequence {
+        acks_to: EndpointRef("http://elsewhere".into()),
+        ..cs.clone()
+    };
+    assert!(!d.answer_repeated_create(Timestamp(5), Some(&x()), &id, &moved));
+    let unknown = SequenceId::new("urn:uuid:not-created-here");
+    assert!(!d.answer_repeated_create(Timestamp(5), Some(&x()), &unknown, &cs));
+    let (persisted, sent, events) = drain(&mut d);
+    assert!(persisted.is_empty() && sent.is_empty() && events.is_empty());
+}

@@ -33,6 +33,7 @@ pub mod auth;
 mod dialect;
 mod entropy;
 mod error;
+pub mod fuzzing;
 pub mod issuer;
 pub mod message;
 mod sct;

@@ -167,6 +167,13 @@ impl KeyResolver for StoreResolver<'_> {
             ContextStatus::Expired | ContextStatus::Cancelled => Err(ResolveError::Expired),
         }
     }
+
+    fn current_instance(&self, identifier: &str) -> Option<String> {
+        self.store
+            .entries
+            .get(identifier)
+            .and_then(|e| e.info.instance.clone())
+    }
 }
 
 #[cfg(test)]

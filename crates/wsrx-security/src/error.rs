@@ -85,6 +85,24 @@ pub enum SecurityError {
 }
 
 impl SecurityError {
+    /// The error to report for a message that arrived with encrypted parts: every
+    /// structural failure becomes [`SecurityError::FailedCheck`], the same answer as a
+    /// bad MAC or bad padding. Otherwise the answer could tell an attacker whether
+    /// tampered CBC ciphertext decrypted to well-formed XML, the format oracle of
+    /// Jager and Somorovsky ("How to Break XML Encryption", CCS 2011). Time, token and
+    /// replay failures concern parts that are never encrypted and stay as they are.
+    #[must_use]
+    pub fn blinded(self) -> Self {
+        match self {
+            Self::InvalidSecurity(_)
+            | Self::DuplicateId
+            | Self::UnsupportedAlgorithm
+            | Self::InvalidToken(_)
+            | Self::PolicyViolation(_) => Self::FailedCheck,
+            other => other,
+        }
+    }
+
     /// True when the peer caused the error (a Sender fault).
     pub fn is_peer_fault(&self) -> bool {
         !matches!(self, Self::Usage(_) | Self::Local | Self::ReplayCacheFull)
@@ -167,6 +185,29 @@ mod tests {
         let c = SecurityError::FailedCheck.to_fault();
         assert_eq!(a, b);
         assert_eq!(b, c);
+    }
+
+    #[test]
+    fn blinded_structural_failures_answer_like_a_bad_mac() {
+        let mac = SecurityError::FailedCheck.to_fault();
+        for e in [
+            SecurityError::InvalidSecurity("bad SignedInfo"),
+            SecurityError::DuplicateId,
+            SecurityError::UnsupportedAlgorithm,
+            SecurityError::InvalidToken("x"),
+        ] {
+            assert_ne!(e.to_fault(), mac, "{e:?} differs when not blinded");
+            assert_eq!(e.blinded().to_fault(), mac);
+        }
+        assert_eq!(
+            SecurityError::PolicyViolation("Body not signed")
+                .blinded()
+                .to_fault(),
+            mac
+        );
+        for e in [SecurityError::MessageExpired, SecurityError::Replay] {
+            assert_eq!(e.clone().blinded(), e);
+        }
     }
 
     #[test]

@@ -52,6 +52,7 @@
 pub mod dsig;
 pub mod encrypt;
 mod error;
+pub mod fuzzing;
 mod ids;
 mod keys;
 pub mod ns;

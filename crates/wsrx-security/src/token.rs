@@ -85,6 +85,15 @@ pub trait KeyResolver {
         identifier: &str,
         instance: Option<&str>,
     ) -> Result<SecretKey, ResolveError>;
+
+    /// The current `wsc:Instance` of the context `identifier`, which a message protected
+    /// with it now must name: a renewal gives the context a new key and a new Instance
+    /// under the same Identifier (WS-SC 1.4 §7). `None` when the context has no
+    /// instance or is not known here (the default).
+    fn current_instance(&self, identifier: &str) -> Option<String> {
+        let _ = identifier;
+        None
+    }
 }
 
 fn bounded(text: &str, what: &'static str) -> Result<String, SecurityError> {

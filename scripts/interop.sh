@@ -53,22 +53,56 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 wait_port() { for _ in $(seq 1 50); do (echo > /dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 # --- wsrx send -> gSOAP rm_server ------------------------------------------------------
+# Without and with an Offer (duplex: the responses come back on the offered sequence,
+# which the client then acknowledges; the server log must show the offered sequence).
+for offer in "" "offer"; do
 for soap in 1.2 1.1; do
   for alg in sha1 sha256; do
     mode="soap $soap, dkt, $alg, require-signature"
-    dir="$OUT/wsrx-to-gsoap-soap$soap-$alg"; mkdir -p "$dir"
+    [ -n "$offer" ] && mode="offer, $mode"
+    dir="$OUT/wsrx-to-gsoap-${offer:+offer-}soap$soap-$alg"; mkdir -p "$dir"
     PORT=$((PORT+1))
     extra=""; [ "$alg" = sha256 ] && extra="--sha256"
     "$PEERS/gsoap/bin/rm_server" -p $PORT -n 100 -l "$dir/wire.log" --sct $SCT --secret $SECRET --dkt --require-signature $extra > "$dir/server.out" 2>&1 &
     srv=$!
     wait_port $PORT
-    timeout 60 "$WSRX" send --to "http://127.0.0.1:$PORT/echo" --count 3 --request-reply --soap $soap \
+    timeout 60 "$WSRX" send --to "http://127.0.0.1:$PORT/echo" --count 3 --request-reply --soap $soap ${offer:+--offer} \
       --store "$dir/client.db" --keyring "$OUT/ring" --sct-id $SCT --sct-secret $SECRET > "$dir/client.out" 2>&1
     rc=$?
     kill $srv 2>/dev/null; wait $srv 2>/dev/null
     echoes=$(grep -c "echoed: message" "$dir/client.out")
-    [ $rc = 0 ] && [ "$echoes" = 3 ] && grep -q "STR -> $SCT" "$dir/server.out"; judge $? "wsrx send -> gSOAP server" "$mode"
+    ok=1
+    if [ $rc = 0 ] && [ "$echoes" = 3 ] && grep -q "STR -> $SCT" "$dir/server.out"; then
+      ok=0
+      # Duplex: the responses carry a wsrm:Sequence (the offered one) and Accept was sent.
+      if [ -n "$offer" ]; then
+        [ "$(grep -c "<wsrm:Sequence[ >]" "$dir/wire.log")" -ge 3 ] && grep -q ":Offer>" "$dir/wire.log" \
+          && grep -q "<wsrm:Accept>" "$dir/wire.log" || ok=1
+      fi
+    fi
+    judge $ok "wsrx send -> gSOAP server" "$mode"
   done
+done
+done
+
+# Addressable: wsrx runs a listener (AcksTo, ReplyTo and the Offer Endpoint) and gSOAP POSTs
+# the acknowledgements and the responses (on the offered sequence) to it.
+for soap in 1.2 1.1; do
+  mode="offer, addressable AcksTo/ReplyTo, soap $soap, dkt, sha1, require-signature"
+  dir="$OUT/wsrx-to-gsoap-listen-soap$soap"; mkdir -p "$dir"
+  PORT=$((PORT+1))
+  "$PEERS/gsoap/bin/rm_server" -p $PORT -n 100 -l "$dir/wire.log" --sct $SCT --secret $SECRET --dkt --require-signature > "$dir/server.out" 2>&1 &
+  srv=$!
+  wait_port $PORT
+  timeout 60 "$WSRX" send --to "http://127.0.0.1:$PORT/echo" --count 3 --request-reply --soap $soap --offer \
+    --listen 127.0.0.1:0 --store "$dir/client.db" --keyring "$OUT/ring" --sct-id $SCT --sct-secret $SECRET > "$dir/client.out" 2>&1
+  rc=$?
+  kill $srv 2>/dev/null; wait $srv 2>/dev/null
+  echoes=$(grep -c "echoed: message" "$dir/client.out")
+  # The server's POSTs to our listener are in its wire log (requests to "/").
+  posts=$(grep -c "^POST / HTTP" "$dir/wire.log")
+  [ $rc = 0 ] && [ "$echoes" = 3 ] && [ "$posts" -ge 3 ] && grep -q "STR -> $SCT" "$dir/server.out"
+  judge $? "wsrx send -> gSOAP server" "$mode"
 done
 
 # --- gSOAP rm_client -> wsrx serve ------------------------------------------------------

@@ -14,6 +14,14 @@
 //! also after a restart, until acknowledged). [`Client::request`] also waits for the
 //! response, re-sending the request (a duplicate the destination does not deliver again)
 //! until the response comes.
+//!
+//! With [`ClientConfig::offer`] the CreateSequence offers a reverse sequence
+//! (`duplex.rs`): responses then come as its messages, verified against the SCT,
+//! delivered to the waiting request once, and acknowledged (piggy-backed on the next
+//! message to the server, or stand-alone). With [`ClientConfig::listen`] the client runs
+//! a listener (`client/listener.rs`) that is its AcksTo (and the offered sequence's
+//! Endpoint): the server POSTs acknowledgements and responses there; the client itself
+//! only ever sends to [`ClientConfig::to`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex as StdMutex};
@@ -32,6 +40,7 @@ use wsrx_soap::{EndpointReference, OutboundAddressing, SoapVersion};
 use wsrx_store::{Backend, Batch, PayloadPut, Role};
 
 use crate::clock;
+use crate::duplex::ClientDuplex;
 use crate::error::RuntimeError;
 use crate::http::HttpClient;
 use crate::persist::{Persistence, add_op, decode_log, decode_payload, encode_payload, new_handle};
@@ -54,8 +63,17 @@ pub struct ClientConfig {
     pub inbound: InboundConfig,
     /// Timeout of one HTTP exchange.
     pub http_timeout: Duration,
+    /// Extra trusted CAs and client identity for `https` destinations.
+    pub tls: crate::tls::ClientTls,
     /// How long to wait for a response before re-sending a request.
     pub request_retry: Duration,
+    /// Offer a reverse sequence for the responses (WS-RM duplex, see `duplex.rs`).
+    pub offer: bool,
+    /// Run a listener at this address and make it the AcksTo (and, with `offer`, the
+    /// ReplyTo and the offered sequence's Endpoint): acknowledgements and responses are
+    /// then POSTed to it instead of riding on HTTP responses. Port 0 picks one; a
+    /// sequence that must survive a restart needs a fixed port (its AcksTo is the URL).
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 impl ClientConfig {
@@ -68,7 +86,10 @@ impl ClientConfig {
             source: SourceConfig::default(),
             inbound: InboundConfig::default(),
             http_timeout: Duration::from_secs(30),
+            tls: crate::tls::ClientTls::default(),
             request_retry: Duration::from_secs(2),
+            offer: false,
+            listen: None,
         }
     }
 }
@@ -99,6 +120,12 @@ struct State {
     created: Option<SequenceId>,
     closed: bool,
     ended: Option<String>,
+    /// The highest message number stored so far (recovered ones included).
+    highest: u64,
+    /// The offered reverse sequence, when `ClientConfig::offer` is set.
+    duplex: Option<ClientDuplex>,
+    /// What the offered sequence's Destination answers to a message at the listener.
+    replies: Vec<Transmit>,
 }
 
 struct Inner<B: Backend> {
@@ -113,7 +140,17 @@ struct Inner<B: Backend> {
     wake: tokio::sync::Notify,
     stop: watch::Sender<bool>,
     tap: Option<Tap>,
+    /// The listener's URL (addressable AcksTo), if one runs.
+    local: Option<String>,
+    /// Stops the listener.
+    listener_stop: StdMutex<Option<oneshot::Sender<()>>>,
+    /// The `wsa:MessageID` of every copy of this client's CreateSequence: a resent copy
+    /// is the same message (WS-A 1.0 Core §3.2), so the destination can answer it with
+    /// the sequence it already created rather than open an orphan one.
+    create_message_id: String,
 }
+
+mod listener;
 
 /// A handle on one outbound sequence (cheap to clone).
 pub struct Client<B: Backend> {
@@ -154,6 +191,11 @@ impl<B: Backend> Client<B> {
         let mut source_config = config.source.clone();
         source_config.version = config.profile.rm_version();
         let snapshot = persistence.load().await?;
+        // Tokens first: live ones are adopted, expired ones forgotten (module docs of
+        // `recovery`).
+        let recovered = crate::recovery::recover(&snapshot, SystemTime::now());
+        persistence.commit(recovered.batch()).await?;
+        tokens.adopt(recovered.live.clone());
         let mut restored = None;
         for log in snapshot.sequences.iter().filter(|l| l.role == Role::Source) {
             let ops = decode_log(&log.records)?;
@@ -169,6 +211,29 @@ impl<B: Backend> Client<B> {
                 &ops,
                 crate::entropy::rm_random_source(),
             )? {
+                if let Some(b) = s.binding()
+                    && recovered.is_expired(b.as_str())
+                {
+                    // Never rebound to another token: the sequence ends, loudly.
+                    let mut batch = Batch::default();
+                    batch.sequence_deletes.push(log.sequence.clone());
+                    persistence.commit(batch).await?;
+                    return Err(RuntimeError::SequenceEnded(format!(
+                        "sequence {} is bound to SCT {} which expired; its {} unacknowledged \
+                         messages are abandoned and the sequence removed",
+                        log.sequence,
+                        b.as_str(),
+                        log.payloads.len()
+                    )));
+                }
+                let highest = ops
+                    .iter()
+                    .filter_map(|op| match op {
+                        StoreOp::OutboundStored { number, .. } => Some(*number),
+                        _ => None,
+                    })
+                    .max()
+                    .unwrap_or(0);
                 let mut payloads = HashMap::new();
                 let mut by_number = BTreeMap::new();
                 for (handle, number) in &log.payloads {
@@ -179,35 +244,57 @@ impl<B: Backend> Client<B> {
                         by_number.insert(*number, *handle);
                     }
                 }
-                restored = Some((s, payloads, by_number));
+                restored = Some((s, payloads, by_number, highest));
                 break;
             }
         }
-        let state = match restored {
-            Some((source, payloads, by_number)) => {
+        // The listener is bound first: its URL is the AcksTo of a new sequence.
+        let bound = match config.listen {
+            Some(addr) => Some(listener::bind(addr).await?),
+            None => None,
+        };
+        let local = bound.as_ref().map(|(_, url)| url.clone());
+        let acks = local
+            .clone()
+            .unwrap_or_else(|| config.profile.wsa_version().anonymous().to_owned());
+        let mut state = match restored {
+            Some((source, payloads, by_number, highest)) => {
                 let created = source.id().cloned();
                 State {
+                    closed: source.state() == SourceState::Closed,
                     source,
                     payloads,
                     by_number,
                     requests: HashMap::new(),
                     request_numbers: HashMap::new(),
                     created,
-                    closed: false,
                     ended: None,
+                    highest,
+                    duplex: None,
+                    replies: Vec::new(),
                 }
             }
             None => {
                 let token = tokens.token_for(&config.to).await?;
-                let anonymous = config.profile.wsa_version().anonymous().to_owned();
+                // The token is durable before the sequence bound to it exists.
+                let mut batch = Batch::default();
+                crate::recovery::add_changes(&mut batch, &tokens.take_changes())?;
+                persistence.commit(batch).await?;
+                let duplex = config.offer.then(|| {
+                    ClientDuplex::new(
+                        config.profile.rm_version(),
+                        &acks,
+                        pipeline::new_message_id(),
+                    )
+                });
                 let source = Source::create_sequence(
                     now,
                     source_config,
                     CreateParams {
                         to: EndpointRef(config.to.clone()),
-                        acks_to: EndpointRef(anonymous),
+                        acks_to: EndpointRef(acks.clone()),
                         binding: Some(SecurityBinding::new(token.sct.identifier.clone())),
-                        offer: None,
+                        offer: duplex.as_ref().and_then(ClientDuplex::offer),
                     },
                     crate::entropy::rm_random_source(),
                 );
@@ -220,16 +307,33 @@ impl<B: Backend> Client<B> {
                     created: None,
                     closed: false,
                     ended: None,
+                    highest: 0,
+                    duplex,
+                    replies: Vec::new(),
                 }
             }
         };
+        if config.offer && state.duplex.is_none() {
+            // Resumed: the offered sequence registered before the restart, if any.
+            let ops: Vec<StoreOp> = snapshot
+                .sequences
+                .iter()
+                .filter(|l| l.role == Role::Destination)
+                .map(|l| decode_log(&l.records))
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .flatten()
+                .collect();
+            let d = ClientDuplex::restore(now, config.profile.rm_version(), &acks, &ops)?;
+            state.duplex = Some(d);
+        }
         let (out, out_rx) = mpsc::unbounded_channel();
         let (generation, _) = watch::channel(0u64);
         let (stop, _) = watch::channel(false);
         let inner = Arc::new(Inner {
             persistence,
             resolver: tokens.resolver(),
-            http: HttpClient::new(config.http_timeout)?,
+            http: HttpClient::with_tls(config.http_timeout, &config.tls)?,
             replay: StdMutex::new(ReplayCache::new(100_000, Duration::from_secs(900))),
             config,
             state: Mutex::new(state),
@@ -238,8 +342,18 @@ impl<B: Backend> Client<B> {
             wake: tokio::sync::Notify::new(),
             stop,
             tap,
+            local,
+            listener_stop: StdMutex::new(None),
+            create_message_id: pipeline::new_message_id(),
         });
         let client = Self { inner };
+        if let Some((tcp, url)) = bound {
+            tracing::info!(url = %url, "client listener (AcksTo) started");
+            let stop = listener::serve(tcp, client.clone());
+            if let Ok(mut slot) = client.inner.listener_stop.lock() {
+                *slot = Some(stop);
+            }
+        }
         {
             let c = client.clone();
             tokio::spawn(async move { c.sender(out_rx).await });
@@ -263,6 +377,12 @@ impl<B: Backend> Client<B> {
     pub async fn bound_to(&self) -> Option<String> {
         let st = self.inner.state.lock().await;
         st.source.binding().map(|b| b.as_str().to_owned())
+    }
+
+    /// The highest message number stored in the sequence so far (0 for none): after a
+    /// restart, the messages up to it are already the sequence's and will be delivered.
+    pub async fn highest_number(&self) -> u64 {
+        self.inner.state.lock().await.highest
     }
 
     /// Waits until `ready` holds under the lock (checked after every drain).
@@ -332,12 +452,24 @@ impl<B: Backend> Client<B> {
                 if let Some(e) = &st.ended {
                     return Err(RuntimeError::SequenceEnded(e.clone()));
                 }
-                if st.created.is_some() && st.source.can_send() {
+                // The window also spans message *numbers* (lowest unacknowledged to the
+                // next): messages past a gap are acknowledged but held by the destination,
+                // and must not outgrow its reorder buffer, or it drops every message but
+                // the next in order and each dropped one waits out its back-off.
+                let window =
+                    u64::try_from(self.inner.config.source.max_in_flight).unwrap_or(u64::MAX);
+                let span_ok = st.by_number.first_key_value().is_none_or(|(low, _)| {
+                    st.highest.saturating_sub(*low) < window.saturating_sub(1)
+                });
+                if st.created.is_some() && st.source.can_send() && span_ok {
                     let h = new_handle();
                     st.payloads
                         .insert(h, (action.to_owned(), payload.to_owned()));
                     let number = match st.source.send(clock::rm_now(), PayloadRef(h)) {
-                        Ok(n) => n,
+                        Ok(n) => {
+                            st.highest = st.highest.max(n);
+                            n
+                        }
                         Err(e) => {
                             st.payloads.remove(&h);
                             return Err(RuntimeError::Usage(e.to_string()));
@@ -392,10 +524,16 @@ impl<B: Backend> Client<B> {
     pub async fn close(&self) -> Result<(), RuntimeError> {
         {
             let mut st = self.inner.state.lock().await;
-            st.source
-                .close(clock::rm_now())
-                .map_err(|e| RuntimeError::Usage(e.to_string()))?;
-            self.drain(&mut st).await?;
+            // A sequence resumed while closing (or closed) is only waited for.
+            if !matches!(
+                st.source.state(),
+                SourceState::Closing | SourceState::Closed
+            ) {
+                st.source
+                    .close(clock::rm_now())
+                    .map_err(|e| RuntimeError::Usage(e.to_string()))?;
+                self.drain(&mut st).await?;
+            }
         }
         self.wait_for(|st| {
             if st.closed || st.source.state() == SourceState::Closed {
@@ -416,7 +554,15 @@ impl<B: Backend> Client<B> {
     pub async fn terminate(&self) -> Result<String, RuntimeError> {
         {
             let mut st = self.inner.state.lock().await;
-            if st.ended.is_none() {
+            // WS-RM 1.1 §3.6: the offered sequence ends with the forward one. Its source
+            // (the server) cannot reach an anonymous endpoint on its own, so this side
+            // sends its TerminateSequence; 1.0 forgets it.
+            if self.inner.local.is_none()
+                && let Some(d) = st.duplex.as_mut().filter(|d| d.live())
+            {
+                d.terminate();
+            }
+            if st.ended.is_none() && st.source.state() != SourceState::Terminating {
                 st.source
                     .terminate(clock::rm_now())
                     .map_err(|e| RuntimeError::Usage(e.to_string()))?;
@@ -429,6 +575,20 @@ impl<B: Backend> Client<B> {
     /// Stops the driver and sender tasks (the store keeps what is needed to resume).
     pub fn shutdown(&self) {
         let _ = self.inner.stop.send(true);
+        if let Some(tx) = self
+            .inner
+            .listener_stop
+            .lock()
+            .ok()
+            .and_then(|mut s| s.take())
+        {
+            let _ = tx.send(());
+        }
+    }
+
+    /// The listener's URL, when the client runs one (`ClientConfig::listen`).
+    pub fn local_url(&self) -> Option<&str> {
+        self.inner.local.as_deref()
     }
 
     /// The drain after an input (see the module docs).
@@ -482,9 +642,13 @@ impl<B: Backend> Client<B> {
         }
         while let Some(ev) = st.source.poll_event() {
             match ev {
-                SourceEvent::Created { id, .. } => {
+                SourceEvent::Created { id, offer_accepted } => {
                     tracing::info!(sequence = %id, "outbound sequence created");
                     st.created = Some(id);
+                    let binding = st.source.binding().cloned();
+                    if let (Some(accept), Some(d)) = (offer_accepted, st.duplex.as_mut()) {
+                        d.accepted(clock::rm_now(), &accept, binding);
+                    }
                 }
                 SourceEvent::Closed => st.closed = true,
                 SourceEvent::Terminated(reason) => {
@@ -498,10 +662,82 @@ impl<B: Backend> Client<B> {
                 SourceEvent::Acknowledged { .. } | SourceEvent::Abandoned { .. } => {}
             }
         }
+        self.drain_duplex(st).await?;
         self.inner
             .generation
             .send_modify(|g| *g = g.wrapping_add(1));
         self.inner.wake.notify_one();
+        Ok(())
+    }
+
+    /// Feeds a verified message to the Source or the offered sequence's Destination
+    /// (`number`: the request it came back on); whether it carried a sequenced response.
+    fn feed(
+        st: &mut State,
+        opened: &pipeline::Opened,
+        number: Option<u64>,
+        now: wsrx_rm::Timestamp,
+    ) -> bool {
+        let mut sequenced = false;
+        for m in opened.messages(None) {
+            match st.duplex.as_mut().filter(|d| d.takes(&m)) {
+                Some(d) => {
+                    // A message of the offered sequence: a response, or its control.
+                    let app = matches!(m, Message::Application(_)) && opened.is_application();
+                    sequenced |= app;
+                    d.handle(
+                        now,
+                        opened.proof.as_ref(),
+                        m,
+                        opened.payload.as_deref().filter(|_| app),
+                        opened.relates_to.as_deref(),
+                        number,
+                    );
+                }
+                None => {
+                    let _ = st.source.handle_message(now, opened.proof.as_ref(), m);
+                }
+            }
+        }
+        sequenced
+    }
+
+    /// The drain of the offered sequence's Destination: persist → commit → transmits
+    /// (acknowledgements, its TerminateSequence: to the server) → deliveries (each
+    /// response to its waiting request, once).
+    async fn drain_duplex(&self, st: &mut State) -> Result<(), RuntimeError> {
+        let Some(d) = st.duplex.as_mut() else {
+            return Ok(());
+        };
+        let mut batch = Batch::default();
+        while let Some(op) = d.poll_persist() {
+            add_op(&mut batch, &op);
+        }
+        self.inner.persistence.commit(batch).await?;
+        while let Some(t) = d.poll_transmit() {
+            if matches!(t.route, Route::Reply) {
+                // An answer to a message at the listener (kept for it; cleared otherwise).
+                st.replies.push(t);
+                continue;
+            }
+            if self.inner.out.send(t).is_err() {
+                return Err(RuntimeError::Shutdown);
+            }
+        }
+        for r in d.poll_delivered() {
+            let Some(n) = r.request else {
+                tracing::info!("a response on the offered sequence answers no known request");
+                continue;
+            };
+            if let Some(w) = st.requests.remove(&n) {
+                let _ = w.tx.send(Ok(r.payload));
+            }
+            if let Some(h) = st.request_numbers.remove(&n)
+                && !st.by_number.contains_key(&n)
+            {
+                st.payloads.remove(&h);
+            }
+        }
         Ok(())
     }
 
@@ -511,7 +747,13 @@ impl<B: Backend> Client<B> {
         loop {
             let deadline = {
                 let st = self.inner.state.lock().await;
-                let d = st.source.poll_timeout().map(clock::until);
+                let d = st
+                    .source
+                    .poll_timeout()
+                    .into_iter()
+                    .chain(st.duplex.as_ref().and_then(ClientDuplex::poll_timeout))
+                    .min()
+                    .map(clock::until);
                 let r = (!st.requests.is_empty()).then_some(retry);
                 match (d, r) {
                     (Some(a), Some(b)) => Some(a.min(b)),
@@ -529,6 +771,9 @@ impl<B: Backend> Client<B> {
                     let mut st = self.inner.state.lock().await;
                     if st.source.poll_timeout().is_some_and(|d| d <= clock::rm_now()) {
                         st.source.handle_timeout(clock::rm_now());
+                    }
+                    if let Some(d) = st.duplex.as_mut() {
+                        d.handle_timeout(clock::rm_now());
                     }
                     self.resend_requests(&mut st);
                     if let Err(e) = self.drain(&mut st).await {
@@ -594,9 +839,29 @@ impl<B: Backend> Client<B> {
     }
 
     /// Encodes, secures, POSTs one transmit and feeds the answer back.
-    async fn transmit(&self, t: Transmit) -> Result<(), RuntimeError> {
+    async fn transmit(&self, mut t: Transmit) -> Result<(), RuntimeError> {
         let profile = self.inner.config.profile;
         let soap = self.inner.config.soap;
+        let message_id = if matches!(t.message, Message::CreateSequence(_)) {
+            self.inner.create_message_id.clone()
+        } else {
+            pipeline::new_message_id()
+        };
+        {
+            let mut st = self.inner.state.lock().await;
+            let st = &mut *st;
+            if let Some(d) = st.duplex.as_mut() {
+                // The offered sequence's acknowledgement rides on what goes to the server.
+                if t.ack.is_none() && t.message.sequence_id() != d.offered() {
+                    t.ack = d.take_ack();
+                }
+                if let Message::Application(m) = &t.message
+                    && st.requests.contains_key(&m.sequence.number)
+                {
+                    d.sent_request(&message_id, m.sequence.number);
+                }
+            }
+        }
         let wire = WireMessage::from_transmit(&t, profile);
         let (number, payload) = match &t.message {
             Message::Application(m) => {
@@ -622,8 +887,14 @@ impl<B: Backend> Client<B> {
             .unwrap_or_default();
         let mut addressing =
             OutboundAddressing::request(profile.wsa_version(), &self.inner.config.to, &action);
-        addressing.message_id = Some(pipeline::new_message_id());
-        addressing.reply_to = Some(EndpointReference::new(profile.wsa_version().anonymous()));
+        addressing.message_id = Some(message_id);
+        // Responses come to the listener only on the offered sequence (its Endpoint);
+        // otherwise they ride on the HTTP response.
+        let reply_to = match &self.inner.local {
+            Some(url) if self.inner.config.offer => url.as_str(),
+            _ => profile.wsa_version().anonymous(),
+        };
+        addressing.reply_to = Some(EndpointReference::new(reply_to));
         let protection = t
             .protect_with
             .as_ref()
@@ -687,10 +958,8 @@ impl<B: Backend> Client<B> {
         );
         let mut st = self.inner.state.lock().await;
         let now = clock::rm_now();
-        for m in opened.messages(None) {
-            let _ = st.source.handle_message(now, opened.proof.as_ref(), m);
-        }
-        if let Some(n) = number {
+        let sequenced = Self::feed(&mut st, &opened, number, now);
+        if let Some(n) = number.filter(|_| !sequenced) {
             let bound = st.source.binding().cloned();
             let proven = bound.is_none() || bound == opened.proof;
             if proven && opened.is_application() {
@@ -709,6 +978,8 @@ impl<B: Backend> Client<B> {
                 let _ = r.tx.send(Err(RuntimeError::PeerFault(f.reason.clone())));
             }
         }
-        self.drain(&mut st).await
+        let r = self.drain(&mut st).await;
+        st.replies.clear(); // answers only matter at the listener
+        r
     }
 }

@@ -1,4 +1,4 @@
-//! The SOAP/HTTP binding: an axum server and a reqwest client.
+//! The SOAP/HTTP(S) binding: an axum server (plain, or behind TLS) and a reqwest client.
 //!
 //! SOAP 1.1 travels as `text/xml; charset=utf-8` with a `SOAPAction` header; SOAP 1.2
 //! as `application/soap+xml; charset=utf-8; action="…"`. One-way messages with nothing
@@ -6,6 +6,14 @@
 //! ReplyTo/AcksTo ride on the HTTP response (200, or 500 for faults). The server bounds
 //! the request size (413) and the requests processed at once (503), and shuts down
 //! gracefully. The client reuses connections (one reqwest pool) and speaks rustls.
+//!
+//! HTTPS ([`serve_tls_on`]): a tokio-rustls accept loop feeding hyper HTTP/1.1
+//! connections with the same router, so the same limits apply; each request carries a
+//! [`Peer`] saying it came over TLS and with which client certificate (mutual TLS), which
+//! the token service uses (a `PasswordText` UsernameToken only over TLS). A failed
+//! handshake (e.g. no client certificate when one is required) never reaches the router.
+//! Shutdown stops accepting, lets every open connection finish its request in progress,
+//! and then returns.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,7 +21,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
@@ -23,6 +31,11 @@ use wsrx_store::Backend;
 
 use crate::error::RuntimeError;
 use crate::server::Server;
+use crate::tls::{ClientTls, ServerTls};
+use crate::token::Peer;
+
+/// How long a TLS handshake may take before the connection is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A SOAP message to put on HTTP, or taken from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +95,9 @@ pub struct HttpLimits {
     pub max_body: usize,
     /// Requests processed at once (503 beyond).
     pub max_concurrency: usize,
+    /// Longest time a request body may take to arrive (408 and the connection closed
+    /// beyond): a body that stalls (slowloris) does not hold a connection forever.
+    pub body_timeout: Duration,
 }
 
 impl Default for HttpLimits {
@@ -89,6 +105,7 @@ impl Default for HttpLimits {
         Self {
             max_body: 4 * 1024 * 1024,
             max_concurrency: 256,
+            body_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -96,6 +113,7 @@ impl Default for HttpLimits {
 struct AppState<B: Backend> {
     server: Server<B>,
     permits: Semaphore,
+    body_timeout: Duration,
 }
 
 /// The axum router serving `server` at every path.
@@ -103,6 +121,7 @@ pub fn router<B: Backend>(server: Server<B>, limits: &HttpLimits) -> Router {
     let state = Arc::new(AppState {
         server,
         permits: Semaphore::new(limits.max_concurrency.max(1)),
+        body_timeout: limits.body_timeout,
     });
     Router::new()
         .fallback(handle::<B>)
@@ -112,9 +131,22 @@ pub fn router<B: Backend>(server: Server<B>, limits: &HttpLimits) -> Router {
 
 async fn handle<B: Backend>(
     State(state): State<Arc<AppState<B>>>,
+    peer: Option<Extension<Peer>>,
     headers: HeaderMap,
-    body: Bytes,
+    request: axum::extract::Request,
 ) -> Response {
+    use axum::extract::FromRequest;
+    // The body (within DefaultBodyLimit) must arrive within body_timeout (issue 9:
+    // slowloris); a stalled one gets 408 and the connection is closed.
+    let body = match tokio::time::timeout(state.body_timeout, Bytes::from_request(request, &()))
+        .await
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(rejection)) => return rejection.into_response(),
+        Err(_) => {
+            return (StatusCode::REQUEST_TIMEOUT, [(header::CONNECTION, "close")]).into_response();
+        }
+    };
     let Ok(_permit) = state.permits.try_acquire() else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
@@ -123,7 +155,8 @@ async fn handle<B: Backend>(
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok()),
     );
-    let reply = state.server.handle(&body, hint).await;
+    let peer = peer.map_or_else(Peer::unprotected, |Extension(p)| p);
+    let reply = state.server.handle_from(&body, hint, &peer).await;
     to_response(reply)
 }
 
@@ -207,6 +240,97 @@ pub fn serve_on<B: Backend>(
     })
 }
 
+/// Serves `server` over HTTPS on an already bound listener: TLS with `tls` (server
+/// certificate, and client certificates when it requires them), then HTTP/1.1 with the
+/// same router and limits as [`serve_on`].
+///
+/// # Errors
+/// [`RuntimeError::Io`] if the listener has no local address.
+pub fn serve_tls_on<B: Backend>(
+    listener: TcpListener,
+    server: Server<B>,
+    limits: &HttpLimits,
+    tls: &ServerTls,
+) -> Result<Serving, RuntimeError> {
+    let local_addr = listener.local_addr()?;
+    let app = router(server, limits);
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls.config());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(accept_tls(listener, acceptor, app, rx));
+    Ok(Serving {
+        local_addr,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+/// The HTTPS accept loop: one task per connection (handshake, then HTTP/1.1), until
+/// `stop`; then every open connection is shut down gracefully and awaited.
+async fn accept_tls(
+    listener: TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    app: Router,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) -> Result<(), std::io::Error> {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let (tcp, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let acceptor = acceptor.clone();
+        let app = app.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    tracing::info!(%remote, error = %e, "TLS handshake refused");
+                    return;
+                }
+                Err(_) => {
+                    tracing::info!(%remote, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let client_certificate = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|certs| certs.first())
+                .map(|c| Arc::<[u8]>::from(c.as_ref()));
+            let peer = Peer::tls(client_certificate);
+            if let Some(subject) = peer.client_subject() {
+                tracing::debug!(%remote, client = %subject, "mutual TLS");
+            }
+            let service = hyper::service::service_fn(
+                move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(peer.clone());
+                    let mut app = app.clone();
+                    tower_service::Service::call(&mut app, request)
+                },
+            );
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            if let Err(e) = watcher.watch(connection).await {
+                tracing::debug!(%remote, error = %e, "HTTPS connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
 /// The HTTP client: one connection pool, rustls.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
@@ -219,11 +343,21 @@ impl HttpClient {
     /// # Errors
     /// [`RuntimeError::Http`] if the TLS stack cannot be set up.
     pub fn new(timeout: Duration) -> Result<Self, RuntimeError> {
-        let client = reqwest::Client::builder()
+        Self::with_tls(timeout, &ClientTls::default())
+    }
+
+    /// A client with `timeout` per request that also trusts the CAs of `tls` and
+    /// presents its client identity (mutual TLS) when a server asks for one.
+    ///
+    /// # Errors
+    /// [`RuntimeError::Http`] if a certificate or key is refused, or the TLS stack
+    /// cannot be set up.
+    pub fn with_tls(timeout: Duration, tls: &ClientTls) -> Result<Self, RuntimeError> {
+        let builder = reqwest::Client::builder()
             .use_rustls_tls()
             .timeout(timeout)
-            .pool_max_idle_per_host(8)
-            .build()?;
+            .pool_max_idle_per_host(8);
+        let client = tls.apply(builder)?.build()?;
         Ok(Self { client })
     }
 

@@ -19,15 +19,21 @@
 //!   fault of the request's version and dialect;
 //! - [`http`]: axum server (SOAP 1.1 `text/xml` + `SOAPAction`, SOAP 1.2
 //!   `application/soap+xml; action=…`, 202 when there is nothing to answer, size and
-//!   concurrency limits, graceful shutdown) and a reqwest/rustls client;
-//! - [`token`]: the [`token::TokenProvider`] seam: [`token::PreEstablished`] now; the
-//!   WS-Trust session of `wsrx-sc` plugs in there;
+//!   concurrency limits, graceful shutdown), the same over HTTPS, and a reqwest/rustls
+//!   client;
+//! - [`tls`]: rustls server (certificate, optional client-certificate authentication)
+//!   and client options (extra CA roots, client identity);
+//! - [`token`]: the [`token::TokenProvider`] seam: [`token::PreEstablished`],
+//!   [`token::Combined`], and the WS-Trust session and token service of [`trust`];
 //! - [`persist`]: `StoreOp`s as records per sequence, payloads by handle, commits on a
-//!   blocking thread.
+//!   blocking thread;
+//! - [`recovery`]: security context tokens committed beside the sequences bound to them
+//!   and adopted again from the store at start (no new RST after a restart).
 //!
-//! What it does not do: protocol decisions (they are the machines'), addressable
-//! AcksTo/ReplyTo (acknowledgements and replies ride on the HTTP back-channel), offered
-//! reverse sequences for responses, TLS server configuration, MakeConnection.
+//! Duplex (an Offer accepted: responses on the offered sequence) and addressable
+//! AcksTo/ReplyTo (a client listener the server POSTs to) are in [`client`]/[`server`].
+//!
+//! What it does not do: protocol decisions (they are the machines'), MakeConnection.
 //!
 //! ## The driver contract (house-style §2)
 //!
@@ -41,18 +47,23 @@
 
 pub mod client;
 pub mod clock;
+mod duplex;
 pub mod echo;
 mod entropy;
 pub mod error;
 pub mod http;
+pub mod metrics;
+mod offered;
 pub mod persist;
 pub mod pipeline;
+pub mod recovery;
 pub mod server;
 pub mod tap;
+pub mod tls;
 pub mod token;
 pub mod trust;
 
 pub use client::{Client, ClientConfig, Receipt};
 pub use error::RuntimeError;
 pub use server::{DeliveryInfo, Handler, Operation, Reply, Server, ServerConfig};
-pub use token::{PreEstablished, ProvidedToken, TokenProvider};
+pub use token::{Combined, Peer, PreEstablished, ProvidedToken, TokenProvider};

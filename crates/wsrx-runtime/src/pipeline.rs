@@ -200,11 +200,15 @@ pub fn open(
         };
         decrypted = decrypt(&doc, resolver).map_err(sec)?;
         let doc_ref = decrypted.as_ref().map_or(&doc, |d| d.document());
+        // With encrypted parts, no answer may tell how decrypted bytes failed.
+        let blind = |e: wsrx_security::SecurityError| {
+            sec(if decrypted.is_some() { e.blinded() } else { e })
+        };
         let verified = config
             .verifier
             .verify(doc_ref, resolver, now)
-            .map_err(sec)?;
-        let key = config.policy.check(&verified).map_err(sec)?;
+            .map_err(blind)?;
+        let key = config.policy.check(&verified).map_err(blind)?;
         let proof = SecurityBinding::new(key.sct_identifier.clone());
         let mut cache = replay
             .lock()
@@ -371,14 +375,17 @@ impl Protection {
         profile: WireProfile,
         resolver: &dyn KeyResolver,
     ) -> Result<Self, RuntimeError> {
+        // After a renewal the context has a new key under a new Instance (WS-SC 1.4 §7):
+        // protect with the current one.
+        let instance = resolver.current_instance(binding.as_str());
         let secret = resolver
-            .sct_secret(binding.as_str(), None)
+            .sct_secret(binding.as_str(), instance.as_deref())
             .map_err(|e| RuntimeError::Token(format!("{}: {e}", binding.as_str())))?;
         Ok(Self {
             sct: SecurityContextToken {
                 version: sc_version(profile),
                 identifier: binding.as_str().to_owned(),
-                instance: None,
+                instance,
                 wsu_id: None,
             },
             secret,

@@ -1,5 +1,5 @@
 //! The RM Destination side: inbound sequences, delivery to a [`Handler`], answers on the
-//! HTTP back-channel.
+//! HTTP back-channel or POSTed to an addressable AcksTo, responses on offered sequences.
 //!
 //! One [`Destination`] per RM version, each behind one async mutex (its poll loop):
 //! every input (an inbound message, a timeout, `take_ack`) is followed by the drain in
@@ -23,13 +23,35 @@
 //! and 3, when it comes again marked `redelivered`, with its sequence and number for
 //! the application to recognise it (idempotent handlers see exactly once).
 //!
-//! ## Request-reply (first cut)
+//! ## Request-reply
 //!
-//! A request's response travels on the HTTP response of that request, with the
-//! sequence's acknowledgement piggy-backed. Responses are kept per (sequence, number)
-//! until the sequence ends, so a retransmitted request (a duplicate, not delivered again)
-//! is answered with the same response, re-protected. Responses on an offered reverse
-//! sequence (WS-RM duplex) are not done yet.
+//! **With an accepted Offer** (duplex, WS-RM 1.1 §3.4): the response is the next message
+//! of the offered sequence, run by a Source bound to the same SCT (`offered.rs`):
+//! numbered, stored durably (payload and record in one commit) before it is sent, and
+//! sent until acknowledged. To an anonymous Endpoint it rides on the HTTP response of the
+//! request and of every retransmission of it; to an addressable one it is POSTed (and
+//! retransmitted by the Source's timer). The offered sequence ends with the forward one
+//! (addressable: the server sends its TerminateSequence; anonymous: the client does).
+//!
+//! **Without an Offer**: the response travels on the HTTP response of the request, with
+//! the sequence's acknowledgement piggy-backed. Responses are kept in memory per
+//! (sequence, number) until the sequence ends, so a retransmitted request (a duplicate,
+//! not delivered again) is answered with the same response, re-protected. They are not
+//! durable: after a restart a re-sent request whose response was lost is acknowledged
+//! but not answered again (the handler is not run twice); use an Offer for durable
+//! responses.
+//!
+//! ## Addressable AcksTo (and SSRF)
+//!
+//! Acknowledgements for a sequence whose AcksTo is an http(s) URL are POSTed there
+//! (`server/post.rs`), protected with the sequence's SCT; an anonymous AcksTo gets them on the
+//! back-channel. The server only ever POSTs to the AcksTo and the Offer Endpoint of a
+//! CreateSequence it verified (bound to the SCT that proved it), never to an address
+//! an individual message names (ReplyTo, FaultTo), and only to http(s) URLs.
+//!
+//! The handler runs with the Destination's lock released, one message at a time, in
+//! order, from a queue (`server/deliver.rs`); the HTTP request that caused a delivery is
+//! answered after it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex as StdMutex};
@@ -41,7 +63,7 @@ use wsrx_rm::persist::DestinationRecord;
 use wsrx_rm::wire::{RmHeader, WireBody, WireMessage, WireProfile};
 use wsrx_rm::{
     DeliveryAssurance, Destination, DestinationConfig, DestinationEvent, PayloadRef, RmVersion,
-    SecurityBinding, SequenceId, StoreOp, Transmit,
+    SecurityBinding, SequenceId, SourceConfig, StoreOp, Transmit,
 };
 use wsrx_security::{KeyResolver, ReplayCache};
 use wsrx_soap::{Fault, FaultCode, SoapVersion};
@@ -49,7 +71,9 @@ use wsrx_store::{Backend, Batch, PayloadPut, Role};
 
 use crate::clock;
 use crate::error::RuntimeError;
-use crate::http::HttpReply;
+use crate::http::{HttpClient, HttpReply};
+use crate::metrics;
+use crate::offered::{self, Offered, is_anonymous};
 use crate::persist::{Persistence, add_op, decode_log, decode_payload, encode_payload, new_handle};
 use crate::pipeline::{
     self, InboundConfig, Opened, Protection, Refusal, refusal_addressing, reply_addressing,
@@ -122,6 +146,9 @@ pub struct ServerConfig {
     pub endpoint: String,
     /// Replay cache size and window.
     pub replay_capacity: usize,
+    /// The settings of the Sources of offered sequences (duplex responses); the version
+    /// follows the forward sequence's.
+    pub offered: SourceConfig,
 }
 
 impl Default for ServerConfig {
@@ -131,6 +158,7 @@ impl Default for ServerConfig {
             inbound: InboundConfig::default(),
             endpoint: String::new(),
             replay_capacity: 100_000,
+            offered: SourceConfig::default(),
         }
     }
 }
@@ -139,6 +167,8 @@ struct Held {
     action: String,
     text: String,
     put: bool,
+    /// The request's `wsa:MessageID` (for the RelatesTo of a response); not stored.
+    message_id: Option<String>,
 }
 
 struct Slot {
@@ -147,8 +177,22 @@ struct Slot {
     held: HashMap<u64, Held>,
     /// Where each sequence's acknowledgements go, and its binding.
     sequences: HashMap<SequenceId, DestinationRecord>,
-    /// Responses by (sequence, number).
+    /// Responses by (sequence, number), for sequences without an accepted offer.
     responses: HashMap<(SequenceId, u64), Reply>,
+    /// The offered sequence of each forward sequence that came with an accepted Offer.
+    duplex: HashMap<SequenceId, Offered>,
+    /// Forward sequence of each offered sequence.
+    offered_ids: HashMap<SequenceId, SequenceId>,
+    /// The dialect and SOAP version each sequence was created in (for POSTs).
+    dialects: HashMap<SequenceId, (WireProfile, SoapVersion)>,
+    /// The RM version of this slot.
+    version: RmVersion,
+    /// Deliveries waiting for the handler (`server/deliver.rs`).
+    queue: deliver::Queue,
+    /// The sequence each CreateSequence created, by its `wsa:MessageID`: a resent copy
+    /// is answered with the same sequence instead of opening an orphan one. Entries
+    /// live as long as their sequence (so at most `max_open_sequences`), in memory only.
+    creates: HashMap<String, SequenceId>,
 }
 
 struct Inner<B: Backend> {
@@ -165,7 +209,14 @@ struct Inner<B: Backend> {
     wake: Notify,
     tap: Option<Tap>,
     stop: tokio::sync::watch::Sender<bool>,
+    /// For transmits to addressable endpoints (`server/post.rs`).
+    http: HttpClient,
 }
+
+mod deliver;
+mod duplex;
+mod post;
+use post::Post;
 
 /// The server side of the runtime (cheap to clone).
 pub struct Server<B: Backend> {
@@ -196,6 +247,9 @@ struct Delivery {
     text: String,
     bound_to: Option<String>,
     redelivered: bool,
+    message_id: Option<String>,
+    /// Its place in the delivery queue (`server/deliver.rs`).
+    ticket: u64,
 }
 
 impl<B: Backend> Server<B> {
@@ -214,6 +268,12 @@ impl<B: Backend> Server<B> {
     ) -> Result<Self, RuntimeError> {
         let now = clock::rm_now();
         let snapshot = persistence.load().await?;
+        // Tokens first (see `recovery`): the contexts the token service issued before the
+        // restart verify again; expired ones are forgotten, and sequences bound to them
+        // are reported (their messages now fail verification with BadContextToken).
+        let recovered = crate::recovery::recover(&snapshot, SystemTime::now());
+        persistence.commit(recovered.batch()).await?;
+        tokens.adopt(recovered.live.clone());
         let local = EndpointRef(config.endpoint.clone());
         let mut ops: HashMap<RmVersion, Vec<StoreOp>> = HashMap::new();
         let mut records: HashMap<SequenceId, DestinationRecord> = HashMap::new();
@@ -230,6 +290,11 @@ impl<B: Backend> Server<B> {
             };
             let version = r.version;
             let record = r.clone();
+            if let Some(b) = &record.binding
+                && recovered.is_expired(b.as_str())
+            {
+                tracing::error!(sequence = %record.id, token = %b.as_str(), "inbound sequence is bound to an expired security context; its messages will be refused");
+            }
             let mut delivered_through = 0u64;
             let mut delivered = std::collections::HashSet::new();
             for op in &decoded {
@@ -261,6 +326,8 @@ impl<B: Backend> Server<B> {
                         text,
                         bound_to: record.binding.as_ref().map(|b| b.as_str().to_owned()),
                         redelivered: true,
+                        message_id: None,
+                        ticket: 0,
                     });
                 } else {
                     let i = usize::from(version == RmVersion::V1_0);
@@ -271,6 +338,7 @@ impl<B: Backend> Server<B> {
                                 action,
                                 text,
                                 put: true,
+                                message_id: None,
                             },
                         );
                     }
@@ -300,10 +368,25 @@ impl<B: Backend> Server<B> {
                 held,
                 sequences,
                 responses: HashMap::new(),
+                duplex: HashMap::new(),
+                offered_ids: HashMap::new(),
+                dialects: HashMap::new(),
+                version,
+                queue: deliver::Queue::default(),
+                creates: HashMap::new(),
             })
         };
-        let v11 = make(RmVersion::V1_1, held11)?;
-        let v10 = make(RmVersion::V1_0, held10)?;
+        let mut v11 = make(RmVersion::V1_1, held11)?;
+        let mut v10 = make(RmVersion::V1_0, held10)?;
+        duplex::restore_offered(
+            &persistence,
+            &snapshot,
+            &records,
+            &config.offered,
+            [&mut v11, &mut v10],
+        )
+        .await?;
+        metrics::sequences_open(v11.sequences.len() + v10.sequences.len());
         let (stop, _) = tokio::sync::watch::channel(false);
         let inner = Arc::new(Inner {
             persistence,
@@ -320,6 +403,7 @@ impl<B: Backend> Server<B> {
             wake: Notify::new(),
             tap,
             stop,
+            http: HttpClient::new(Duration::from_secs(30))?,
         });
         let server = Self { inner };
         server.redeliver(redeliver).await?;
@@ -343,19 +427,22 @@ impl<B: Backend> Server<B> {
     }
 
     async fn redeliver(&self, list: Vec<Delivery>) -> Result<(), RuntimeError> {
+        let mut list = list;
         for version in [RmVersion::V1_1, RmVersion::V1_0] {
             let mut slot = self.slot(version).lock().await;
-            let mine: Vec<&Delivery> = list
-                .iter()
-                .filter(|d| {
-                    slot.sequences
-                        .get(&d.id)
-                        .is_some_and(|r| r.version == version)
-                })
-                .collect();
-            for d in mine {
-                self.deliver(&mut slot, d).await?;
-            }
+            let (mine, rest): (Vec<Delivery>, Vec<Delivery>) = list.into_iter().partition(|d| {
+                slot.sequences
+                    .get(&d.id)
+                    .is_some_and(|r| r.version == version)
+            });
+            list = rest;
+            let before = slot.queue.issued();
+            self.enqueue(&mut slot, mine);
+            let issued = slot.queue.issued();
+            drop(
+                self.settle(version, slot, |q| q.pending_between(before, issued))
+                    .await,
+            );
         }
         Ok(())
     }
@@ -365,7 +452,11 @@ impl<B: Backend> Server<B> {
         loop {
             let deadline = {
                 let slot = self.slot(version).lock().await;
-                slot.dest.poll_timeout()
+                slot.duplex
+                    .values()
+                    .filter_map(|o| o.source.poll_timeout())
+                    .chain(slot.dest.poll_timeout())
+                    .min()
             };
             let sleep = async {
                 match deadline {
@@ -376,7 +467,15 @@ impl<B: Backend> Server<B> {
             tokio::select! {
                 () = sleep => {
                     let mut slot = self.slot(version).lock().await;
-                    slot.dest.handle_timeout(clock::rm_now());
+                    let now = clock::rm_now();
+                    if slot.dest.poll_timeout().is_some_and(|d| d <= now) {
+                        slot.dest.handle_timeout(now);
+                    }
+                    for o in slot.duplex.values_mut() {
+                        if o.source.poll_timeout().is_some_and(|d| d <= now) {
+                            o.source.handle_timeout(now);
+                        }
+                    }
                     if let Err(e) = self.drain(&mut slot, None).await {
                         tracing::warn!(error = %e, "destination timer drain failed");
                     }
@@ -389,7 +488,27 @@ impl<B: Backend> Server<B> {
 
     /// Processes one HTTP request body; returns what to answer.
     pub async fn handle(&self, body: &[u8], soap_hint: SoapVersion) -> HttpReply {
-        match self.handle_inner(body, soap_hint).await {
+        self.handle_from(body, soap_hint, &crate::token::Peer::unprotected())
+            .await
+    }
+
+    /// As [`Server::handle`], for a request that came from `peer` (TLS or not, which
+    /// client certificate): the token service needs to know.
+    pub async fn handle_from(
+        &self,
+        body: &[u8],
+        soap_hint: SoapVersion,
+        peer: &crate::token::Peer,
+    ) -> HttpReply {
+        // Runs to completion even if the HTTP connection goes away (hyper then drops
+        // this future): cancelled between a commit and the hand-over of its deliveries,
+        // a message would wait in the inbox until the next restart (found by the
+        // SIGKILL torture of `wsrx send`).
+        let this = self.clone();
+        let (body, peer) = (body.to_vec(), peer.clone());
+        let done =
+            tokio::spawn(async move { this.handle_inner(&body, soap_hint, &peer).await }).await;
+        match done.unwrap_or_else(|e| Err(RuntimeError::Io(format!("request task: {e}")))) {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "request failed");
@@ -411,6 +530,11 @@ impl<B: Backend> Server<B> {
     }
 
     fn fault_reply(&self, r: &Refusal) -> HttpReply {
+        metrics::refused(
+            r.fault
+                .subcode()
+                .map_or_else(|| format!("{:?}", r.fault.code), |q| q.local.clone()),
+        );
         let now = SystemTime::now();
         let protection = r
             .proof
@@ -466,14 +590,21 @@ impl<B: Backend> Server<B> {
         &self,
         body: &[u8],
         soap_hint: SoapVersion,
+        peer: &crate::token::Peer,
     ) -> Result<HttpReply, RuntimeError> {
+        let received = std::time::Instant::now();
         let now_sys = SystemTime::now();
         // WS-Trust requests (RST/SCT) go to the token service, if this server runs one.
         // The byte check keeps the extra parse off the path of every RM message.
         if body.windows(5).any(|w| w == b"/RST/")
             && let Ok(doc) = wsrx_xml::Document::parse_with(body, &self.inner.config.inbound.limits)
-            && let Some((action, envelope)) = self.inner.tokens.answer_trust(&doc, now_sys)
+            && let Some((action, envelope)) = self.inner.tokens.answer_trust(&doc, now_sys, peer)
         {
+            // Commit-before-send: an issued (renewed, cancelled) context is durable
+            // before the RSTR leaves.
+            let mut batch = Batch::default();
+            crate::recovery::add_changes(&mut batch, &self.inner.tokens.take_changes())?;
+            self.inner.persistence.commit(batch).await?;
             emit(
                 self.inner.tap.as_ref(),
                 "server",
@@ -483,7 +614,7 @@ impl<B: Backend> Server<B> {
             );
             let soap = wsrx_soap::Envelope::new(&doc).map_or(soap_hint, |e| e.version());
             return Ok(HttpReply {
-                status: 200,
+                status: trust_answer_status(&envelope),
                 soap,
                 action,
                 body: Some(envelope),
@@ -541,6 +672,11 @@ impl<B: Backend> Server<B> {
             }));
         };
         let mut slot = self.slot(version).lock().await;
+        // A TerminateSequence ends the sequence and forgets its records: its queued
+        // deliveries are finished first.
+        if let WireBody::Rm(wsrx_rm::wire::RmBody::TerminateSequence(t)) = &opened.wire.body {
+            slot = self.settle(version, slot, |q| q.pending_of(&t.id)).await;
+        }
         let handle = match (&opened.payload, opened.is_application()) {
             (Some(text), true) => {
                 let h = new_handle();
@@ -550,6 +686,7 @@ impl<B: Backend> Server<B> {
                         action: opened.action.clone().unwrap_or_default(),
                         text: text.clone(),
                         put: false,
+                        message_id: opened.message_id.clone(),
                     },
                 );
                 Some(h)
@@ -558,11 +695,52 @@ impl<B: Backend> Server<B> {
         };
         let now = clock::rm_now();
         for m in opened.messages(handle.map(PayloadRef)) {
+            // Messages about an offered sequence (acknowledgements of our responses, its
+            // Close/Terminate by the client) go to its Source; the rest to the Destination.
             // Refusals come back as fault transmits and events.
-            let _ = slot.dest.handle_message(now, opened.proof.as_ref(), m);
+            let forward = m
+                .sequence_id()
+                .filter(|_| offered::source_bound(&m))
+                .and_then(|id| slot.offered_ids.get(id).cloned());
+            // gSOAP's client asks *us* for an acknowledgement of the sequence we offer it
+            // responses on (an AckRequested naming the offered sequence, on its
+            // CloseSequence): it changes nothing here, so it is ignored, not faulted.
+            if matches!(&m, wsrx_rm::Message::AckRequested(a) if slot.offered_ids.contains_key(&a.id))
+            {
+                continue;
+            }
+            match forward.and_then(|f| slot.duplex.get_mut(&f)) {
+                Some(o) => {
+                    let _ = o.source.handle_message(now, opened.proof.as_ref(), m);
+                }
+                None => {
+                    if let wsrx_rm::Message::CreateSequence(cs) = &m
+                        && let Some(id) = opened
+                            .message_id
+                            .as_ref()
+                            .and_then(|k| slot.creates.get(k))
+                            .cloned()
+                        && slot
+                            .dest
+                            .answer_repeated_create(now, opened.proof.as_ref(), &id, cs)
+                    {
+                        continue;
+                    }
+                    let _ = slot.dest.handle_message(now, opened.proof.as_ref(), m);
+                }
+            }
         }
+        let before = slot.queue.issued();
         let replies = self.drain(&mut slot, Some(&opened)).await?;
-        let reply = self.answer(&mut slot, &opened, replies).await?;
+        // The answer (the response, the acknowledgement) follows the deliveries this
+        // message caused: wait for them, the lock released (other messages go on). So a
+        // sender that saw its acknowledgement, or a server whose in-flight requests
+        // finished (graceful shutdown), leaves nothing half-delivered.
+        let issued = slot.queue.issued();
+        slot = self
+            .settle(version, slot, |q| q.pending_between(before, issued))
+            .await;
+        let reply = self.answer(&mut slot, &opened, received, replies).await?;
         Ok(reply)
     }
 
@@ -571,6 +749,7 @@ impl<B: Backend> Server<B> {
         &self,
         slot: &mut Slot,
         opened: &Opened,
+        received: std::time::Instant,
         replies: Vec<Transmit>,
     ) -> Result<HttpReply, RuntimeError> {
         let profile = opened.profile();
@@ -604,8 +783,26 @@ impl<B: Backend> Server<B> {
             None
         };
         if ack.is_some() {
+            metrics::ack_latency(received.elapsed());
             // take_ack is an input: drain it (nothing to persist; it settles a batched ack).
             let _ = self.drain(slot, None).await?;
+        }
+        // Duplex: the response travels on the offered sequence, on this back-channel when
+        // its endpoint is anonymous (again on every re-sent request, until acknowledged).
+        if let Some(o) = slot.duplex.get(&id).filter(|o| o.anonymous())
+            && let Some((t, pending)) = o.response_to(number, ack.clone(), record.binding.as_ref())
+        {
+            let wire = WireMessage::from_transmit(&t, profile);
+            let reply = pending.reply.clone();
+            return self.send_back(
+                opened,
+                profile,
+                &wire,
+                Some(&reply.payload),
+                &reply.action,
+                record.binding.as_ref(),
+                200,
+            );
         }
         let headers: Vec<RmHeader> = ack
             .into_iter()
@@ -713,6 +910,17 @@ impl<B: Backend> Server<B> {
             match &op {
                 StoreOp::DestinationCreated(r) => {
                     slot.sequences.insert(r.id.clone(), r.clone());
+                    if let Some(o) = current {
+                        slot.dialects.insert(r.id.clone(), (o.profile(), o.soap));
+                        if let Some(key) = &o.message_id
+                            && matches!(
+                                o.wire.body,
+                                WireBody::Rm(wsrx_rm::wire::RmBody::CreateSequence(_))
+                            )
+                        {
+                            slot.creates.insert(key.clone(), r.id.clone());
+                        }
+                    }
                 }
                 StoreOp::InboundRecorded {
                     id,
@@ -732,6 +940,8 @@ impl<B: Backend> Server<B> {
                 }
                 StoreOp::DestinationTerminated { id } => {
                     slot.sequences.remove(id);
+                    slot.dialects.remove(id);
+                    slot.creates.retain(|_, s| s != id);
                     slot.responses.retain(|(s, _), _| s != id);
                 }
                 _ => {}
@@ -748,8 +958,27 @@ impl<B: Backend> Server<B> {
                     // Anonymous AcksTo: acknowledgements ride on the next back-channel
                     // (answer() piggy-backs the current one on every response).
                 }
-                other => {
-                    tracing::debug!(route = ?other, "transmit without a channel dropped (addressable AcksTo not done yet)");
+                Route::Peer(EndpointRef(addr)) => {
+                    // Addressable AcksTo (named by the verified CreateSequence): POST.
+                    let dialect = t
+                        .message
+                        .sequence_id()
+                        .and_then(|id| slot.dialects.get(id).copied())
+                        .unwrap_or((
+                            WireProfile::from_versions(slot.version, None),
+                            SoapVersion::V12,
+                        ));
+                    self.post(Post {
+                        version: slot.version,
+                        to: addr.clone(),
+                        transmit: t,
+                        dialect,
+                        payload: None,
+                        relates_to: None,
+                    });
+                }
+                Route::Reply => {
+                    tracing::debug!("reply without a request to answer dropped");
                 }
             }
         }
@@ -775,10 +1004,13 @@ impl<B: Backend> Server<B> {
                             text: h.text,
                             bound_to,
                             redelivered: false,
+                            message_id: h.message_id,
+                            ticket: 0,
                         });
                     }
                 }
                 DestinationEvent::Released { payload, .. } => {
+                    metrics::released();
                     if let Some(h) = slot.held.remove(&payload.0)
                         && h.put
                     {
@@ -789,56 +1021,57 @@ impl<B: Backend> Server<B> {
                 }
                 DestinationEvent::Refused(e) => {
                     tracing::info!(error = %e, "destination refused a message");
+                    if let wsrx_rm::Error::CreateSequenceRefused(r) = &e {
+                        metrics::create_refused(metrics::refusal_label(*r));
+                    }
                 }
                 DestinationEvent::Terminated { id, reason } => {
                     tracing::info!(sequence = %id, ?reason, "inbound sequence ended");
+                    metrics::sequences_opened(-1.0);
+                    // WS-RM 1.1 §3.6: the offered sequence ends with the forward one. An
+                    // addressable endpoint is told (TerminateSequence); an anonymous one
+                    // cannot be reached unasked, so there the client ends it.
+                    if let Some(o) = slot.duplex.get_mut(&id)
+                        && offered::is_postable(&o.endpoint)
+                    {
+                        let _ = o.source.terminate(clock::rm_now());
+                    }
                 }
-                DestinationEvent::Created { id, .. } => {
+                DestinationEvent::Created { id, offer } => {
                     tracing::info!(sequence = %id, "inbound sequence created");
+                    metrics::sequences_opened(1.0);
+                    if let Some(offer) = offer {
+                        self.start_offered(slot, id, &offer, current);
+                    }
                 }
                 DestinationEvent::Closed { id } => {
                     tracing::info!(sequence = %id, "inbound sequence closed");
                 }
             }
         }
-        for d in &deliveries {
-            self.deliver(slot, d).await?;
-        }
-        // 4. the timer task re-reads poll_timeout.
+        // Handed to the handler in order, the lock released (`server/deliver.rs`).
+        self.enqueue(slot, deliveries);
+        // 4. the Sources of offered sequences.
+        replies.extend(self.drain_offered(slot, current.is_some()).await?);
+        // 5. the timer task re-reads poll_timeout.
         self.inner.wake.notify_waiters();
         Ok(replies)
     }
-
-    /// Hands one message to the handler, then deletes its payload (see the module docs).
-    async fn deliver(&self, slot: &mut Slot, d: &Delivery) -> Result<(), RuntimeError> {
-        let info = DeliveryInfo {
-            sequence: d.id.as_str().to_owned(),
-            number: d.number,
-            action: d.action.clone(),
-            bound_to: d.bound_to.clone(),
-            assurance: self.inner.config.destination.delivery,
-            in_order: self.inner.config.destination.in_order,
-            redelivered: d.redelivered,
-        };
-        match self.inner.handler.operation(&d.action) {
-            Operation::OneWay => self.inner.handler.one_way(d.text.clone(), info).await,
-            Operation::RequestReply => match self.inner.handler.request(d.text.clone(), info).await
-            {
-                Ok(reply) => {
-                    slot.responses.insert((d.id.clone(), d.number), reply);
-                }
-                Err(fault) => {
-                    tracing::info!(reason = %fault.reason, "handler answered with a fault");
-                }
-            },
-        }
-        let mut b = Batch::default();
-        b.payload_deletes.push(d.handle);
-        self.inner.persistence.commit(b).await
-    }
 }
 
-fn is_anonymous(addr: &str) -> bool {
-    addr == wsrx_soap::WsaVersion::V10.anonymous()
-        || addr == wsrx_soap::WsaVersion::V200408.anonymous()
+/// The HTTP status of a token-service answer: 200 for an RSTR; for a fault, 500 (SOAP
+/// 1.1 §6.2) or, in SOAP 1.2, 400 for a Sender fault and 500 otherwise (SOAP 1.2 Part 2
+/// §7.5.1), as for every other fault this server sends.
+fn trust_answer_status(envelope: &str) -> u16 {
+    let Ok(doc) = wsrx_xml::Document::parse(envelope.as_bytes()) else {
+        return 500;
+    };
+    let Ok(env) = wsrx_soap::Envelope::new(&doc) else {
+        return 500;
+    };
+    match env.fault() {
+        None => 200,
+        Some(Ok(f)) if env.version() == SoapVersion::V12 && f.code == FaultCode::Sender => 400,
+        Some(_) => 500,
+    }
 }

@@ -15,6 +15,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use wsrx_crypto::SecretKey;
+use wsrx_sc::auth::Transport;
 use wsrx_security::{KeyResolver, ResolveError, ScVersion, SecurityContextToken};
 
 use crate::error::RuntimeError;
@@ -57,13 +58,72 @@ pub trait TokenProvider: Send + Sync + 'static {
     fn describe(&self) -> String;
 
     /// On the server: answers a WS-Trust request for this endpoint's token service, as
-    /// `(action, envelope)`, when this provider runs one; `None` otherwise.
+    /// `(action, envelope)`, when this provider runs one; `None` otherwise. `peer` says
+    /// whether the request came over TLS (a `PasswordText` UsernameToken is accepted only
+    /// then) and which client certificate TLS authenticated, if any.
     fn answer_trust(
         &self,
         _request: &wsrx_xml::Document,
         _now: std::time::SystemTime,
+        _peer: &Peer,
     ) -> Option<(String, String)> {
         None
+    }
+
+    /// Tokens established, renewed or ended since the last call, for the runtime to
+    /// commit (see [`crate::recovery`]); none by default (e.g. a pre-established SCT
+    /// comes from configuration, not from the store).
+    fn take_changes(&self) -> Vec<crate::recovery::TokenChange> {
+        Vec::new()
+    }
+
+    /// Seeds the provider with the live tokens recovered from the store at start-up,
+    /// so `token_for` returns them (no new RST) and the resolver knows their keys.
+    fn adopt(&self, _tokens: Vec<wsrx_sc::EstablishedSct>) {}
+}
+
+/// What the transport knows about the connection a request came on.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// [`Transport::Protected`] for HTTPS, [`Transport::Unprotected`] for plain HTTP.
+    pub transport: Transport,
+    /// The client certificate (DER) that mutual TLS authenticated, if any.
+    pub client_certificate: Option<Arc<[u8]>>,
+}
+
+impl Peer {
+    /// A request over plain HTTP (or any transport that protects nothing).
+    pub fn unprotected() -> Self {
+        Self {
+            transport: Transport::Unprotected,
+            client_certificate: None,
+        }
+    }
+
+    /// A request over TLS, with the client certificate TLS authenticated, if any.
+    pub fn tls(client_certificate: Option<Arc<[u8]>>) -> Self {
+        Self {
+            transport: Transport::Protected,
+            client_certificate,
+        }
+    }
+
+    /// The subject of the authenticated client certificate (RFC 4514), if there is one
+    /// and it parses.
+    pub fn client_subject(&self) -> Option<String> {
+        let der = self.client_certificate.as_deref()?;
+        wsrx_security::Certificate::from_der(der)
+            .ok()
+            .map(|c| c.subject().to_owned())
+    }
+}
+
+impl fmt::Debug for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Peer")
+            .field("transport", &self.transport)
+            .field("client", &self.client_subject())
+            .finish()
     }
 }
 
@@ -144,6 +204,118 @@ impl TokenProvider for PreEstablished {
     }
 
     fn describe(&self) -> String {
-        "pre-established SCT (WS-Trust session arrives with wsrx-sc)".to_owned()
+        format!("pre-established SCT {}", self.identifier)
+    }
+}
+
+/// Several providers as one, in order: the server of `wsrx serve` with pre-established
+/// SCTs (one per peer) and a WS-Trust token service at once.
+///
+/// Keys resolve through each provider in turn (the first that knows the identifier
+/// wins; several providers claiming one identifier is a configuration error the caller
+/// avoids). Which token a sequence is bound to is still checked by the RM runtime, so a
+/// peer holding one of the contexts cannot act on sequences bound to another.
+/// `token_for` answers with the first provider that has a token; WS-Trust requests go to
+/// the first provider that answers them; recovery changes are gathered from all, and
+/// recovered tokens offered to all.
+#[derive(Clone)]
+pub struct Combined {
+    providers: Vec<Arc<dyn TokenProvider>>,
+}
+
+impl fmt::Debug for Combined {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Combined")
+            .field("providers", &self.describe())
+            .finish()
+    }
+}
+
+impl Combined {
+    /// The providers, in the order they are asked.
+    pub fn new(providers: Vec<Arc<dyn TokenProvider>>) -> Self {
+        Self { providers }
+    }
+}
+
+struct AnyResolver(Vec<Arc<dyn KeyResolver + Send + Sync>>);
+
+impl KeyResolver for AnyResolver {
+    fn sct_secret(
+        &self,
+        identifier: &str,
+        instance: Option<&str>,
+    ) -> Result<SecretKey, ResolveError> {
+        let mut refusal = ResolveError::Unknown;
+        for r in &self.0 {
+            match r.sct_secret(identifier, instance) {
+                Ok(k) => return Ok(k),
+                Err(ResolveError::Unknown) => {}
+                // A provider that knows the token but refuses it (expired, cancelled)
+                // says more than the ones that do not know it.
+                Err(e) => refusal = e,
+            }
+        }
+        Err(refusal)
+    }
+
+    fn current_instance(&self, identifier: &str) -> Option<String> {
+        self.0.iter().find_map(|r| r.current_instance(identifier))
+    }
+}
+
+impl TokenProvider for Combined {
+    fn token_for<'a>(
+        &'a self,
+        endpoint: &'a str,
+    ) -> BoxFuture<'a, Result<ProvidedToken, RuntimeError>> {
+        Box::pin(async move {
+            let mut last = RuntimeError::Token("no token provider configured".into());
+            for p in &self.providers {
+                match p.token_for(endpoint).await {
+                    Ok(t) => return Ok(t),
+                    Err(e) => last = e,
+                }
+            }
+            Err(last)
+        })
+    }
+
+    fn resolver(&self) -> Arc<dyn KeyResolver + Send + Sync> {
+        Arc::new(AnyResolver(
+            self.providers.iter().map(|p| p.resolver()).collect(),
+        ))
+    }
+
+    fn describe(&self) -> String {
+        self.providers
+            .iter()
+            .map(|p| p.describe())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn answer_trust(
+        &self,
+        request: &wsrx_xml::Document,
+        now: std::time::SystemTime,
+        peer: &Peer,
+    ) -> Option<(String, String)> {
+        self.providers
+            .iter()
+            .find_map(|p| p.answer_trust(request, now, peer))
+    }
+
+    fn take_changes(&self) -> Vec<crate::recovery::TokenChange> {
+        self.providers
+            .iter()
+            .flat_map(|p| p.take_changes())
+            .collect()
+    }
+
+    fn adopt(&self, tokens: Vec<wsrx_sc::EstablishedSct>) {
+        for p in &self.providers {
+            p.adopt(tokens.clone());
+        }
     }
 }

@@ -106,6 +106,15 @@ async fn flow(soap: SoapVersion, profile: WireProfile, request_reply: bool) {
         .await
         .unwrap()
         .unwrap();
+    // Acknowledged means durably in the server's inbox; the handler may still be at the
+    // last message (bounded wait, then the exact assertions below).
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while echo.deliveries().len() < n {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("every message delivered");
     client.shutdown();
     let got = echo.deliveries();
     let texts: Vec<String> = got.iter().map(|d| d.text.clone()).collect();

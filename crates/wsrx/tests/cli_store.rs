@@ -87,6 +87,23 @@ fn keys_store_list_check_and_rewrap() {
         "{listing}"
     );
     assert!(!listing.contains("TOP-SECRET"), "a secret was printed");
+    // A record this version cannot decode is named, not skipped.
+    assert!(listing.contains("undecodable (record 0)"), "{listing}");
+    let out = wsrx(&[
+        "store",
+        "--store",
+        db_s,
+        "--keyring",
+        ring_s,
+        "show",
+        "urn:uuid:seq-1",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("record 0 of sequence urn:uuid:seq-1 cannot be decoded"),
+        "{}",
+        text(&out)
+    );
 
     let out = wsrx(&["store", "--store", db_s, "--keyring", ring_s, "check"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -166,5 +183,261 @@ fn a_key_ring_readable_by_others_is_refused() {
         "{}",
         text(&out)
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A store with RM records as the runtime writes them: a live source sequence S1 (three
+/// messages, the first acknowledged), a closed source S2 with everything acknowledged,
+/// a closed destination D1 with everything delivered, a live source S3, and tokens.
+fn populate_rm(db: &Path, ring: &Path) {
+    use wsrx_rm::msg::{AckRange, EndpointRef, IncompleteSequenceBehavior, PayloadRef};
+    use wsrx_rm::persist::{DestinationRecord, SourceRecord};
+    use wsrx_rm::{RmVersion, SecurityBinding, SequenceId, SourceState, StoreOp, record};
+    let store = Store::open(
+        SqliteBackend::open(db, SqliteOptions::default()).unwrap(),
+        KeyRing::from_file(ring).unwrap(),
+    )
+    .unwrap();
+    let source = |id: &str, token: &str| {
+        StoreOp::SourceCreated(SourceRecord {
+            id: SequenceId::new(id),
+            version: RmVersion::V1_1,
+            to: EndpointRef("http://127.0.0.1:9/".into()),
+            binding: Some(SecurityBinding::new(token.to_owned())),
+            expires_at: None,
+        })
+    };
+    let stored = |id: &str, number: u64| StoreOp::OutboundStored {
+        id: SequenceId::new(id),
+        number,
+        payload: Some(PayloadRef(number)),
+        last: false,
+    };
+    let acked = |id: &str, upper: u64| StoreOp::OutboundAcked {
+        id: SequenceId::new(id),
+        ranges: vec![AckRange { lower: 1, upper }],
+    };
+    let mut b = Batch::default();
+    let mut add = |id: &str, role: Role, ops: Vec<StoreOp>| {
+        for op in ops {
+            b.records.push((id.to_owned(), role, record::encode(&op)));
+        }
+    };
+    add(
+        "urn:uuid:s1",
+        Role::Source,
+        vec![
+            source("urn:uuid:s1", "urn:uuid:t1"),
+            stored("urn:uuid:s1", 1),
+            stored("urn:uuid:s1", 2),
+            stored("urn:uuid:s1", 3),
+            acked("urn:uuid:s1", 1),
+        ],
+    );
+    add(
+        "urn:uuid:s2",
+        Role::Source,
+        vec![
+            source("urn:uuid:s2", "urn:uuid:t1"),
+            stored("urn:uuid:s2", 1),
+            acked("urn:uuid:s2", 1),
+            StoreOp::SourceStateChanged {
+                id: SequenceId::new("urn:uuid:s2"),
+                state: SourceState::Closed,
+                last_number: Some(1),
+            },
+        ],
+    );
+    add(
+        "urn:uuid:s3",
+        Role::Source,
+        vec![source("urn:uuid:s3", "urn:uuid:t3")],
+    );
+    let d1 = SequenceId::new("urn:uuid:d1");
+    add(
+        "urn:uuid:d1",
+        Role::Destination,
+        vec![
+            StoreOp::DestinationCreated(DestinationRecord {
+                id: d1.clone(),
+                version: RmVersion::V1_1,
+                acks_to: EndpointRef("http://www.w3.org/2005/08/addressing/anonymous".into()),
+                binding: Some(SecurityBinding::new("urn:uuid:t2".to_owned())),
+                expires_at: None,
+                incomplete: IncompleteSequenceBehavior::NoDiscard,
+                offer_id: None,
+            }),
+            StoreOp::InboundRecorded {
+                id: d1.clone(),
+                number: 1,
+                payload: Some(PayloadRef(100)),
+                delivered: false,
+                last: false,
+            },
+            StoreOp::DeliveredThrough {
+                id: d1.clone(),
+                number: 1,
+            },
+            StoreOp::DestinationClosed {
+                id: d1,
+                last_number: Some(1),
+            },
+        ],
+    );
+    for n in 2..=3 {
+        b.payloads.push(PayloadPut {
+            handle: n,
+            sequence: "urn:uuid:s1".into(),
+            number: n,
+            plaintext: Zeroizing::new(b"payload".to_vec()),
+        });
+    }
+    for (id, expires) in [
+        ("urn:uuid:t1", 4_000_000_000_000i64),
+        ("urn:uuid:t2", 1_000_000_000_000),
+        ("urn:uuid:t3", 1_000_000_000_000),
+    ] {
+        b.tokens.push(TokenPut {
+            identifier: id.into(),
+            expires_at_ms: Some(expires),
+            serialized: Zeroizing::new(b"TOP-SECRET-SCT-KEY".to_vec()),
+        });
+    }
+    store.commit(b).unwrap();
+}
+
+#[test]
+fn store_list_show_terminate_and_purge_decode_the_records() {
+    let dir = scratch("ops");
+    let ring = dir.join("ring");
+    let db = dir.join("wsrx.db");
+    assert!(
+        wsrx(&["keys", "generate", ring.to_str().unwrap()])
+            .status
+            .success()
+    );
+    populate_rm(&db, &ring);
+    let store = |args: &[&str]| {
+        let mut all = vec![
+            "store",
+            "--store",
+            db.to_str().unwrap(),
+            "--keyring",
+            ring.to_str().unwrap(),
+        ];
+        all.extend_from_slice(args);
+        wsrx(&all)
+    };
+    let row = |listing: &str, id: &str| -> Vec<String> {
+        listing
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id} not listed: {listing}"))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+
+    let out = store(&["list"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let listing = text(&out);
+    assert!(!listing.contains("TOP-SECRET"), "a secret was printed");
+    // SEQUENCE ROLE STATE TOKEN STORED UNACK DELIVERED
+    assert_eq!(
+        row(&listing, "urn:uuid:s1"),
+        [
+            "urn:uuid:s1",
+            "source",
+            "active",
+            "urn:uuid:t1",
+            "3",
+            "2",
+            "-"
+        ]
+    );
+    assert_eq!(
+        row(&listing, "urn:uuid:s2"),
+        [
+            "urn:uuid:s2",
+            "source",
+            "closed",
+            "urn:uuid:t1",
+            "1",
+            "0",
+            "-"
+        ]
+    );
+    assert_eq!(
+        row(&listing, "urn:uuid:d1"),
+        [
+            "urn:uuid:d1",
+            "destination",
+            "closed",
+            "urn:uuid:t2",
+            "1",
+            "-",
+            "1"
+        ]
+    );
+    assert!(listing.contains("(expired)"), "{listing}");
+
+    let out = store(&["show", "urn:uuid:s1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = text(&out);
+    for expected in [
+        "role       source",
+        "stored     1-3",
+        "acked      1\n",
+        "payloads   2-3",
+        "token      urn:uuid:t1 (expires 4000000000000)",
+        "OutboundStored",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} missing: {shown}");
+    }
+    assert!(!shown.contains("TOP-SECRET"));
+
+    // Unknown identifiers are refused by name.
+    for cmd in ["show", "terminate"] {
+        let out = store(&[cmd, "urn:uuid:nope"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            text(&out).contains("no sequence urn:uuid:nope in the store"),
+            "{}",
+            text(&out)
+        );
+    }
+
+    let out = store(&["terminate", "urn:uuid:s1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        row(&text(&store(&["list"])), "urn:uuid:s1")[2],
+        "terminated"
+    );
+    assert_eq!(store(&["terminate", "urn:uuid:s1"]).status.code(), Some(2));
+
+    // Purge: the terminated, the closed-and-complete ones, and the expired token only
+    // finished sequences were bound to; t3 is expired but bound to the live s3.
+    let out = store(&["purge"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let purged = text(&out);
+    for expected in [
+        "removed source sequence urn:uuid:s1",
+        "removed source sequence urn:uuid:s2",
+        "removed destination sequence urn:uuid:d1",
+        "removed expired token urn:uuid:t2",
+        "purged 4 items",
+    ] {
+        assert!(purged.contains(expected), "{expected:?} missing: {purged}");
+    }
+    assert!(!purged.contains("urn:uuid:s3") && !purged.contains("urn:uuid:t3"));
+    let listing = text(&store(&["list"]));
+    assert!(
+        listing.contains("urn:uuid:s3")
+            && !listing.contains("urn:uuid:s1")
+            && !listing.contains("urn:uuid:d1"),
+        "{listing}"
+    );
+    let out = store(&["check"]);
+    assert!(out.status.success(), "{}", text(&out));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,12 +1,20 @@
-//! Options shared by `serve` and `send`: the store, the key ring, the pre-established SCT.
+//! Options shared by `serve` and `send`: the store, the key ring, the pre-established
+//! SCTs; the TLS files of both sides; the users of `serve`'s WS-Trust token service.
+//!
+//! Users and passwords given with `--user` are for demos (they show in the process list);
+//! a `--users` file is better, and is refused when group- or world-readable, like the
+//! key ring. Passwords are never printed, not even in parse errors.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
 use wsrx_crypto::SecretKey;
 use wsrx_runtime::persist::Persistence;
+use wsrx_runtime::tls::{ClientTls, ServerTls};
 use wsrx_runtime::token::PreEstablished;
+use wsrx_sc::auth::UsernameVerifier;
 use wsrx_soap::SoapVersion;
 use wsrx_store::{KeyRing, KeyRingSource, SqliteBackend, SqliteOptions, Store};
 
@@ -55,13 +63,239 @@ pub(crate) struct Common {
     /// Key-ring file sealing the store (mode 0600; see `wsrx keys generate`).
     #[arg(long)]
     pub(crate) keyring: PathBuf,
-    /// The pre-established SCT identifier (e.g. urn:uuid:…).
-    #[arg(long = "sct-id")]
-    pub(crate) sct_id: String,
-    /// The SCT secret, base64.
-    #[arg(long = "sct-secret")]
-    pub(crate) sct_secret: String,
+    /// A pre-established SCT identifier (e.g. urn:uuid:…); `serve` takes several, each
+    /// paired in order with an --sct-secret.
+    #[arg(long = "sct-id", value_name = "ID")]
+    pub(crate) sct_id: Vec<String>,
+    /// The secret of the SCT, base64.
+    #[arg(long = "sct-secret", value_name = "BASE64")]
+    pub(crate) sct_secret: Vec<String>,
     /// SOAP version.
     #[arg(long, default_value = "1.2")]
     pub(crate) soap: String,
+}
+
+impl Common {
+    /// The pre-established SCTs: `--sct-id` and `--sct-secret` paired in order.
+    pub(crate) fn tokens(&self) -> anyhow::Result<Vec<PreEstablished>> {
+        anyhow::ensure!(
+            self.sct_id.len() == self.sct_secret.len(),
+            "each --sct-id needs its --sct-secret (got {} identifiers and {} secrets)",
+            self.sct_id.len(),
+            self.sct_secret.len()
+        );
+        self.sct_id
+            .iter()
+            .zip(&self.sct_secret)
+            .map(|(id, secret)| token(id, secret))
+            .collect()
+    }
+}
+
+/// `serve`'s TLS: certificate and key, and the CAs of required client certificates.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServerTlsArgs {
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
+    /// Require a client certificate issued by one of these CAs (PEM bundle): mutual TLS.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub(crate) tls_client_ca: Option<PathBuf>,
+}
+
+impl ServerTlsArgs {
+    /// The TLS configuration, when HTTPS was asked for.
+    pub(crate) fn load(&self) -> anyhow::Result<Option<ServerTls>> {
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
+            return Ok(None);
+        };
+        let tls = ServerTls::from_files(cert, key, self.tls_client_ca.as_deref())?;
+        Ok(Some(tls))
+    }
+}
+
+/// `send`'s TLS: extra trusted CAs and a client identity.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ClientTlsArgs {
+    /// Also trust this CA (PEM) for https URLs (repeatable).
+    #[arg(long, value_name = "PEM")]
+    pub(crate) ca: Vec<PathBuf>,
+    /// Present this client certificate (PEM) when the server asks (mutual TLS).
+    #[arg(long, value_name = "PEM", requires = "client_key")]
+    pub(crate) client_cert: Option<PathBuf>,
+    /// The private key of --client-cert (PEM).
+    #[arg(long, value_name = "PEM", requires = "client_cert")]
+    pub(crate) client_key: Option<PathBuf>,
+}
+
+impl ClientTlsArgs {
+    /// The client TLS options.
+    pub(crate) fn load(&self) -> anyhow::Result<ClientTls> {
+        let mut tls = ClientTls::default();
+        for ca in &self.ca {
+            tls.add_roots_file(ca)?;
+        }
+        if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
+            tls.set_identity_files(cert, key)?;
+        }
+        Ok(tls)
+    }
+}
+
+/// Users of `serve`'s WS-Trust token service (UsernameToken bootstrap).
+#[derive(Debug, clap::Args)]
+pub(crate) struct UserArgs {
+    /// Run the WS-Trust token service and accept this user, NAME:PASSWORD (repeatable).
+    /// For demos: the password shows in the process list; prefer --users.
+    #[arg(long = "user", value_name = "NAME:PASSWORD")]
+    pub(crate) user: Vec<String>,
+    /// Run the WS-Trust token service with the users of FILE, one `name:password` per
+    /// line (`#` starts a comment); refused when group- or world-readable.
+    #[arg(long = "users", value_name = "FILE")]
+    pub(crate) users: Option<PathBuf>,
+}
+
+/// Name → password, for the UsernameToken bootstrap.
+#[derive(Default)]
+pub(crate) struct Users(HashMap<String, SecretKey>);
+
+impl std::fmt::Debug for Users {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Users")
+            .field("count", &self.0.len())
+            .finish()
+    }
+}
+
+impl Users {
+    /// How many users.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn add(&mut self, entry: &str) -> Option<()> {
+        let (name, password) = entry.split_once(':')?;
+        let name = name.trim();
+        if name.is_empty() || password.is_empty() {
+            return None;
+        }
+        self.0
+            .insert(name.to_owned(), SecretKey::from_slice(password.as_bytes()));
+        Some(())
+    }
+}
+
+impl UsernameVerifier for Users {
+    fn password(&self, username: &str) -> Option<SecretKey> {
+        self.0.get(username).cloned()
+    }
+}
+
+impl UserArgs {
+    /// The users, or `None` when no token service was asked for.
+    pub(crate) fn load(&self) -> anyhow::Result<Option<Users>> {
+        if self.user.is_empty() && self.users.is_none() {
+            return Ok(None);
+        }
+        let mut users = Users::default();
+        for (n, entry) in self.user.iter().enumerate() {
+            users
+                .add(entry)
+                .with_context(|| format!("--user number {} is not NAME:PASSWORD", n + 1))?;
+        }
+        if let Some(path) = &self.users {
+            check_private(path)?;
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read users file {}", path.display()))?,
+            );
+            for (n, line) in text.lines().enumerate() {
+                let line = line.trim_end_matches('\r');
+                if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                    continue;
+                }
+                users.add(line).with_context(|| {
+                    format!("{} line {}: expected name:password", path.display(), n + 1)
+                })?;
+            }
+        }
+        anyhow::ensure!(users.len() > 0, "no users for the token service");
+        Ok(Some(users))
+    }
+}
+
+/// Refuses a secrets file that group or others may read (as the key ring).
+#[cfg(unix)]
+fn check_private(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
+    anyhow::ensure!(
+        meta.permissions().mode() & 0o077 == 0,
+        "{} is readable by group or others; run `chmod 600` on it",
+        path.display()
+    );
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_private(_path: &Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
+/// The security contexts of `send`: the one pre-established SCT, or, with `login`
+/// (`--username/--password`), a WS-Trust session with the destination's token service
+/// in the dialect of `profile` (a `PasswordText` UsernameToken over HTTPS, a
+/// `PasswordDigest` over plain HTTP).
+pub(crate) fn client_tokens(
+    common: &Common,
+    login: Option<(&str, &str)>,
+    to: &str,
+    profile: wsrx_rm::wire::WireProfile,
+    soap: SoapVersion,
+    tls: &ClientTls,
+) -> anyhow::Result<Arc<dyn wsrx_runtime::token::TokenProvider>> {
+    let Some((username, password)) = login else {
+        let mut tokens = common.tokens()?;
+        anyhow::ensure!(
+            tokens.len() == 1,
+            "give one pre-established SCT (--sct-id/--sct-secret) or --username/--password"
+        );
+        return Ok(Arc::new(tokens.remove(0)));
+    };
+    anyhow::ensure!(
+        common.sct_id.is_empty() && common.sct_secret.is_empty(),
+        "--username/--password establish the SCT through WS-Trust; leave out --sct-id/--sct-secret"
+    );
+    let https = to
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+    let dialect = match wsrx_runtime::pipeline::sc_version(profile) {
+        wsrx_security::ScVersion::V200502 => wsrx_sc::Dialect::V200502,
+        _ => wsrx_sc::Dialect::V13,
+    };
+    let config = wsrx_sc::SessionConfig {
+        dialect,
+        soap,
+        wsa: profile.wsa_version(),
+        credentials: Some(wsrx_sc::auth::UsernameToken {
+            username: username.to_owned(),
+            password: SecretKey::from_slice(password.as_bytes()),
+            digest: !https,
+        }),
+        ..wsrx_sc::SessionConfig::default()
+    };
+    let how = if https {
+        "PasswordText over HTTPS"
+    } else {
+        "PasswordDigest"
+    };
+    let session = wsrx_runtime::trust::TrustSession::with_tls(
+        config,
+        format!("WS-Trust session, UsernameToken ({how})"),
+        tls,
+    )?;
+    Ok(Arc::new(session))
 }

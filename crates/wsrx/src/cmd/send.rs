@@ -1,7 +1,6 @@
 //! `wsrx send`: create a secured sequence, send N echo messages, close (1.1), terminate.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -9,7 +8,7 @@ use wsrx_rm::wire::WireProfile;
 use wsrx_runtime::client::{Client, ClientConfig};
 use wsrx_runtime::echo;
 
-use super::rm_common::{Common, open_store, soap_version, token};
+use super::rm_common::{ClientTlsArgs, Common, client_tokens, open_store, soap_version};
 
 /// `wsrx send --to URL --count N [--rm 1.0|1.1] [--request-reply] …`
 #[derive(Debug, clap::Args)]
@@ -26,16 +25,46 @@ pub(crate) struct Args {
     /// Send Echo requests and wait for each response (default: one-way Notify messages).
     #[arg(long)]
     request_reply: bool,
+    /// Offer a reverse sequence in CreateSequence (WS-RM duplex): responses then come
+    /// back as messages of that sequence, acknowledged and bound to the same SCT.
+    #[arg(long)]
+    offer: bool,
+    /// Run a listener at ADDR (e.g. 127.0.0.1:0) and make it the AcksTo (and, with
+    /// --offer, the ReplyTo and the offered sequence's Endpoint): the server POSTs
+    /// acknowledgements and responses there instead of answering on the HTTP response.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<std::net::SocketAddr>,
     /// A peer dialect, overriding --rm and --soap: `wcf-wshttp` (WCF wsHttpBinding: WS-RM
     /// 2005/02, SOAP 1.2, WS-A 1.0, WS-SC 2005/02), `wcf-ws2007` (ws2007HttpBinding: WS-RM
     /// 1.1, SOAP 1.2, WS-A 1.0, WS-SC 1.3) or `cxf` (WS-RM 2005/02, SOAP 1.1, WS-A 2004/08).
     #[arg(long)]
     profile: Option<String>,
+    /// First retransmission interval in milliseconds (then exponential back-off).
+    #[arg(long, value_name = "MS")]
+    retransmit_ms: Option<u64>,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 60)]
     timeout: u64,
+    /// Leave the sequence open once every message is acknowledged (a later `wsrx send`
+    /// with the same --store and --to continues it).
+    #[arg(long)]
+    no_terminate: bool,
+    /// Show a progress bar instead of one line per message (default: when stderr is a
+    /// terminal and --count is over 20).
+    #[arg(long)]
+    progress: bool,
+    /// Establish the SCT through the destination's WS-Trust token service with this
+    /// UsernameToken user, instead of a pre-established --sct-id/--sct-secret.
+    #[arg(long, requires = "password")]
+    username: Option<String>,
+    /// The password of --username (for demos: it shows in the process list). Sent as
+    /// PasswordText over https, as PasswordDigest over plain http.
+    #[arg(long, requires = "username")]
+    password: Option<String>,
     #[command(flatten)]
     common: Common,
+    #[command(flatten)]
+    tls: ClientTlsArgs,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -82,28 +111,55 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
     let mut config = ClientConfig::new(&args.to);
     config.soap = soap;
     config.profile = profile;
+    if let Some(ms) = args.retransmit_ms {
+        config.source.retransmission.base = Duration::from_millis(ms.max(1));
+    }
+    config.offer = args.offer;
+    config.listen = args.listen;
     let persistence = open_store(&args.common.store, &args.common.keyring)?;
-    let tokens = Arc::new(token(&args.common.sct_id, &args.common.sct_secret)?);
+    let tls = args.tls.load()?;
+    config.tls = tls.clone();
+    let login = args.username.as_deref().zip(args.password.as_deref());
+    let tokens = client_tokens(&args.common, login, &args.to, profile, soap, &tls)?;
     let client = Client::start(config, persistence, tokens, None).await?;
+    if let Some(url) = client.local_url() {
+        println!("AcksTo: listening at {url}");
+    }
     let id = client.created().await?;
-    println!("sequence {id} created, bound to SCT {}", args.common.sct_id);
-    for i in 1..=args.count {
+    // A live sequence to the same destination in the store is resumed: messages up to
+    // the highest number stored are already the sequence's (and are resent until
+    // acknowledged); only the rest are sent, with the same texts.
+    let already = client.highest_number().await;
+    let bound = client.bound_to().await.unwrap_or_default();
+    if already > 0 {
+        println!("sequence {id} resumed from the store at message {already}, bound to SCT {bound}");
+    } else {
+        println!("sequence {id} created, bound to SCT {bound}");
+    }
+    let progress = Progress::new(args.progress, args.count, already);
+    for i in already.saturating_add(1)..=args.count {
         let text = format!("message {i} of {}", args.count);
         if args.request_reply {
             let resp = client
                 .request(echo::ECHO_ACTION, &echo::body(&text))
                 .await?;
-            println!(
+            progress.line(&format!(
                 "  #{i} echoed: {}",
                 echo::text_of(&resp).unwrap_or_else(|| "(not an echo)".to_owned())
-            );
+            ));
         } else {
             let r = client.send(echo::NOTIFY_ACTION, &echo::body(&text)).await?;
-            println!("  #{} stored and sent", r.number);
+            progress.line(&format!("  #{} stored and sent", r.number));
         }
     }
     client.flush().await?;
+    progress.finish();
     println!("all {} messages acknowledged", args.count);
+    if args.no_terminate {
+        println!("sequence {id} left open (--no-terminate)");
+        client.shutdown();
+        return Ok(ExitCode::SUCCESS);
+    }
     if profile == WireProfile::Rm11 {
         client.close().await?;
         println!("sequence closed");
@@ -112,4 +168,39 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
     println!("sequence terminated ({how})");
     client.shutdown();
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line per message, or a progress bar on stderr for long runs at a terminal.
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn new(forced: bool, count: u64, already: u64) -> Self {
+        use std::io::IsTerminal;
+        let terminal = std::io::stderr().is_terminal();
+        if !(forced || (terminal && count > 20)) {
+            return Self(None);
+        }
+        let bar = indicatif::ProgressBar::new(count);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} messages  {per_sec}  eta {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        bar.set_position(already);
+        Self(Some(bar))
+    }
+
+    /// A message went out: advance the bar, or print its line.
+    fn line(&self, text: &str) {
+        match &self.0 {
+            Some(bar) => bar.inc(1),
+            None => println!("{text}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish();
+        }
+    }
 }

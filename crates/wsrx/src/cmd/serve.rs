@@ -9,7 +9,7 @@ use wsrx_runtime::echo::EchoService;
 use wsrx_runtime::http::{self, HttpLimits};
 use wsrx_runtime::server::{Server, ServerConfig};
 
-use super::rm_common::{Common, open_store, token};
+use super::rm_common::{Common, ServerTlsArgs, UserArgs, open_store};
 
 /// `wsrx serve --listen ADDR --store PATH --keyring FILE --sct-id ID --sct-secret B64`
 #[derive(Debug, clap::Args)]
@@ -22,8 +22,56 @@ pub(crate) struct Args {
     /// bound to a token, so any sender may use it. Off by default (WS-RM 1.2 §5, as WCF).
     #[arg(long)]
     allow_unbound_sequences: bool,
+    /// Inbound sequences open at once; a CreateSequence beyond it is refused
+    /// (wsrm:CreateSequenceRefused).
+    #[arg(long, default_value_t = 128)]
+    max_sequences: usize,
+    /// Serve Prometheus metrics at `http://ADDR/metrics` (open sequences, deliveries,
+    /// duplicates, acknowledgement latency, token time to expiry, refusals).
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<SocketAddr>,
+    /// The receiving application's log: one JSON line per accepted message
+    /// (`{"sequence","number","action","text","bound_to","redelivered"}`), fsynced
+    /// before the message leaves the durable inbox; redeliveries already in it are not
+    /// appended again, so it shows every message exactly once.
+    #[arg(long, value_name = "PATH")]
+    delivery_log: Option<std::path::PathBuf>,
     #[command(flatten)]
     common: Common,
+    #[command(flatten)]
+    tls: ServerTlsArgs,
+    #[command(flatten)]
+    users: UserArgs,
+}
+
+/// The pre-established SCTs (one per peer) and, with users, the WS-Trust token service
+/// (UsernameToken bootstrap: `PasswordText` only over HTTPS, `PasswordDigest` over both).
+fn token_providers(args: &Args) -> anyhow::Result<wsrx_runtime::token::Combined> {
+    use wsrx_runtime::token::TokenProvider;
+    let mut providers: Vec<Arc<dyn TokenProvider>> = Vec::new();
+    for t in args.common.tokens()? {
+        providers.push(Arc::new(t));
+    }
+    if let Some(users) = args.users.load()? {
+        let count = users.len();
+        let issuer = wsrx_sc::Issuer::new(
+            wsrx_sc::IssuerConfig::default(),
+            wsrx_sc::auth::UsernameAuthenticator::new(
+                users,
+                wsrx_sc::auth::UsernameConfig::default(),
+            ),
+            wsrx_crypto::OsRandom,
+        );
+        providers.push(Arc::new(wsrx_runtime::trust::IssuerProvider::new(
+            issuer,
+            format!("WS-Trust token service, UsernameToken bootstrap ({count} users)"),
+        )));
+    }
+    anyhow::ensure!(
+        !providers.is_empty(),
+        "give a pre-established SCT (--sct-id/--sct-secret) or token-service users (--user/--users)"
+    );
+    Ok(wsrx_runtime::token::Combined::new(providers))
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -35,27 +83,59 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     // The server answers in the SOAP version of each request; --soap only validates.
     super::rm_common::soap_version(&args.common.soap)?;
     let persistence = open_store(&args.common.store, &args.common.keyring)?;
-    let tokens = Arc::new(token(&args.common.sct_id, &args.common.sct_secret)?);
+    let tokens = Arc::new(token_providers(&args)?);
+    let tls = args.tls.load()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let security = wsrx_runtime::token::TokenProvider::describe(tokens.as_ref());
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
+    if let Some(metrics_addr) = args.metrics {
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .with_http_listener(metrics_addr)
+            .install()
+            .with_context(|| format!("cannot serve metrics on {metrics_addr}"))?;
+        wsrx_runtime::metrics::describe();
+        eprintln!("wsrx serve: metrics on http://{metrics_addr}/metrics");
+    }
     let mut config = ServerConfig {
-        endpoint: format!("http://{addr}/"),
+        endpoint: format!("{scheme}://{addr}/"),
         ..ServerConfig::default()
     };
+    config.destination.max_open_sequences = args.max_sequences;
     if args.allow_unbound_sequences {
         config.destination.require_binding = false;
         eprintln!(
             "wsrx serve: WARNING: sequences without an STR are accepted and are not bound to a token"
         );
     }
-    let echo = EchoService::new();
+    let echo = match &args.delivery_log {
+        Some(path) => EchoService::with_log(path)
+            .with_context(|| format!("cannot open the delivery log {}", path.display()))?,
+        None => EchoService::new(),
+    };
     let server = Server::start(config, persistence, tokens, Arc::new(echo.clone()), None).await?;
-    let serving = http::serve_on(listener, server.clone(), &HttpLimits::default())?;
+    let serving = match &tls {
+        Some(tls) => http::serve_tls_on(listener, server.clone(), &HttpLimits::default(), tls)?,
+        None => http::serve_on(listener, server.clone(), &HttpLimits::default())?,
+    };
     println!(
-        "wsrx serve: listening on http://{addr}/ (echo service urn:example:echo; Ctrl-C stops)"
+        "wsrx serve: listening on {scheme}://{addr}/ (echo service urn:example:echo; Ctrl-C stops)"
     );
+    // On stderr: scripts read the one line above from stdout and may close it.
+    eprintln!("wsrx serve: security contexts: {security}");
+    if tls
+        .as_ref()
+        .is_some_and(|t| t.requires_client_certificate())
+    {
+        eprintln!("wsrx serve: clients must present a certificate (mutual TLS)");
+    }
+    if tls.is_none() && (!args.users.user.is_empty() || args.users.users.is_some()) {
+        eprintln!(
+            "wsrx serve: plain HTTP: the token service accepts PasswordDigest only (PasswordText needs --tls-cert)"
+        );
+    }
     tokio::signal::ctrl_c()
         .await
         .context("cannot wait for Ctrl-C")?;

@@ -1,0 +1,112 @@
+//! The runtime's operational metrics, recorded through the `metrics` facade.
+//!
+//! This module names every metric once and records it; it installs no exporter. The
+//! `wsrx serve --metrics ADDR` command installs the Prometheus exporter; a library user
+//! installs any `metrics` recorder they like (without one, recording costs a branch).
+//!
+//! | metric | kind | meaning |
+//! |---|---|---|
+//! | `wsrx_open_sequences` | gauge | inbound sequences open at this destination |
+//! | `wsrx_messages_delivered_total` | counter | messages handed to the application |
+//! | `wsrx_messages_released_total` | counter | messages received but not delivered: duplicates of delivered ones (acknowledged again), no reorder-buffer room, discarded |
+//! | `wsrx_ack_latency_seconds` | histogram | from receiving a message to sending the acknowledgement that covers it on the back-channel (anonymous AcksTo) |
+//! | `wsrx_creates_refused_total{reason}` | counter | CreateSequence refused (limit, missing or mismatched binding, …) |
+//! | `wsrx_refused_total{reason}` | counter | inbound messages refused with a fault, by WS-Security/WS-RM fault |
+//! | `wsrx_token_expiry_timestamp_seconds{token}` | gauge | when a stored security context token expires (Unix time; 0 once forgotten); time to expiry is `wsrx_token_expiry_timestamp_seconds - time()` in PromQL |
+//!
+//! Labels never carry secrets; token labels are SCT identifiers (public by design).
+
+use std::time::Duration;
+
+/// Inbound sequences open at the destination.
+pub const OPEN_SEQUENCES: &str = "wsrx_open_sequences";
+/// Messages handed to the application.
+pub const DELIVERED: &str = "wsrx_messages_delivered_total";
+/// Messages received but not delivered.
+pub const RELEASED: &str = "wsrx_messages_released_total";
+/// Receive-to-acknowledgement latency.
+pub const ACK_LATENCY: &str = "wsrx_ack_latency_seconds";
+/// Refused CreateSequence requests.
+pub const CREATES_REFUSED: &str = "wsrx_creates_refused_total";
+/// Refused inbound messages.
+pub const REFUSED: &str = "wsrx_refused_total";
+/// When a token expires.
+pub const TOKEN_EXPIRY: &str = "wsrx_token_expiry_timestamp_seconds";
+
+/// Describes every metric to the installed recorder (call once, after installing it).
+pub fn describe() {
+    metrics::describe_gauge!(OPEN_SEQUENCES, "Inbound sequences open at this destination");
+    metrics::describe_counter!(DELIVERED, "Messages handed to the application");
+    metrics::describe_counter!(
+        RELEASED,
+        "Messages received but not delivered (duplicates, no buffer room, discarded)"
+    );
+    metrics::describe_histogram!(
+        ACK_LATENCY,
+        metrics::Unit::Seconds,
+        "From receiving a message to sending the acknowledgement covering it"
+    );
+    metrics::describe_counter!(
+        CREATES_REFUSED,
+        "CreateSequence requests refused, by reason"
+    );
+    metrics::describe_counter!(REFUSED, "Inbound messages refused with a fault, by reason");
+    metrics::describe_gauge!(
+        TOKEN_EXPIRY,
+        metrics::Unit::Seconds,
+        "When a stored security context token expires (Unix time; 0 once forgotten)"
+    );
+}
+
+/// The open-sequence gauge moves by `delta`.
+pub fn sequences_opened(delta: f64) {
+    metrics::gauge!(OPEN_SEQUENCES).increment(delta);
+}
+
+/// The open-sequence gauge is `n` (after recovery).
+pub fn sequences_open(n: usize) {
+    metrics::gauge!(OPEN_SEQUENCES).set(n as f64);
+}
+
+/// One message delivered.
+pub fn delivered() {
+    metrics::counter!(DELIVERED).increment(1);
+}
+
+/// One message received and not delivered.
+pub fn released() {
+    metrics::counter!(RELEASED).increment(1);
+}
+
+/// A message was acknowledged `latency` after it was received.
+pub fn ack_latency(latency: Duration) {
+    metrics::histogram!(ACK_LATENCY).record(latency.as_secs_f64());
+}
+
+/// A CreateSequence was refused for `reason`.
+pub fn create_refused(reason: &'static str) {
+    metrics::counter!(CREATES_REFUSED, "reason" => reason).increment(1);
+}
+
+/// An inbound message was refused with a fault for `reason`.
+pub fn refused(reason: String) {
+    metrics::counter!(REFUSED, "reason" => reason).increment(1);
+}
+
+/// The stored token `identifier` expires at `unix_seconds` (0: forgotten).
+pub fn token_expiry(identifier: String, unix_seconds: f64) {
+    metrics::gauge!(TOKEN_EXPIRY, "token" => identifier).set(unix_seconds);
+}
+
+/// A stable label for a CreateSequence refusal.
+pub fn refusal_label(reason: wsrx_rm::msg::RefusalReason) -> &'static str {
+    use wsrx_rm::msg::RefusalReason as R;
+    match reason {
+        R::ConnectionLimitReached => "connection_limit_reached",
+        R::TokenMismatch => "token_mismatch",
+        R::BindingRequired => "binding_required",
+        R::UsesSequenceStrMismatch => "uses_sequence_str_mismatch",
+        R::OfferRejected => "offer_rejected",
+        R::Unspecified => "unspecified",
+    }
+}

@@ -1,0 +1,336 @@
+//! The end-to-end matrix over real HTTP on loopback: SOAP 1.1/1.2 × WS-RM 1.0 (WCF and
+//! submission dialects)/1.1 × one-way / request-reply / request-reply on an offered
+//! reverse sequence (duplex), every exchange secured with one pre-established SCT.
+//!
+//! Each case asserts: delivery exactly once and in order (the echo service's log), the
+//! responses (request-reply), that every message either side sent or received was signed
+//! with the SCT and none was refused (the tap sees them all), that in duplex mode the
+//! responses travelled as numbered messages of the offered sequence, and that the
+//! sequence was terminated (its TerminateSequence reached the server).
+//!
+//! × anonymous / addressable acknowledgements: anonymous AcksTo gets acknowledgements
+//! (and responses) on the HTTP back-channel; addressable makes the AcksTo (and the
+//! offered sequence's Endpoint, with the ReplyTo) a listener the client runs, to which
+//! the server POSTs them; then the server also terminates the offered sequence itself.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use wsrx_crypto::{KeyRing, SecretKey};
+use wsrx_rm::RmVersion;
+use wsrx_rm::wire::WireProfile;
+use wsrx_runtime::client::{Client, ClientConfig};
+use wsrx_runtime::echo::{self, EchoService};
+use wsrx_runtime::http::{self, HttpLimits};
+use wsrx_runtime::persist::Persistence;
+use wsrx_runtime::server::{Server, ServerConfig};
+use wsrx_runtime::tap::{Direction, Tap};
+use wsrx_runtime::token::{PreEstablished, TokenProvider};
+use wsrx_soap::SoapVersion;
+use wsrx_store::{MemoryBackend, Store};
+
+const SCT: &str = "urn:uuid:6a1e3c9e-0000-4000-8000-00000000a7e1";
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn store() -> Persistence<MemoryBackend> {
+    let ring = KeyRing::new(SecretKey::from_slice(&[7u8; 32])).unwrap();
+    Persistence::new(Arc::new(Store::open(MemoryBackend::new(), ring).unwrap()))
+}
+
+fn tokens() -> Arc<dyn TokenProvider> {
+    Arc::new(PreEstablished::new(SCT, SecretKey::from_slice(&[3u8; 32])))
+}
+
+/// What the tap saw: (side, direction, summary).
+type Seen = Arc<Mutex<Vec<(&'static str, Direction, String)>>>;
+
+fn tap(seen: &Seen) -> Tap {
+    let seen = Arc::clone(seen);
+    Arc::new(move |e: &wsrx_runtime::tap::TapEvent<'_>| {
+        seen.lock()
+            .unwrap()
+            .push((e.side, e.direction, e.summary.to_owned()));
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exchange {
+    OneWay,
+    RequestReply,
+    /// Request-reply with the responses on an offered reverse sequence.
+    Duplex,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Acks {
+    Anonymous,
+    Addressable,
+}
+
+async fn case(soap: SoapVersion, profile: WireProfile, exchange: Exchange, acks: Acks) {
+    let seen: Seen = Arc::default();
+    let echo = EchoService::new();
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let url = format!("http://{}/rm", listener.local_addr().unwrap());
+    let mut sc = ServerConfig {
+        endpoint: url.clone(),
+        ..ServerConfig::default()
+    };
+    sc.offered.retransmission.base = Duration::from_millis(100);
+    let server = Server::start(
+        sc,
+        store(),
+        tokens(),
+        Arc::new(echo.clone()),
+        Some(tap(&seen)),
+    )
+    .await
+    .unwrap();
+    let serving = http::serve_on(listener, server.clone(), &HttpLimits::default()).unwrap();
+
+    let mut cc = ClientConfig::new(&url);
+    cc.soap = soap;
+    cc.profile = profile;
+    cc.source.retransmission.base = Duration::from_millis(100);
+    cc.request_retry = Duration::from_millis(300);
+    cc.offer = exchange == Exchange::Duplex;
+    if acks == Acks::Addressable {
+        cc.listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+    }
+    let client = Client::start(cc, store(), tokens(), Some(tap(&seen)))
+        .await
+        .unwrap();
+    let id = tokio::time::timeout(LIMIT, client.created())
+        .await
+        .unwrap()
+        .unwrap();
+    let n = 4;
+    for i in 1..=n {
+        let text = format!("message {i}");
+        if exchange == Exchange::OneWay {
+            client
+                .send(echo::NOTIFY_ACTION, &echo::body(&text))
+                .await
+                .unwrap();
+        } else {
+            let resp =
+                tokio::time::timeout(LIMIT, client.request(echo::ECHO_ACTION, &echo::body(&text)))
+                    .await
+                    .unwrap()
+                    .unwrap();
+            assert_eq!(echo::text_of(&resp).as_deref(), Some(text.as_str()));
+        }
+    }
+    tokio::time::timeout(LIMIT, client.flush())
+        .await
+        .unwrap()
+        .unwrap();
+    if profile.rm_version() == RmVersion::V1_1 {
+        tokio::time::timeout(LIMIT, client.close())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    tokio::time::timeout(LIMIT, client.terminate())
+        .await
+        .unwrap()
+        .unwrap();
+    // 1.0 TerminateSequence has no response: wait (bounded) until the server has it.
+    let terminated = |s: &[(&str, Direction, String)]| {
+        s.iter().any(|(side, d, sum)| {
+            *side == "server"
+                && *d == Direction::Received
+                && sum.starts_with("TerminateSequence")
+                && sum.contains(&id)
+        })
+    };
+    tokio::time::timeout(LIMIT, async {
+        while !terminated(&seen.lock().unwrap()) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the server received the TerminateSequence");
+    let v11 = profile.rm_version() == RmVersion::V1_1;
+    // The offered sequence ends too: addressable, the server sends its TerminateSequence
+    // to the listener; anonymous 1.1, the client sends it; anonymous 1.0 forgets it.
+    let offered_ended = |s: &[(&str, Direction, String)]| {
+        s.iter().any(|(side, d, sum)| {
+            let terminate = sum.starts_with("TerminateSequence") && !sum.contains(&id);
+            match acks {
+                Acks::Addressable => *side == "client" && *d == Direction::Received && terminate,
+                Acks::Anonymous => *side == "server" && *d == Direction::Received && terminate,
+            }
+        })
+    };
+    if exchange == Exchange::Duplex && (v11 || acks == Acks::Addressable) {
+        tokio::time::timeout(LIMIT, async {
+            while !offered_ended(&seen.lock().unwrap()) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("the offered sequence was terminated");
+    }
+    // Acknowledged means durably in the server's inbox; the handler may still be at the
+    // last message (bounded wait, then the exact assertions below).
+    tokio::time::timeout(LIMIT, async {
+        while echo.deliveries().len() < n {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("every message delivered");
+    client.shutdown();
+    server.stop();
+    serving.shutdown().await.unwrap();
+
+    // Exactly once, in order.
+    let got = echo.deliveries();
+    let texts: Vec<String> = got.iter().map(|d| d.text.clone()).collect();
+    let want: Vec<String> = (1..=n).map(|i| format!("message {i}")).collect();
+    assert_eq!(texts, want, "exactly once, in order");
+    for (i, d) in got.iter().enumerate() {
+        assert_eq!(d.info.sequence, id);
+        assert_eq!(d.info.number, i as u64 + 1);
+        assert_eq!(d.info.bound_to.as_deref(), Some(SCT));
+    }
+    // Every message signed by the SCT, nothing refused.
+    let seen = seen.lock().unwrap().clone();
+    if std::env::var_os("WSRX_MATRIX_DUMP").is_some() {
+        for (side, dir, sum) in &seen {
+            eprintln!("{side:6} {dir:?}  {sum}");
+        }
+    }
+    let signed = format!("signed-by={SCT}");
+    for (side, dir, sum) in &seen {
+        assert_ne!(*dir, Direction::Refused, "{side} refused: {sum}");
+        assert!(sum.ends_with(&signed), "{side} {dir:?} unsigned: {sum}");
+    }
+    // Where acknowledgements and responses went.
+    let posts: Vec<&String> = seen
+        .iter()
+        .filter(|(s, d, sum)| *s == "server" && *d == Direction::Sent && sum.starts_with('→'))
+        .map(|(_, _, sum)| sum)
+        .collect();
+    match acks {
+        Acks::Anonymous => assert!(posts.is_empty(), "{posts:?}"),
+        Acks::Addressable => {
+            assert!(
+                posts.iter().any(|s| s.contains(&format!("ack seq={id}"))),
+                "no acknowledgement POSTed to the listener: {posts:?}"
+            );
+            if exchange == Exchange::Duplex {
+                let sent_responses = seen
+                    .iter()
+                    .filter(|(s, d, sum)| {
+                        *s == "server" && *d == Direction::Sent && sum.contains("EchoResponse")
+                    })
+                    .count();
+                let posted = posts.iter().filter(|s| s.contains("EchoResponse")).count();
+                assert!(posted >= n && posted == sent_responses, "{posts:?}");
+            }
+        }
+    }
+    let count = |side: &str, dir: Direction, what: &str| {
+        seen.iter()
+            .filter(|(s, d, sum)| *s == side && *d == dir && sum.starts_with(what))
+            .count()
+    };
+    assert!(count("client", Direction::Sent, "CreateSequence") >= 1);
+    // Responses: on the offered sequence (duplex) or on the plain back-channel.
+    let responses: Vec<&String> = seen
+        .iter()
+        .filter(|(s, d, sum)| {
+            *s == "client" && *d == Direction::Received && sum.starts_with("EchoResponse")
+        })
+        .map(|(_, _, sum)| sum)
+        .collect();
+    match exchange {
+        Exchange::OneWay => assert!(responses.is_empty()),
+        Exchange::RequestReply => {
+            assert!(responses.len() >= n);
+            assert!(
+                responses
+                    .iter()
+                    .all(|s| !s.split("  ").any(|p| p.starts_with("seq="))),
+                "{responses:?}"
+            );
+        }
+        Exchange::Duplex => {
+            assert!(responses.len() >= n);
+            // Numbered 1..=n on one sequence other than the forward one.
+            let mut numbers = Vec::new();
+            for s in &responses {
+                let seq = s
+                    .split("  ")
+                    .find_map(|p| p.strip_prefix("seq="))
+                    .unwrap_or_else(|| panic!("response outside a sequence: {s}"));
+                let (sid, num) = seq.split_once(" #").unwrap();
+                assert_ne!(sid, id, "response on the forward sequence: {s}");
+                numbers.push(num.parse::<u64>().unwrap());
+            }
+            numbers.sort_unstable();
+            numbers.dedup();
+            assert_eq!(numbers, (1..=n as u64).collect::<Vec<_>>());
+        }
+    }
+}
+
+macro_rules! matrix {
+    ($($name:ident: $soap:ident, $profile:ident, $exchange:ident, $acks:ident;)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            case(SoapVersion::$soap, WireProfile::$profile, Exchange::$exchange, Acks::$acks).await;
+        }
+    )*};
+}
+
+matrix! {
+    soap12_rm11_one_way_anon: V12, Rm11, OneWay, Anonymous;
+    soap12_rm11_one_way_addr: V12, Rm11, OneWay, Addressable;
+    soap12_rm11_request_reply_anon: V12, Rm11, RequestReply, Anonymous;
+    soap12_rm11_request_reply_addr: V12, Rm11, RequestReply, Addressable;
+    soap12_rm11_duplex_anon: V12, Rm11, Duplex, Anonymous;
+    soap12_rm11_duplex_addr: V12, Rm11, Duplex, Addressable;
+    soap12_rm10wcf_one_way_anon: V12, Rm10Wcf, OneWay, Anonymous;
+    soap12_rm10wcf_one_way_addr: V12, Rm10Wcf, OneWay, Addressable;
+    soap12_rm10wcf_request_reply_anon: V12, Rm10Wcf, RequestReply, Anonymous;
+    soap12_rm10wcf_request_reply_addr: V12, Rm10Wcf, RequestReply, Addressable;
+    soap12_rm10wcf_duplex_anon: V12, Rm10Wcf, Duplex, Anonymous;
+    soap12_rm10wcf_duplex_addr: V12, Rm10Wcf, Duplex, Addressable;
+    soap12_rm10sub_one_way_anon: V12, Rm10Submission, OneWay, Anonymous;
+    soap12_rm10sub_one_way_addr: V12, Rm10Submission, OneWay, Addressable;
+    soap12_rm10sub_request_reply_anon: V12, Rm10Submission, RequestReply, Anonymous;
+    soap12_rm10sub_request_reply_addr: V12, Rm10Submission, RequestReply, Addressable;
+    soap12_rm10sub_duplex_anon: V12, Rm10Submission, Duplex, Anonymous;
+    soap12_rm10sub_duplex_addr: V12, Rm10Submission, Duplex, Addressable;
+    soap11_rm11_one_way_anon: V11, Rm11, OneWay, Anonymous;
+    soap11_rm11_one_way_addr: V11, Rm11, OneWay, Addressable;
+    soap11_rm11_request_reply_anon: V11, Rm11, RequestReply, Anonymous;
+    soap11_rm11_request_reply_addr: V11, Rm11, RequestReply, Addressable;
+    soap11_rm11_duplex_anon: V11, Rm11, Duplex, Anonymous;
+    soap11_rm11_duplex_addr: V11, Rm11, Duplex, Addressable;
+    soap11_rm10wcf_one_way_anon: V11, Rm10Wcf, OneWay, Anonymous;
+    soap11_rm10wcf_one_way_addr: V11, Rm10Wcf, OneWay, Addressable;
+    soap11_rm10wcf_request_reply_anon: V11, Rm10Wcf, RequestReply, Anonymous;
+    soap11_rm10wcf_request_reply_addr: V11, Rm10Wcf, RequestReply, Addressable;
+    soap11_rm10wcf_duplex_anon: V11, Rm10Wcf, Duplex, Anonymous;
+    soap11_rm10wcf_duplex_addr: V11, Rm10Wcf, Duplex, Addressable;
+    soap11_rm10sub_one_way_anon: V11, Rm10Submission, OneWay, Anonymous;
+    soap11_rm10sub_one_way_addr: V11, Rm10Submission, OneWay, Addressable;
+    soap11_rm10sub_request_reply_anon: V11, Rm10Submission, RequestReply, Anonymous;
+    soap11_rm10sub_request_reply_addr: V11, Rm10Submission, RequestReply, Addressable;
+    soap11_rm10sub_duplex_anon: V11, Rm10Submission, Duplex, Anonymous;
+    soap11_rm10sub_duplex_addr: V11, Rm10Submission, Duplex, Addressable;
+}

@@ -1,0 +1,376 @@
+//! `wsrx serve` over HTTPS as a WS-Trust token service, driven by `wsrx send` (the real
+//! binaries on loopback): `--username/--password --ca` establishes the SCT through the
+//! token service (PasswordText over TLS) and completes N messages; the same server also
+//! takes two pre-established SCTs; mutual TLS (`--tls-client-ca`) refuses a client
+//! without `--client-cert` and accepts one with it; a group-readable `--users` file and a
+//! server with neither SCT nor users are refused at start.
+//!
+//! Certificates (ECDSA P-256) are made in the test with rcgen.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+    KeyUsagePurpose,
+};
+
+const SCT_A: &str = "urn:uuid:6a1c2a5e-5c0b-4a36-9d43-2f1f0c0ffee1";
+const SECRET_A: &str = "c2VjdXJlLWNvbnZlcnNhdGlvbi1kZW1vLXNlY3JldCE=";
+const SCT_B: &str = "urn:uuid:0b7c2f9e-3d1a-4c55-8e0f-9a6b5c4d3e2f";
+const SECRET_B: &str = "YW5vdGhlci1wcmUtZXN0YWJsaXNoZWQtc2VjcmV0IQ==";
+
+struct Serve(Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Setup {
+    dir: PathBuf,
+    ring: PathBuf,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_wsrx")
+}
+
+/// A directory with a key ring and PEM files: `ca.pem`, `server.pem`/`server.key`,
+/// `client.pem`/`client.key`.
+fn setup(tag: &str) -> Setup {
+    let dir = std::env::temp_dir().join(format!("wsrx-cli-tls-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let ring = dir.join("ring");
+    assert!(
+        Command::new(bin())
+            .args(["keys", "generate"])
+            .arg(&ring)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "wsrx cli CA");
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca = rcgen::CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    for (name, sans, usage) in [
+        (
+            "server",
+            vec!["127.0.0.1".to_owned()],
+            ExtendedKeyUsagePurpose::ServerAuth,
+        ),
+        ("client", vec![], ExtendedKeyUsagePurpose::ClientAuth),
+    ] {
+        let mut params = CertificateParams::new(sans).unwrap();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.extended_key_usages = vec![usage];
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &ca).unwrap();
+        std::fs::write(dir.join(format!("{name}.pem")), cert.pem()).unwrap();
+        let key_path = dir.join(format!("{name}.key"));
+        std::fs::write(&key_path, key.serialize_pem()).unwrap();
+        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    Setup { dir, ring }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `wsrx serve` with `extra` arguments; returns it once it listens.
+fn serve(s: &Setup, port: u16, extra: &[&str]) -> Serve {
+    let mut child = Command::new(bin())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .arg("--store")
+        .arg(s.dir.join(format!("server-{port}.db")))
+        .arg("--keyring")
+        .arg(&s.ring)
+        .current_dir(&s.dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("listening on https://"), "{line}");
+    Serve(child)
+}
+
+/// Runs `wsrx send` to `url` with `extra` arguments and a fresh client store.
+fn send(s: &Setup, url: &str, store: &str, extra: &[&str]) -> Output {
+    Command::new(bin())
+        .args(["send", "--to", url, "--timeout", "30"])
+        .args(extra)
+        .arg("--store")
+        .arg(s.dir.join(store))
+        .arg("--keyring")
+        .arg(&s.ring)
+        .current_dir(&s.dir)
+        .output()
+        .unwrap()
+}
+
+fn succeeded(out: &Output, count: usize) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(&format!("all {count} messages acknowledged")),
+        "{text}"
+    );
+    text
+}
+
+fn sct_of(text: &str) -> String {
+    let at = text.find("bound to SCT ").unwrap() + "bound to SCT ".len();
+    text[at..].split_whitespace().next().unwrap().to_owned()
+}
+
+#[test]
+fn send_with_username_over_https_completes_through_the_token_service() {
+    let s = setup("user");
+    let port = free_port();
+    let _serve = serve(
+        &s,
+        port,
+        &[
+            "--tls-cert",
+            "server.pem",
+            "--tls-key",
+            "server.key",
+            "--user",
+            "alice:correct horse",
+            "--sct-id",
+            SCT_A,
+            "--sct-secret",
+            SECRET_A,
+            "--sct-id",
+            SCT_B,
+            "--sct-secret",
+            SECRET_B,
+        ],
+    );
+    let url = format!("https://127.0.0.1:{port}/rm");
+    let login = [
+        "--username",
+        "alice",
+        "--password",
+        "correct horse",
+        "--ca",
+        "ca.pem",
+    ];
+    let out = send(
+        &s,
+        &url,
+        "c1.db",
+        &[&["--count", "5", "--request-reply"][..], &login].concat(),
+    );
+    let text = succeeded(&out, 5);
+    assert_eq!(text.matches("echoed: message").count(), 5, "{text}");
+    let issued = sct_of(&text);
+    assert!(issued.starts_with("urn:uuid:"), "{text}");
+    assert!(issued != SCT_A && issued != SCT_B, "{text}");
+
+    // Each pre-established SCT works on the same server, for its own client.
+    for (i, (id, secret)) in [(SCT_A, SECRET_A), (SCT_B, SECRET_B)].iter().enumerate() {
+        let out = send(
+            &s,
+            &url,
+            &format!("pre{i}.db"),
+            &[
+                "--count",
+                "3",
+                "--sct-id",
+                id,
+                "--sct-secret",
+                secret,
+                "--ca",
+                "ca.pem",
+            ],
+        );
+        assert_eq!(sct_of(&succeeded(&out, 3)), *id);
+    }
+
+    // A wrong password gets no token, hence no sequence.
+    let out = send(
+        &s,
+        &url,
+        "c2.db",
+        &[
+            "--count",
+            "1",
+            "--username",
+            "alice",
+            "--password",
+            "wrong",
+            "--ca",
+            "ca.pem",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not established"), "{err}");
+    assert!(
+        !err.contains("wrong"),
+        "the password is never printed: {err}"
+    );
+
+    // Without --ca the server certificate is not trusted: no connection at all.
+    let out = send(
+        &s,
+        &url,
+        "c3.db",
+        &[
+            "--count",
+            "1",
+            "--username",
+            "alice",
+            "--password",
+            "correct horse",
+        ],
+    );
+    assert!(!out.status.success());
+}
+
+#[test]
+fn mutual_tls_needs_the_client_certificate() {
+    let s = setup("mtls");
+    let port = free_port();
+    let _serve = serve(
+        &s,
+        port,
+        &[
+            "--tls-cert",
+            "server.pem",
+            "--tls-key",
+            "server.key",
+            "--tls-client-ca",
+            "ca.pem",
+            "--user",
+            "alice:pw",
+        ],
+    );
+    let url = format!("https://127.0.0.1:{port}/rm");
+    let base = [
+        "--count",
+        "2",
+        "--username",
+        "alice",
+        "--password",
+        "pw",
+        "--ca",
+        "ca.pem",
+    ];
+    let out = send(&s, &url, "no-cert.db", &base);
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = send(
+        &s,
+        &url,
+        "cert.db",
+        &[
+            &base[..],
+            &["--client-cert", "client.pem", "--client-key", "client.key"],
+        ]
+        .concat(),
+    );
+    succeeded(&out, 2);
+}
+
+fn refused_at_start(s: &Setup, extra: &[&str]) -> String {
+    let out = Command::new(bin())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .arg("--store")
+        .arg(s.dir.join("refused.db"))
+        .arg("--keyring")
+        .arg(&s.ring)
+        .current_dir(&s.dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn serve_refuses_a_readable_users_file_and_a_server_without_contexts() {
+    let s = setup("refuse");
+    let users: &Path = &s.dir.join("users");
+    std::fs::write(users, "# token service users\nalice:pw\n").unwrap();
+    std::fs::set_permissions(users, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = refused_at_start(&s, &["--users", "users"]);
+    assert!(err.contains("readable by group or others"), "{err}");
+    let err = refused_at_start(&s, &[]);
+    assert!(err.contains("--sct-id"), "{err}");
+    let err = refused_at_start(&s, &["--sct-id", SCT_A]);
+    assert!(err.contains("--sct-secret"), "{err}");
+    // Mode 0600 is accepted (the server starts and listens over HTTPS).
+    std::fs::set_permissions(users, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let port = free_port();
+    let _serve = serve(
+        &s,
+        port,
+        &[
+            "--users",
+            "users",
+            "--tls-cert",
+            "server.pem",
+            "--tls-key",
+            "server.key",
+        ],
+    );
+    let out = send(
+        &s,
+        &format!("https://127.0.0.1:{port}/rm"),
+        "u.db",
+        &[
+            "--count",
+            "1",
+            "--username",
+            "alice",
+            "--password",
+            "pw",
+            "--ca",
+            "ca.pem",
+        ],
+    );
+    succeeded(&out, 1);
+}

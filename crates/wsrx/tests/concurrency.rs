@@ -1,0 +1,205 @@
+//! One `wsrx serve` process handles 1,000 concurrent secured sequences from one test
+//! client process, over loopback HTTP: every sequence is created (bound to the SCT),
+//! carries its messages, is acknowledged, closed and terminated without error, and the
+//! server delivered every message. The server's memory (VmRSS / VmHWM from
+//! `/proc/<pid>/status`) is sampled and printed; only a generous bound is asserted.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use wsrx_crypto::{KeyRing, SecretKey};
+use wsrx_rm::wire::WireProfile;
+use wsrx_runtime::client::{Client, ClientConfig};
+use wsrx_runtime::echo;
+use wsrx_runtime::persist::Persistence;
+use wsrx_runtime::token::{PreEstablished, TokenProvider};
+use wsrx_store::{MemoryBackend, Store};
+
+const SCT: &str = "urn:uuid:0f3c1d7e-1000-4c0c-8000-000000000c0c";
+const SECRET: &str = "Y29uY3VycmVuY3ktdGVzdC1zY3Qtc2VjcmV0LTMyYiE=";
+const SEQUENCES: usize = 1000;
+const PER_SEQUENCE: u64 = 3;
+
+struct Serve(Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `(VmRSS, VmHWM)` of `pid` in KiB.
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn client_store() -> Persistence<MemoryBackend> {
+    let ring = KeyRing::new(SecretKey::from_slice(&[9u8; 32])).unwrap();
+    Persistence::new(Arc::new(Store::open(MemoryBackend::new(), ring).unwrap()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_server_handles_a_thousand_concurrent_sequences() {
+    let dir = std::env::temp_dir().join(format!("wsrx-concurrency-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let ring = dir.join("ring");
+    let bin = env!("CARGO_BIN_EXE_wsrx");
+    assert!(
+        Command::new(bin)
+            .args(["keys", "generate"])
+            .arg(&ring)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(bin)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--sct-id",
+            SCT,
+            "--sct-secret",
+            SECRET,
+            "--max-sequences",
+            &(SEQUENCES + 24).to_string(),
+        ])
+        .arg("--store")
+        .arg(dir.join("server.db"))
+        .arg("--keyring")
+        .arg(&ring)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.contains("listening"), "{line}");
+    let pid = child.id();
+    let serve = Serve(child);
+    let (baseline, _) = memory_kib(pid);
+
+    // Sample the server's memory while the sequences run.
+    let peak = Arc::new(AtomicU64::new(baseline));
+    let sampling = {
+        let peak = Arc::clone(&peak);
+        tokio::spawn(async move {
+            loop {
+                let (rss, _) = memory_kib(pid);
+                peak.fetch_max(rss, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+
+    let secret = SecretKey::from_vec(wsrx_crypto::base64::decode(SECRET).unwrap());
+    let tokens: Arc<dyn TokenProvider> = Arc::new(PreEstablished::new(SCT, secret));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(SEQUENCES);
+    for i in 0..SEQUENCES {
+        let tokens = Arc::clone(&tokens);
+        let url = format!("http://127.0.0.1:{port}/rm/{i}");
+        tasks.push(tokio::spawn(async move {
+            let mut config = ClientConfig::new(url);
+            config.profile = WireProfile::Rm11;
+            config.source.retransmission.base = Duration::from_millis(500);
+            let client = Client::start(config, client_store(), tokens, None).await?;
+            let id = client.created().await?;
+            for k in 1..=PER_SEQUENCE {
+                client
+                    .send(echo::NOTIFY_ACTION, &echo::body(&format!("{i}.{k}")))
+                    .await?;
+            }
+            client.flush().await?;
+            client.close().await?;
+            client.terminate().await?;
+            client.shutdown();
+            Ok::<String, wsrx_runtime::RuntimeError>(id)
+        }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    let mut failures = Vec::new();
+    for t in tasks {
+        match tokio::time::timeout(Duration::from_secs(600), t).await {
+            Ok(Ok(Ok(id))) => {
+                ids.insert(id);
+            }
+            other => failures.push(format!("{other:?}")),
+        }
+    }
+    let elapsed = started.elapsed();
+    sampling.abort();
+    let (after, hwm) = memory_kib(pid);
+    let peak = peak.load(Ordering::Relaxed).max(hwm);
+    println!(
+        "1,000 concurrent sequences x {PER_SEQUENCE} messages in {:.1} s; wsrx serve memory: \
+         baseline {:.1} MiB, peak {:.1} MiB (≈ {:.1} KiB per open sequence), after termination {:.1} MiB",
+        elapsed.as_secs_f64(),
+        baseline as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        peak.saturating_sub(baseline) as f64 / SEQUENCES as f64,
+        after as f64 / 1024.0
+    );
+    assert!(
+        failures.is_empty(),
+        "{} sequences failed: {:?}",
+        failures.len(),
+        failures.first()
+    );
+    assert_eq!(
+        ids.len(),
+        SEQUENCES,
+        "every sequence has its own identifier"
+    );
+
+    // Stop the server the way an operator does (SIGINT) and read its delivery count.
+    let mut serve = serve;
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let status = serve.0.wait().unwrap();
+    assert!(status.success(), "{rest}");
+    let expected = format!("{} messages delivered", SEQUENCES as u64 * PER_SEQUENCE);
+    assert!(
+        rest.contains(&expected),
+        "expected {expected:?} in {rest:?}"
+    );
+    assert!(
+        peak.saturating_sub(baseline) < 1024 * 1024,
+        "server memory grew by more than 1 GiB"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

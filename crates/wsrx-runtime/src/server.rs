@@ -13,7 +13,9 @@
 //! 2. A `Delivered` event is acted on only after that commit (and, for held messages,
 //!    after the commit carrying `DeliveredThrough`): the handler is called, in order,
 //!    one message at a time.
-//! 3. When the handler has returned, the payload is deleted (a second commit).
+//! 3. When the handler has returned, the payload is deleted: with the next commit (the
+//!    records of later messages, a response on the offered sequence) or, at the latest,
+//!    when the sequence's delivery queue runs empty; never an fsync per message.
 //! 4. At start-up, a payload still in the store for a message recorded as delivered is
 //!    handed to the handler again with [`DeliveryInfo::redelivered`] set; a payload of a
 //!    held message is held again. Duplicates on the wire are never delivered (the
@@ -193,6 +195,11 @@ struct Slot {
     /// is answered with the same sequence instead of opening an orphan one. Entries
     /// live as long as their sequence (so at most `max_open_sequences`), in memory only.
     creates: HashMap<String, SequenceId>,
+    /// Payloads of messages handed to the application, deleted with the next commit
+    /// (or when the deliverer's queue runs empty): a crash before that redelivers them
+    /// marked `redelivered`, as the exactly-once protocol of the module docs allows,
+    /// and delivery does not wait for an fsync per message.
+    handed_over: Vec<u64>,
 }
 
 struct Inner<B: Backend> {
@@ -374,6 +381,7 @@ impl<B: Backend> Server<B> {
                 version,
                 queue: deliver::Queue::default(),
                 creates: HashMap::new(),
+                handed_over: Vec::new(),
             })
         };
         let mut v11 = make(RmVersion::V1_1, held11)?;
@@ -904,8 +912,10 @@ impl<B: Backend> Server<B> {
         slot: &mut Slot,
         current: Option<&Opened>,
     ) -> Result<Vec<Transmit>, RuntimeError> {
-        // 1. persist, with the payloads of newly recorded messages, in one commit.
+        // 1. persist, with the payloads of newly recorded messages (and the deletion of
+        //    those handed over since the last commit), in one commit.
         let mut batch = Batch::default();
+        batch.payload_deletes.append(&mut slot.handed_over);
         while let Some(op) = slot.dest.poll_persist() {
             match &op {
                 StoreOp::DestinationCreated(r) => {

@@ -141,6 +141,14 @@ impl<B: Backend> Server<B> {
                 if d.is_none() {
                     slot.queue.items.remove(&id);
                     slot.queue.signals.remove(&id);
+                    // The burst is over: make the hand-overs durable (one commit).
+                    let b = Batch {
+                        payload_deletes: std::mem::take(&mut slot.handed_over),
+                        ..Batch::default()
+                    };
+                    if let Err(e) = self.inner.persistence.commit(b).await {
+                        tracing::warn!(error = %e, "recording hand-overs failed (redelivered at restart)");
+                    }
                 }
                 d
             };
@@ -191,7 +199,8 @@ impl<B: Backend> Server<B> {
     }
 
     /// Records the outcome (the response: on the offered sequence, stored durably
-    /// before it is sent; or kept for the back-channel), then deletes the payload.
+    /// before it is sent; or kept for the back-channel), then marks the payload for
+    /// deletion with the next commit ([`Slot::handed_over`](super::Slot)).
     async fn finish(
         &self,
         slot: &mut Slot,
@@ -229,9 +238,7 @@ impl<B: Backend> Server<B> {
                 }
             }
         }
-        let mut b = Batch::default();
-        b.payload_deletes.push(d.handle);
-        self.inner.persistence.commit(b).await?;
+        slot.handed_over.push(d.handle);
         // The offered sequence's new message: committed, then sent (addressable).
         self.drain_offered(slot, false).await.map(|_| ())
     }

@@ -107,6 +107,11 @@ impl<B: Backend> Server<B> {
                 add_op(&mut batch, &op);
             }
         }
+        // Requests handed over ride in the commit of their responses (never a commit
+        // of their own here: see `Slot::handed_over`).
+        if !batch.is_empty() {
+            batch.payload_deletes.append(&mut slot.handed_over);
+        }
         // Commit-before-send.
         self.inner.persistence.commit(batch).await?;
         let mut replies = Vec::new();

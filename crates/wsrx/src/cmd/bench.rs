@@ -13,6 +13,11 @@
 //! - store latency: how long `Client::send` took to return, i.e. until the message was
 //!   durably committed in the client's store (back-pressure from the window included).
 //!
+//! Without `--rate`, every sequence sends as fast as its window allows: the figure that
+//! matters is then the throughput, and the latencies include the queue the burst
+//! builds. With `--rate N` the messages are paced at N per second in all, so the
+//! latencies are those of a server that keeps up.
+//!
 //! It measures; it does not judge (no thresholds here).
 
 use std::collections::HashMap;
@@ -47,6 +52,11 @@ pub(crate) struct Args {
     /// Payload size in bytes (the text of the echo body).
     #[arg(long, default_value_t = 1024)]
     payload: usize,
+    /// Offered load in messages per second over all sequences (0: as fast as the send
+    /// window allows, which measures throughput; a rate below it measures latency
+    /// without a queue of its own making).
+    #[arg(long, default_value_t = 0)]
+    rate: u64,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 600)]
     timeout: u64,
@@ -171,6 +181,9 @@ async fn bench(args: Args) -> anyhow::Result<ExitCode> {
          every message signed with keys derived from one SCT; SQLite stores (synchronous=FULL) on both sides",
         args.payload
     );
+    if args.rate > 0 {
+        println!("offered load: {} messages/s over all sequences", args.rate);
+    }
     println!(
         "{:>9} {:>9} {:>9} {:>10}   {:<38} {:<20}",
         "sequences",
@@ -316,9 +329,20 @@ async fn one_run(
         let client = client.clone();
         let timings = Arc::clone(timings);
         let padding = padding.clone();
+        // Each sequence paces itself at its share of the rate, starting at a spread-out
+        // offset so the sequences do not send in lockstep.
+        let period =
+            (args.rate > 0).then(|| Duration::from_secs_f64(sequences as f64 / args.rate as f64));
         tasks.push(tokio::spawn(async move {
             let mut store_latency = Vec::with_capacity(n);
+            let mut ticks = period.map(|p| {
+                let offset = p.mul_f64(i as f64 / sequences as f64);
+                tokio::time::interval_at(tokio::time::Instant::now() + offset, p)
+            });
             for k in 0..n {
+                if let Some(t) = ticks.as_mut() {
+                    t.tick().await;
+                }
                 let key = format!("{run}.{i}.{k}");
                 let body = echo::body(&format!("{key}|{padding}"));
                 let t0 = Instant::now();

@@ -8,6 +8,7 @@
 //! |---|---|---|
 //! | `wsrx_open_sequences` | gauge | inbound sequences open at this destination |
 //! | `wsrx_messages_delivered_total` | counter | messages handed to the application |
+//! | `wsrx_retransmissions_received_total` | counter | messages received again: the peers' retransmissions of messages already recorded (acknowledged again, never delivered twice) |
 //! | `wsrx_messages_released_total` | counter | messages received but not delivered: duplicates of delivered ones (acknowledged again), no reorder-buffer room, discarded |
 //! | `wsrx_ack_latency_seconds` | histogram | from receiving a message to sending the acknowledgement that covers it on the back-channel (anonymous AcksTo) |
 //! | `wsrx_creates_refused_total{reason}` | counter | CreateSequence refused (limit, missing or mismatched binding, …) |
@@ -22,6 +23,8 @@ use std::time::Duration;
 pub const OPEN_SEQUENCES: &str = "wsrx_open_sequences";
 /// Messages handed to the application.
 pub const DELIVERED: &str = "wsrx_messages_delivered_total";
+/// Retransmissions received.
+pub const RETRANSMISSIONS_RECEIVED: &str = "wsrx_retransmissions_received_total";
 /// Messages received but not delivered.
 pub const RELEASED: &str = "wsrx_messages_released_total";
 /// Receive-to-acknowledgement latency.
@@ -37,6 +40,10 @@ pub const TOKEN_EXPIRY: &str = "wsrx_token_expiry_timestamp_seconds";
 pub fn describe() {
     metrics::describe_gauge!(OPEN_SEQUENCES, "Inbound sequences open at this destination");
     metrics::describe_counter!(DELIVERED, "Messages handed to the application");
+    metrics::describe_counter!(
+        RETRANSMISSIONS_RECEIVED,
+        "Messages received again: the peers' retransmissions of messages already recorded"
+    );
     metrics::describe_counter!(
         RELEASED,
         "Messages received but not delivered (duplicates, no buffer room, discarded)"
@@ -71,6 +78,11 @@ pub fn sequences_open(n: usize) {
 /// One message delivered.
 pub fn delivered() {
     metrics::counter!(DELIVERED).increment(1);
+}
+
+/// A message already recorded arrived again.
+pub fn retransmission_received() {
+    metrics::counter!(RETRANSMISSIONS_RECEIVED).increment(1);
 }
 
 /// One message received and not delivered.

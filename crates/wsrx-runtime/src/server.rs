@@ -703,6 +703,11 @@ impl<B: Backend> Server<B> {
         };
         let now = clock::rm_now();
         for m in opened.messages(handle.map(PayloadRef)) {
+            if let wsrx_rm::Message::Application(a) = &m
+                && slot.dest.has_received(&a.sequence.id, a.sequence.number)
+            {
+                metrics::retransmission_received();
+            }
             // Messages about an offered sequence (acknowledgements of our responses, its
             // Close/Terminate by the client) go to its Source; the rest to the Destination.
             // Refusals come back as fault transmits and events.

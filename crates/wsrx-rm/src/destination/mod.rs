@@ -197,6 +197,15 @@ impl Destination {
         self.sequences.get(id).map(|s| s.state)
     }
 
+    /// Whether message `number` of sequence `id` was already received (recorded): a
+    /// message arriving again is the Source's retransmission, acknowledged again and
+    /// never delivered twice.
+    pub fn has_received(&self, id: &SequenceId, number: u64) -> bool {
+        self.sequences
+            .get(id)
+            .is_some_and(|s| s.received.contains(number))
+    }
+
     /// The acknowledgement a sequence would send now (its ranges), if held.
     pub fn acknowledgement(&self, id: &SequenceId) -> Option<SequenceAcknowledgement> {
         self.sequences.get(id).map(|s| self.ack_for(id, s))

@@ -4,7 +4,10 @@
 //! response, a timeout) is followed by the drain in the contract order: `poll_persist` →
 //! commit (with the payloads of newly stored messages; acknowledged payloads deleted)
 //! → `poll_transmit` (queued to the sender task only after the commit returned) →
-//! `poll_event` → `poll_timeout` (the driver task sleeps until it). The sender task
+//! `poll_event` → `poll_timeout` (the driver task sleeps until it). The commit also
+//! carries the token provider's changes (a renewed SCT replaces the stored one); a
+//! sequence whose SCT the provider reports lost ends with an explicit error and is
+//! removed, never rebound to another token (`check_lost`). The sender task
 //! encodes, secures (fresh Timestamp and nonces on every transmission, retransmissions
 //! included) and POSTs; what comes back on the HTTP response (CreateSequenceResponse,
 //! acknowledgements, responses, faults) is verified and fed back as an input.
@@ -126,10 +129,14 @@ struct State {
     duplex: Option<ClientDuplex>,
     /// What the offered sequence's Destination answers to a message at the listener.
     replies: Vec<Transmit>,
+    /// The security context the sequence is bound to was lost: nothing is sent any more.
+    lost: bool,
 }
 
 struct Inner<B: Backend> {
     persistence: Persistence<B>,
+    /// The token provider: its renewed and lost contexts are committed with each drain.
+    tokens: Arc<dyn TokenProvider>,
     resolver: Arc<dyn KeyResolver + Send + Sync>,
     http: HttpClient,
     config: ClientConfig,
@@ -272,6 +279,7 @@ impl<B: Backend> Client<B> {
                     highest,
                     duplex: None,
                     replies: Vec::new(),
+                    lost: false,
                 }
             }
             None => {
@@ -310,6 +318,7 @@ impl<B: Backend> Client<B> {
                     highest: 0,
                     duplex,
                     replies: Vec::new(),
+                    lost: false,
                 }
             }
         };
@@ -333,6 +342,7 @@ impl<B: Backend> Client<B> {
         let inner = Arc::new(Inner {
             persistence,
             resolver: tokens.resolver(),
+            tokens: Arc::clone(&tokens),
             http: HttpClient::with_tls(config.http_timeout, &config.tls)?,
             replay: StdMutex::new(ReplayCache::new(100_000, Duration::from_secs(900))),
             config,
@@ -633,9 +643,16 @@ impl<B: Backend> Client<B> {
             }
             add_op(&mut batch, &op);
         }
+        // Renewed (or lost) tokens go with the same commit, so the store holds the
+        // instance the next message is protected with.
+        crate::recovery::add_changes(&mut batch, &self.inner.tokens.take_changes())?;
+        self.check_lost(st, &mut batch);
         // Commit-before-send: nothing below runs unless the ops are durable.
         self.inner.persistence.commit(batch).await?;
         while let Some(t) = st.source.poll_transmit() {
+            if st.lost {
+                continue;
+            }
             if self.inner.out.send(t).is_err() {
                 return Err(RuntimeError::Shutdown);
             }
@@ -668,6 +685,36 @@ impl<B: Backend> Client<B> {
             .send_modify(|g| *g = g.wrapping_add(1));
         self.inner.wake.notify_one();
         Ok(())
+    }
+
+    /// Ends the sequence, explicitly, when the security context it is bound to was lost
+    /// (renewal refused, expired unrenewed): it is never moved to another token (WS-SC
+    /// binding rule, see [`crate::trust`]). Its records are deleted with `batch`.
+    fn check_lost(&self, st: &mut State, batch: &mut Batch) {
+        if st.lost || st.ended.is_some() {
+            return;
+        }
+        let Some(binding) = st.source.binding().cloned() else {
+            return;
+        };
+        let Some(reason) = self.inner.tokens.lost(binding.as_str()) else {
+            return;
+        };
+        let text = format!(
+            "the security context {} the sequence is bound to was lost ({reason}); its \
+             {} unacknowledged messages are abandoned and the sequence removed",
+            binding.as_str(),
+            st.by_number.len()
+        );
+        tracing::warn!(sct = %binding.as_str(), "{text}");
+        for (_, r) in st.requests.drain() {
+            let _ = r.tx.send(Err(RuntimeError::SequenceEnded(text.clone())));
+        }
+        if let Some(id) = &st.created {
+            batch.sequence_deletes.push(id.as_str().to_owned());
+        }
+        st.lost = true;
+        st.ended = Some(text);
     }
 
     /// Feeds a verified message to the Source or the offered sequence's Destination
@@ -744,9 +791,13 @@ impl<B: Backend> Client<B> {
     async fn driver(&self) {
         let mut stop = self.inner.stop.subscribe();
         let retry = self.inner.config.request_retry;
+        let mut changes = self.inner.tokens.changes();
         loop {
             let deadline = {
                 let st = self.inner.state.lock().await;
+                if st.lost {
+                    return;
+                }
                 let d = st
                     .source
                     .poll_timeout()
@@ -781,6 +832,14 @@ impl<B: Backend> Client<B> {
                     }
                 }
                 () = self.inner.wake.notified() => {}
+                // A context was renewed or lost: commit it (and end the sequence if
+                // its context is gone) now, not with the next message.
+                Some(()) = token_changed(changes.as_mut()) => {
+                    let mut st = self.inner.state.lock().await;
+                    if let Err(e) = self.drain(&mut st).await {
+                        tracing::warn!(error = %e, "client drain failed");
+                    }
+                }
                 _ = stop.changed() => return,
             }
         }
@@ -850,6 +909,9 @@ impl<B: Backend> Client<B> {
         {
             let mut st = self.inner.state.lock().await;
             let st = &mut *st;
+            if st.lost {
+                return Ok(());
+            }
             if let Some(d) = st.duplex.as_mut() {
                 // The offered sequence's acknowledgement rides on what goes to the server.
                 if t.ack.is_none() && t.message.sequence_id() != d.offered() {
@@ -981,5 +1043,17 @@ impl<B: Backend> Client<B> {
         let r = self.drain(&mut st).await;
         st.replies.clear(); // answers only matter at the listener
         r
+    }
+}
+
+/// Resolves when the token provider signals a change (`None`: it never does, or its
+/// sender is gone).
+async fn token_changed(rx: Option<&mut watch::Receiver<u64>>) -> Option<()> {
+    match rx {
+        Some(rx) => match rx.changed().await {
+            Ok(()) => Some(()),
+            Err(_) => std::future::pending().await,
+        },
+        None => std::future::pending().await,
     }
 }

@@ -7,7 +7,11 @@
 //!   or ended since the last call ([`TokenChange`]). The client calls it right after
 //!   `token_for` and commits the changes **before** the Source is created, so the
 //!   `SourceCreated` record (committed when the CreateSequenceResponse arrives) never
-//!   names a token the store does not hold. The server calls it after every WS-Trust
+//!   names a token the store does not hold. After that it adds them to the batch of
+//!   every drain (and drains as soon as the provider signals a renewal or a loss,
+//!   [`TokenProvider::changes`](crate::token::TokenProvider::changes)), so a renewed
+//!   token (same Identifier, new key and `wsc:Instance`, WS-SC 1.4 §7) replaces the
+//!   stored one and a restarted client comes back with the instance the server holds. The server calls it after every WS-Trust
 //!   request its token service answered and commits **before** the RSTR is sent
 //!   (commit-before-send): a token a client holds is always in the server's store.
 //! - `adopt(tokens)` seeds the provider with the live tokens read from
@@ -29,10 +33,11 @@
 //! what `wsrx_sc::sealed::seal` would add; a second layer under the same ring would
 //! protect nothing more. `wsrx store rewrap` re-seals token rows with the rest.
 //!
-//! What it does not do: renew tokens (the WS-Trust session's timers), or restore the
-//! issuer's own context table (the issuer of `wsrx-sc` has no restore entry point; the
-//! [`IssuerProvider`](crate::trust::IssuerProvider) resolves adopted contexts beside it,
-//! so a Renew or Cancel of a context issued before a restart is answered as unknown).
+//! What it does not do: renew tokens (the WS-Trust session's task, [`crate::trust`]), or
+//! restore the issuer's own context table (the issuer of `wsrx-sc` has no restore entry
+//! point; the [`IssuerProvider`](crate::trust::IssuerProvider) resolves adopted contexts
+//! beside it, so a Renew or Cancel of a context issued before a restart is answered as
+//! unknown, and the client's sequences bound to it end when their renewal is due).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -80,6 +80,20 @@ pub trait TokenProvider: Send + Sync + 'static {
     /// Seeds the provider with the live tokens recovered from the store at start-up,
     /// so `token_for` returns them (no new RST) and the resolver knows their keys.
     fn adopt(&self, _tokens: Vec<wsrx_sc::EstablishedSct>) {}
+
+    /// Why the context `identifier` was lost (renewal refused, expired unrenewed), if it
+    /// was: the sequences bound to it must end with an explicit error, never move to
+    /// another token (WS-SC binding rule, see [`crate::trust`]). `None` by default.
+    fn lost(&self, _identifier: &str) -> Option<String> {
+        None
+    }
+
+    /// A signal bumped whenever a context was renewed or lost, for the runtime to
+    /// commit [`TokenProvider::take_changes`] and check [`TokenProvider::lost`] at once;
+    /// `None` when the provider never changes its contexts on its own.
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
 }
 
 /// What the transport knows about the connection a request came on.
@@ -317,5 +331,15 @@ impl TokenProvider for Combined {
         for p in &self.providers {
             p.adopt(tokens.clone());
         }
+    }
+
+    fn lost(&self, identifier: &str) -> Option<String> {
+        self.providers.iter().find_map(|p| p.lost(identifier))
+    }
+
+    /// The first provider's signal: the others' changes are still committed and their
+    /// losses checked with every drain, only not prompted.
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        self.providers.iter().find_map(|p| p.changes())
     }
 }

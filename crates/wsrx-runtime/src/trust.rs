@@ -1,11 +1,33 @@
 //! WS-Trust establishment of security contexts, through the `wsrx-sc` machines:
 //! [`TrustSession`] (client: asks the recipient's token service for an SCT, once per
-//! endpoint, before the first CreateSequence) and [`IssuerProvider`] (server: answers
-//! RST/SCT requests and resolves the keys of the contexts it issued).
+//! endpoint, before the first CreateSequence, and renews it while it is in use) and
+//! [`IssuerProvider`] (server: answers RST/SCT requests and resolves the keys of the
+//! contexts it issued). The client side lives in `trust/session.rs`.
 //!
 //! Both plug into the runtime through [`TokenProvider`]; the server routes requests
 //! whose action is a WS-Trust RST to [`TokenProvider::answer_trust`] before the RM
 //! pipeline sees them.
+//!
+//! # Renewal (WS-SC 1.4 §7)
+//! The first `token_for` starts a background task (stopped by
+//! [`TrustSession::shutdown`] or when the session is dropped) that sleeps until the
+//! session's `poll_timeout`, calls `handle_timeout`, POSTs the Renew RSTs it produces
+//! and feeds the RSTRs back. A context counts as *in use* when the RM runtime resolved
+//! its key (protecting or verifying a message) since its last (re)issue; only such a
+//! context is renewed, `renew_before` ahead of its expiry. A renewal keeps the
+//! Identifier (sequences bound to it stay bound) and brings a new key and Instance:
+//! the resolver answers with them at once, and the record reaches the runtime through
+//! `take_changes` (the client commits it with its next drain, which the change signal
+//! triggers at once).
+//!
+//! A Renew RST that cannot be delivered is re-POSTed with exponential back-off until
+//! the session gives the request up (`response_timeout`); the session then sends a
+//! fresh Renew, and so on until the context expires.
+//!
+//! **Rule:** a context that is lost (renewal refused, expiry without renewal) is never
+//! replaced silently. Its identifier is reported by [`TokenProvider::lost`]; the client
+//! ends the sequences bound to it with an explicit error, and only a later `token_for`
+//! establishes a new context (new Identifier) for new sequences.
 //!
 //! Persistence ([`crate::recovery`]): the session hands over its `SctRecord`s and the
 //! issuer provider the contexts it issued, renewed or cancelled through
@@ -13,234 +35,22 @@
 //! (the session restores them per endpoint; the issuer provider resolves them beside
 //! the issuer's own table, which has no restore entry point).
 
+mod session;
+
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::SystemTime;
 
-use wsrx_crypto::{OsRandom, SecretKey, SecureRandom};
+use wsrx_crypto::{SecretKey, SecureRandom};
 use wsrx_sc::auth::BootstrapAuthenticator;
-use wsrx_sc::{EstablishedSct, Issuer, Outcome, SctRecord, Session, SessionConfig, TokenFor};
-use wsrx_security::{KeyResolver, ResolveError, SecurityContextToken};
+use wsrx_sc::{EstablishedSct, Issuer, Outcome};
+use wsrx_security::{KeyResolver, ResolveError};
 use wsrx_xml::Document;
 
 use crate::error::RuntimeError;
-use crate::http::HttpClient;
 use crate::recovery::TokenChange;
-use crate::tls::ClientTls;
 use crate::token::{BoxFuture, Peer, ProvidedToken, TokenProvider};
 
-/// Client side: a `wsrx-sc` [`Session`] driven over HTTP.
-pub struct TrustSession {
-    session: StdMutex<Session<OsRandom>>,
-    http: HttpClient,
-    /// Contexts handed out, for verifying what the recipient signs with them.
-    known: Arc<StdMutex<Vec<Known>>>,
-    description: String,
-}
-
-impl std::fmt::Debug for TrustSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TrustSession")
-            .field("description", &self.description)
-            .finish_non_exhaustive()
-    }
-}
-
-impl TrustSession {
-    /// A session with `config` (dialect, entropy, bootstrap credentials).
-    ///
-    /// # Errors
-    /// [`RuntimeError::Http`] when the HTTP client cannot be built.
-    pub fn new(
-        config: SessionConfig,
-        description: impl Into<String>,
-    ) -> Result<Self, RuntimeError> {
-        Self::with_tls(config, description, &ClientTls::default())
-    }
-
-    /// As [`TrustSession::new`], talking to the token service over HTTPS with the extra
-    /// trusted CAs and client identity of `tls`.
-    ///
-    /// # Errors
-    /// [`RuntimeError::Http`] when the HTTP client cannot be built.
-    pub fn with_tls(
-        config: SessionConfig,
-        description: impl Into<String>,
-        tls: &ClientTls,
-    ) -> Result<Self, RuntimeError> {
-        let http = HttpClient::with_tls(config.response_timeout, tls)?;
-        Ok(Self {
-            session: StdMutex::new(Session::new(config, OsRandom)),
-            http,
-            known: Arc::new(StdMutex::new(Vec::new())),
-            description: description.into(),
-        })
-    }
-
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Session<OsRandom>>, RuntimeError> {
-        self.session
-            .lock()
-            .map_err(|_| RuntimeError::Token("token session poisoned".into()))
-    }
-
-    /// The context for `endpoint` if it is live now.
-    fn ready(
-        &self,
-        endpoint: &str,
-        now: SystemTime,
-    ) -> Result<Option<ProvidedToken>, RuntimeError> {
-        let mut session = self.lock()?;
-        match session
-            .token_for(endpoint, now)
-            .map_err(|e| RuntimeError::Token(e.to_string()))?
-        {
-            TokenFor::Ready(_) => {
-                let ctx = session
-                    .context(endpoint, now)
-                    .ok_or_else(|| RuntimeError::Token("established context vanished".into()))?;
-                let provided = ProvidedToken {
-                    sct: SecurityContextToken {
-                        version: ctx.version,
-                        identifier: ctx.identifier.clone(),
-                        instance: ctx.instance.clone(),
-                        wsu_id: None,
-                    },
-                    secret: ctx.secret.clone(),
-                };
-                if let Ok(mut known) = self.known.lock() {
-                    known.retain(|k| k.identifier != provided.sct.identifier);
-                    known.push(Known {
-                        identifier: provided.sct.identifier.clone(),
-                        instance: provided.sct.instance.clone(),
-                        secret: provided.secret.clone(),
-                    });
-                }
-                Ok(Some(provided))
-            }
-            _ => Ok(None),
-        }
-    }
-}
-
-impl TokenProvider for TrustSession {
-    fn token_for<'a>(
-        &'a self,
-        endpoint: &'a str,
-    ) -> BoxFuture<'a, Result<ProvidedToken, RuntimeError>> {
-        Box::pin(async move {
-            for _ in 0..3 {
-                if let Some(token) = self.ready(endpoint, SystemTime::now())? {
-                    return Ok(token);
-                }
-                let transmits: Vec<_> = {
-                    let mut session = self.lock()?;
-                    std::iter::from_fn(|| session.poll_transmit()).collect()
-                };
-                for t in transmits {
-                    let soap = self.lock()?.config().soap;
-                    let (status, body) = self
-                        .http
-                        .post(&t.endpoint, soap, &t.action, t.envelope)
-                        .await?;
-                    let Some((_, bytes)) = body else {
-                        return Err(RuntimeError::Token(format!(
-                            "token service answered HTTP {status} with no body"
-                        )));
-                    };
-                    let doc = Document::parse(&bytes)
-                        .map_err(|e| RuntimeError::Token(format!("token service answer: {e}")))?;
-                    let mut session = self.lock()?;
-                    session.handle_rstr(SystemTime::now(), &doc).map_err(|e| {
-                        RuntimeError::Token(format!("security context not established: {e}"))
-                    })?;
-                    while let Some(event) = session.poll_event() {
-                        if let wsrx_sc::SessionEvent::EstablishFailed { fault, .. } = event {
-                            let reason = fault
-                                .map_or_else(|| "no valid answer".to_owned(), |f| f.to_string());
-                            return Err(RuntimeError::Token(format!(
-                                "security context not established: {reason}"
-                            )));
-                        }
-                    }
-                }
-            }
-            Err(RuntimeError::Token(format!(
-                "no security context could be established with {endpoint}"
-            )))
-        })
-    }
-
-    fn resolver(&self) -> Arc<dyn KeyResolver + Send + Sync> {
-        Arc::new(KnownContexts(Arc::clone(&self.known)))
-    }
-
-    fn describe(&self) -> String {
-        self.description.clone()
-    }
-
-    fn take_changes(&self) -> Vec<TokenChange> {
-        let Ok(mut session) = self.session.lock() else {
-            return Vec::new();
-        };
-        std::iter::from_fn(|| session.poll_persist())
-            .map(|r| match r {
-                SctRecord::New(t) | SctRecord::Renewed(t) => TokenChange::Put(t),
-                SctRecord::Ended { identifier } => TokenChange::Delete(identifier),
-            })
-            .collect()
-    }
-
-    fn adopt(&self, tokens: Vec<EstablishedSct>) {
-        if let Ok(mut known) = self.known.lock() {
-            for t in &tokens {
-                known.retain(|k| k.identifier != t.identifier);
-                known.push(Known {
-                    identifier: t.identifier.clone(),
-                    instance: t.instance.clone(),
-                    secret: t.secret.clone(),
-                });
-            }
-        }
-        if let Ok(mut session) = self.session.lock() {
-            session.restore(tokens);
-        }
-    }
-}
-
-/// A context the session handed out: its current instance and secret (a renewal
-/// replaces the entry).
-struct Known {
-    identifier: String,
-    instance: Option<String>,
-    secret: SecretKey,
-}
-
-struct KnownContexts(Arc<StdMutex<Vec<Known>>>);
-
-impl KeyResolver for KnownContexts {
-    /// The current secret of `identifier`. The instance a peer names is not checked
-    /// here: only the current key is held, so a message under an older instance fails
-    /// its signature check instead.
-    fn sct_secret(
-        &self,
-        identifier: &str,
-        _instance: Option<&str>,
-    ) -> Result<SecretKey, ResolveError> {
-        let known = self.0.lock().map_err(|_| ResolveError::Unavailable)?;
-        known
-            .iter()
-            .find(|k| k.identifier == identifier)
-            .map(|k| k.secret.clone())
-            .ok_or(ResolveError::Unknown)
-    }
-
-    fn current_instance(&self, identifier: &str) -> Option<String> {
-        let known = self.0.lock().ok()?;
-        known
-            .iter()
-            .find(|k| k.identifier == identifier)
-            .and_then(|k| k.instance.clone())
-    }
-}
+pub use session::TrustSession;
 
 /// Server side: a `wsrx-sc` [`Issuer`] answering RST/SCT requests.
 pub struct IssuerProvider<A, R> {

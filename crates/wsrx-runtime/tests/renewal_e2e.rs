@@ -1,0 +1,438 @@
+//! Proactive renewal of a WS-Trust security context over real HTTP (WS-SC 1.4 §7):
+//! a client keeps sending on one sequence while its short-lived SCT is renewed
+//! underneath (same Identifier, new key and Instance), and a client restarted from its
+//! SQLite store after a renewal resumes with the renewed instance, without a new
+//! Issue RST.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use wsrx_crypto::{KeyRing, OsRandom, SecretKey};
+use wsrx_runtime::client::{Client, ClientConfig};
+use wsrx_runtime::echo::{self, EchoService};
+use wsrx_runtime::http::{self, HttpLimits, Serving};
+use wsrx_runtime::persist::Persistence;
+use wsrx_runtime::server::{Server, ServerConfig};
+use wsrx_runtime::tap::{Direction, Tap, TapEvent};
+use wsrx_runtime::token::TokenProvider;
+use wsrx_runtime::trust::{IssuerProvider, TrustSession};
+use wsrx_sc::auth::{UsernameAuthenticator, UsernameConfig, UsernameToken, UsernameVerifier};
+use wsrx_sc::{Dialect, Issuer, IssuerConfig, RequestType, SessionConfig};
+use wsrx_store::{MemoryBackend, SqliteBackend, SqliteOptions, Store};
+
+const LIFETIME: Duration = Duration::from_secs(4);
+const RENEW_BEFORE: Duration = Duration::from_secs(3);
+
+struct Users;
+
+impl UsernameVerifier for Users {
+    fn password(&self, username: &str) -> Option<SecretKey> {
+        (username == "alice").then(|| SecretKey::from_slice(b"correct horse"))
+    }
+}
+
+type Provider = IssuerProvider<UsernameAuthenticator<Users>, OsRandom>;
+
+fn ring() -> KeyRing {
+    KeyRing::new(SecretKey::from_slice(&[7u8; 32])).unwrap()
+}
+
+fn sqlite(path: &std::path::Path) -> Persistence<SqliteBackend> {
+    let backend = SqliteBackend::open(path, SqliteOptions::default()).unwrap();
+    Persistence::new(Arc::new(Store::open(backend, ring()).unwrap()))
+}
+
+/// RSTRs the token service sent, by kind.
+#[derive(Default)]
+struct Answers {
+    issued: AtomicUsize,
+    renewed: AtomicUsize,
+}
+
+/// A server whose token service issues contexts for [`LIFETIME`].
+async fn server(echo: &EchoService) -> (Serving, String, Arc<Provider>, Arc<Answers>) {
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let url = format!("http://{}/rm", listener.local_addr().unwrap());
+    let store = Persistence::new(Arc::new(Store::open(MemoryBackend::new(), ring()).unwrap()));
+    let answers = Arc::new(Answers::default());
+    let (serving, provider) = server_on(listener, &url, store, echo, &answers).await;
+    (serving, url, provider, answers)
+}
+
+/// As [`server`], on `listener` over `store`, counting its RSTRs in `answers`.
+async fn server_on<B: wsrx_store::Backend>(
+    listener: tokio::net::TcpListener,
+    url: &str,
+    store: Persistence<B>,
+    echo: &EchoService,
+    answers: &Arc<Answers>,
+) -> (Serving, Arc<Provider>) {
+    let issuer = Issuer::new(
+        IssuerConfig {
+            default_lifetime: LIFETIME,
+            ..IssuerConfig::default()
+        },
+        UsernameAuthenticator::new(Users, UsernameConfig::default()),
+        OsRandom,
+    );
+    let provider = Arc::new(IssuerProvider::new(issuer, "token service"));
+    let counts = Arc::clone(answers);
+    let tap: Tap = Arc::new(move |e: &TapEvent<'_>| {
+        if e.side == "server" && e.direction == Direction::Sent {
+            match Dialect::parse_rstr_action(e.summary).map(|(_, k)| k) {
+                Some(RequestType::Issue) => counts.issued.fetch_add(1, Ordering::SeqCst),
+                Some(RequestType::Renew) => counts.renewed.fetch_add(1, Ordering::SeqCst),
+                _ => 0,
+            };
+        }
+    });
+    let config = ServerConfig {
+        endpoint: url.to_owned(),
+        ..ServerConfig::default()
+    };
+    let tokens: Arc<dyn TokenProvider> = provider.clone();
+    let server = Server::start(config, store, tokens, Arc::new(echo.clone()), Some(tap))
+        .await
+        .unwrap();
+    let serving = http::serve_on(listener, server, &HttpLimits::default()).unwrap();
+    (serving, provider)
+}
+
+fn session() -> Arc<TrustSession> {
+    session_with(LIFETIME, RENEW_BEFORE)
+}
+
+fn session_with(lifetime: Duration, renew_before: Duration) -> Arc<TrustSession> {
+    let config = SessionConfig {
+        credentials: Some(UsernameToken {
+            username: "alice".into(),
+            password: SecretKey::from_slice(b"correct horse"),
+            digest: true,
+        }),
+        lifetime: Some(lifetime),
+        renew_before,
+        response_timeout: Duration::from_secs(2),
+        ..SessionConfig::default()
+    };
+    Arc::new(TrustSession::new(config, "WS-Trust session").unwrap())
+}
+
+/// The `wsc:Instance` an envelope names (element or attribute form), if any.
+fn instance_of(xml: &str) -> Option<String> {
+    if let Some(start) = xml.find("Instance>") {
+        let rest = &xml[start + "Instance>".len()..];
+        return rest.find('<').map(|end| rest[..end].to_owned());
+    }
+    let start = xml.find("Instance=\"")?;
+    let rest = &xml[start + "Instance=\"".len()..];
+    rest.find('"').map(|end| rest[..end].to_owned())
+}
+
+/// A client tap recording `(message number, instance)` of each application message sent.
+/// `(message number, instance)` of each application message sent, in sending order.
+type Sent = Arc<Mutex<Vec<(u64, Option<String>)>>>;
+
+fn sent_instances() -> (Tap, Sent) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let tap: Tap = Arc::new(move |e: &TapEvent<'_>| {
+        if e.side != "client" || e.direction != Direction::Sent {
+            return;
+        }
+        let Some(number) = e
+            .summary
+            .split(" #")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            return;
+        };
+        log.lock().unwrap().push((number, instance_of(e.xml)));
+    });
+    (tap, seen)
+}
+
+#[tokio::test]
+async fn a_sequence_keeps_sending_across_renewals_of_its_sct() {
+    let echo = EchoService::new();
+    let (serving, url, provider, answers) = server(&echo).await;
+    let tokens = session();
+    let (tap, sent) = sent_instances();
+    let mut config = ClientConfig::new(&url);
+    config.source.retransmission.base = Duration::from_millis(200);
+    let client = Client::start(
+        config,
+        Persistence::new(Arc::new(Store::open(MemoryBackend::new(), ring()).unwrap())),
+        tokens.clone(),
+        Some(tap),
+    )
+    .await
+    .unwrap();
+    let id = tokio::time::timeout(Duration::from_secs(10), client.created())
+        .await
+        .unwrap()
+        .unwrap();
+    let sct = client.bound_to().await.unwrap();
+    let first_instance = provider.resolver().current_instance(&sct);
+    // Renewal is due 1 s after each (re)issue; keep sending for 3.5 s.
+    let count = 14u64;
+    for n in 1..=count {
+        let receipt = client
+            .send(echo::NOTIFY_ACTION, &echo::body(&format!("m{n}")))
+            .await
+            .unwrap();
+        assert_eq!(
+            (receipt.sequence.as_str(), receipt.number),
+            (id.as_str(), n)
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    tokio::time::timeout(Duration::from_secs(10), client.flush())
+        .await
+        .unwrap()
+        .unwrap();
+    client.close().await.unwrap();
+    client.terminate().await.unwrap();
+
+    assert!(
+        answers.renewed.load(Ordering::SeqCst) >= 1,
+        "the context was never renewed"
+    );
+    assert_eq!(answers.issued.load(Ordering::SeqCst), 1, "a second context");
+    assert_eq!(client.bound_to().await.as_deref(), Some(sct.as_str()));
+    let delivered: Vec<(String, Option<String>)> = echo
+        .deliveries()
+        .into_iter()
+        .filter(|d| d.info.sequence == id)
+        .map(|d| (d.text, d.info.bound_to))
+        .collect();
+    let expected: Vec<(String, Option<String>)> = (1..=count)
+        .map(|n| (format!("m{n}"), Some(sct.clone())))
+        .collect();
+    assert_eq!(delivered, expected, "not exactly once and in order");
+
+    // The first message went under the context as issued, the last under a renewed
+    // instance, and once a message named a new instance none named an older one.
+    let current = provider.resolver().current_instance(&sct);
+    assert!(current.is_some(), "the server holds no renewed instance");
+    assert_ne!(first_instance, current, "the instance did not change");
+    let sent = sent.lock().unwrap().clone();
+    let first = sent.iter().find(|(n, _)| *n == 1).unwrap();
+    assert_eq!(first.1, first_instance);
+    let last = sent.iter().rev().find(|(n, _)| *n == count).unwrap();
+    assert!(
+        last.1.is_some() && last.1 != first_instance,
+        "the last message names the issued instance"
+    );
+    let mut runs: Vec<Option<String>> = Vec::new();
+    for (_, instance) in &sent {
+        if runs.last() != Some(instance) {
+            assert!(
+                !runs.contains(instance),
+                "an old instance came back: {sent:?}"
+            );
+            runs.push(instance.clone());
+        }
+    }
+    assert!(runs.len() >= 2, "no message after the renewal: {sent:?}");
+    serving.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_client_restarted_after_a_renewal_resumes_with_the_renewed_instance() {
+    let dir = std::env::temp_dir().join(format!("wsrx-renewal-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("client.db");
+    let echo = EchoService::new();
+    let (serving, url, provider, answers) = server(&echo).await;
+    let mut config = ClientConfig::new(&url);
+    config.source.retransmission.base = Duration::from_millis(200);
+
+    // First life: three messages, then the context is renewed (it was in use).
+    let store = sqlite(&db);
+    let client = Client::start(config.clone(), store.clone(), session(), None)
+        .await
+        .unwrap();
+    let id = tokio::time::timeout(Duration::from_secs(10), client.created())
+        .await
+        .unwrap()
+        .unwrap();
+    let sct = client.bound_to().await.unwrap();
+    let issued_instance = provider.resolver().current_instance(&sct);
+    for n in 1..=3u64 {
+        client
+            .send(echo::NOTIFY_ACTION, &echo::body(&format!("m{n}")))
+            .await
+            .unwrap();
+    }
+    tokio::time::timeout(Duration::from_secs(5), client.flush())
+        .await
+        .unwrap()
+        .unwrap();
+    // Idle now: after one renewal the context is no longer in use, so it stays put.
+    // The client commits the renewed token without sending anything.
+    let stored = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let snapshot = store.load().await.unwrap();
+            let live = wsrx_runtime::recovery::recover(&snapshot, std::time::SystemTime::now())
+                .live
+                .into_iter()
+                .find(|t| t.identifier == sct);
+            let current = provider.resolver().current_instance(&sct);
+            if let Some(t) = live
+                && answers.renewed.load(Ordering::SeqCst) >= 1
+                && t.instance == current
+            {
+                return t.instance;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the renewed token never reached the store");
+    assert_ne!(
+        stored, issued_instance,
+        "the stored instance is the issued one"
+    );
+
+    // The process dies; a new one starts over the same file.
+    client.shutdown();
+    store.store().backend().close();
+    drop(client);
+    let (tap, sent) = sent_instances();
+    let session = session();
+    let client = Client::start(config, sqlite(&db), session.clone(), Some(tap))
+        .await
+        .unwrap();
+    assert_eq!(client.created().await.unwrap(), id, "sequence not resumed");
+    assert_eq!(client.bound_to().await.as_deref(), Some(sct.as_str()));
+    for n in 4..=6u64 {
+        let r = client
+            .send(echo::NOTIFY_ACTION, &echo::body(&format!("m{n}")))
+            .await
+            .unwrap();
+        assert_eq!(r.number, n);
+    }
+    tokio::time::timeout(Duration::from_secs(10), client.flush())
+        .await
+        .unwrap()
+        .unwrap();
+    client.close().await.unwrap();
+    client.terminate().await.unwrap();
+
+    assert_eq!(answers.issued.load(Ordering::SeqCst), 1, "a new Issue RST");
+    let delivered: Vec<String> = echo
+        .deliveries()
+        .into_iter()
+        .filter(|d| d.info.sequence == id && d.info.bound_to.as_deref() == Some(sct.as_str()))
+        .map(|d| d.text)
+        .collect();
+    let expected: Vec<String> = (1..=6).map(|n| format!("m{n}")).collect();
+    assert_eq!(delivered, expected, "not exactly once and in order");
+    // The resumed messages went under the renewed instance (or a later renewal of it),
+    // never under the one issued first.
+    let sent = sent.lock().unwrap().clone();
+    let first = sent.iter().find(|(n, _)| *n == 4).unwrap();
+    assert!(first.1.is_some(), "the resumed message names no instance");
+    assert!(
+        sent.iter().all(|(_, i)| *i != issued_instance),
+        "a resumed message names the issued instance"
+    );
+    session.shutdown();
+    serving.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_refused_renewal_ends_the_bound_sequence_with_an_explicit_error() {
+    let dir = std::env::temp_dir().join(format!("wsrx-renewal-lost-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (server_db, client_db) = (dir.join("server.db"), dir.join("client.db"));
+    let echo = EchoService::new();
+    let answers = Arc::new(Answers::default());
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let url = format!("http://{addr}/rm");
+    let (serving, _) = server_on(listener, &url, sqlite(&server_db), &echo, &answers).await;
+    let mut config = ClientConfig::new(&url);
+    config.source.retransmission.base = Duration::from_millis(200);
+    // The context is asked for 6 s and renewed 3 s before it expires.
+    let session = session_with(Duration::from_secs(6), Duration::from_secs(3));
+    let store = sqlite(&client_db);
+    let client = Client::start(config, store.clone(), session.clone(), None)
+        .await
+        .unwrap();
+    let id = tokio::time::timeout(Duration::from_secs(10), client.created())
+        .await
+        .unwrap()
+        .unwrap();
+    let sct = client.bound_to().await.unwrap();
+    client
+        .send(echo::NOTIFY_ACTION, &echo::body("m1"))
+        .await
+        .unwrap();
+    client.flush().await.unwrap();
+
+    // The server restarts before the renewal: it still verifies the context (from its
+    // store) but its fresh token service cannot renew it, so the renewal is refused.
+    serving.shutdown().await.unwrap();
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let (serving, _) = server_on(listener, &url, sqlite(&server_db), &echo, &answers).await;
+    let err = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut n = 2u64;
+        loop {
+            match client
+                .send(echo::NOTIFY_ACTION, &echo::body(&format!("m{n}")))
+                .await
+            {
+                Ok(_) => n += 1,
+                Err(e) => return e,
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .expect("the sequence outlived its lost context");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("security context {sct}"))
+            && text.contains("was lost (renewal refused"),
+        "{text}"
+    );
+    // Nothing was moved to a new context: no second Issue, the sequence and its token
+    // are gone from the store, and the sequence stays bound to the lost identifier.
+    assert_eq!(answers.issued.load(Ordering::SeqCst), 1);
+    assert_eq!(client.bound_to().await.as_deref(), Some(sct.as_str()));
+    assert!(
+        client
+            .send(echo::NOTIFY_ACTION, &echo::body("late"))
+            .await
+            .is_err()
+    );
+    let snapshot = store.load().await.unwrap();
+    assert!(
+        snapshot.sequences.iter().all(|l| l.sequence != id),
+        "the dead sequence is still stored"
+    );
+    assert!(snapshot.tokens.is_empty(), "the lost token is still stored");
+    client.shutdown();
+    session.shutdown();
+    serving.shutdown().await.unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

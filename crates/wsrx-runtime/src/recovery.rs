@@ -23,8 +23,8 @@
 //! as an explicit error (never silently rebound to another token, WS-SC binding rule).
 //!
 //! ## Serialization and sealing
-//! A token is serialized with the field layout of `wsrx-sc`'s sealed SCT plaintext
-//! (`wsrx_sc::sealed`): `format (0x01) ‖ str identifier ‖ u8 has_instance ‖
+//! A token is serialized by `wsrx_sc::sealed::to_plain`, the plaintext layout of the
+//! sealed SCT blobs: `format (0x01) ‖ str identifier ‖ u8 has_instance ‖
 //! [str instance] ‖ bytes secret ‖ i64 created_ms ‖ i64 expires_ms ‖ u8 ws-sc version
 //! (1 = 200512, 2 = 2005/02) ‖ str endpoint`, `str`/`bytes` a big-endian u16 length and
 //! the bytes, built in a zeroizing buffer. It is **not sealed a second time**: the store
@@ -39,17 +39,13 @@
 //! beside it, so a Renew or Cancel of a context issued before a restart is answered as
 //! unknown, and the client's sequences bound to it end when their renewal is due).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use wsrx_crypto::SecretKey;
 use wsrx_sc::EstablishedSct;
-use wsrx_security::ScVersion;
 use wsrx_store::{Batch, RecoveredToken, Snapshot, TokenPut};
 use zeroize::Zeroizing;
 
 use crate::error::RuntimeError;
-
-const FORMAT: u8 = 1;
 
 /// A change to the durable token set.
 #[derive(Debug, Clone)]
@@ -100,37 +96,9 @@ pub fn to_put(token: &EstablishedSct) -> Result<TokenPut, RuntimeError> {
 /// # Errors
 /// [`RuntimeError::Token`] when a field is over 65535 bytes.
 pub fn serialize(t: &EstablishedSct) -> Result<Zeroizing<Vec<u8>>, RuntimeError> {
-    let cap = 1
-        + 2
-        + t.identifier.len()
-        + 1
-        + 2
-        + t.instance.as_deref().map_or(0, str::len)
-        + 2
-        + t.secret.len()
-        + 16
-        + 1
-        + 2
-        + t.endpoint.len();
-    let mut out = Zeroizing::new(Vec::with_capacity(cap));
-    out.push(FORMAT);
-    field(&mut out, t.identifier.as_bytes())?;
-    match &t.instance {
-        Some(i) => {
-            out.push(1);
-            field(&mut out, i.as_bytes())?;
-        }
-        None => out.push(0),
-    }
-    field(&mut out, t.secret.expose_secret())?;
-    out.extend_from_slice(&millis(t.created).to_be_bytes());
-    out.extend_from_slice(&millis(t.expires).to_be_bytes());
-    out.push(match t.version {
-        ScVersion::V200512 => 1,
-        ScVersion::V200502 => 2,
-    });
-    field(&mut out, t.endpoint.as_bytes())?;
-    Ok(out)
+    let plain = wsrx_sc::sealed::to_plain(t)
+        .map_err(|_| RuntimeError::Token("token field too long to store".into()))?;
+    Ok(Zeroizing::new(plain.expose_secret().to_vec()))
 }
 
 /// Reads a recovered token row back.
@@ -139,7 +107,7 @@ pub fn serialize(t: &EstablishedSct) -> Result<Zeroizing<Vec<u8>>, RuntimeError>
 /// [`RuntimeError::Token`] naming the identifier when the row is not a token this
 /// version wrote (or belongs to another identifier).
 pub fn deserialize(row: &RecoveredToken) -> Result<EstablishedSct, RuntimeError> {
-    parse(&row.serialized)
+    wsrx_sc::sealed::from_plain(&row.serialized)
         .filter(|t| t.identifier == row.identifier)
         .ok_or_else(|| {
             RuntimeError::Token(format!(
@@ -196,14 +164,6 @@ pub fn recover(snapshot: &Snapshot, now: SystemTime) -> Recovered {
     out
 }
 
-fn field(out: &mut Vec<u8>, bytes: &[u8]) -> Result<(), RuntimeError> {
-    let len = u16::try_from(bytes.len())
-        .map_err(|_| RuntimeError::Token("token field too long to store".into()))?;
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(bytes);
-    Ok(())
-}
-
 fn millis(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
@@ -211,73 +171,13 @@ fn millis(t: SystemTime) -> i64 {
     }
 }
 
-fn from_millis(ms: i64) -> Option<SystemTime> {
-    let d = Duration::from_millis(ms.unsigned_abs());
-    if ms >= 0 {
-        UNIX_EPOCH.checked_add(d)
-    } else {
-        UNIX_EPOCH.checked_sub(d)
-    }
-}
-
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (head, tail) = self.0.split_at_checked(n)?;
-        self.0 = tail;
-        Some(head)
-    }
-    fn byte(&mut self) -> Option<u8> {
-        self.take(1)?.first().copied()
-    }
-    fn field(&mut self) -> Option<&'a [u8]> {
-        let len = u16::from_be_bytes(self.take(2)?.try_into().ok()?);
-        self.take(usize::from(len))
-    }
-    fn string(&mut self) -> Option<String> {
-        String::from_utf8(self.field()?.to_vec()).ok()
-    }
-    fn time(&mut self) -> Option<SystemTime> {
-        from_millis(i64::from_be_bytes(self.take(8)?.try_into().ok()?))
-    }
-}
-
-fn parse(bytes: &[u8]) -> Option<EstablishedSct> {
-    let mut r = Reader(bytes);
-    if r.byte()? != FORMAT {
-        return None;
-    }
-    let identifier = r.string()?;
-    let instance = match r.byte()? {
-        0 => None,
-        1 => Some(r.string()?),
-        _ => return None,
-    };
-    let secret = SecretKey::from_slice(r.field()?);
-    let created = r.time()?;
-    let expires = r.time()?;
-    let version = match r.byte()? {
-        1 => ScVersion::V200512,
-        2 => ScVersion::V200502,
-        _ => return None,
-    };
-    let endpoint = r.string()?;
-    r.0.is_empty().then_some(EstablishedSct {
-        identifier,
-        instance,
-        secret,
-        created,
-        expires,
-        version,
-        endpoint,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "test code")]
     use super::*;
+    use std::time::Duration;
+    use wsrx_crypto::SecretKey;
+    use wsrx_security::ScVersion;
 
     fn token(expires: SystemTime) -> EstablishedSct {
         EstablishedSct {

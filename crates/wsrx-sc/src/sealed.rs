@@ -178,6 +178,22 @@ fn decode(plain: &[u8]) -> Option<EstablishedSct> {
     })
 }
 
+/// The token in clear, in the layout a sealed blob carries inside: for a store that
+/// seals its rows itself (the runtime's, whose associated data already binds the
+/// identifier), so that there is one token layout. The result holds the secret: keep it
+/// in the returned zeroizing key and seal it before it leaves the process.
+///
+/// # Errors
+/// [`SealError::TooLong`] for a field over 65535 bytes.
+pub fn to_plain(token: &EstablishedSct) -> Result<SecretKey, SealError> {
+    encode(token)
+}
+
+/// Reads what [`to_plain`] wrote; `None` when `bytes` is not such a record.
+pub fn from_plain(bytes: &[u8]) -> Option<EstablishedSct> {
+    decode(bytes)
+}
+
 /// Seals `token` under the ring's active key.
 ///
 /// # Errors

@@ -30,7 +30,7 @@ use wsrx_xml::{
 use crate::error::SecurityError;
 use crate::ids::IdIndex;
 use crate::ns::{DS, EXC_C14N};
-use crate::signature::MAX_REFERENCES;
+use crate::signature::{MAX_REFERENCES, digest_of_reference};
 use crate::util::{DigestSink, MacSink, VecSink, element_children, leaf_text};
 
 /// The enveloped-signature transform (XML-DSig §6.6.4).
@@ -253,20 +253,7 @@ fn parse_reference<'d>(r: Element<'d>, ids: &IdIndex<'d>) -> Result<Reference<'d
         }
         next = children.next();
     }
-    let dm = next
-        .filter(|c| c.is(DS, "DigestMethod"))
-        .ok_or(SecurityError::InvalidSecurity(
-            "Reference without DigestMethod",
-        ))?;
-    let digest = DigestAlgorithm::from_uri(algorithm_of(dm)?)?;
-    let dv = children.next().filter(|c| c.is(DS, "DigestValue")).ok_or(
-        SecurityError::InvalidSecurity("Reference without DigestValue"),
-    )?;
-    if children.next().is_some() {
-        return Err(SecurityError::InvalidSecurity("unexpected Reference child"));
-    }
-    let value =
-        base64::decode(&leaf_text(dv)?).ok_or(SecurityError::InvalidSecurity("bad DigestValue"))?;
+    let (digest, value) = digest_of_reference(next, children)?;
     Ok(Reference {
         target,
         enveloped,

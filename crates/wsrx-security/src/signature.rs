@@ -91,20 +91,7 @@ fn parse_reference<'d>(r: Element<'d>, ids: &IdIndex<'d>) -> Result<Reference<'d
     }
     // Without an explicit exc-c14n transform the default would be inclusive c14n.
     let c14n = c14n.ok_or(SecurityError::UnsupportedAlgorithm)?;
-    let dm = next
-        .filter(|c| c.is(DS, "DigestMethod"))
-        .ok_or(SecurityError::InvalidSecurity(
-            "Reference without DigestMethod",
-        ))?;
-    let digest = DigestAlgorithm::from_uri(algorithm_of(dm)?)?;
-    let dv = children.next().filter(|c| c.is(DS, "DigestValue")).ok_or(
-        SecurityError::InvalidSecurity("Reference without DigestValue"),
-    )?;
-    if children.next().is_some() {
-        return Err(SecurityError::InvalidSecurity("unexpected Reference child"));
-    }
-    let value =
-        base64::decode(&leaf_text(dv)?).ok_or(SecurityError::InvalidSecurity("bad DigestValue"))?;
+    let (digest, value) = digest_of_reference(next, children)?;
     Ok(Reference {
         target,
         c14n,
@@ -270,4 +257,30 @@ impl<'d> ParsedSignature<'d> {
     pub(crate) fn method(&self) -> SignatureMethod {
         self.method
     }
+}
+
+/// The end of a `ds:Reference` (XML-DSig §4.4.3): `DigestMethod` (`first`, the child
+/// after the Transforms) and `DigestValue`, and nothing after them.
+pub(crate) fn digest_of_reference<'d>(
+    first: Option<Element<'d>>,
+    mut rest: impl Iterator<Item = Element<'d>>,
+) -> Result<(DigestAlgorithm, Vec<u8>), SecurityError> {
+    let dm = first
+        .filter(|c| c.is(DS, "DigestMethod"))
+        .ok_or(SecurityError::InvalidSecurity(
+            "Reference without DigestMethod",
+        ))?;
+    let digest = DigestAlgorithm::from_uri(algorithm_of(dm)?)?;
+    let dv =
+        rest.next()
+            .filter(|c| c.is(DS, "DigestValue"))
+            .ok_or(SecurityError::InvalidSecurity(
+                "Reference without DigestValue",
+            ))?;
+    if rest.next().is_some() {
+        return Err(SecurityError::InvalidSecurity("unexpected Reference child"));
+    }
+    let value =
+        base64::decode(&leaf_text(dv)?).ok_or(SecurityError::InvalidSecurity("bad DigestValue"))?;
+    Ok((digest, value))
 }

@@ -28,7 +28,9 @@
 //! - [`persist`]: `StoreOp`s as records per sequence, payloads by handle, commits on a
 //!   blocking thread;
 //! - [`recovery`]: security context tokens committed beside the sequences bound to them
-//!   and adopted again from the store at start (no new RST after a restart).
+//!   and adopted again from the store at start (no new RST after a restart);
+//! - [`metrics`]: the operational metrics, through the `metrics` facade;
+//! - [`settings`]: client and server settings read from TOML, over the defaults.
 //!
 //! Duplex (an Offer accepted: responses on the offered sequence) and addressable
 //! AcksTo/ReplyTo (a client listener the server POSTs to) are in [`client`]/[`server`].
@@ -58,6 +60,7 @@ pub mod persist;
 pub mod pipeline;
 pub mod recovery;
 pub mod server;
+pub mod settings;
 pub mod tap;
 pub mod tls;
 pub mod token;

@@ -21,7 +21,7 @@ use wsrx_runtime::trust::{IssuerProvider, TrustSession};
 use wsrx_sc::auth::{UsernameAuthenticator, UsernameConfig, UsernameToken, UsernameVerifier};
 use wsrx_sc::{Issuer, IssuerConfig, SessionConfig};
 use wsrx_soap::SoapVersion;
-use wsrx_store::{Batch, KeyRing, TokenPut};
+use wsrx_store::KeyRing;
 
 use super::rm_common::open_store_with;
 
@@ -163,17 +163,9 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     let provided = tokens.token_for(&url).await?;
     let sct_id = provided.sct.identifier.clone();
     println!("      RSTR: SCT {sct_id} established; its UUID goes back to the RM runtime");
-    // Keep the SCT sealed in the client's store (AES-256-GCM under the key ring).
-    client_store
-        .commit(Batch {
-            tokens: vec![TokenPut {
-                identifier: sct_id.clone(),
-                expires_at_ms: None,
-                serialized: zeroize::Zeroizing::new(provided.secret.expose_secret().to_vec()),
-            }],
-            ..Batch::default()
-        })
-        .await?;
+    println!(
+        "      the RM runtime commits it, sealed, to its store before the sequence bound to it exists"
+    );
     println!();
 
     println!(
@@ -233,7 +225,13 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
             "      TOKEN {}  expires {}  (sealed, AES-256-GCM; secret never printed)",
             t.identifier,
             t.expires_at_ms
-                .map_or_else(|| "never".to_owned(), |e| e.to_string())
+                .and_then(|ms| u64::try_from(ms).ok())
+                .map_or_else(
+                    || "never".to_owned(),
+                    |ms| wsrx_security::format_datetime(
+                        std::time::UNIX_EPOCH + Duration::from_millis(ms)
+                    )
+                )
         );
     }
     println!();

@@ -84,6 +84,12 @@ pub struct SourceConfig {
     pub retransmission: Backoff,
     /// Unacknowledged messages allowed at once; `send` pushes back beyond it.
     pub max_in_flight: usize,
+    /// Let `max_in_flight` bound the *span* of numbers too, from the lowest
+    /// unacknowledged message to the next: messages past a gap are acknowledged but
+    /// held by a destination delivering in order, and must not outgrow its reorder
+    /// buffer (or it drops all but the next one in order, and each dropped one waits out
+    /// its back-off). Off by default; the runtime's client turns it on.
+    pub bound_span: bool,
     /// When to attach AckRequested.
     pub ack_request: AckRequestPolicy,
     /// No message from the destination for this long ends the sequence
@@ -103,6 +109,7 @@ impl Default for SourceConfig {
             version: RmVersion::V1_1,
             retransmission: Backoff::default(),
             max_in_flight: 32,
+            bound_span: false,
             ack_request: AckRequestPolicy::WhenWindowFull,
             inactivity_timeout: Duration::from_secs(600),
             max_message_number: MAX_MESSAGE_NUMBER,

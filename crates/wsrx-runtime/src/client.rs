@@ -86,7 +86,12 @@ impl ClientConfig {
             to: to.into(),
             soap: SoapVersion::V12,
             profile: WireProfile::Rm11,
-            source: SourceConfig::default(),
+            // The window bounds the span of numbers past a gap too, so the destination's
+            // reorder buffer is never outgrown (see `SourceConfig::bound_span`).
+            source: SourceConfig {
+                bound_span: true,
+                ..SourceConfig::default()
+            },
             inbound: InboundConfig::default(),
             http_timeout: Duration::from_secs(30),
             tls: crate::tls::ClientTls::default(),
@@ -123,8 +128,6 @@ struct State {
     created: Option<SequenceId>,
     closed: bool,
     ended: Option<String>,
-    /// The highest message number stored so far (recovered ones included).
-    highest: u64,
     /// The offered reverse sequence, when `ClientConfig::offer` is set.
     duplex: Option<ClientDuplex>,
     /// What the offered sequence's Destination answers to a message at the listener.
@@ -233,14 +236,6 @@ impl<B: Backend> Client<B> {
                         log.payloads.len()
                     )));
                 }
-                let highest = ops
-                    .iter()
-                    .filter_map(|op| match op {
-                        StoreOp::OutboundStored { number, .. } => Some(*number),
-                        _ => None,
-                    })
-                    .max()
-                    .unwrap_or(0);
                 let mut payloads = HashMap::new();
                 let mut by_number = BTreeMap::new();
                 for (handle, number) in &log.payloads {
@@ -251,7 +246,7 @@ impl<B: Backend> Client<B> {
                         by_number.insert(*number, *handle);
                     }
                 }
-                restored = Some((s, payloads, by_number, highest));
+                restored = Some((s, payloads, by_number));
                 break;
             }
         }
@@ -265,7 +260,7 @@ impl<B: Backend> Client<B> {
             .clone()
             .unwrap_or_else(|| config.profile.wsa_version().anonymous().to_owned());
         let mut state = match restored {
-            Some((source, payloads, by_number, highest)) => {
+            Some((source, payloads, by_number)) => {
                 let created = source.id().cloned();
                 State {
                     closed: source.state() == SourceState::Closed,
@@ -276,7 +271,6 @@ impl<B: Backend> Client<B> {
                     request_numbers: HashMap::new(),
                     created,
                     ended: None,
-                    highest,
                     duplex: None,
                     replies: Vec::new(),
                     lost: false,
@@ -315,7 +309,6 @@ impl<B: Backend> Client<B> {
                     created: None,
                     closed: false,
                     ended: None,
-                    highest: 0,
                     duplex,
                     replies: Vec::new(),
                     lost: false,
@@ -392,7 +385,7 @@ impl<B: Backend> Client<B> {
     /// The highest message number stored in the sequence so far (0 for none): after a
     /// restart, the messages up to it are already the sequence's and will be delivered.
     pub async fn highest_number(&self) -> u64 {
-        self.inner.state.lock().await.highest
+        self.inner.state.lock().await.source.last_number_assigned()
     }
 
     /// Waits until `ready` holds under the lock (checked after every drain).
@@ -462,24 +455,13 @@ impl<B: Backend> Client<B> {
                 if let Some(e) = &st.ended {
                     return Err(RuntimeError::SequenceEnded(e.clone()));
                 }
-                // The window also spans message *numbers* (lowest unacknowledged to the
-                // next): messages past a gap are acknowledged but held by the destination,
-                // and must not outgrow its reorder buffer, or it drops every message but
-                // the next in order and each dropped one waits out its back-off.
-                let window =
-                    u64::try_from(self.inner.config.source.max_in_flight).unwrap_or(u64::MAX);
-                let span_ok = st.by_number.first_key_value().is_none_or(|(low, _)| {
-                    st.highest.saturating_sub(*low) < window.saturating_sub(1)
-                });
-                if st.created.is_some() && st.source.can_send() && span_ok {
+                // The Source's window bounds the span of numbers as well as their count.
+                if st.created.is_some() && st.source.can_send() {
                     let h = new_handle();
                     st.payloads
                         .insert(h, (action.to_owned(), payload.to_owned()));
                     let number = match st.source.send(clock::rm_now(), PayloadRef(h)) {
-                        Ok(n) => {
-                            st.highest = st.highest.max(n);
-                            n
-                        }
+                        Ok(n) => n,
                         Err(e) => {
                             st.payloads.remove(&h);
                             return Err(RuntimeError::Usage(e.to_string()));

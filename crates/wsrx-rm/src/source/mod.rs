@@ -288,6 +288,26 @@ impl Source {
         self.in_flight.len()
     }
 
+    /// The highest message number assigned so far (0 for none; recovered ones included).
+    pub fn last_number_assigned(&self) -> u64 {
+        self.next_number.saturating_sub(1)
+    }
+
+    /// What the window holds: the unacknowledged messages, or with
+    /// [`SourceConfig::bound_span`] the numbers from the lowest unacknowledged message
+    /// to the next (never fewer).
+    fn window_used(&self) -> u64 {
+        let count = u64::try_from(self.in_flight.len()).unwrap_or(u64::MAX);
+        if !self.config.bound_span {
+            return count;
+        }
+        self.in_flight
+            .keys()
+            .next()
+            .map_or(0, |low| self.next_number.saturating_sub(*low))
+            .max(count)
+    }
+
     /// Whether `send` would accept a message now.
     pub fn can_send(&self) -> bool {
         self.check_send().is_ok()
@@ -307,7 +327,8 @@ impl Source {
         {
             return Err(Error::NumbersExhausted);
         }
-        if self.in_flight.len() >= self.config.max_in_flight {
+        let window = u64::try_from(self.config.max_in_flight).unwrap_or(u64::MAX);
+        if self.window_used() >= window {
             return Err(Error::Backpressure);
         }
         if self
@@ -339,7 +360,14 @@ impl Source {
             last,
         });
         self.since_ack_request = self.since_ack_request.saturating_add(1);
-        let window_full = self.in_flight.len() + 1 >= self.config.max_in_flight;
+        // next_number already counts this message; in_flight does not hold it yet.
+        let window = u64::try_from(self.config.max_in_flight).unwrap_or(u64::MAX);
+        let used = if self.config.bound_span {
+            self.window_used()
+        } else {
+            self.window_used().saturating_add(1)
+        };
+        let window_full = used.max(1) >= window;
         let ack_requested = last
             || window_full
             || match self.config.ack_request {

@@ -301,3 +301,42 @@ fn numbers_run_out_at_the_maximum_message_number() {
     );
     assert_eq!(sent_numbers(&mut s), vec![1, 2]);
 }
+
+#[test]
+fn with_bound_span_the_window_bounds_the_numbers_past_a_gap() {
+    let (s, id) = active();
+    let mut s = Source {
+        config: SourceConfig {
+            bound_span: true,
+            ..s.config.clone()
+        },
+        ..s
+    };
+    for p in 1..=3 {
+        s.send(Timestamp(2), PayloadRef(p)).unwrap();
+    }
+    // 2 and 3 acknowledged, 1 missing: one message in flight, but the window (3) spans
+    // 1..=3 and a 4th would leave the destination holding 2..=4 behind the gap.
+    s.handle_message(
+        Timestamp(3),
+        Some(&x()),
+        ack(&id, AckBody::Ranges(vec![AckRange { lower: 2, upper: 3 }])),
+    )
+    .unwrap();
+    assert_eq!(s.in_flight(), 1);
+    assert!(!s.can_send());
+    assert_eq!(
+        s.send(Timestamp(4), PayloadRef(4)),
+        Err(Error::Backpressure)
+    );
+    assert_eq!(s.last_number_assigned(), 3);
+    // The gap filled: the window is open again.
+    s.handle_message(
+        Timestamp(5),
+        Some(&x()),
+        ack(&id, AckBody::Ranges(vec![AckRange { lower: 1, upper: 3 }])),
+    )
+    .unwrap();
+    assert!(s.can_send());
+    assert_eq!(s.send(Timestamp(6), PayloadRef(4)), Ok(4));
+}

@@ -59,6 +59,8 @@ fn scenario(seed: u64) -> Scenario {
             jitter_permille: 250,
         },
         max_in_flight: 1 + r.below(8) as usize,
+        // Both windows, as the runtime's client (span) and the engine's default (count).
+        bound_span: r.below(2) == 0,
         ack_request: match r.below(3) {
             0 => AckRequestPolicy::EveryMessage,
             1 => AckRequestPolicy::Every(2),

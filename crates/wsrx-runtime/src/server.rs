@@ -606,7 +606,7 @@ impl<B: Backend> Server<B> {
         // The byte check keeps the extra parse off the path of every RM message.
         if body.windows(5).any(|w| w == b"/RST/")
             && let Ok(doc) = wsrx_xml::Document::parse_with(body, &self.inner.config.inbound.limits)
-            && let Some((action, envelope)) = self.inner.tokens.answer_trust(&doc, now_sys, peer)
+            && let Some(answer) = self.inner.tokens.answer_trust(&doc, now_sys, peer)
         {
             // Commit-before-send: an issued (renewed, cancelled) context is durable
             // before the RSTR leaves.
@@ -617,15 +617,22 @@ impl<B: Backend> Server<B> {
                 self.inner.tap.as_ref(),
                 "server",
                 Direction::Sent,
-                &action,
-                &envelope,
+                &answer.action,
+                &answer.envelope,
             );
             let soap = wsrx_soap::Envelope::new(&doc).map_or(soap_hint, |e| e.version());
+            // A fault travels with 500 (SOAP 1.1 §6.2), or in SOAP 1.2 with 400 for a
+            // Sender fault (SOAP 1.2 Part 2 §7.5.1), as every other fault of this server.
+            let status = match answer.fault {
+                None => 200,
+                Some(f) if soap == SoapVersion::V12 && f.is_sender_fault() => 400,
+                Some(_) => 500,
+            };
             return Ok(HttpReply {
-                status: trust_answer_status(&envelope),
+                status,
                 soap,
-                action,
-                body: Some(envelope),
+                action: answer.action,
+                body: Some(answer.envelope),
             });
         }
         let opened = match pipeline::open(
@@ -1071,22 +1078,5 @@ impl<B: Backend> Server<B> {
         // 5. the timer task re-reads poll_timeout.
         self.inner.wake.notify_waiters();
         Ok(replies)
-    }
-}
-
-/// The HTTP status of a token-service answer: 200 for an RSTR; for a fault, 500 (SOAP
-/// 1.1 §6.2) or, in SOAP 1.2, 400 for a Sender fault and 500 otherwise (SOAP 1.2 Part 2
-/// §7.5.1), as for every other fault this server sends.
-fn trust_answer_status(envelope: &str) -> u16 {
-    let Ok(doc) = wsrx_xml::Document::parse(envelope.as_bytes()) else {
-        return 500;
-    };
-    let Ok(env) = wsrx_soap::Envelope::new(&doc) else {
-        return 500;
-    };
-    match env.fault() {
-        None => 200,
-        Some(Ok(f)) if env.version() == SoapVersion::V12 && f.code == FaultCode::Sender => 400,
-        Some(_) => 500,
     }
 }

@@ -41,6 +41,17 @@ impl fmt::Debug for ProvidedToken {
     }
 }
 
+/// A token service's answer to a WS-Trust request.
+#[derive(Debug, Clone)]
+pub struct TrustAnswer {
+    /// The answer's WS-A action.
+    pub action: String,
+    /// The envelope: an RSTR (collection), or a fault.
+    pub envelope: String,
+    /// Why the request was refused, when the envelope is a fault.
+    pub fault: Option<wsrx_sc::TrustFault>,
+}
+
 /// Supplies security contexts to the RM runtime (client and server).
 pub trait TokenProvider: Send + Sync + 'static {
     /// The SCT to protect a new sequence to `endpoint` with (establishing the security
@@ -66,7 +77,7 @@ pub trait TokenProvider: Send + Sync + 'static {
         _request: &wsrx_xml::Document,
         _now: std::time::SystemTime,
         _peer: &Peer,
-    ) -> Option<(String, String)> {
+    ) -> Option<TrustAnswer> {
         None
     }
 
@@ -314,7 +325,7 @@ impl TokenProvider for Combined {
         request: &wsrx_xml::Document,
         now: std::time::SystemTime,
         peer: &Peer,
-    ) -> Option<(String, String)> {
+    ) -> Option<TrustAnswer> {
         self.providers
             .iter()
             .find_map(|p| p.answer_trust(request, now, peer))

@@ -48,7 +48,7 @@ use wsrx_xml::Document;
 
 use crate::error::RuntimeError;
 use crate::recovery::TokenChange;
-use crate::token::{BoxFuture, Peer, ProvidedToken, TokenProvider};
+use crate::token::{BoxFuture, Peer, ProvidedToken, TokenProvider, TrustAnswer};
 
 pub use session::TrustSession;
 
@@ -128,7 +128,7 @@ where
         request: &Document,
         now: SystemTime,
         peer: &Peer,
-    ) -> Option<(String, String)> {
+    ) -> Option<TrustAnswer> {
         let action = wsrx_soap::Envelope::new(request)
             .ok()
             .and_then(|env| wsrx_soap::AddressingHeaders::parse(&env).ok().flatten())
@@ -148,7 +148,11 @@ where
         {
             changes.push(change);
         }
-        Some((dialect.rstr_action(kind).unwrap_or(action), reply.envelope))
+        Some(TrustAnswer {
+            action: dialect.rstr_action(kind).unwrap_or(action),
+            envelope: reply.envelope,
+            fault: reply.outcome.err(),
+        })
     }
 }
 

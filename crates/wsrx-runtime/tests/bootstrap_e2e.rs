@@ -15,16 +15,18 @@
     reason = "test code"
 )]
 
+mod common;
+use common::store;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
-use wsrx_crypto::{KeyRing, OsRandom, RsaPrivateKey, SecretKey};
+use wsrx_crypto::{OsRandom, RsaPrivateKey};
 use wsrx_runtime::client::{Client, ClientConfig};
 use wsrx_runtime::echo::{self, EchoService};
 use wsrx_runtime::http::{self, HttpClient, HttpLimits, Serving};
-use wsrx_runtime::persist::Persistence;
 use wsrx_runtime::server::{Server, ServerConfig};
 use wsrx_runtime::token::TokenProvider;
 use wsrx_runtime::trust::{IssuerProvider, TrustSession};
@@ -34,7 +36,6 @@ use wsrx_sc::{
 };
 use wsrx_security::{Certificate, TrustStore, X509Credential};
 use wsrx_soap::SoapVersion;
-use wsrx_store::{MemoryBackend, Store};
 
 /// An RSA key as `wsrx-crypto` and rcgen see it.
 fn rsa_key() -> (RsaPrivateKey, KeyPair) {
@@ -88,11 +89,6 @@ impl Pki {
             rogue: make_client(&rogue_ca, "rogue"),
         }
     }
-}
-
-fn store() -> Persistence<MemoryBackend> {
-    let ring = KeyRing::new(SecretKey::from_slice(&[7u8; 32])).unwrap();
-    Persistence::new(Arc::new(Store::open(MemoryBackend::new(), ring).unwrap()))
 }
 
 type X509Issuer = IssuerProvider<X509Authenticator, OsRandom>;

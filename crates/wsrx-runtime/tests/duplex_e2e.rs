@@ -15,6 +15,9 @@
     reason = "test code"
 )]
 
+mod common;
+use common::store;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,16 +35,11 @@ use wsrx_runtime::server::{Server, ServerConfig};
 use wsrx_runtime::tap::{Direction, Tap};
 use wsrx_runtime::token::{PreEstablished, TokenProvider};
 use wsrx_soap::SoapVersion;
-use wsrx_store::{MemoryBackend, Store};
+use wsrx_store::Store;
 
 const SCT: &str = "urn:uuid:6a1e3c9e-0000-4000-8000-0000000d0b1e";
 const OTHER: &str = "urn:uuid:6a1e3c9e-0000-4000-8000-0000000d0b2f";
 const LIMIT: Duration = Duration::from_secs(20);
-
-fn store() -> Persistence<MemoryBackend> {
-    let ring = KeyRing::new(SecretKey::from_slice(&[7u8; 32])).unwrap();
-    Persistence::new(Arc::new(Store::open(MemoryBackend::new(), ring).unwrap()))
-}
 
 /// Knows two SCTs; hands out (and binds sequences to) the first.
 struct TwoTokens {

@@ -10,28 +10,24 @@
     reason = "test code"
 )]
 
+mod common;
+use common::store;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use wsrx_crypto::{KeyRing, SecretKey};
+use wsrx_crypto::SecretKey;
 use wsrx_runtime::client::{Client, ClientConfig};
 use wsrx_runtime::echo;
 use wsrx_runtime::http::{self, HttpLimits};
-use wsrx_runtime::persist::Persistence;
 use wsrx_runtime::server::{DeliveryInfo, Handler, Operation, Reply, Server, ServerConfig};
 use wsrx_runtime::token::{BoxFuture, PreEstablished, TokenProvider};
 use wsrx_soap::Fault;
-use wsrx_store::{MemoryBackend, Store};
 
 const SCT: &str = "urn:uuid:6a1e3c9e-0000-4000-8000-00000000ba7e";
 const HOLD: &str = "urn:example:test/Hold";
 const LIMIT: Duration = Duration::from_secs(20);
-
-fn store() -> Persistence<MemoryBackend> {
-    let ring = KeyRing::new(SecretKey::from_slice(&[7u8; 32])).unwrap();
-    Persistence::new(Arc::new(Store::open(MemoryBackend::new(), ring).unwrap()))
-}
 
 fn tokens() -> Arc<dyn TokenProvider> {
     Arc::new(PreEstablished::new(SCT, SecretKey::from_slice(&[4u8; 32])))

@@ -8,27 +8,23 @@
     reason = "test code"
 )]
 
+mod common;
+use common::store;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use wsrx_crypto::{KeyRing, SecretKey};
+use wsrx_crypto::SecretKey;
 use wsrx_rm::wire::WireProfile;
 use wsrx_runtime::client::{Client, ClientConfig};
 use wsrx_runtime::echo::{self, EchoService};
 use wsrx_runtime::http::{self, HttpLimits, Serving};
-use wsrx_runtime::persist::Persistence;
 use wsrx_runtime::server::{Server, ServerConfig};
 use wsrx_runtime::token::{PreEstablished, TokenProvider};
 use wsrx_soap::SoapVersion;
-use wsrx_store::{MemoryBackend, Store};
 
 const SCT: &str = "urn:uuid:6a1e3c9e-0000-4000-8000-00000000e2e1";
-
-fn store() -> Persistence<MemoryBackend> {
-    let ring = KeyRing::new(SecretKey::from_slice(&[7u8; 32])).unwrap();
-    Persistence::new(Arc::new(Store::open(MemoryBackend::new(), ring).unwrap()))
-}
 
 fn tokens(id: &str, byte: u8) -> Arc<dyn TokenProvider> {
     Arc::new(PreEstablished::new(id, SecretKey::from_slice(&[byte; 32])))

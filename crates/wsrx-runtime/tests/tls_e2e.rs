@@ -15,6 +15,9 @@
     reason = "test code"
 )]
 
+mod common;
+use common::store;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,11 +26,10 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose,
 };
-use wsrx_crypto::{KeyRing, OsRandom, SecretKey};
+use wsrx_crypto::{OsRandom, SecretKey};
 use wsrx_runtime::client::{Client, ClientConfig};
 use wsrx_runtime::echo::{self, EchoService};
 use wsrx_runtime::http::{self, HttpClient, HttpLimits, Serving};
-use wsrx_runtime::persist::Persistence;
 use wsrx_runtime::server::{Server, ServerConfig};
 use wsrx_runtime::tls::{ClientTls, ServerTls};
 use wsrx_runtime::token::TokenProvider;
@@ -35,7 +37,6 @@ use wsrx_runtime::trust::{IssuerProvider, TrustSession};
 use wsrx_sc::auth::{UsernameAuthenticator, UsernameConfig, UsernameToken, UsernameVerifier};
 use wsrx_sc::{Issuer, IssuerConfig, Session, SessionConfig, TokenFor};
 use wsrx_soap::SoapVersion;
-use wsrx_store::{MemoryBackend, Store};
 
 const PASSWORD: &[u8] = b"correct horse battery staple";
 
@@ -127,11 +128,6 @@ impl UsernameVerifier for Users {
     fn password(&self, username: &str) -> Option<SecretKey> {
         (username == "alice").then(|| SecretKey::from_slice(PASSWORD))
     }
-}
-
-fn store() -> Persistence<MemoryBackend> {
-    let ring = KeyRing::new(SecretKey::from_slice(&[7u8; 32])).unwrap();
-    Persistence::new(Arc::new(Store::open(MemoryBackend::new(), ring).unwrap()))
 }
 
 type UserIssuer = IssuerProvider<UsernameAuthenticator<Users>, OsRandom>;

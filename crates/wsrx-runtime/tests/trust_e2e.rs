@@ -11,20 +11,21 @@
     reason = "test code"
 )]
 
+mod common;
+use common::store;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use wsrx_crypto::{KeyRing, OsRandom, SecretKey};
+use wsrx_crypto::{OsRandom, SecretKey};
 use wsrx_runtime::client::{Client, ClientConfig};
 use wsrx_runtime::echo::{self, EchoService};
 use wsrx_runtime::http::{self, HttpLimits, Serving};
-use wsrx_runtime::persist::Persistence;
 use wsrx_runtime::server::{Server, ServerConfig};
 use wsrx_runtime::trust::{IssuerProvider, TrustSession};
 use wsrx_sc::auth::{UsernameAuthenticator, UsernameConfig, UsernameToken, UsernameVerifier};
 use wsrx_sc::{Issuer, IssuerConfig, SessionConfig};
-use wsrx_store::{MemoryBackend, Store};
 
 struct Users;
 
@@ -32,11 +33,6 @@ impl UsernameVerifier for Users {
     fn password(&self, username: &str) -> Option<SecretKey> {
         (username == "alice").then(|| SecretKey::from_slice(b"correct horse"))
     }
-}
-
-fn store() -> Persistence<MemoryBackend> {
-    let ring = KeyRing::new(SecretKey::from_slice(&[7u8; 32])).unwrap();
-    Persistence::new(Arc::new(Store::open(MemoryBackend::new(), ring).unwrap()))
 }
 
 async fn server(echo: EchoService) -> (Serving, String) {

@@ -8,28 +8,13 @@
     reason = "test code"
 )]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 const SCT: &str = "urn:uuid:1c0f1600-0000-4c0f-8000-00000000c0f1";
 const SECRET: &str = "Y29uZmlnLWZpbGUtdGVzdC1zY3Qtc2VjcmV0LTMyYiE=";
-
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[test]
 fn serve_and_send_read_their_options_from_toml_files() {
@@ -37,16 +22,8 @@ fn serve_and_send_read_their_options_from_toml_files() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let bin = env!("CARGO_BIN_EXE_wsrx");
-    let ring = dir.join("ring");
-    assert!(
-        Command::new(bin)
-            .args(["keys", "generate"])
-            .arg(&ring)
-            .status()
-            .unwrap()
-            .success()
-    );
-    let port = free_port();
+    let ring = common::keyring(&dir);
+    let port = common::free_port();
     let serve_toml = dir.join("serve.toml");
     std::fs::write(
         &serve_toml,
@@ -69,7 +46,7 @@ fn serve_and_send_read_their_options_from_toml_files() {
         .read_line(&mut line)
         .unwrap();
     assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
-    let _serve = Serve(child);
+    let _serve = common::Serve(child);
 
     let send_toml = dir.join("send.toml");
     std::fs::write(

@@ -9,28 +9,13 @@
     reason = "test code"
 )]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 const SCT: &str = "urn:uuid:3e7c0000-0000-4e7c-8000-0000000e7c01";
 const SECRET: &str = "bWV0cmljcy10ZXN0LXNjdC1zZWNyZXQtMzItYnl0ZXMh";
-
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn scrape(port: u16) -> String {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -58,17 +43,9 @@ fn metrics_follow_deliveries_sequences_and_refusals() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let bin = env!("CARGO_BIN_EXE_wsrx");
-    let ring = dir.join("ring");
-    assert!(
-        Command::new(bin)
-            .args(["keys", "generate"])
-            .arg(&ring)
-            .status()
-            .unwrap()
-            .success()
-    );
-    let port = free_port();
-    let metrics_port = free_port();
+    let ring = common::keyring(&dir);
+    let port = common::free_port();
+    let metrics_port = common::free_port();
     let mut child = Command::new(bin)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .args(["--metrics", &format!("127.0.0.1:{metrics_port}")])
@@ -92,7 +69,7 @@ fn metrics_follow_deliveries_sequences_and_refusals() {
         .read_line(&mut line)
         .unwrap();
     assert!(line.contains("listening"), "{line}");
-    let _serve = Serve(child);
+    let _serve = common::Serve(child);
 
     let send = |store: &str, count: &str| {
         Command::new(bin)

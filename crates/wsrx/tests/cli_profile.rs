@@ -9,42 +9,22 @@
     reason = "test code"
 )]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 const SCT: &str = "urn:uuid:6a1c2a5e-5c0b-4a36-9d43-2f1f0c0ffee1";
 const SECRET: &str = "c2VjdXJlLWNvbnZlcnNhdGlvbi1kZW1vLXNlY3JldCE=";
-
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn every_profile_completes_a_secured_sequence_with_its_namespaces() {
     let dir = std::env::temp_dir().join(format!("wsrx-cli-profile-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let ring = dir.join("ring");
+    let ring = common::keyring(&dir);
     let bin = env!("CARGO_BIN_EXE_wsrx");
-    assert!(
-        Command::new(bin)
-            .args(["keys", "generate"])
-            .arg(&ring)
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let mut child = Command::new(bin)
         .args([
             "serve",
@@ -67,7 +47,7 @@ fn every_profile_completes_a_secured_sequence_with_its_namespaces() {
         .read_line(&mut line)
         .unwrap();
     assert!(line.contains("listening"), "{line}");
-    let _serve = Serve(child);
+    let _serve = common::Serve(child);
     let cases = [
         (
             "wcf-wshttp",

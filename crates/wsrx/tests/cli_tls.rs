@@ -14,10 +14,12 @@
     reason = "test code"
 )]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
@@ -28,15 +30,6 @@ const SCT_A: &str = "urn:uuid:6a1c2a5e-5c0b-4a36-9d43-2f1f0c0ffee1";
 const SECRET_A: &str = "c2VjdXJlLWNvbnZlcnNhdGlvbi1kZW1vLXNlY3JldCE=";
 const SCT_B: &str = "urn:uuid:0b7c2f9e-3d1a-4c55-8e0f-9a6b5c4d3e2f";
 const SECRET_B: &str = "YW5vdGhlci1wcmUtZXN0YWJsaXNoZWQtc2VjcmV0IQ==";
-
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 struct Setup {
     dir: PathBuf,
@@ -59,16 +52,7 @@ fn setup(tag: &str) -> Setup {
     let dir = std::env::temp_dir().join(format!("wsrx-cli-tls-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let ring = dir.join("ring");
-    assert!(
-        Command::new(bin())
-            .args(["keys", "generate"])
-            .arg(&ring)
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    let ring = common::keyring(&dir);
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params
@@ -98,16 +82,8 @@ fn setup(tag: &str) -> Setup {
     Setup { dir, ring }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts `wsrx serve` with `extra` arguments; returns it once it listens.
-fn serve(s: &Setup, port: u16, extra: &[&str]) -> Serve {
+fn serve(s: &Setup, port: u16, extra: &[&str]) -> common::Serve {
     let mut child = Command::new(bin())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .args(extra)
@@ -125,7 +101,7 @@ fn serve(s: &Setup, port: u16, extra: &[&str]) -> Serve {
         .read_line(&mut line)
         .unwrap();
     assert!(line.contains("listening on https://"), "{line}");
-    Serve(child)
+    common::Serve(child)
 }
 
 /// Runs `wsrx send` to `url` with `extra` arguments and a fresh client store.
@@ -164,7 +140,7 @@ fn sct_of(text: &str) -> String {
 #[test]
 fn send_with_username_over_https_completes_through_the_token_service() {
     let s = setup("user");
-    let port = free_port();
+    let port = common::free_port();
     let _serve = serve(
         &s,
         port,
@@ -270,7 +246,7 @@ fn send_with_username_over_https_completes_through_the_token_service() {
 #[test]
 fn mutual_tls_needs_the_client_certificate() {
     let s = setup("mtls");
-    let port = free_port();
+    let port = common::free_port();
     let _serve = serve(
         &s,
         port,
@@ -344,7 +320,7 @@ fn serve_refuses_a_readable_users_file_and_a_server_without_contexts() {
     assert!(err.contains("--sct-secret"), "{err}");
     // Mode 0600 is accepted (the server starts and listens over HTTPS).
     std::fs::set_permissions(users, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let _serve = serve(
         &s,
         port,

@@ -11,8 +11,10 @@
     reason = "test code"
 )]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -29,15 +31,6 @@ const SCT: &str = "urn:uuid:0f3c1d7e-1000-4c0c-8000-000000000c0c";
 const SECRET: &str = "Y29uY3VycmVuY3ktdGVzdC1zY3Qtc2VjcmV0LTMyYiE=";
 const SEQUENCES: usize = 1000;
 const PER_SEQUENCE: u64 = 3;
-
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// `(VmRSS, VmHWM)` of `pid` in KiB.
 fn memory_kib(pid: u32) -> (u64, u64) {
@@ -63,22 +56,9 @@ async fn one_server_handles_a_thousand_concurrent_sequences() {
     let dir = std::env::temp_dir().join(format!("wsrx-concurrency-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let ring = dir.join("ring");
+    let ring = common::keyring(&dir);
     let bin = env!("CARGO_BIN_EXE_wsrx");
-    assert!(
-        Command::new(bin)
-            .args(["keys", "generate"])
-            .arg(&ring)
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let mut child = Command::new(bin)
         .args([
             "serve",
@@ -103,7 +83,7 @@ async fn one_server_handles_a_thousand_concurrent_sequences() {
     stdout.read_line(&mut line).unwrap();
     assert!(line.contains("listening"), "{line}");
     let pid = child.id();
-    let serve = Serve(child);
+    let serve = common::Serve(child);
     let (baseline, _) = memory_kib(pid);
 
     // Sample the server's memory while the sequences run.

@@ -14,7 +14,7 @@
 
 use crate::binding::SecurityBinding;
 use crate::msg::{AckRange, EndpointRef, IncompleteSequenceBehavior, PayloadRef, SequenceId};
-use crate::source::SourceState;
+use crate::source::state::SourceState;
 use crate::time::Timestamp;
 use crate::version::RmVersion;
 

@@ -13,7 +13,7 @@ use thiserror::Error;
 use crate::binding::SecurityBinding;
 use crate::msg::{AckRange, EndpointRef, IncompleteSequenceBehavior, PayloadRef, SequenceId};
 use crate::persist::{DestinationRecord, SourceRecord, StoreOp};
-use crate::source::SourceState;
+use crate::source::state::SourceState;
 use crate::time::Timestamp;
 use crate::version::RmVersion;
 

@@ -2,7 +2,11 @@ use std::time::Duration;
 
 use super::*;
 use crate::binding::TokenRef;
-use crate::msg::{AckRange, PayloadRef, SequenceHeader};
+use crate::config::AckPolicy;
+use crate::msg::{
+    AckBody, AckRange, ApplicationMessage, CloseSequence, CreateSequence, FaultKind, PayloadRef,
+    SequenceHeader,
+};
 
 fn x() -> SecurityBinding {
     SecurityBinding::new("urn:uuid:sct-x")

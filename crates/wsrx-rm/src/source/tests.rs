@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::msg::AckBody;
+use crate::msg::{AckBody, AckRange, RmFault, SequenceAcknowledgement};
 
 fn x() -> SecurityBinding {
     SecurityBinding::new("urn:uuid:sct-x")

@@ -2,14 +2,14 @@
 //!
 //! * [`decode`] reads one parsed [`Envelope`](wsrx_soap::Envelope) (and its WS-A Action)
 //!   into a [`Decoded`]: every RM header block in document order, each with the
-//!   [`NodeId`] of its element (so the runtime can check that a signature covers it),
+//!   [`NodeId`](wsrx_xml::NodeId) of its element (so the runtime can check that a signature covers it),
 //!   and the body: an RM protocol message ([`RmBody`]), an empty body, or an
 //!   application payload that is not this crate's business.
 //! * [`encode`] writes a [`WireMessage`] through [`EnvelopeWriter`](wsrx_soap::EnvelopeWriter)
 //!   for a [`WireProfile`] and a SOAP version, with the WS-A headers, `mustUnderstand` on
 //!   `Sequence` and `UsesSequenceSTR`, and an optional `wsu:Id` on each RM header and on the
 //!   SOAP Body, asked of an `id_for` callback as `OutboundAddressing::write` does.
-//! * Faults: [`soap_fault`] turns an [`RmFault`] into the SOAP fault
+//! * Faults: [`soap_fault`] turns an [`RmFault`](crate::msg::RmFault) into the SOAP fault
 //!   model (spec-facts §2.1); [`encode_fault`] writes any fault, adding the SOAP 1.1
 //!   `wsrm:SequenceFault` header; [`DecodeError::to_fault`] answers a refused message.
 //! * [`WireMessage::from_message`] and [`Decoded::messages`] convert between the wire model

@@ -7,7 +7,8 @@ use crate::binding::SecurityBinding;
 use crate::error::Error;
 use crate::events::DestinationEvent;
 use crate::msg::{
-    Accept, CreateSequence, CreateSequenceResponse, Message, Offer, RefusalReason, SequenceId,
+    Accept, CreateSequence, CreateSequenceResponse, IncompleteSequenceBehavior, Message, Offer,
+    RefusalReason, SequenceId,
 };
 use crate::persist::{DestinationRecord, StoreOp};
 use crate::time::Timestamp;
@@ -37,7 +38,10 @@ impl Destination {
             acks_to: accept.acks_to.clone(),
             binding,
             expires_at: offer.expires.map(|d| now.saturating_add(d)),
-            incomplete: offer.incomplete.unwrap_or(self.config.incomplete),
+            incomplete: match self.config.version {
+                RmVersion::V1_1 => offer.incomplete.unwrap_or(self.config.incomplete),
+                RmVersion::V1_0 => IncompleteSequenceBehavior::NoDiscard,
+            },
             offer_id: None,
         };
         let seq = self.blank(now, &record);
@@ -142,7 +146,7 @@ impl Destination {
             acks_to: cs.acks_to.clone(),
             binding: binding.clone(),
             expires_at: expires.map(|d| now.saturating_add(d)),
-            incomplete: self.config.incomplete,
+            incomplete: self.granted_incomplete(),
             offer_id: cs.offer.as_ref().map(|o| o.id.clone()),
         };
         let seq = self.blank(now, &record);
@@ -155,6 +159,17 @@ impl Destination {
             offer: cs.offer,
         });
         Ok(())
+    }
+
+    /// The IncompleteSequenceBehavior a new sequence gets: the configured one on 1.1,
+    /// where CreateSequenceResponse tells the Source (WS-RM 1.1 §3.4); `NoDiscard` on 1.0,
+    /// which has no such element, so a 1.0 Source could not know that acknowledged
+    /// messages may be discarded and would report them delivered.
+    fn granted_incomplete(&self) -> IncompleteSequenceBehavior {
+        match self.config.version {
+            RmVersion::V1_1 => self.config.incomplete,
+            RmVersion::V1_0 => IncompleteSequenceBehavior::NoDiscard,
+        }
     }
 
     pub(super) fn granted_expiry(

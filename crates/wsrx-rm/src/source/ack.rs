@@ -6,7 +6,8 @@ use super::state::{SourceState, SourceTrigger};
 use crate::error::Error;
 use crate::events::{SourceEvent, TerminationReason};
 use crate::msg::{
-    AckBody, AckRange, FaultCode, FaultDetail, FaultKind, Message, RmFault, SequenceAcknowledgement,
+    AckBody, AckRange, FaultCode, FaultDetail, FaultKind, IncompleteSequenceBehavior, Message,
+    RmFault, SequenceAcknowledgement, SequenceId,
 };
 use crate::persist::StoreOp;
 use crate::ranges::RangeSet;
@@ -83,34 +84,10 @@ impl Source {
                 // messages, so an ack that fails to cover an earlier one is taken as stale
                 // (overtaken in transit), not as InvalidAcknowledgement: its numbers are
                 // merged. Acking an unsent number stays invalid (checked above).
-                let newly: Vec<u64> = self
-                    .in_flight
-                    .keys()
-                    .copied()
-                    .filter(|n| new.contains(*n))
-                    .collect();
-                let mut newly_ranges: Vec<AckRange> = Vec::new();
-                for n in newly {
-                    if let Some(o) = self.in_flight.remove(&n) {
-                        self.events.push_back(SourceEvent::Acknowledged {
-                            number: n,
-                            payload: o.payload,
-                        });
-                    }
-                    match newly_ranges.last_mut() {
-                        Some(r) if r.upper.checked_add(1) == Some(n) => r.upper = n,
-                        _ => newly_ranges.push(AckRange { lower: n, upper: n }),
-                    }
-                }
-                if !newly_ranges.is_empty() {
-                    self.persist.push_back(StoreOp::OutboundAcked {
-                        id,
-                        ranges: newly_ranges,
-                    });
-                }
                 for r in new.ranges() {
                     self.acked.insert_range_growing(*r);
                 }
+                self.release_acknowledged(&id, ack.final_);
             }
         }
         // netrm:BufferRemaining: WCF-style flow control.
@@ -118,7 +95,59 @@ impl Source {
             .buffer_remaining
             .map(|b| highest_sent.saturating_add(u64::from(b)));
         self.maybe_send_close(now);
+        self.fail_if_closed_with_gaps(ack.final_);
         Ok(())
+    }
+
+    /// Reports as [`SourceEvent::Acknowledged`] (and records as `OutboundAcked`, so the
+    /// payload may go) the acknowledged messages the destination delivers or will
+    /// deliver whatever happens next. With the granted IncompleteSequenceBehavior
+    /// `NoDiscard`, every acknowledged message. A destination that discards on an
+    /// incomplete sequence (WS-RM 1.1 §3.4) may yet drop acknowledged messages: under
+    /// `DiscardFollowingFirstGap` only those below the first unacknowledged number are
+    /// released, under `DiscardEntireSequence` none until a final acknowledgement covers
+    /// them all. The others stay in flight (not resent) and are reported undelivered if
+    /// the sequence ends with gaps.
+    pub(super) fn release_acknowledged(&mut self, id: &SequenceId, final_ack: bool) {
+        let first_gap = self
+            .in_flight
+            .keys()
+            .copied()
+            .find(|n| !self.acked.contains(*n));
+        let releasable: Vec<u64> = self
+            .in_flight
+            .keys()
+            .copied()
+            .filter(|n| self.acked.contains(*n))
+            .filter(|n| match self.incomplete {
+                IncompleteSequenceBehavior::NoDiscard => true,
+                IncompleteSequenceBehavior::DiscardFollowingFirstGap => {
+                    first_gap.is_none_or(|g| *n < g)
+                }
+                IncompleteSequenceBehavior::DiscardEntireSequence => {
+                    first_gap.is_none() && final_ack
+                }
+            })
+            .collect();
+        let mut released: Vec<AckRange> = Vec::new();
+        for n in releasable {
+            if let Some(o) = self.in_flight.remove(&n) {
+                self.events.push_back(SourceEvent::Acknowledged {
+                    number: n,
+                    payload: o.payload,
+                });
+            }
+            match released.last_mut() {
+                Some(r) if r.upper.checked_add(1) == Some(n) => r.upper = n,
+                _ => released.push(AckRange { lower: n, upper: n }),
+            }
+        }
+        if !released.is_empty() {
+            self.persist.push_back(StoreOp::OutboundAcked {
+                id: id.clone(),
+                ranges: released,
+            });
+        }
     }
 
     pub(super) fn retransmit_due(&mut self, now: Timestamp) {
@@ -128,7 +157,7 @@ impl Source {
         let due: Vec<u64> = self
             .in_flight
             .iter()
-            .filter(|(_, o)| o.due <= now)
+            .filter(|(n, o)| o.due <= now && !self.acked.contains(**n))
             .map(|(n, _)| *n)
             .collect();
         for n in due {

@@ -4,7 +4,7 @@
 use super::Source;
 use super::state::{SOURCE_TRANSITIONS, SourceState, SourceTrigger};
 use crate::error::Error;
-use crate::events::{SourceEvent, TerminationReason};
+use crate::events::{SourceEvent, TerminationReason, Undelivered, UndeliveredReason, ranges_of};
 use crate::fsm::lookup;
 use crate::msg::{CloseSequence, FaultKind, Message, RmFault, TerminateSequence};
 use crate::persist::StoreOp;
@@ -34,7 +34,10 @@ impl Source {
     }
 
     pub(super) fn maybe_send_close(&mut self, now: Timestamp) {
-        if self.state != SourceState::Closing || !self.in_flight.is_empty() {
+        // Every message acknowledged (released or held back by a discarding destination).
+        if self.state != SourceState::Closing
+            || self.in_flight.keys().any(|n| !self.acked.contains(*n))
+        {
             return;
         }
         if self.config.version == RmVersion::V1_0 {
@@ -53,6 +56,9 @@ impl Source {
         if self.apply(trigger).is_ok() {
             self.control = None;
             let id = self.current_id();
+            // Closed at the destination (WS-RM 1.1 §3.5): what it acknowledged so far is
+            // final, so a discarding destination with no gap delivers it all.
+            self.release_acknowledged(&id, true);
             self.persist.push_back(StoreOp::SourceStateChanged {
                 id,
                 state: self.state,
@@ -62,7 +68,8 @@ impl Source {
         }
     }
 
-    /// Terminates the sequence (WS-RM 1.1 §3.6). Unacknowledged messages are abandoned.
+    /// Terminates the sequence (WS-RM 1.1 §3.6). Unacknowledged messages are not
+    /// abandoned: the sequence ends as failed and reports them ([`SourceEvent::Undelivered`]).
     /// On 1.1 TerminateSequence is retransmitted until answered; 1.0 has no answer.
     pub fn terminate(&mut self, now: Timestamp) -> Result<(), Error> {
         let before = self.state;
@@ -109,20 +116,73 @@ impl Source {
         }
     }
 
-    /// Moves to Terminated: records it, abandons what is unacknowledged, reports `reason`.
+    /// Moves to Terminated and reports `reason`. With every message acknowledged (or none
+    /// sent) the sequence is recorded as gone (`SourceTerminated`). Otherwise it ended
+    /// with gaps: nothing unacknowledged is reported acknowledged or dropped (WS-RM 1.1
+    /// §3.9: only a SequenceAcknowledgement proves receipt). It is recorded as failed
+    /// (`SourceFailed`, records and payloads kept) and reported once as
+    /// [`SourceEvent::Undelivered`] with the exact numbers and the reason.
     pub(super) fn finish(&mut self, reason: TerminationReason) {
+        self.finish_as(reason, None);
+    }
+
+    /// [`Self::finish`], naming the undelivered reason when `reason` does not tell it.
+    fn finish_as(&mut self, reason: TerminationReason, why: Option<UndeliveredReason>) {
         self.state = SourceState::Terminated;
         self.control = None;
-        if let Some(id) = self.id.clone() {
-            self.persist.push_back(StoreOp::SourceTerminated { id });
+        let reason = match reason {
+            TerminationReason::Completed if !self.in_flight.is_empty() => TerminationReason::Local,
+            r => r,
+        };
+        #[cfg(test)]
+        if self.broken_fault_counts_as_ack {
+            // The defect of issue 15, kept only to prove the simulation catches it.
+            let numbers: Vec<u64> = self.in_flight.keys().copied().collect();
+            for n in numbers {
+                if let Some(o) = self.in_flight.remove(&n) {
+                    self.events.push_back(SourceEvent::Acknowledged {
+                        number: n,
+                        payload: o.payload,
+                    });
+                }
+            }
         }
-        for (number, o) in core::mem::take(&mut self.in_flight) {
-            self.events.push_back(SourceEvent::Abandoned {
-                number,
-                payload: o.payload,
-            });
+        match self.id.clone() {
+            Some(id) if !self.in_flight.is_empty() => {
+                let undelivered = Undelivered {
+                    id: id.clone(),
+                    numbers: ranges_of(self.in_flight.keys().copied()),
+                    reason: why.unwrap_or_else(|| undelivered_reason(&reason)),
+                    next: self.config.on_undelivered.effective(self.config.assurance),
+                };
+                self.persist.push_back(StoreOp::SourceFailed {
+                    id,
+                    reason: undelivered.reason,
+                    undelivered: undelivered.numbers.clone(),
+                });
+                self.undelivered = Some(undelivered.clone());
+                self.events.push_back(SourceEvent::Undelivered(undelivered));
+            }
+            Some(id) => self.persist.push_back(StoreOp::SourceTerminated { id }),
+            None => {}
         }
         self.events.push_back(SourceEvent::Terminated(reason));
+    }
+
+    /// Fails a sequence the destination closed (WS-RM 1.1 §3.5) once its final
+    /// acknowledgement leaves numbers out: they can no longer be delivered on it.
+    pub(super) fn fail_if_closed_with_gaps(&mut self, final_ack: bool) {
+        if self.state == SourceState::Closed
+            && self.closed_by_peer
+            && final_ack
+            && self.in_flight.keys().any(|n| !self.acked.contains(*n))
+            && self.apply(SourceTrigger::PeerClosedIncomplete).is_ok()
+        {
+            self.finish_as(
+                TerminationReason::Peer,
+                Some(UndeliveredReason::ClosedByDestination),
+            );
+        }
     }
 
     pub(super) fn apply(&mut self, trigger: SourceTrigger) -> Result<(), Error> {
@@ -152,7 +212,10 @@ impl Source {
             }
             FaultKind::SequenceClosed => {
                 if matches!(self.state, SourceState::Active | SourceState::Closing) {
+                    self.closed_by_peer = true;
                     self.enter_closed(SourceTrigger::PeerClose);
+                    // Ask for the final acknowledgement: what it leaves out is undelivered.
+                    self.request_ack();
                 }
             }
             FaultKind::MessageNumberRollover => {
@@ -164,5 +227,20 @@ impl Source {
             kind => self.end(SourceTrigger::PeerTerminate, TerminationReason::Fault(kind)),
         }
         Ok(())
+    }
+}
+
+/// The undelivered reason for a sequence that ended for `reason` with messages left.
+fn undelivered_reason(reason: &TerminationReason) -> UndeliveredReason {
+    match reason {
+        TerminationReason::Completed | TerminationReason::Local => {
+            UndeliveredReason::TerminatedLocally
+        }
+        TerminationReason::Peer => UndeliveredReason::TerminatedByDestination,
+        TerminationReason::Fault(k) => UndeliveredReason::Fault(*k),
+        TerminationReason::Refused(r) => UndeliveredReason::Refused(*r),
+        TerminationReason::InvalidAcknowledgement => UndeliveredReason::InvalidAcknowledgement,
+        TerminationReason::InactivityTimeout => UndeliveredReason::InactivityTimeout,
+        TerminationReason::Expired => UndeliveredReason::Expired,
     }
 }

@@ -8,22 +8,24 @@
 
 mod ack;
 mod ending;
+mod held;
 mod restore;
 pub(crate) mod state;
 mod timers;
 
 use std::collections::{BTreeMap, VecDeque};
 
+pub use held::HeldSequence;
 pub use state::{SOURCE_TRANSITIONS, SourceState, SourceTrigger};
 
 use crate::binding::{SecurityBinding, TokenRef, proves};
 use crate::config::{AckRequestPolicy, SourceConfig};
 use crate::error::Error;
-use crate::events::{SourceEvent, TerminationReason};
+use crate::events::{SourceEvent, TerminationReason, Undelivered};
 use crate::msg::{
-    ApplicationMessage, CloseSequenceResponse, CreateSequence, CreateSequenceResponse, EndpointRef,
-    FaultKind, Message, Offer, PayloadRef, Route, SequenceHeader, SequenceId,
-    TerminateSequenceResponse, Transmit,
+    AckRequested, ApplicationMessage, CloseSequenceResponse, CreateSequence,
+    CreateSequenceResponse, EndpointRef, FaultKind, IncompleteSequenceBehavior, Message, Offer,
+    PayloadRef, Route, SequenceHeader, SequenceId, TerminateSequenceResponse, Transmit,
 };
 use crate::persist::{SourceRecord, StoreOp};
 use crate::ranges::RangeSet;
@@ -33,6 +35,17 @@ use crate::version::RmVersion;
 /// The injected random source (for jitter). The caller seeds it; this crate never reads
 /// OS randomness.
 pub type RandomSource = Box<dyn FnMut() -> u64 + Send>;
+
+/// What a sequence's records hold after a restart.
+#[derive(Debug)]
+pub enum Recovered {
+    /// A live sequence, resumed: its unacknowledged messages are retransmitted at once.
+    Live(Box<Source>),
+    /// A sequence that failed with messages undelivered; they are held.
+    Held(HeldSequence),
+    /// Nothing: never created, or terminated with everything acknowledged.
+    Gone,
+}
 
 /// Parameters of [`Source::create_sequence`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +100,17 @@ pub struct Source {
     last_keepalive: Timestamp,
     since_ack_request: u32,
     flow_limit: Option<u64>,
+    /// The IncompleteSequenceBehavior the destination granted (CreateSequenceResponse,
+    /// WS-RM 1.1 §3.4): decides which acknowledged messages are safe to release.
+    incomplete: IncompleteSequenceBehavior,
+    /// The destination closed the sequence (CloseSequence or SequenceClosed).
+    closed_by_peer: bool,
+    /// Set when the sequence ended with messages unacknowledged.
+    undelivered: Option<Undelivered>,
+    /// Test-only: the defect of issue 15 (a sequence ending with gaps reports its
+    /// unacknowledged messages as acknowledged), to show the simulation catches it.
+    #[cfg(test)]
+    pub(crate) broken_fault_counts_as_ack: bool,
     persist: VecDeque<StoreOp>,
     transmit: VecDeque<Transmit>,
     events: VecDeque<SourceEvent>,
@@ -139,6 +163,9 @@ impl Source {
         s.state = SourceState::Active;
         s.id = Some(offer.id.clone());
         s.expires_at = offer.expires.map(|d| now.saturating_add(d));
+        s.incomplete = offer
+            .incomplete
+            .unwrap_or(IncompleteSequenceBehavior::NoDiscard);
         s.persist.push_back(StoreOp::SourceCreated(s.record()));
         s.events.push_back(SourceEvent::Created {
             id: offer.id.clone(),
@@ -172,6 +199,11 @@ impl Source {
             last_keepalive: now,
             since_ack_request: 0,
             flow_limit: None,
+            incomplete: IncompleteSequenceBehavior::NoDiscard,
+            closed_by_peer: false,
+            undelivered: None,
+            #[cfg(test)]
+            broken_fault_counts_as_ack: false,
             persist: VecDeque::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
@@ -185,6 +217,7 @@ impl Source {
             to: self.to.clone(),
             binding: self.binding.clone(),
             expires_at: self.expires_at,
+            incomplete: self.incomplete,
         }
     }
 
@@ -203,9 +236,44 @@ impl Source {
         self.binding.as_ref()
     }
 
-    /// Unacknowledged messages.
+    /// Messages not yet released as acknowledged (see [`SourceEvent::Acknowledged`]).
     pub fn in_flight(&self) -> usize {
         self.in_flight.len()
+    }
+
+    /// The messages the sequence ended without delivering, and why, once it ended so
+    /// (also after [`Source::recover`]).
+    pub fn undelivered(&self) -> Option<&Undelivered> {
+        self.undelivered.as_ref()
+    }
+
+    /// Messages sent and not covered by the destination's acknowledgements (a message
+    /// acknowledged but held back from release, see [`Source::in_flight`], is not one).
+    pub fn unacknowledged(&self) -> usize {
+        self.in_flight
+            .keys()
+            .filter(|n| !self.acked.contains(**n))
+            .count()
+    }
+
+    /// Whether everything sent is done with as far as this side can go before closing:
+    /// acknowledged and released; or, where the destination granted
+    /// `DiscardEntireSequence` (it delivers nothing before the sequence is closed
+    /// complete, WS-RM 1.1 §3.4), acknowledged and waiting for the close that releases it.
+    pub fn flushed(&self) -> bool {
+        self.in_flight.is_empty()
+            || (self.incomplete == IncompleteSequenceBehavior::DiscardEntireSequence
+                && self.unacknowledged() == 0)
+    }
+
+    /// Whether message `number` was released as acknowledged.
+    pub fn is_acknowledged(&self, number: u64) -> bool {
+        number > 0 && number < self.next_number && !self.in_flight.contains_key(&number)
+    }
+
+    /// The IncompleteSequenceBehavior the destination granted.
+    pub fn incomplete_behavior(&self) -> IncompleteSequenceBehavior {
+        self.incomplete
     }
 
     /// The highest message number assigned so far (0 for none; recovered ones included).
@@ -217,15 +285,22 @@ impl Source {
     /// [`SourceConfig::bound_span`] the numbers from the lowest unacknowledged message
     /// to the next (never fewer).
     fn window_used(&self) -> u64 {
-        let count = u64::try_from(self.in_flight.len()).unwrap_or(u64::MAX);
+        let mut unacked = self.in_flight.keys().filter(|n| !self.acked.contains(**n));
+        let lowest = unacked.next().copied();
+        let count = u64::from(lowest.is_some()).saturating_add(unacked.count() as u64);
         if !self.config.bound_span {
             return count;
         }
-        self.in_flight
-            .keys()
-            .next()
-            .map_or(0, |low| self.next_number.saturating_sub(*low))
+        lowest
+            .map_or(0, |low| self.next_number.saturating_sub(low))
             .max(count)
+    }
+
+    /// Asks the destination for its acknowledgement now (WS-RM 1.1 §3.8).
+    fn request_ack(&mut self) {
+        self.push_transmit(Message::AckRequested(AckRequested {
+            id: self.current_id(),
+        }));
     }
 
     /// Whether `send` would accept a message now.
@@ -434,7 +509,10 @@ impl Source {
                     id: c.id,
                 }));
                 if matches!(self.state, SourceState::Active | SourceState::Closing) {
+                    self.closed_by_peer = true;
                     self.enter_closed(SourceTrigger::PeerClose);
+                    // Its final acknowledgement tells what can no longer be delivered.
+                    self.request_ack();
                 }
             }
             Message::TerminateSequence(t) => {
@@ -472,6 +550,10 @@ impl Source {
         self.control = None;
         self.id = Some(csr.id.clone());
         self.expires_at = csr.expires.map(|d| now.saturating_add(d));
+        // WS-RM 1.1 §3.4; 1.0 has no IncompleteSequenceBehavior (nothing is discarded).
+        self.incomplete = csr
+            .incomplete
+            .unwrap_or(IncompleteSequenceBehavior::NoDiscard);
         self.last_keepalive = now;
         self.persist
             .push_back(StoreOp::SourceCreated(self.record()));
@@ -501,7 +583,7 @@ impl Source {
     #[cfg(test)]
     pub(crate) fn fingerprint(&self) -> String {
         format!(
-            "{:?} {:?} {:?} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} q={}/{}",
+            "{:?} {:?} {:?} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} q={}/{}",
             self.state,
             self.id,
             self.expires_at,
@@ -514,6 +596,7 @@ impl Source {
             self.last_keepalive,
             self.flow_limit,
             self.since_ack_request,
+            (self.incomplete, self.closed_by_peer, &self.undelivered),
             self.persist.len(),
             self.transmit.len(),
         )

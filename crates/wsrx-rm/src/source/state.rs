@@ -8,7 +8,8 @@
 //!           Terminated ◄──── TerminateSequenceResponse ─────────────┘
 //! ```
 //! WS-RM 1.1 §3.4–3.6; the 1.0 path closes with the `LastMessage` message and terminates
-//! without a response. Any non-terminal state ends on a peer fault, inactivity or expiry.
+//! without a response. Any non-terminal state ends on a peer fault, inactivity or expiry;
+//! a sequence the destination closed ends when its final acknowledgement leaves gaps.
 
 use crate::fsm::Transition;
 
@@ -50,6 +51,9 @@ pub enum SourceTrigger {
     PeerTerminate,
     /// The destination sent an invalid acknowledgement.
     InvalidAck,
+    /// The destination closed the sequence and its final acknowledgement leaves
+    /// messages out (WS-RM 1.1 §3.5): they can no longer be delivered on it.
+    PeerClosedIncomplete,
     /// Nothing heard from the destination for the inactivity timeout.
     InactivityTimeout,
     /// The sequence's `Expires` passed.
@@ -85,6 +89,7 @@ pub const SOURCE_TRANSITIONS: &[Transition<SourceState, SourceTrigger>] = &[
     t(S::Closing, T::Expired, S::Terminated),
     t(S::Closed, T::Terminate, S::Terminating),
     t(S::Closed, T::PeerTerminate, S::Terminated),
+    t(S::Closed, T::PeerClosedIncomplete, S::Terminated),
     t(S::Closed, T::InactivityTimeout, S::Terminated),
     t(S::Closed, T::Expired, S::Terminated),
     t(S::Terminating, T::TerminateCompleted, S::Terminated),

@@ -85,7 +85,15 @@ impl Source {
         t = earliest(t, self.control.as_ref().map(|c| c.due));
         t = earliest(t, self.keepalive_due());
         if matches!(self.state, SourceState::Active | SourceState::Closing) {
-            t = earliest(t, self.in_flight.values().map(|o| o.due).min());
+            // Acknowledged messages held back (see `release_acknowledged`) are not resent.
+            t = earliest(
+                t,
+                self.in_flight
+                    .iter()
+                    .filter(|(n, _)| !self.acked.contains(**n))
+                    .map(|(_, o)| o.due)
+                    .min(),
+            );
         }
         t
     }

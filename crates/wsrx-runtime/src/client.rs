@@ -32,7 +32,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::time::Instant;
-use wsrx_rm::msg::{ApplicationMessage, EndpointRef, Route, SequenceHeader};
+use wsrx_rm::msg::{AckRange, ApplicationMessage, EndpointRef, Route, SequenceHeader};
 use wsrx_rm::wire::{WireMessage, WireProfile};
 use wsrx_rm::{
     CreateParams, Message, PayloadRef, SecurityBinding, SequenceId, Source, SourceConfig,
@@ -111,6 +111,18 @@ pub struct Receipt {
     pub number: u64,
 }
 
+/// What became of a sent message ([`Client::outcome`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A `SequenceAcknowledgement` proven by the sequence's token covers it.
+    Acknowledged,
+    /// Stored and being sent; not acknowledged yet.
+    Pending,
+    /// The sequence ended before it was acknowledged: held in the store, not delivered as
+    /// far as anyone can prove.
+    Undelivered(wsrx_rm::UndeliveredReason),
+}
+
 struct PendingRequest {
     tx: oneshot::Sender<Result<String, RuntimeError>>,
     last_sent: Instant,
@@ -134,6 +146,11 @@ struct State {
     replies: Vec<Transmit>,
     /// The security context the sequence is bound to was lost: nothing is sent any more.
     lost: bool,
+    /// The sequence ended with these messages unacknowledged (held in the store).
+    undelivered: Option<wsrx_rm::Undelivered>,
+    /// Records of a failed sequence to commit with the next batch: a held message handed
+    /// to this sequence (`OutboundResent`), and its old payload row to delete.
+    resent: Vec<(StoreOp, u64)>,
 }
 
 struct Inner<B: Backend> {
@@ -215,26 +232,31 @@ impl<B: Backend> Client<B> {
             if !to_matches {
                 continue;
             }
-            if let Some(s) = Source::restore(
+            if let Some(mut s) = Source::restore(
                 now,
                 source_config.clone(),
                 &ops,
                 crate::entropy::rm_random_source(),
             )? {
-                if let Some(b) = s.binding()
+                if let Some(b) = s.binding().cloned()
                     && recovered.is_expired(b.as_str())
                 {
-                    // Never rebound to another token: the sequence ends, loudly.
+                    // Never rebound to another token: the sequence ends, loudly, and
+                    // what it did not deliver is held (issue 15).
+                    s.lose_token()?;
                     let mut batch = Batch::default();
-                    batch.sequence_deletes.push(log.sequence.clone());
+                    while let Some(op) = s.poll_persist() {
+                        add_op(&mut batch, &op);
+                    }
                     persistence.commit(batch).await?;
-                    return Err(RuntimeError::SequenceEnded(format!(
-                        "sequence {} is bound to SCT {} which expired; its {} unacknowledged \
-                         messages are abandoned and the sequence removed",
-                        log.sequence,
-                        b.as_str(),
-                        log.payloads.len()
-                    )));
+                    return Err(match s.undelivered().cloned() {
+                        Some(undelivered) => RuntimeError::Undelivered { undelivered },
+                        None => RuntimeError::SequenceEnded(format!(
+                            "sequence {} is bound to SCT {} which expired",
+                            log.sequence,
+                            b.as_str()
+                        )),
+                    });
                 }
                 let mut payloads = HashMap::new();
                 let mut by_number = BTreeMap::new();
@@ -274,6 +296,8 @@ impl<B: Backend> Client<B> {
                     duplex: None,
                     replies: Vec::new(),
                     lost: false,
+                    undelivered: None,
+                    resent: Vec::new(),
                 }
             }
             None => {
@@ -312,6 +336,8 @@ impl<B: Backend> Client<B> {
                     duplex,
                     replies: Vec::new(),
                     lost: false,
+                    undelivered: None,
+                    resent: Vec::new(),
                 }
             }
         };
@@ -424,7 +450,10 @@ impl<B: Backend> Client<B> {
     }
 
     /// Sends a one-way message: waits for the sequence and for room in the window,
-    /// then returns once the message is durably stored under its number.
+    /// then returns once the message is durably stored under its number. Once the
+    /// sequence has failed with messages undelivered, the message is stored under the
+    /// next number and held with them, not sent ([`Client::outcome`] tells it;
+    /// [`Client::flush`] fails naming them all).
     ///
     /// # Errors
     /// [`RuntimeError::SequenceEnded`], store errors.
@@ -446,17 +475,47 @@ impl<B: Backend> Client<B> {
         &self,
         action: &str,
         payload: &str,
+        waiter: Option<oneshot::Sender<Result<String, RuntimeError>>>,
+    ) -> Result<Receipt, RuntimeError> {
+        self.submit_inner(action, payload, waiter, None).await
+    }
+
+    /// [`Client::submit`] for a held message of a failed sequence: (sequence, number,
+    /// payload handle there).
+    async fn submit_resent(
+        &self,
+        action: &str,
+        payload: &str,
+        from: (SequenceId, u64, u64),
+    ) -> Result<Receipt, RuntimeError> {
+        self.submit_inner(action, payload, None, Some(from)).await
+    }
+
+    async fn submit_inner(
+        &self,
+        action: &str,
+        payload: &str,
         mut waiter: Option<oneshot::Sender<Result<String, RuntimeError>>>,
+        resent_from: Option<(SequenceId, u64, u64)>,
     ) -> Result<Receipt, RuntimeError> {
         let mut rx = self.inner.generation.subscribe();
         loop {
             {
                 let mut st = self.inner.state.lock().await;
-                if let Some(e) = &st.ended {
+                // A one-way message after the sequence failed is stored and held with
+                // the undelivered ones (wsrx-rm `Source::hold`), in order, for a resend;
+                // a request, whose caller waits for its response, fails at once.
+                let holds = st.undelivered.is_some() && waiter.is_none() && resent_from.is_none();
+                if let Some(undelivered) = st.undelivered.as_ref().filter(|_| !holds) {
+                    return Err(RuntimeError::Undelivered {
+                        undelivered: undelivered.clone(),
+                    });
+                }
+                if let Some(e) = st.ended.as_ref().filter(|_| !holds) {
                     return Err(RuntimeError::SequenceEnded(e.clone()));
                 }
                 // The Source's window bounds the span of numbers as well as their count.
-                if st.created.is_some() && st.source.can_send() {
+                if st.created.is_some() && (holds || st.source.can_send()) {
                     let h = new_handle();
                     st.payloads
                         .insert(h, (action.to_owned(), payload.to_owned()));
@@ -482,6 +541,15 @@ impl<B: Backend> Client<B> {
                         .as_ref()
                         .map(|s| s.as_str().to_owned())
                         .unwrap_or_default();
+                    if let Some((old, old_number, old_handle)) = resent_from {
+                        let op = StoreOp::OutboundResent {
+                            id: old,
+                            number: old_number,
+                            on: SequenceId::new(sequence.clone()),
+                            new_number: number,
+                        };
+                        st.resent.push((op, old_handle));
+                    }
                     self.drain(&mut st).await?;
                     return Ok(Receipt { sequence, number });
                 }
@@ -492,13 +560,20 @@ impl<B: Backend> Client<B> {
         }
     }
 
-    /// Waits until every message sent so far is acknowledged.
+    /// Waits until every message sent so far is acknowledged (`Source::flushed`).
     ///
     /// # Errors
-    /// [`RuntimeError::SequenceEnded`] if the sequence ended first.
+    /// [`RuntimeError::Undelivered`] naming the sequence, the numbers and the reason if
+    /// the sequence ended with messages unacknowledged (they are held in the store);
+    /// [`RuntimeError::SequenceEnded`] if it ended otherwise first.
     pub async fn flush(&self) -> Result<(), RuntimeError> {
         self.wait_for(|st| {
-            if st.source.in_flight() == 0 && st.created.is_some() {
+            if let Some(undelivered) = &st.undelivered {
+                return Some(Err(RuntimeError::Undelivered {
+                    undelivered: undelivered.clone(),
+                }));
+            }
+            if st.source.flushed() && st.created.is_some() {
                 return Some(Ok(()));
             }
             st.ended
@@ -506,6 +581,126 @@ impl<B: Backend> Client<B> {
                 .map(|e| Err(RuntimeError::SequenceEnded(e)))
         })
         .await
+    }
+
+    /// What became of the message of `receipt`: acknowledged (a `SequenceAcknowledgement`
+    /// proven by the token covers it), pending, or undelivered with the reason.
+    ///
+    /// # Errors
+    /// [`RuntimeError::Usage`] for a receipt of another sequence.
+    pub async fn outcome(&self, receipt: &Receipt) -> Result<Outcome, RuntimeError> {
+        let st = self.inner.state.lock().await;
+        if st.created.as_ref().map(SequenceId::as_str) != Some(receipt.sequence.as_str()) {
+            return Err(RuntimeError::Usage(format!(
+                "receipt of sequence {}, not of this client's",
+                receipt.sequence
+            )));
+        }
+        if let Some(u) = st
+            .undelivered
+            .as_ref()
+            .filter(|u| u.contains(receipt.number))
+        {
+            return Ok(Outcome::Undelivered(u.reason));
+        }
+        Ok(if st.source.is_acknowledged(receipt.number) {
+            Outcome::Acknowledged
+        } else {
+            Outcome::Pending
+        })
+    }
+
+    /// Waits until the message of `receipt` is acknowledged.
+    ///
+    /// # Errors
+    /// [`RuntimeError::Undelivered`] if its sequence ended first (the message is held).
+    pub async fn wait_acknowledged(&self, receipt: &Receipt) -> Result<(), RuntimeError> {
+        let number = receipt.number;
+        self.wait_for(|st| {
+            if let Some(u) = st.undelivered.as_ref().filter(|u| u.contains(number)) {
+                return Some(Err(RuntimeError::Undelivered {
+                    undelivered: u.clone(),
+                }));
+            }
+            if st.source.is_acknowledged(number) {
+                return Some(Ok(()));
+            }
+            st.ended
+                .clone()
+                .map(|e| Err(RuntimeError::SequenceEnded(e)))
+        })
+        .await
+    }
+
+    /// The messages this client's sequence ended without delivering, if it did.
+    pub async fn undelivered(&self) -> Option<wsrx_rm::Undelivered> {
+        self.inner.state.lock().await.undelivered.clone()
+    }
+
+    /// The acknowledgement ranges of this client's sequence as its durable records hold
+    /// them (`OutboundAcked`): what "acknowledged" may be reported from.
+    ///
+    /// # Errors
+    /// Store and record errors.
+    pub async fn stored_acknowledgements(&self) -> Result<Vec<AckRange>, RuntimeError> {
+        let Some(id) = self.sequence_id().await else {
+            return Ok(Vec::new());
+        };
+        let snapshot = self.inner.persistence.load().await?;
+        let mut numbers = std::collections::BTreeSet::new();
+        for log in snapshot.sequences.iter().filter(|l| l.sequence == id) {
+            for op in decode_log(&log.records)? {
+                if let StoreOp::OutboundAcked { ranges, .. } = op {
+                    for r in ranges {
+                        numbers.extend(r.lower..=r.upper);
+                    }
+                }
+            }
+        }
+        Ok(wsrx_rm::events::ranges_of(numbers))
+    }
+
+    /// Sends the messages `held` holds (a failed sequence's, from
+    /// [`Source::recover`](wsrx_rm::Source::recover)), in order, on this client's
+    /// sequence. Each is stored here in the same commit that records it resent there
+    /// (`OutboundResent`) and drops its old copy, so it is never held twice nor lost; it
+    /// then stays in the store until this sequence's acknowledgement covers it. Held
+    /// messages whose payload is not in the store are skipped and named in the error.
+    ///
+    /// # Errors
+    /// As [`Client::send`]; [`RuntimeError::Usage`] naming payloads not found.
+    pub async fn resend_held(
+        &self,
+        held: &wsrx_rm::HeldSequence,
+    ) -> Result<Vec<Receipt>, RuntimeError> {
+        let mut receipts = Vec::new();
+        let mut missing = Vec::new();
+        for (number, payload) in &held.held {
+            let Some(PayloadRef(old)) = payload else {
+                continue; // the 1.0 LastMessage carries nothing
+            };
+            let Some((action, body)) = self
+                .inner
+                .persistence
+                .payload(*old)
+                .await?
+                .and_then(|b| decode_payload(&b))
+            else {
+                missing.push(*number);
+                continue;
+            };
+            let receipt = self
+                .submit_resent(&action, &body, (held.id.clone(), *number, *old))
+                .await?;
+            receipts.push(receipt);
+        }
+        if !missing.is_empty() {
+            return Err(RuntimeError::Usage(format!(
+                "held messages {missing:?} of sequence {} have no payload in the store",
+                held.id
+            )));
+        }
+        Ok(receipts)
     }
 
     /// Closes the sequence (WS-RM 1.1 CloseSequence once all is acknowledged; 1.0
@@ -625,6 +820,12 @@ impl<B: Backend> Client<B> {
             }
             add_op(&mut batch, &op);
         }
+        // A held message handed to this sequence: recorded there, its old copy dropped,
+        // in the commit that stores it here.
+        for (op, old_handle) in st.resent.drain(..) {
+            add_op(&mut batch, &op);
+            batch.payload_deletes.push(old_handle);
+        }
         // Renewed (or lost) tokens go with the same commit, so the store holds the
         // instance the next message is protected with.
         crate::recovery::add_changes(&mut batch, &self.inner.tokens.take_changes())?;
@@ -657,8 +858,23 @@ impl<B: Backend> Client<B> {
                     }
                     st.ended = Some(text);
                 }
+                SourceEvent::Undelivered(u) => {
+                    // Held in the store (SourceFailed keeps the log and the payloads).
+                    tracing::warn!(
+                        sequence = %u.id,
+                        numbers = %u.numbers_text(),
+                        reason = %u.reason,
+                        "sequence ended with messages undelivered; they are held"
+                    );
+                    for (_, r) in st.requests.drain() {
+                        let _ = r.tx.send(Err(RuntimeError::Undelivered {
+                            undelivered: u.clone(),
+                        }));
+                    }
+                    st.undelivered = Some(u);
+                }
                 SourceEvent::Refused(e) => tracing::info!(error = %e, "source refused a message"),
-                SourceEvent::Acknowledged { .. } | SourceEvent::Abandoned { .. } => {}
+                SourceEvent::Acknowledged { .. } => {}
             }
         }
         self.drain_duplex(st).await?;
@@ -683,17 +899,19 @@ impl<B: Backend> Client<B> {
             return;
         };
         let text = format!(
-            "the security context {} the sequence is bound to was lost ({reason}); its \
-             {} unacknowledged messages are abandoned and the sequence removed",
+            "the security context {} the sequence is bound to was lost ({reason})",
             binding.as_str(),
-            st.by_number.len()
         );
         tracing::warn!(sct = %binding.as_str(), "{text}");
+        // wsrx-rm decides: the sequence ends; what it did not deliver is recorded as
+        // undelivered (TokenLost) and kept, the rest of it is forgotten.
+        if st.source.lose_token().is_ok() {
+            while let Some(op) = st.source.poll_persist() {
+                add_op(batch, &op);
+            }
+        }
         for (_, r) in st.requests.drain() {
             let _ = r.tx.send(Err(RuntimeError::SequenceEnded(text.clone())));
-        }
-        if let Some(id) = &st.created {
-            batch.sequence_deletes.push(id.as_str().to_owned());
         }
         st.lost = true;
         st.ended = Some(text);

@@ -169,6 +169,17 @@ impl Source {
         self.events.push_back(SourceEvent::Terminated(reason));
     }
 
+    /// Ends the sequence because the security context it is bound to was lost for good
+    /// (a renewal refused, an expiry unrenewed): WS-RM 1.2 §5 binds it to that token, so
+    /// it is never moved to another. What is unacknowledged is reported undelivered
+    /// ([`UndeliveredReason::TokenLost`]) and held. Nothing is sent: the token is gone.
+    pub fn lose_token(&mut self) -> Result<(), Error> {
+        self.apply(SourceTrigger::TokenLost)?;
+        self.transmit.clear();
+        self.finish_as(TerminationReason::Local, Some(UndeliveredReason::TokenLost));
+        Ok(())
+    }
+
     /// Fails a sequence the destination closed (WS-RM 1.1 §3.5) once its final
     /// acknowledgement leaves numbers out: they can no longer be delivered on it.
     pub(super) fn fail_if_closed_with_gaps(&mut self, final_ack: bool) {

@@ -338,9 +338,61 @@ impl Source {
 
     /// Assigns the next message number to `payload`, records it (write-ahead) and
     /// transmits it. Fails with [`Error::Backpressure`] when the window is full.
+    ///
+    /// On a sequence that failed with messages undelivered ([`Source::undelivered`]),
+    /// the message is recorded under the next number but **not transmitted**: it joins
+    /// the held messages, in order, for the operator's resend (the application's
+    /// numbering and order are kept; see [`Source::hold`]).
     pub fn send(&mut self, now: Timestamp, payload: PayloadRef) -> Result<u64, Error> {
+        if self.state == SourceState::Terminated && self.undelivered.is_some() {
+            return self.hold(payload);
+        }
         self.check_send()?;
         Ok(self.push_message(now, Some(payload), false))
+    }
+
+    /// Records `payload` as the next message of this failed sequence without sending it:
+    /// held with the others (a new `SourceFailed` record and `Undelivered` event name
+    /// them all). Fails with [`Error::InvalidState`] unless the sequence failed.
+    pub fn hold(&mut self, payload: PayloadRef) -> Result<u64, Error> {
+        let Some(mut undelivered) = self.undelivered.clone() else {
+            return Err(Error::InvalidState(self.state.name()));
+        };
+        if self.next_number
+            > self
+                .config
+                .max_message_number
+                .min(crate::msg::MAX_MESSAGE_NUMBER)
+        {
+            return Err(Error::NumbersExhausted);
+        }
+        let number = self.next_number;
+        self.next_number = number.saturating_add(1);
+        let id = self.current_id();
+        self.persist.push_back(StoreOp::OutboundStored {
+            id: id.clone(),
+            number,
+            payload: Some(payload),
+            last: false,
+        });
+        self.in_flight.insert(
+            number,
+            Outbound {
+                payload: Some(payload),
+                last: false,
+                attempts: 0,
+                due: self.last_heard,
+            },
+        );
+        undelivered.numbers = crate::events::ranges_of(self.in_flight.keys().copied());
+        self.persist.push_back(StoreOp::SourceFailed {
+            id,
+            reason: undelivered.reason,
+            undelivered: undelivered.numbers.clone(),
+        });
+        self.undelivered = Some(undelivered.clone());
+        self.events.push_back(SourceEvent::Undelivered(undelivered));
+        Ok(number)
     }
 
     fn push_message(&mut self, now: Timestamp, payload: Option<PayloadRef>, last: bool) -> u64 {

@@ -450,12 +450,12 @@ impl<B: Backend> Client<B> {
     }
 
     /// Sends a one-way message: waits for the sequence and for room in the window,
-    /// then returns once the message is durably stored under its number. Once the
-    /// sequence has failed with messages undelivered, the message is stored under the
-    /// next number and held with them, not sent ([`Client::outcome`] tells it;
-    /// [`Client::flush`] fails naming them all).
+    /// then returns once the message is durably stored under its number.
     ///
     /// # Errors
+    /// [`RuntimeError::Undelivered`] once the sequence has failed with messages
+    /// undelivered: this message too is then stored under the next number and held with
+    /// them, in order, not sent (the error names them all, this one included);
     /// [`RuntimeError::SequenceEnded`], store errors.
     pub async fn send(&self, action: &str, payload: &str) -> Result<Receipt, RuntimeError> {
         self.submit(action, payload, None).await
@@ -541,6 +541,21 @@ impl<B: Backend> Client<B> {
                         .as_ref()
                         .map(|s| s.as_str().to_owned())
                         .unwrap_or_default();
+                    if holds {
+                        // Stored and held, in order, with the undelivered ones: the
+                        // caller is told at once that it is not being sent.
+                        self.drain(&mut st).await?;
+                        return Err(RuntimeError::Undelivered {
+                            undelivered: st.undelivered.clone().unwrap_or_else(|| {
+                                wsrx_rm::Undelivered {
+                                    id: SequenceId::new(sequence.clone()),
+                                    numbers: Vec::new(),
+                                    reason: wsrx_rm::UndeliveredReason::TerminatedLocally,
+                                    next: wsrx_rm::UndeliveredPolicy::Hold,
+                                }
+                            }),
+                        });
+                    }
                     if let Some((old, old_number, old_handle)) = resent_from {
                         let op = StoreOp::OutboundResent {
                             id: old,
@@ -852,7 +867,8 @@ impl<B: Backend> Client<B> {
                 }
                 SourceEvent::Closed => st.closed = true,
                 SourceEvent::Terminated(reason) => {
-                    let text = format!("{reason:?}");
+                    // A cause already named (a lost token) is kept.
+                    let text = st.ended.clone().unwrap_or_else(|| format!("{reason:?}"));
                     for (_, r) in st.requests.drain() {
                         let _ = r.tx.send(Err(RuntimeError::SequenceEnded(text.clone())));
                     }

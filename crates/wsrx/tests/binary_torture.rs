@@ -322,7 +322,10 @@ fn client_acked(dir: &Path) -> Vec<u64> {
     let out = std::fs::read_to_string(dir.join("send.out")).unwrap_or_default();
     let Some(id) = out
         .lines()
-        .find_map(|l| l.strip_prefix("sequence ").filter(|r| r.contains(" created")))
+        .find_map(|l| {
+            l.strip_prefix("sequence ")
+                .filter(|r| r.contains(" created"))
+        })
         .and_then(|r| r.split(' ').next())
     else {
         return Vec::new();

@@ -224,8 +224,15 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
                     echo::text_of(&resp).unwrap_or_else(|| "(not an echo)".to_owned())
                 ));
             } else {
-                let r = client.send(echo::NOTIFY_ACTION, &echo::body(&text)).await?;
-                progress.line(&format!("  #{} stored and sent", r.number));
+                match client.send(echo::NOTIFY_ACTION, &echo::body(&text)).await {
+                    Ok(r) => progress.line(&format!("  #{} stored and sent", r.number)),
+                    // The sequence failed: the message is stored and held with the
+                    // undelivered ones, in order, for `wsrx store resend`.
+                    Err(RuntimeError::Undelivered { .. }) => {
+                        progress.line(&format!("  #{i} stored and held (the sequence failed)"));
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         }
         client.flush().await

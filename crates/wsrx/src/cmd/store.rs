@@ -65,7 +65,7 @@ enum StoreCommand {
     /// sequence to the same destination; they stay in the store until acknowledged
     /// there. Takes the security options of `wsrx send` to get a token. Exit 0 when all
     /// are acknowledged, 3 when that sequence fails too.
-    Resend(ResendArgs),
+    Resend(Box<ResendArgs>),
     /// Delete finished sequences and expired tokens no live sequence is bound to.
     Purge,
     /// Open every row and report the ones that fail, by name; exit 1 if any does.

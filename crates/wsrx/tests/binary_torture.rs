@@ -32,9 +32,13 @@
     reason = "test code"
 )]
 
+mod delivery_log;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use delivery_log::{field, numbers};
 
 const USER: &str = "alice:correct-horse";
 const KILLS: usize = 50;
@@ -130,19 +134,6 @@ fn wait_listening(port: u16) {
         std::thread::sleep(Duration::from_millis(10));
     }
     panic!("wsrx serve did not start listening");
-}
-
-/// The value of `"key":` in one of our JSON lines: a string (unescaped; our texts and
-/// identifiers contain no escapes), a number, or `null`.
-fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let at = line.find(&format!("\"{key}\":"))? + key.len() + 3;
-    let rest = &line[at..];
-    if let Some(s) = rest.strip_prefix('"') {
-        return Some(&s[..s.find('"')?]);
-    }
-    let end = rest.find([',', '}'])?;
-    let v = &rest[..end];
-    (v != "null").then_some(v)
 }
 
 #[test]
@@ -347,16 +338,7 @@ fn client_acked(dir: &Path) -> Vec<u64> {
         .find_map(|l| l.strip_prefix("acked "))
         .unwrap()
         .trim();
-    if acked == "none" {
-        return Vec::new();
-    }
-    acked
-        .split(',')
-        .flat_map(|r| {
-            let (lo, hi) = r.split_once('-').unwrap_or((r, r));
-            lo.parse::<u64>().unwrap()..=hi.parse::<u64>().unwrap()
-        })
-        .collect()
+    numbers(acked).into_iter().collect()
 }
 
 /// The server store's tokens, from `wsrx store list`: (identifier, expiry in ms).

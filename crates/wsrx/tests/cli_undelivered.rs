@@ -19,6 +19,9 @@
 )]
 
 mod common;
+mod delivery_log;
+
+use delivery_log::{field, numbers};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -164,18 +167,6 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// The value of `"key":` in one of the delivery log's JSON lines.
-fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let at = line.find(&format!("\"{key}\":"))? + key.len() + 3;
-    let rest = &line[at..];
-    if let Some(s) = rest.strip_prefix('"') {
-        return Some(&s[..s.find('"')?]);
-    }
-    let end = rest.find([',', '}'])?;
-    let v = &rest[..end];
-    (v != "null").then_some(v)
-}
-
 /// The value after `key` on its line of `wsrx store show`.
 fn line_value<'a>(shown: &'a str, key: &str) -> &'a str {
     shown
@@ -186,20 +177,6 @@ fn line_value<'a>(shown: &'a str, key: &str) -> &'a str {
                 .map(str::trim)
         })
         .unwrap_or_else(|| panic!("no {key:?} line: {shown}"))
-}
-
-/// `1-3,5` → {1,2,3,5}; `none` → {}.
-fn numbers(ranges: &str) -> BTreeSet<u64> {
-    if ranges == "none" {
-        return BTreeSet::new();
-    }
-    ranges
-        .split(',')
-        .flat_map(|r| {
-            let (lo, hi) = r.split_once('-').unwrap_or((r, r));
-            lo.parse::<u64>().unwrap()..=hi.parse::<u64>().unwrap()
-        })
-        .collect()
 }
 
 /// The sequence identifier `wsrx send` printed.

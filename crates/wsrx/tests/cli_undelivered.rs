@@ -271,6 +271,17 @@ fn a_forgotten_sequence_fails_loudly_and_its_messages_are_resent_exactly_once() 
         text(&again)
     );
 
+    // A destination that refuses the new sequence (CreateSequenceRefused): nothing moves.
+    drop(serve);
+    let refusing = f.serve(&["--max-sequences", "0"]);
+    let out = resend(&f, &sequence);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("messages 5-7"), "{}", text(&out));
+    assert!(text(&out).contains("stay held"), "{}", text(&out));
+    assert_held(&f, &sequence, &(5..=7).collect(), "UnknownSequence");
+    drop(refusing);
+    let serve = f.serve(&[]);
+
     let out = resend(&f, &sequence);
     let shown = text(&out);
     assert!(out.status.success(), "{shown}");

@@ -112,7 +112,20 @@ pub(crate) async fn resend<B: Backend>(
         config.source.retransmission.base = d;
     }
     let client = Client::start(config, persistence, tokens, None).await?;
-    let new_id = client.created().await?;
+    let new_id = match client.created().await {
+        Ok(id) => id,
+        // CreateSequenceRefused (WS-RM 1.1 §3.4) or no answer: nothing moved.
+        Err(e @ RuntimeError::SequenceEnded(_)) => {
+            eprintln!(
+                "wsrx: no new sequence to {} ({e}); messages {} of sequence {id} stay held",
+                held.to.0,
+                held.report(wsrx_rm::UndeliveredPolicy::Hold).numbers_text()
+            );
+            client.shutdown();
+            return Ok(ExitCode::from(UNDELIVERED));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let numbers = held.report(wsrx_rm::UndeliveredPolicy::Hold).numbers_text();
     println!(
         "resending messages {numbers} of sequence {id} ({}) on sequence {new_id} to {}",

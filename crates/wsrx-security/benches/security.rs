@@ -126,6 +126,26 @@ fn bench(c: &mut Criterion) {
             Policy::default().check(&v).unwrap();
         })
     });
+    let enc_config = SignConfig {
+        suite: AlgorithmSuite::Basic256Sha256,
+        encrypt_body: true,
+        ..SignConfig::default()
+    };
+    let enc_signer = Signer::new(&token, &key, enc_config);
+    c.bench_function("sign+encrypt Body 4KB 6 refs AES-256-CBC", |b| {
+        b.iter(|| enc_signer.secure(&unsigned, now, &mut rng).unwrap())
+    });
+    let encrypted = enc_signer.secure(&unsigned, now, &mut rng).unwrap();
+    let enc_doc = Document::parse(encrypted.as_bytes()).unwrap();
+    c.bench_function("decrypt+verify+policy 4KB 6 refs AES-256-CBC", |b| {
+        b.iter(|| {
+            let d = wsrx_security::decrypt(&enc_doc, &resolver)
+                .unwrap()
+                .unwrap();
+            let v = verifier.verify(d.document(), &resolver, now).unwrap();
+            Policy::default().check(&v).unwrap();
+        })
+    });
     write_bergshamra_fixture(&secured, &key);
 }
 

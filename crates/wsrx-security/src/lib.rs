@@ -49,6 +49,7 @@
 //! directory (the peers folder may be read-only), so only the Debian packages are needed.
 #![forbid(unsafe_code)]
 
+pub mod decryption;
 pub mod dsig;
 pub mod encrypt;
 mod error;
@@ -57,23 +58,31 @@ mod ids;
 mod keys;
 pub mod ns;
 pub mod policy;
+pub mod protection;
 pub mod replay;
 pub mod sign;
 mod signature;
-mod suite;
+pub mod suite;
 mod time;
 pub use time::{format_datetime, parse_datetime};
 pub mod token;
 pub mod verify;
 pub mod x509;
 
-pub use encrypt::{Decrypted, decrypt};
+pub use decryption::{Decrypted, Decryption, decrypt};
 pub use error::{ResolveError, SecurityError};
 pub use keys::KeyIdentity;
 pub use policy::Policy;
+pub use protection::{
+    Axis, Checked, DerivedKeys, ElementPath, HeaderSelector, Layout, Opened, Parts, PathStep,
+    PolicyError, ProtectionOrder, ProtectionPolicy, TokenInclusion, TokenPolicy,
+};
 pub use replay::ReplayCache;
 pub use sign::{HeaderName, SignConfig, Signer};
-pub use suite::AlgorithmSuite;
+pub use suite::{
+    AlgorithmPolicy, AlgorithmSuite, AsymmetricSignature, Canonicalization, InboundAlgorithms,
+    KeyDerivation, SuiteOptions, SuiteReading, SuiteRole, XPathDialect,
+};
 pub use token::{
     DerivedKeyToken, KeyResolver, ScVersion, SecurityContextToken, SecurityTokenReference,
     TokenReference,

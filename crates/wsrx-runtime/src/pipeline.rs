@@ -42,8 +42,8 @@ const WSU: &str =
 pub struct InboundConfig {
     /// XML parser limits (document size, depth, attributes...).
     pub limits: Limits,
-    /// What every inbound message must look like (and, by default, what replies are built
-    /// as: see [`Protection::with_policy`]).
+    /// What every inbound message must look like; the server also builds its replies and
+    /// faults by it ([`seal_under`], [`seal_fault_under`]).
     pub policy: ProtectionPolicy,
     /// The signature checks (clock skew, algorithms).
     pub verifier: Verifier,

@@ -7,9 +7,9 @@
 //! (replaced whole by the header block they carry, WSS 1.1 §9.3), Element EncryptedData
 //! anywhere (`sp:EncryptedElements`), and encrypted `ds:Signature`s (WS-SP EncryptSignature).
 //!
-//! Sign-then-encrypt decrypts everything before verifying ([`decrypt`], [`Pass::All`]).
-//! Encrypt-then-sign decrypts only encrypted signatures first ([`Pass::Signatures`]), verifies
-//! the signatures over the encrypted forms, then decrypts the rest ([`Pass::Data`]) and carries
+//! Sign-then-encrypt decrypts everything before verifying ([`decrypt`]).
+//! Encrypt-then-sign decrypts only encrypted signatures first, verifies
+//! the signatures over the encrypted forms, then decrypts the rest and carries
 //! what the signatures covered into the plaintext document with [`Decrypted::map_node`]: an
 //! element outside every replaced span keeps its identity (its span shifted by the splices
 //! before it), a replaced EncryptedHeader or Element EncryptedData becomes the element that

@@ -4,7 +4,7 @@
 //! The table (WS-SP 1.2 §6.1; the same sixteen suites in WSS4J's
 //! `org.apache.wss4j.policy.model.AlgorithmSuite` and in WCF's `SecurityAlgorithmSuite`):
 //!
-//! | suite | [Dig] | [Enc] | [Sym KW] | [Asym KW] | [Enc KD] | [Sig KD] | [Min SKL] |
+//! | suite | `[Dig]` | `[Enc]` | `[Sym KW]` | `[Asym KW]` | `[Enc KD]` | `[Sig KD]` | `[Min SKL]` |
 //! |---|---|---|---|---|---|---|---|
 //! | Basic256 | Sha1 | Aes256 | KwAes256 | KwRsaOaep | PSha1L256 | PSha1L192 | 256 |
 //! | Basic192 | Sha1 | Aes192 | KwAes192 | KwRsaOaep | PSha1L192 | PSha1L192 | 192 |
@@ -23,12 +23,12 @@
 //! | Basic128Sha256Rsa15 | Sha256 | Aes128 | KwAes128 | KwRsa15 | PSha1L128 | PSha1L128 | 128 |
 //! | TripleDesSha256Rsa15 | Sha256 | TripleDes | KwTripleDes | KwRsa15 | PSha1L192 | PSha1L192 | 192 |
 //!
-//! and for every suite: [Sym Sig] HmacSha1, [Asym Sig] RsaSha1, [Comp Key] PSha1, [Max SKL] 256,
-//! [Min AKL] 1024, [Max AKL] 4096; [C14n] ExC14N unless `sp:InclusiveC14N`, no [SOAP Norm],
-//! [STR Trans] or [XPath] unless `sp:SOAPNormalization10`, `sp:STRTransform10` or
+//! and for every suite: `[Sym Sig]` HmacSha1, `[Asym Sig]` RsaSha1, `[Comp Key]` PSha1, `[Max SKL]` 256,
+//! `[Min AKL]` 1024, `[Max AKL]` 4096; `[C14n]` ExC14N unless `sp:InclusiveC14N`, no `[SOAP Norm]`,
+//! `[STR Trans]` or `[XPath]` unless `sp:SOAPNormalization10`, `sp:STRTransform10` or
 //! `sp:XPath10`/`sp:XPathFilter20`/`sp:AbsXPath` say so.
 //!
-//! **The Sha256 suites change only [Dig].** WCF departs from the table: its `Basic256Sha256`
+//! **The Sha256 suites change only `[Dig]`.** WCF departs from the table: its `Basic256Sha256`
 //! (and every `…Sha256…` suite, `SecurityAlgorithmSuite.cs`) signs with HMAC-SHA256 and
 //! RSA-SHA256; gSOAP's `--sha256` mode does the same. That reading is available, by name, as
 //! [`SuiteReading::WcfSha256Signatures`]; it is never the default. WSS4J (CXF) and Metro follow
@@ -36,7 +36,7 @@
 //!
 //! Derived-key lengths (`[Enc KD]`, `[Sig KD]`) are what wsrx writes in its DKTs. Inbound, as
 //! WSS4J's `AlgorithmSuiteValidator` (which only logs a mismatch), a peer's own `wsc:Length` is
-//! accepted when the key is at least the suite's derived length and at most [Max SKL].
+//! accepted when the key is at least the suite's derived length and at most `[Max SKL]`.
 
 use wsrx_crypto::{
     BlockCipherAlgorithm, DigestAlgorithm, KeyTransportAlgorithm, KeyWrapAlgorithm, MacAlgorithm,
@@ -121,11 +121,11 @@ impl KeyDerivation {
     }
 }
 
-/// [Max SKL] of every suite, in bits.
+/// `[Max SKL]` of every suite, in bits.
 pub const MAX_SYMMETRIC_KEY_BITS: u32 = 256;
-/// [Min AKL] of every suite, in bits.
+/// `[Min AKL]` of every suite, in bits.
 pub const MIN_ASYMMETRIC_KEY_BITS: u32 = 1024;
-/// [Max AKL] of every suite, in bits.
+/// `[Max AKL]` of every suite, in bits.
 pub const MAX_ASYMMETRIC_KEY_BITS: u32 = 4096;
 
 impl AlgorithmSuite {
@@ -401,9 +401,9 @@ pub enum InboundAlgorithms {
     /// policies, and the default for a configuration that names no suite.
     #[default]
     AnySuite,
-    /// Only the suite in force (downgrade protection): [Sym Sig] under the reading, [Dig] for
-    /// every Reference, [C14n], [Enc] (or the configured data encryption), P_SHA1, and signing
-    /// keys between the suite's derived length (or [Min SKL] for an underived key) and [Max SKL].
+    /// Only the suite in force (downgrade protection): `[Sym Sig]` under the reading, `[Dig]` for
+    /// every Reference, `[C14n]`, `[Enc]` (or the configured data encryption), P_SHA1, and signing
+    /// keys between the suite's derived length (or `[Min SKL]` for an underived key) and `[Max SKL]`.
     SuiteOnly,
 }
 

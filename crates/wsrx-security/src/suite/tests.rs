@@ -1,7 +1,7 @@
 //! Every cell of the WS-SP 1.2 §6.1 table, written out by URI (not derived from the code under
 //! test), and checked against WSS4J's `AlgorithmSuite` table (policy module; digest, encryption,
 //! key wraps, derived lengths, min SKL) and WCF's `SecurityAlgorithmSuite` classes (the svcutil
-//! fork of System.ServiceModel: same values; WCF departs only in [Sym Sig]/[Asym Sig] of the
+//! fork of System.ServiceModel: same values; WCF departs only in `[Sym Sig]`/`[Asym Sig]` of the
 //! Sha256 suites, checked separately).
 
 use super::*;
@@ -23,7 +23,7 @@ const HMAC_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256";
 const RSA_SHA1: &str = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
 const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
 
-/// name, [Dig], [Enc], [Sym KW], [Asym KW], [Enc KD] bits, [Sig KD] bits, [Min SKL].
+/// name, `[Dig]`, `[Enc]`, `[Sym KW]`, `[Asym KW]`, `[Enc KD]` bits, `[Sig KD]` bits, `[Min SKL]`.
 type Row = (
     &'static str,
     &'static str,

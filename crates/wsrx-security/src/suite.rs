@@ -35,8 +35,9 @@
 //! the table and refuse HMAC-SHA256 under Basic256Sha256.
 //!
 //! Derived-key lengths (`[Enc KD]`, `[Sig KD]`) are what wsrx writes in its DKTs. Inbound, as
-//! WSS4J's `AlgorithmSuiteValidator` (which only logs a mismatch), a peer's own `wsc:Length` is
-//! accepted when the key is at least the suite's derived length and at most `[Max SKL]`.
+//! WSS4J's `AlgorithmSuiteValidator` (which only logs a mismatch), a peer's own `wsc:Length`
+//! for a signing key is accepted between 128 bits and `[Max SKL]` (WSS4J 1.6 and gSOAP derive
+//! 160-bit HMAC-SHA1 keys under Basic256); an encryption key must fit `[Enc]` exactly.
 
 use wsrx_crypto::{
     BlockCipherAlgorithm, DigestAlgorithm, KeyTransportAlgorithm, KeyWrapAlgorithm, MacAlgorithm,
@@ -403,7 +404,7 @@ pub enum InboundAlgorithms {
     AnySuite,
     /// Only the suite in force (downgrade protection): `[Sym Sig]` under the reading, `[Dig]` for
     /// every Reference, `[C14n]`, `[Enc]` (or the configured data encryption), P_SHA1, and signing
-    /// keys between the suite's derived length (or `[Min SKL]` for an underived key) and `[Max SKL]`.
+    /// keys of at most `[Max SKL]` (at least `[Min SKL]` for the SCT secret used directly).
     SuiteOnly,
 }
 

@@ -28,6 +28,10 @@ use crate::x509::{self, Certificate};
 /// Most signatures one security header may carry.
 pub const MAX_SIGNATURES: usize = 4;
 
+/// Shortest derived signing key accepted, in bytes (128 bits, the smallest `[Sig KD]` of any
+/// WS-SP suite; WSS4J 1.6 and gSOAP derive 20, WCF and Metro 24).
+pub const MIN_DERIVED_SIGNING_KEY_LEN: usize = 16;
+
 /// Settings of the inbound checks.
 #[derive(Debug, Clone)]
 pub struct VerifyConfig {
@@ -272,8 +276,9 @@ impl Verifier {
 
     /// [`Verifier::verify`], holding every signature to `suite` when it is
     /// [`InboundAlgorithms::SuiteOnly`]: SignatureMethod, c14n, every DigestMethod, and the
-    /// signing key's length (at least `[Sig KD]` for a derived key, `[Min SKL]` for the SCT
-    /// secret itself, at most `[Max SKL]`), each checked before the key is used.
+    /// signing key's length (`[Min SKL]` for the SCT secret itself, at most `[Max SKL]`),
+    /// each checked before the key is used. A derived signing key is never shorter than
+    /// [`MIN_DERIVED_SIGNING_KEY_LEN`], suite or not.
     ///
     /// With `data_pending` (encrypt-before-signing), EncryptedData outside the security header
     /// may still be encrypted: the signatures cover them as they are.
@@ -352,10 +357,18 @@ impl Verifier {
                         return Err(SecurityError::UnsupportedAlgorithm);
                     }
                     let (key, identity) = keys.key_info(parsed.key_info, child)?;
+                    // A DKT's Length is not signed: a forger could shorten it and search
+                    // the few keys left, so a derived signing key has a floor in any case.
+                    if identity.is_derived() && key.len() < MIN_DERIVED_SIGNING_KEY_LEN {
+                        return Err(SecurityError::InvalidToken("derived signing key too short"));
+                    }
                     if let Some(p) = strict {
                         let bits = u32::try_from(key.len().saturating_mul(8)).unwrap_or(u32::MAX);
+                        // An underived key (the SCT secret) must reach [Min SKL]; a derived one
+                        // may differ from [Sig KD], as WSS4J's AlgorithmSuiteValidator only logs
+                        // it (WSS4J 1.6 and gSOAP derive 160-bit HMAC-SHA1 keys under Basic256).
                         let min = if identity.is_derived() {
-                            p.suite.signature_key_derivation().bits
+                            0
                         } else {
                             p.suite.min_symmetric_key_bits()
                         };

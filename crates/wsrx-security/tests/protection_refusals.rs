@@ -15,7 +15,7 @@
 mod policy_support;
 
 use policy_support::{
-    APP, CARD, OneContext, SECRET, cards, open, open_lenient, route_header, secure,
+    APP, CARD, OneContext, SECRET, cards, open, open_lenient, route_header, secure, secure_short,
 };
 use wsrx_crypto::{BlockCipherAlgorithm, InsecureSeededRandom, SecretKey};
 use wsrx_security::{
@@ -70,21 +70,53 @@ fn a_suite_in_force_refuses_the_algorithms_of_another() {
         open(&basic256, &spec).map(|_| ()),
         outside(SuiteRole::Digest)
     );
-    // A 128-bit signing key (Basic128's [Sig KD]) where Basic256's 192 bits are in force:
-    // same HMAC-SHA1 and SHA-1 digests, only the key is too short.
+    // A derived signing key may differ from [Sig KD] (WSS4J only logs that): Basic128's
+    // 128-bit key passes under Basic256, whose digests and signature method it shares.
     let basic128 = secure(&strict(AlgorithmSuite::Basic128), 4).unwrap();
-    assert_eq!(
-        open(&basic128, &strict(AlgorithmSuite::Basic256)).map(|_| ()),
-        outside(SuiteRole::SignatureKeyLength)
-    );
-    // The SCT secret itself (no derivation) must reach [Min SKL] only: 256 bits pass.
+    open(&basic128, &strict(AlgorithmSuite::Basic256)).unwrap();
+    // The SCT secret itself (no derivation) must reach [Min SKL]: 256 bits pass under
+    // Basic256, 128 bits do not.
     let mut direct = strict(AlgorithmSuite::Basic256);
     direct.token.derived_keys = DerivedKeys::Direct;
     open(&secure(&direct, 5).unwrap(), &direct).unwrap();
+    let short = secure_short(&direct, 5).unwrap();
+    assert_eq!(
+        open(&short, &direct).map(|_| ()),
+        outside(SuiteRole::SignatureKeyLength)
+    );
+    let mut direct128 = strict(AlgorithmSuite::Basic128);
+    direct128.token.derived_keys = DerivedKeys::Direct;
+    open(&short, &direct128).unwrap();
     // Without a suite held strictly (wsrx's default), all of these are accepted.
     let lenient = ProtectionPolicy::default();
-    for xml in [&hmac_sha256, &hmac_sha1, &basic256, &basic128] {
+    for xml in [&hmac_sha256, &hmac_sha1, &basic256, &basic128, &short] {
         open(xml, &lenient).unwrap();
+    }
+}
+
+#[test]
+fn a_shortened_derived_key_is_refused_in_any_case() {
+    // The DKT's Length is not signed: cut to 8 bytes, an online forger would have 2^64 keys
+    // to try (and 256 at one byte). Refused before the key is used, with or without a suite.
+    let xml = secure(&ProtectionPolicy::default(), 30).unwrap();
+    let at = xml.find("wsu:Id=\"wsrx-dk-sig\"").unwrap();
+    let len = at + xml[at..].find("<wsc:Length>24</wsc:Length>").unwrap();
+    for short in ["8", "15", "1"] {
+        let mut cut = xml.clone();
+        cut.replace_range(
+            len..len + "<wsc:Length>24</wsc:Length>".len(),
+            &format!("<wsc:Length>{short}</wsc:Length>"),
+        );
+        for p in [
+            ProtectionPolicy::default(),
+            strict(AlgorithmSuite::Basic256Sha256),
+        ] {
+            assert_eq!(
+                open(&cut, &p).map(|_| ()),
+                Err(SecurityError::InvalidToken("derived signing key too short")),
+                "Length {short}"
+            );
+        }
     }
 }
 

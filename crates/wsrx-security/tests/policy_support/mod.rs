@@ -21,6 +21,9 @@ pub(crate) const APP: &str = "urn:example:order";
 pub(crate) const S12: &str = "http://www.w3.org/2003/05/soap-envelope";
 pub(crate) const IDENTIFIER: &str = "urn:uuid:9b3c7c1e-0d2f-4a55-8e3b-policy0000001";
 pub(crate) const SECRET: [u8; 32] = [0x2b; 32];
+/// A second context with a 128-bit secret.
+pub(crate) const SHORT_IDENTIFIER: &str = "urn:uuid:9b3c7c1e-0d2f-4a55-8e3b-policy0000002";
+pub(crate) const SHORT_SECRET: [u8; 16] = [0x3c; 16];
 pub(crate) const CARD: &str = "4111-1111-1111-1111";
 pub(crate) const HEADER_TEXT: &str = "route-secret";
 
@@ -33,10 +36,10 @@ pub(crate) struct OneContext;
 
 impl KeyResolver for OneContext {
     fn sct_secret(&self, identifier: &str, _: Option<&str>) -> Result<SecretKey, ResolveError> {
-        if identifier == IDENTIFIER {
-            Ok(SecretKey::from_slice(&SECRET))
-        } else {
-            Err(ResolveError::Unknown)
+        match identifier {
+            IDENTIFIER => Ok(SecretKey::from_slice(&SECRET)),
+            SHORT_IDENTIFIER => Ok(SecretKey::from_slice(&SHORT_SECRET)),
+            _ => Err(ResolveError::Unknown),
         }
     }
 }
@@ -80,6 +83,20 @@ pub(crate) fn secure_as(
     seed: u64,
 ) -> Result<String, SecurityError> {
     let (token, secret) = token(version);
+    let doc = Document::parse(request().as_bytes()).unwrap();
+    let mut rng = InsecureSeededRandom::from_seed(seed);
+    Signer::with_policy(&token, &secret, policy).secure(&doc, now(), &mut rng)
+}
+
+/// `request()` secured with the 128-bit context.
+pub(crate) fn secure_short(policy: &ProtectionPolicy, seed: u64) -> Result<String, SecurityError> {
+    let token = SecurityContextToken {
+        version: ScVersion::V200512,
+        identifier: SHORT_IDENTIFIER.to_owned(),
+        instance: None,
+        wsu_id: None,
+    };
+    let secret = SecretKey::from_slice(&SHORT_SECRET);
     let doc = Document::parse(request().as_bytes()).unwrap();
     let mut rng = InsecureSeededRandom::from_seed(seed);
     Signer::with_policy(&token, &secret, policy).secure(&doc, now(), &mut rng)

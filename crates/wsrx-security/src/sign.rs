@@ -1,4 +1,4 @@
-//! Outbound: securing an unsigned envelope as a [`ProtectionPolicy`] says (WS-SP 1.2 §7, the
+//! Outbound: securing an unsigned envelope as a [`ProtectionPolicy`] says (WS-SP 1.2 §7.4, the
 //! symmetric binding with an SCT protection token), in one pass over the parsed envelope with
 //! no DOM copy:
 //! 1. every part to sign is canonicalized (exc-c14n) straight into its digest; under

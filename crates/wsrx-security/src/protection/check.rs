@@ -17,9 +17,9 @@
 //!    `xenc:EncryptedData`, header blocks as `wsse11:EncryptedHeader`, elements as Element
 //!    EncryptedData or inside encrypted content), the signature too under EncryptSignature
 //!    (§6.4), each by a key of the signing context;
-//! 4. keys are derived where RequireDerivedKeys says so (§5.4.7), the SCT is attached or
+//! 4. keys are derived where RequireDerivedKeys says so (§5.3.1), the SCT is attached or
 //!    referenced by identifier as the inclusion says, the Timestamp is there when
-//!    IncludeTimestamp says so (§6.2), and the security header follows the layout (§7.7).
+//!    IncludeTimestamp says so (§6.2), and the security header follows the layout (§6.7).
 //!
 //! The algorithms were held to the suite in force while verifying and decrypting (see
 //! [`crate::suite::InboundAlgorithms`]).

@@ -1,6 +1,7 @@
-//! `sp:Layout` (WS-SP 1.2 §6.7) checked on a received security header (§7.7).
+//! `sp:Layout` (WS-SP 1.2 §6.7 property, §7.2 assertion; §7.7 in WS-SP 1.1) checked on a
+//! received security header.
 //!
-//! - Strict (§7.7.1, "declare before use"): tokens before their use — enforced for every
+//! - Strict (§6.7.1, "declare before use"): tokens before their use — enforced for every
 //!   layout while resolving keys, since a single-pass processor (WSS 1.1 §5 order) cannot use
 //!   a token it has not read yet —; every element of the security header a signature covers
 //!   (the Timestamp, a protected token) before that signature; a `xenc:ReferenceList` before

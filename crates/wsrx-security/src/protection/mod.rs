@@ -51,7 +51,7 @@ pub struct ProtectionPolicy {
     pub order: ProtectionOrder,
     /// `sp:IncludeTimestamp` (§6.2): a `wsu:Timestamp`, covered by the primary signature.
     pub include_timestamp: bool,
-    /// `sp:Layout` (§6.7, rules in §7.7).
+    /// `sp:Layout` (§6.7; Strict rules in §6.7.1).
     pub layout: Layout,
     /// `sp:ProtectTokens` (§6.5): the primary signature covers the SCT it derives from.
     pub protect_tokens: bool,
@@ -191,10 +191,10 @@ pub enum ProtectionOrder {
     EncryptBeforeSigning,
 }
 
-/// `sp:Layout` (WS-SP §6.7; rules in §7.7).
+/// `sp:Layout` (WS-SP 1.2 §6.7, Strict rules in §6.7.1; §7.7 in WS-SP 1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Layout {
-    /// Declare before use (§7.7.1): tokens before their use, signed security header elements
+    /// Declare before use (§6.7.1): tokens before their use, signed security header elements
     /// before the signature that covers them, a ReferenceList before the EncryptedData of the
     /// header it lists.
     Strict,
@@ -232,7 +232,7 @@ pub enum TokenInclusion {
     Either,
 }
 
-/// Key derivation (WS-SP §5.4.7 `sp:RequireDerivedKeys`; WS-SC 1.4 §7).
+/// Key derivation (WS-SP 1.2 §5.3.1 `[Derived Keys]`, `sp:RequireDerivedKeys`; WS-SC 1.4 §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum DerivedKeys {
     /// Every signature and encryption key is derived through a DKT whose STR points at the

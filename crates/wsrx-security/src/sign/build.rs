@@ -2,7 +2,7 @@
 //! module): keys, encrypted parts, references in the protection order, SignedInfo and its
 //! HMAC, the (encrypted) signature, ReferenceLists, all in the layout's order.
 //!
-//! Header order (WS-SP 1.2 §7.7; a receiver processes it top-down, WSS 1.1 §5):
+//! Header order (WS-SP 1.2 §6.7; a receiver processes it top-down, WSS 1.1 §5):
 //! - sign-before-encrypting: Timestamp, SCT, DKT (signature), DKT (encryption),
 //!   ReferenceList (every encrypted part, the signature included), Signature or its
 //!   EncryptedData — a receiver decrypts, then verifies;

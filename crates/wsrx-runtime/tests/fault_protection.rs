@@ -2,7 +2,13 @@
 //! parse ... signed per the policy"): `seal_fault_under` signs (and, when the policy encrypts
 //! the Body, encrypts) the fault like any reply, and the result opens under the same policy
 //! and parses as the same fault; `seal_fault` keeps the default policy.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::unwrap_in_result,
+    clippy::panic_in_result_fn,
+    reason = "test code"
+)]
 
 use std::time::{Duration, SystemTime};
 

@@ -135,11 +135,19 @@ impl<'s, 'r> Builder<'s, 'r> {
             .namespace()
             .and_then(WsPolicyVersion::from_namespace)
             .unwrap_or(WsPolicyVersion::V1_5);
-        let expr = self.operator(&source, doc, e, 0)?;
+        let label = policy_label(e);
+        // The policy itself is on the stack, so a reference back to it is a cycle.
+        self.stack.push((
+            doc,
+            element,
+            label.clone().unwrap_or_else(|| "(policy)".to_owned()),
+        ));
+        let expr = self.operator(&source, doc, e, 0);
+        self.stack.pop();
         Ok(Policy {
             version,
-            label: policy_label(e),
-            expr,
+            label,
+            expr: expr?,
         })
     }
 

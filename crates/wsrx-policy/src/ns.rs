@@ -137,3 +137,8 @@ pub const MTOM_2004: &str =
     "http://schemas.xmlsoap.org/ws/2004/09/policy/optimizedmimeserialization";
 /// MTOM policy of the W3C (`wsoma:OptimizedMimeSerialization`).
 pub const MTOM_2007: &str = "http://www.w3.org/2007/08/soap12-mtom-policy";
+/// Metro's FastInfoset switch (`fi:OptimizedFastInfosetSerialization`).
+pub const METRO_FASTINFOSET: &str =
+    "http://java.sun.com/xml/ns/wsit/2006/09/policy/fastinfoset/service";
+/// Metro's SOAP/TCP switch (`tcp:OptimizedTCPTransport`).
+pub const METRO_SOAPTCP: &str = "http://java.sun.com/xml/ns/wsit/2006/09/policy/soaptcp/service";

@@ -286,6 +286,7 @@ entries! {
     // Other stacks' local configuration.
     "*", &[ns::METRO_SC_SERVER, ns::METRO_SC_CLIENT], [Policy, Binding, Token, TokenProperty], LocalConfiguration, "Metro keystores, truststores, validators and callbacks";
     "*", &[ns::METRO_RM_200702, ns::SUN_RM_CLIENT], [Policy, Rm], LocalConfiguration, "Metro RM persistence and tuning";
+    "*", &[ns::METRO_FASTINFOSET, ns::METRO_SOAPTCP], [Policy], LocalConfiguration, "Metro FastInfoset and SOAP/TCP switches (wsrx speaks XML over HTTP)";
     "RampartConfig", &[ns::RAMPART], [Policy], LocalConfiguration, "Rampart users, crypto and token-issuer configuration";
 }
 

@@ -7,6 +7,7 @@
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::panic,
+    clippy::panic_in_result_fn,
     clippy::result_large_err,
     reason = "test code"
 )]

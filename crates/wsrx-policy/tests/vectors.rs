@@ -8,6 +8,7 @@
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::panic,
+    clippy::panic_in_result_fn,
     clippy::unwrap_in_result,
     clippy::result_large_err,
     reason = "test code"

@@ -8,6 +8,7 @@
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::panic,
+    clippy::panic_in_result_fn,
     reason = "test code"
 )]
 

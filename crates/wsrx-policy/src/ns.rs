@@ -142,3 +142,5 @@ pub const METRO_FASTINFOSET: &str =
     "http://java.sun.com/xml/ns/wsit/2006/09/policy/fastinfoset/service";
 /// Metro's SOAP/TCP switch (`tcp:OptimizedTCPTransport`).
 pub const METRO_SOAPTCP: &str = "http://java.sun.com/xml/ns/wsit/2006/09/policy/soaptcp/service";
+/// Metro's policy-visibility namespace (`wspp:visibility="private"` marks local configuration).
+pub const METRO_POLICY: &str = "http://java.sun.com/xml/ns/wsit/policy";

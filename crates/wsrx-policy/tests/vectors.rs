@@ -14,41 +14,28 @@
     reason = "test code"
 )]
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use wsrx_policy::{Fetched, Input, Options, PolicyError, PolicyResolver, report};
+use wsrx_policy::PolicyError;
 
-fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/policies")
+fn show(file: &str) -> Result<wsrx_policy::report::Report, PolicyError> {
+    common::show("", file)
 }
 
-/// Reads references relative to the document, inside the test-data folder only.
-struct FolderResolver;
-
-impl PolicyResolver for FolderResolver {
-    fn fetch(&mut self, uri: &str, _base: &str) -> Result<Fetched, String> {
-        let path = dir().join(uri);
-        let bytes = std::fs::read(&path).map_err(|e| format!("{uri}: {:?}", e.kind()))?;
-        Ok(Fetched {
-            name: uri.to_owned(),
-            bytes,
-        })
-    }
+fn snapshot(file: &str) -> wsrx_policy::report::Report {
+    common::snapshot("", file)
 }
 
-fn show(file: &str) -> Result<report::Report, PolicyError> {
-    let bytes = std::fs::read(dir().join(file)).expect("test data");
-    let input = Input::read(file, &bytes, &mut FolderResolver, &Options::default())?;
-    Ok(report::describe(&input, &Options::default(), None))
+fn settings(file: &str) -> Vec<(String, Result<wsrx_policy::EndpointSettings, PolicyError>)> {
+    common::settings("", file)
 }
 
-fn snapshot(file: &str) -> report::Report {
-    let r = show(file).unwrap_or_else(|e| panic!("{file}: {e}"));
-    insta::assert_snapshot!(
-        file.replace('.', "_"),
-        format!("usable: {}\n\n{}", r.usable, r.text)
-    );
-    r
+fn policies(file: &str) -> Vec<(String, Result<wsrx_policy::PolicySettings, PolicyError>)> {
+    common::policies("", file)
+}
+
+fn dir() -> std::path::PathBuf {
+    common::dir("")
 }
 
 #[test]
@@ -84,26 +71,6 @@ const COVERED: &[&str] = &[
     "wss4j-sp12-sct.xml",
     "wss4j-wsp15-432-compact.xml",
 ];
-
-fn settings(file: &str) -> Vec<(String, Result<wsrx_policy::EndpointSettings, PolicyError>)> {
-    let bytes = std::fs::read(dir().join(file)).unwrap();
-    let Input::Wsdl(w) =
-        Input::read(file, &bytes, &mut FolderResolver, &Options::default()).unwrap()
-    else {
-        panic!("{file} is not a WSDL");
-    };
-    wsrx_policy::configure_wsdl(&w, &Options::default())
-}
-
-fn policies(file: &str) -> Vec<(String, Result<wsrx_policy::PolicySettings, PolicyError>)> {
-    let bytes = std::fs::read(dir().join(file)).unwrap();
-    let Input::Policies(d) =
-        Input::read(file, &bytes, &mut FolderResolver, &Options::default()).unwrap()
-    else {
-        panic!("{file} is not a policy document");
-    };
-    wsrx_policy::configure_document(&d, &Options::default())
-}
 
 use wsrx_policy::SequenceBinding;
 use wsrx_policy::vocab::rm::{DeliveryGuarantee, RmVersion, SequenceBindingRequirement};

@@ -55,6 +55,11 @@ impl Mapper {
         contexts: &[Context],
     ) -> Result<Option<&'static Entry>, Refusal> {
         let here = contexts.first().map_or("here", |c| c.describe());
+        // Metro marks its local configuration wspp:visibility="private".
+        if a.attribute(ns::METRO_POLICY, "visibility") == Some("private") {
+            self.ignore(a, "marked wspp:visibility=\"private\": local configuration of Metro, not a wire requirement");
+            return Ok(None);
+        }
         let Some(entry) = table::lookup(&a.name.namespace, &a.name.local) else {
             if a.ignorable {
                 self.ignore(a, "not understood by wsrx; marked wsp:Ignorable");

@@ -17,14 +17,14 @@ use wsrx_policy::{
     EndpointSettings, Fetched, Input, Options, PolicyError, PolicyResolver, PolicySettings, report,
 };
 
-pub fn dir(sub: &str) -> PathBuf {
+pub(crate) fn dir(sub: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../testdata/policies")
         .join(sub)
 }
 
 /// Reads references relative to the folder, inside it only.
-pub struct FolderResolver(pub PathBuf);
+pub(crate) struct FolderResolver(pub(crate) PathBuf);
 
 impl PolicyResolver for FolderResolver {
     fn fetch(&mut self, uri: &str, _base: &str) -> Result<Fetched, String> {
@@ -40,7 +40,7 @@ impl PolicyResolver for FolderResolver {
     }
 }
 
-pub fn input(sub: &str, file: &str) -> Result<Input, PolicyError> {
+pub(crate) fn input(sub: &str, file: &str) -> Result<Input, PolicyError> {
     let bytes = std::fs::read(dir(sub).join(file)).expect("test data");
     Input::read(
         file,
@@ -50,7 +50,7 @@ pub fn input(sub: &str, file: &str) -> Result<Input, PolicyError> {
     )
 }
 
-pub fn show(sub: &str, file: &str) -> Result<report::Report, PolicyError> {
+pub(crate) fn show(sub: &str, file: &str) -> Result<report::Report, PolicyError> {
     Ok(report::describe(
         &input(sub, file)?,
         &Options::default(),
@@ -59,7 +59,7 @@ pub fn show(sub: &str, file: &str) -> Result<report::Report, PolicyError> {
 }
 
 /// The report of `file`, checked against its snapshot.
-pub fn snapshot(sub: &str, file: &str) -> report::Report {
+pub(crate) fn snapshot(sub: &str, file: &str) -> report::Report {
     let r = show(sub, file).unwrap_or_else(|e| panic!("{file}: {e}"));
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("../snapshots");
@@ -73,14 +73,14 @@ pub fn snapshot(sub: &str, file: &str) -> report::Report {
     r
 }
 
-pub fn settings(sub: &str, file: &str) -> Vec<(String, Result<EndpointSettings, PolicyError>)> {
+pub(crate) fn settings(sub: &str, file: &str) -> Vec<(String, Result<EndpointSettings, PolicyError>)> {
     let Input::Wsdl(w) = input(sub, file).unwrap() else {
         panic!("{file} is not a WSDL");
     };
     wsrx_policy::configure_wsdl(&w, &Options::default())
 }
 
-pub fn policies(sub: &str, file: &str) -> Vec<(String, Result<PolicySettings, PolicyError>)> {
+pub(crate) fn policies(sub: &str, file: &str) -> Vec<(String, Result<PolicySettings, PolicyError>)> {
     let Input::Policies(d) = input(sub, file).unwrap() else {
         panic!("{file} is not a policy document");
     };

@@ -19,6 +19,7 @@ use crate::vocab::security::SecurityConfig;
 use crate::wsdl::{Direction, SoapVersion, Wsdl, WsdlEndpoint};
 
 /// Everything one chosen policy alternative asks for.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Configuration {
     /// WS-SecurityPolicy: binding, tokens, parts, options (`None` = no WS-Security).
@@ -47,6 +48,7 @@ pub struct Ignored {
 }
 
 /// A value taken from one alternative of a policy, with the alternatives passed over.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selected<T> {
     /// The value.
@@ -111,6 +113,7 @@ fn select_with<T>(
 }
 
 /// The configuration of a policy of a policy document.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicySettings {
     /// The chosen configuration.
@@ -159,6 +162,7 @@ pub fn configure_document(
 }
 
 /// The configuration of one WSDL endpoint.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointSettings {
     /// `service/port` (or `binding NAME`).
@@ -196,6 +200,7 @@ impl EndpointSettings {
 }
 
 /// The configuration of one operation's messages.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperationSettings {
     /// `wsdl:operation/@name`.
@@ -212,6 +217,7 @@ impl OperationSettings {
 }
 
 /// The configuration of one message (endpoint, operation and message policies).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageSettings {
     /// Input, output or fault.

@@ -17,15 +17,8 @@ use crate::xml::XmlElement;
 use super::table::Context;
 use super::{Mapper, refuse, refuse_parameter};
 
-macro_rules! serde_derive {
-    ($($item:item)*) => {$(
-        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-        $item
-    )*};
-}
-
-serde_derive! {
 /// The WS-RM version the policy asks for.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RmVersion {
     /// WS-RM 1.0 (February 2005), from WS-RM Policy 2005/02.
@@ -35,6 +28,7 @@ pub enum RmVersion {
 }
 
 /// How sequences are bound to security (WS-RM Policy 1.2 §2.4, §2.5).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SequenceBindingRequirement {
     /// The policy says nothing (always so for WS-RM Policy 1.0).
@@ -46,6 +40,7 @@ pub enum SequenceBindingRequirement {
 }
 
 /// `wsrmp:DeliveryAssurance` (WS-RM Policy 1.2 §2.6).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DeliveryAssurance {
     /// ExactlyOnce, AtLeastOnce or AtMostOnce, if stated.
@@ -55,6 +50,7 @@ pub struct DeliveryAssurance {
 }
 
 /// The delivery guarantee.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryGuarantee {
     /// `wsrmp:ExactlyOnce`.
@@ -66,6 +62,7 @@ pub enum DeliveryGuarantee {
 }
 
 /// WCF flow control (`net:RmFlowControl`).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FlowControl {
     /// `net:MaxReceiveBufferSize`.
@@ -73,6 +70,7 @@ pub struct FlowControl {
 }
 
 /// What the RM runtime needs from the policy.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RmConfig {
     /// The protocol version.
@@ -93,7 +91,6 @@ pub struct RmConfig {
     pub flow_control: Option<FlowControl>,
     /// Where the `RMAssertion` sits.
     pub location: Location,
-}
 }
 
 /// True for the namespaces of this module.

@@ -8,15 +8,8 @@
 
 use crate::error::Location;
 
-macro_rules! serde_derive {
-    ($($item:item)*) => {$(
-        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-        $item
-    )*};
-}
-
-serde_derive! {
 /// The WS-SecurityPolicy version a policy is written in.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SpVersion {
     /// WS-SP 1.1 (`http://schemas.xmlsoap.org/ws/2005/07/securitypolicy`).
@@ -28,6 +21,7 @@ pub enum SpVersion {
 }
 
 /// Everything WS-SecurityPolicy says about one message (or endpoint).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecurityConfig {
     /// The highest WS-SP version used.
@@ -52,6 +46,7 @@ pub struct SecurityConfig {
 }
 
 /// The security binding (§7).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecurityBinding {
     /// `sp:TransportBinding` (§7.3): TLS protects the messages.
@@ -63,6 +58,7 @@ pub enum SecurityBinding {
 }
 
 /// Properties every binding has (§6).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BindingProperties {
     /// `sp:AlgorithmSuite` (§6.1).
@@ -74,6 +70,7 @@ pub struct BindingProperties {
 }
 
 /// `sp:TransportBinding`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportBinding {
     /// `sp:TransportToken`: an `sp:HttpsToken`.
@@ -83,6 +80,7 @@ pub struct TransportBinding {
 }
 
 /// Message-protection properties of the symmetric and asymmetric bindings (§6.3–§6.6).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageProtection {
     /// `sp:EncryptBeforeSigning` (else sign before encrypting) (§6.3).
@@ -96,6 +94,7 @@ pub struct MessageProtection {
 }
 
 /// `sp:SymmetricBinding`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SymmetricBinding {
     /// The token(s) the keys come from.
@@ -107,6 +106,7 @@ pub struct SymmetricBinding {
 }
 
 /// `sp:ProtectionToken`, or `sp:EncryptionToken` with `sp:SignatureToken`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SymmetricTokens {
     /// One token for signing and encryption.
@@ -130,6 +130,7 @@ impl SymmetricTokens {
 }
 
 /// `sp:AsymmetricBinding`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AsymmetricBinding {
     /// `sp:InitiatorToken` (or its signature/encryption split).
@@ -143,6 +144,7 @@ pub struct AsymmetricBinding {
 }
 
 /// One party's tokens under the asymmetric binding.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AsymmetricTokens {
     /// The token that signs (the `InitiatorToken`/`RecipientToken`, or the
@@ -153,6 +155,7 @@ pub struct AsymmetricTokens {
 }
 
 /// A token assertion with its properties (§5).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
     /// What kind of token.
@@ -170,6 +173,7 @@ pub struct Token {
 }
 
 /// The kinds of token wsrx can work with.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenKind {
     /// `sp:SecureConversationToken` (§5.4.7): an SCT obtained through WS-Trust, with the
@@ -207,6 +211,7 @@ impl TokenKind {
 }
 
 /// `sp:SecureConversationToken`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecureConversationToken {
     /// The SCT's own options.
@@ -225,6 +230,7 @@ pub struct SecureConversationToken {
 }
 
 /// Options shared by the SCT assertions.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SctOptions {
     /// `sp:SC10SecurityContextToken` / `sp:SC13SecurityContextToken`.
@@ -234,6 +240,7 @@ pub struct SctOptions {
 }
 
 /// The WS-SecureConversation version of the SCT.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScVersion {
     /// WS-SC February 2005 (`sp:SC10SecurityContextToken`).
@@ -243,6 +250,7 @@ pub enum ScVersion {
 }
 
 /// The X.509 token profile version (§5.4.3).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum X509TokenType {
     /// `sp:WssX509V3Token10`.
@@ -262,6 +270,7 @@ pub enum X509TokenType {
 }
 
 /// `sp:UsernameToken` options.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct UsernameTokenOptions {
     /// `sp:WssUsernameToken10` / `11`.
@@ -275,6 +284,7 @@ pub struct UsernameTokenOptions {
 }
 
 /// The UsernameToken profile version.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UsernameProfile {
     /// UsernameToken Profile 1.0.
@@ -284,6 +294,7 @@ pub enum UsernameProfile {
 }
 
 /// How a UsernameToken carries its password.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PasswordType {
     /// In clear (the default).
@@ -296,6 +307,7 @@ pub enum PasswordType {
 }
 
 /// `sp:HttpsToken` options.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct HttpsTokenOptions {
     /// `sp:RequireClientCertificate` (1.2) or `RequireClientCertificate="true"` (1.1).
@@ -305,6 +317,7 @@ pub struct HttpsTokenOptions {
 }
 
 /// `sp:IncludeToken` (§5.1.1).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Inclusion {
     /// `…/IncludeToken/Never`.
@@ -321,6 +334,7 @@ pub enum Inclusion {
 }
 
 /// Derived keys (§5.1.3).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DerivedKeys {
     /// Keys are used as they are.
@@ -335,6 +349,7 @@ pub enum DerivedKeys {
 }
 
 /// Required token reference styles (§5.4.x).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReferenceStyles {
     /// `sp:RequireKeyIdentifierReference`.
@@ -352,6 +367,7 @@ pub struct ReferenceStyles {
 }
 
 /// `sp:Layout` (§6.7).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Layout {
     /// Declare before use.
@@ -366,6 +382,7 @@ pub enum Layout {
 }
 
 /// The order of signing and encrypting (§6.3).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ProtectionOrder {
     /// Sign, then encrypt (the default).
@@ -376,6 +393,7 @@ pub enum ProtectionOrder {
 }
 
 /// `sp:AlgorithmSuite` (§6.1): the suite by name, and its options.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AlgorithmSuite {
     /// The suite.
@@ -391,6 +409,7 @@ pub struct AlgorithmSuite {
 }
 
 /// Canonicalization of an algorithm suite.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Canonicalization {
     /// Exclusive c14n (the default).
@@ -403,6 +422,7 @@ pub enum Canonicalization {
 }
 
 /// The XPath option of an algorithm suite.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum XPathOption {
     /// `sp:XPath10`.
@@ -414,6 +434,7 @@ pub enum XPathOption {
 }
 
 /// Protected parts and elements (§4.1, §4.2).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Protection {
     /// The SOAP Body.
@@ -440,6 +461,7 @@ impl Protection {
 }
 
 /// `sp:Header Name="…" Namespace="…"`.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct HeaderSelector {
     /// The header's namespace.
@@ -450,6 +472,7 @@ pub struct HeaderSelector {
 
 /// An `sp:XPath` expression in the supported subset: an absolute path (or a `//`
 /// path) of element names.
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XPath {
     /// The expression as written.
@@ -461,6 +484,7 @@ pub struct XPath {
 }
 
 /// Supporting tokens (§8).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SupportingTokens {
     /// Which kind.
@@ -476,6 +500,7 @@ pub struct SupportingTokens {
 }
 
 /// The supporting-token assertions (§8.1–§8.8).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SupportingKind {
     /// `sp:SupportingTokens`.
@@ -501,12 +526,16 @@ impl SupportingKind {
     pub fn endorses(self) -> bool {
         matches!(
             self,
-            Self::Endorsing | Self::SignedEndorsing | Self::EndorsingEncrypted | Self::SignedEndorsingEncrypted
+            Self::Endorsing
+                | Self::SignedEndorsing
+                | Self::EndorsingEncrypted
+                | Self::SignedEndorsingEncrypted
         )
     }
 }
 
 /// `sp:Wss10` / `sp:Wss11` (§9).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WssOptions {
     /// True for `sp:Wss11`.
@@ -528,6 +557,7 @@ pub struct WssOptions {
 }
 
 /// `sp:Trust10` / `sp:Trust13` (§10).
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TrustOptions {
     /// True for `sp:Trust13`.
@@ -550,7 +580,6 @@ pub struct TrustOptions {
     pub scope_policy15: bool,
     /// `sp13:MustSupportInteractiveChallenge`.
     pub interactive_challenge: bool,
-}
 }
 
 /// The suite names of WS-SP 1.2 §6.1, and CXF's GCM suites.

@@ -73,14 +73,20 @@ pub(crate) fn snapshot(sub: &str, file: &str) -> report::Report {
     r
 }
 
-pub(crate) fn settings(sub: &str, file: &str) -> Vec<(String, Result<EndpointSettings, PolicyError>)> {
+pub(crate) fn settings(
+    sub: &str,
+    file: &str,
+) -> Vec<(String, Result<EndpointSettings, PolicyError>)> {
     let Input::Wsdl(w) = input(sub, file).unwrap() else {
         panic!("{file} is not a WSDL");
     };
     wsrx_policy::configure_wsdl(&w, &Options::default())
 }
 
-pub(crate) fn policies(sub: &str, file: &str) -> Vec<(String, Result<PolicySettings, PolicyError>)> {
+pub(crate) fn policies(
+    sub: &str,
+    file: &str,
+) -> Vec<(String, Result<PolicySettings, PolicyError>)> {
     let Input::Policies(d) = input(sub, file).unwrap() else {
         panic!("{file} is not a policy document");
     };

@@ -48,6 +48,13 @@ pub fn describe(input: &Input, options: &Options, port: Option<&str>) -> Report 
                 version_name(wsdl.version),
                 wsdl.endpoints.len()
             );
+            if let Some(required) = wsdl.using_policy {
+                let _ = writeln!(
+                    out,
+                    "wsp:UsingPolicy: policy processing {}",
+                    if required { "required" } else { "optional" }
+                );
+            }
             let mut shown = 0;
             for ((label, result), e) in configure_wsdl(wsdl, options).iter().zip(&wsdl.endpoints) {
                 if port.is_some_and(|p| p != e.port && p != e.binding) {

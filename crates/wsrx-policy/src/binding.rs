@@ -15,7 +15,7 @@
 //! sequence is bound as WCF binds it (an STR in CreateSequence), and the message rule
 //! above applies. Faults are not checked (they are not sequence messages).
 
-use crate::config::Configuration;
+use crate::configuration::Configuration;
 use crate::error::UnbindReason;
 use crate::vocab::rm::{RmVersion, SequenceBindingRequirement};
 use crate::vocab::security::{SecurityBinding, SecurityConfig};

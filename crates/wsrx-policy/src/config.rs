@@ -8,44 +8,13 @@
 //! every message of an endpoint shares its binding, token and RM settings.
 
 use crate::binding::{SequenceBinding, assess};
+use crate::configuration::Configuration;
 use crate::document::PolicyDocument;
-use crate::error::{AssertionName, Location, PolicyError, Refusal, UnbindReason};
+use crate::error::{PolicyError, Refusal, UnbindReason};
 use crate::expr::Policy;
 use crate::normal::{Alternative, NormalPolicy};
 use crate::source::Options;
-use crate::vocab::addressing::AddressingConfig;
-use crate::vocab::rm::RmConfig;
-use crate::vocab::security::SecurityConfig;
 use crate::wsdl::{Direction, SoapVersion, Wsdl, WsdlEndpoint};
-
-/// Everything one chosen policy alternative asks for.
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Configuration {
-    /// WS-SecurityPolicy: binding, tokens, parts, options (`None` = no WS-Security).
-    pub security: Option<SecurityConfig>,
-    /// WS-RM Policy (`None` = no reliable messaging).
-    pub rm: Option<RmConfig>,
-    /// WS-Addressing metadata (`None` = the policy says nothing).
-    pub addressing: Option<AddressingConfig>,
-    /// `wsmc:MCSupported`: the endpoint supports WS-MakeConnection.
-    pub make_connection: bool,
-    /// Assertions recognized as not applying (ignorable, or another stack's local
-    /// configuration), each with the reason.
-    pub ignored: Vec<Ignored>,
-}
-
-/// An assertion of the chosen alternative that wsrx does not act on, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Ignored {
-    /// The assertion.
-    pub assertion: AssertionName,
-    /// Where it sits.
-    pub location: Location,
-    /// Why it does not apply.
-    pub reason: String,
-}
 
 /// A value taken from one alternative of a policy, with the alternatives passed over.
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]

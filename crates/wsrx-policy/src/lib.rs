@@ -53,6 +53,7 @@
 
 mod binding;
 mod config;
+mod configuration;
 mod document;
 mod error;
 mod expr;
@@ -70,14 +71,16 @@ mod xml;
 
 pub use binding::SequenceBinding;
 pub use config::{
-    Configuration, EndpointSettings, Ignored, MessageSettings, OperationSettings, PolicySettings,
-    Selected, configure, configure_document, configure_wsdl, select,
+    EndpointSettings, MessageSettings, OperationSettings, PolicySettings, Selected, configure,
+    configure_document, configure_wsdl, select,
 };
+pub use configuration::Configuration;
 pub use document::{Input, PolicyDocument, PolicySubject};
 pub use error::{AssertionName, Location, PolicyError, Refusal, RefusalReason, UnbindReason};
 pub use expr::Policy;
 pub use intersect::{IntersectionMode, Mismatch, alternatives_compatible, assertions_compatible};
 pub use normal::{Alternative, Assertion, NormalPolicy};
 pub use source::{Fetched, NoResolver, Options, PolicyResolver};
+pub use vocab::Ignored;
 pub use wsdl::{Direction, SoapVersion, Wsdl, WsdlEndpoint, WsdlMessage, WsdlOperation};
 pub use xml::{XmlAttribute, XmlElement, XmlNode};

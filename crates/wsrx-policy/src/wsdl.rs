@@ -160,8 +160,8 @@ impl Wsdl {
     pub fn read(
         name: &str,
         bytes: &[u8],
-        resolver: &mut dyn crate::PolicyResolver,
-        options: &crate::Options,
+        resolver: &mut dyn crate::source::PolicyResolver,
+        options: &crate::source::Options,
     ) -> Result<Self, PolicyError> {
         let mut sources = Sources::new(resolver, options);
         let doc = sources.add(name, bytes)?;

@@ -3,12 +3,7 @@
 //! `wsaw:UsingAddressing`, which WCF writes as a policy assertion; and the 2004/08
 //! `wsap:UsingAddressing`).
 
-use crate::error::{Location, Refusal, RefusalReason};
-use crate::normal::Assertion;
-use crate::ns;
-
-use super::table::Context;
-use super::{Mapper, refuse};
+use crate::error::Location;
 
 /// The WS-Addressing version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,80 +38,4 @@ pub struct AddressingConfig {
     pub responses: Responses,
     /// Where the assertion sits.
     pub location: Location,
-}
-
-pub(crate) fn is_addressing(namespace: &str) -> bool {
-    matches!(
-        namespace,
-        ns::WSAM | ns::WSAM_DRAFT_2007_02 | ns::WSAW | ns::WSAP_2004 | ns::WSAP_2004_09
-    )
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct AddressingBuilder {
-    config: Option<AddressingConfig>,
-}
-
-impl AddressingBuilder {
-    pub(crate) fn add(&mut self, m: &mut Mapper, a: &Assertion) -> Result<(), Refusal> {
-        let version = match a.name.namespace.as_str() {
-            ns::WSAP_2004 | ns::WSAP_2004_09 => AddressingVersion::V2004_08,
-            _ => AddressingVersion::V1_0,
-        };
-        let mut responses = Responses::Any;
-        if a.name.local == "Addressing" {
-            let (mut anonymous, mut non_anonymous) = (false, false);
-            for n in a.nested_assertions() {
-                if m.classify(n, &[Context::Addressing])?.is_none() {
-                    continue;
-                }
-                if n.name.local == "AnonymousResponses" {
-                    anonymous = true;
-                } else {
-                    non_anonymous = true;
-                }
-            }
-            responses = match (anonymous, non_anonymous) {
-                (true, true) => {
-                    return Err(refuse(
-                        a,
-                        RefusalReason::Conflict(
-                            "wsam:AnonymousResponses and wsam:NonAnonymousResponses together allow no response"
-                                .to_owned(),
-                        ),
-                    ));
-                }
-                (true, false) => Responses::AnonymousOnly,
-                (false, true) => Responses::NonAnonymousOnly,
-                (false, false) => Responses::Any,
-            };
-        }
-        match &mut self.config {
-            Some(c) if c.version != version => {
-                return Err(refuse(
-                    a,
-                    RefusalReason::Conflict(
-                        "two WS-Addressing versions in the same alternative".to_owned(),
-                    ),
-                ));
-            }
-            Some(c) => {
-                if responses != Responses::Any {
-                    c.responses = responses;
-                }
-            }
-            None => {
-                self.config = Some(AddressingConfig {
-                    version,
-                    responses,
-                    location: a.location.clone(),
-                });
-            }
-        }
-        Ok(())
-    }
-
-    pub(crate) fn finish(self) -> Option<AddressingConfig> {
-        self.config
-    }
 }

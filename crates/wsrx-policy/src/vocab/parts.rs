@@ -10,8 +10,8 @@ use crate::error::{AssertionName, Refusal, RefusalReason};
 use crate::normal::Assertion;
 use crate::xml::XmlElement;
 
+use super::mapper::{is_sp, refuse, refuse_parameter};
 use super::security::{HeaderSelector, Protection, XPath};
-use super::{is_sp, refuse, refuse_parameter};
 
 /// Applies `sp:SignedParts` or `sp:EncryptedParts` `a` to `into` (§4.1.1, §4.2.1): an
 /// assertion with no `sp:Body`/`sp:Header` child means the Body and every header when

@@ -5,6 +5,8 @@ use crate::error::{Refusal, RefusalReason};
 use crate::normal::Assertion;
 use crate::ns;
 
+use super::mapper::{Mapper, is_sp, refuse, refuse_parameter};
+use super::parts;
 use super::security::{
     AlgorithmSuite, AlgorithmSuiteName, AsymmetricBinding, AsymmetricTokens, BindingProperties,
     Canonicalization, DerivedKeys, HttpsTokenOptions, Inclusion, Layout, MessageProtection,
@@ -14,7 +16,6 @@ use super::security::{
     TrustOptions, UsernameProfile, UsernameTokenOptions, WssOptions, X509TokenType, XPathOption,
 };
 use super::table::Context;
-use super::{Mapper, is_sp, parts, refuse};
 
 fn conflict(a: &Assertion, what: impl Into<String>) -> Refusal {
     refuse(a, RefusalReason::Conflict(what.into()))
@@ -456,7 +457,7 @@ fn token(m: &mut Mapper, t: &Assertion) -> Result<Token, Refusal> {
                     .or(Some(String::new()));
             }
             _ => {
-                return Err(super::refuse_parameter(
+                return Err(refuse_parameter(
                     t,
                     p.name(),
                     RefusalReason::Invalid(format!(

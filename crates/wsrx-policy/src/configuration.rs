@@ -1,8 +1,8 @@
 //! The typed configuration of one chosen policy alternative: what the security layer
 //! and the RM runtime follow.
 
-use crate::vocab::mapper::Ignored;
 use crate::vocab::addressing::AddressingConfig;
+use crate::vocab::mapper::Ignored;
 use crate::vocab::rm::RmConfig;
 use crate::vocab::security::SecurityConfig;
 

@@ -220,41 +220,58 @@ fn configure_endpoint(
 ) -> Result<EndpointSettings, PolicyError> {
     let label = e.label();
     let normal = e.policy.normalize(options.max_alternatives)?;
-    let endpoint = select(&normal, &label)?;
-    let chosen = normal
-        .alternatives
-        .get(endpoint.index)
-        .cloned()
-        .unwrap_or_default();
-    let mut operations = Vec::new();
+    // The operation and message policies, normalized once.
+    let mut candidates = Vec::new();
     for op in &e.operations {
-        let mut messages = Vec::new();
         for m in &op.messages {
-            let subject = format!("{label} {} {}", op.name, m.label());
             let merged = Policy::merge(
                 [&op.policy, &m.policy],
                 wsdl.version,
                 m.policy.location().clone(),
             );
-            let candidates = merged.normalize(options.max_alternatives)?;
-            let config = select_with(&candidates, &subject, |c| {
-                let mut all = chosen.clone();
-                all.assertions.extend(c.assertions.iter().cloned());
-                configure(&all)
-            })?;
-            messages.push(MessageSettings {
-                direction: m.direction,
-                name: m.name.clone(),
-                action: m.action.clone(),
-                soap_action: m.soap_action.clone(),
-                config,
-            });
+            candidates.push(merged.normalize(options.max_alternatives)?);
         }
-        operations.push(OperationSettings {
-            name: op.name.clone(),
-            messages,
-        });
     }
+    // The first endpoint alternative that wsrx can honour and with which every message
+    // configures; an alternative some message refuses is skipped with that refusal.
+    let mut skipped = Vec::new();
+    let mut message_error = None;
+    let mut found = None;
+    for (index, alternative) in normal.alternatives.iter().enumerate() {
+        let value = match configure(alternative) {
+            Ok(v) => v,
+            Err(refusal) => {
+                skipped.push((index, refusal));
+                continue;
+            }
+        };
+        match configure_operations(&label, e, alternative, &candidates) {
+            Ok(operations) => {
+                found = Some((index, value, operations));
+                break;
+            }
+            Err(err) => {
+                if let Some(r) = err.refusals().first() {
+                    skipped.push((index, (*r).clone()));
+                }
+                message_error = Some(err);
+            }
+        }
+    }
+    let Some((index, value, operations)) = found else {
+        if let Some(err) = message_error {
+            return Err(err);
+        }
+        return Err(select(&normal, &label)
+            .err()
+            .unwrap_or(PolicyError::NoAlternatives { subject: label }));
+    };
+    let endpoint = Selected {
+        value,
+        index,
+        count: normal.alternatives.len(),
+        skipped,
+    };
     let application: Vec<(String, &Configuration)> = operations
         .iter()
         .flat_map(|o| {
@@ -283,6 +300,45 @@ fn configure_endpoint(
         operations,
         sequence_binding,
     })
+}
+
+/// Every message's configuration under the endpoint alternative `chosen`.
+fn configure_operations(
+    label: &str,
+    e: &WsdlEndpoint,
+    chosen: &Alternative,
+    candidates: &[NormalPolicy],
+) -> Result<Vec<OperationSettings>, PolicyError> {
+    let mut candidates = candidates.iter();
+    let mut operations = Vec::new();
+    for op in &e.operations {
+        let mut messages = Vec::new();
+        for m in &op.messages {
+            let Some(c) = candidates.next() else {
+                return Err(PolicyError::NoAlternatives {
+                    subject: format!("{label} {} {}", op.name, m.label()),
+                });
+            };
+            let subject = format!("{label} {} {}", op.name, m.label());
+            let config = select_with(c, &subject, |c| {
+                let mut all = chosen.clone();
+                all.assertions.extend(c.assertions.iter().cloned());
+                configure(&all)
+            })?;
+            messages.push(MessageSettings {
+                direction: m.direction,
+                name: m.name.clone(),
+                action: m.action.clone(),
+                soap_action: m.soap_action.clone(),
+                config,
+            });
+        }
+        operations.push(OperationSettings {
+            name: op.name.clone(),
+            messages,
+        });
+    }
+    Ok(operations)
 }
 
 fn direction_word(d: Direction) -> &'static str {

@@ -387,3 +387,46 @@ fn a_document_without_policies_is_refused_naming_its_root() {
         "d.wsdl: no policy found: the document element is {http://www.w3.org/ns/wsdl}description"
     );
 }
+
+/// An endpoint alternative with which some message cannot be configured is skipped
+/// with that message's refusal, and the next one is tried (WS-Policy 1.5 §3.2: any
+/// alternative may be chosen).
+#[test]
+fn an_endpoint_alternative_a_message_refuses_is_skipped() {
+    let wsdl = format!(
+        r#"<wsdl:definitions targetNamespace="urn:t" xmlns:tns="urn:t"
+    xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/"
+    xmlns:wsp="http://www.w3.org/ns/ws-policy" xmlns:sp="http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702">
+  <wsdl:binding name="B">
+    <wsp:Policy><wsp:ExactlyOne><wsp:All>{}</wsp:All><wsp:All/></wsp:ExactlyOne></wsp:Policy>
+    <soap:binding transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="op">
+      <wsdl:input><wsp:Policy>{}</wsp:Policy></wsdl:input>
+    </wsdl:operation>
+  </wsdl:binding>
+</wsdl:definitions>"#,
+        SYMMETRIC.replace("DERIVED", ""),
+        SYMMETRIC.replace("DERIVED", "")
+    );
+    let Input::Wsdl(w) = Input::read(
+        "t.wsdl",
+        wsdl.as_bytes(),
+        &mut NoResolver,
+        &Options::default(),
+    )
+    .unwrap() else {
+        panic!()
+    };
+    let (_, r) = &configure_wsdl(&w, &Options::default())[0];
+    let s = r.as_ref().unwrap();
+    assert_eq!((s.endpoint.index, s.endpoint.count), (1, 2));
+    assert!(
+        s.endpoint.skipped[0]
+            .1
+            .to_string()
+            .ends_with("conflict: a second security binding in the same alternative")
+    );
+    // The message still gets its binding, from its own policy.
+    let input = &s.operations[0].messages[0].config.value;
+    assert!(input.security.as_ref().unwrap().binding.is_some());
+}

@@ -1,5 +1,5 @@
 //! The domain vocabularies: each assertion of a chosen policy alternative mapped to
-//! the typed [`Configuration`](crate::Configuration), or the alternative refused naming
+//! the typed [`Configuration`], or the alternative refused naming
 //! the assertion that wsrx cannot honour.
 //!
 //! The rule (issue 17): an assertion wsrx does not implement, not marked

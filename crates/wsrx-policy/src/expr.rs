@@ -173,9 +173,7 @@ impl<'s, 'r> Builder<'s, 'r> {
                 "PolicyReference" => {
                     let (target_doc, target) = self.reference_target(&source, doc, child)?;
                     let uri = child.attribute(None, "URI").unwrap_or("").to_owned();
-                    out.push(
-                        self.referenced(&source, doc, child, target_doc, target, uri, version)?,
-                    );
+                    out.push(self.referenced(&source, child, target_doc, target, uri, version)?);
                 }
                 _ => {}
             }
@@ -190,7 +188,6 @@ impl<'s, 'r> Builder<'s, 'r> {
                     let (target_doc, target) = self.resolve(&source, doc, e, uri)?;
                     out.push(self.referenced(
                         &source,
-                        doc,
                         e,
                         target_doc,
                         target,
@@ -203,18 +200,16 @@ impl<'s, 'r> Builder<'s, 'r> {
         Ok(out)
     }
 
-    #[allow(clippy::too_many_arguments, reason = "one private helper")]
     fn referenced(
         &mut self,
         source: &SourceDoc,
-        doc: usize,
         at: Element<'_>,
         target_doc: usize,
         target: NodeId,
         uri: String,
         version: WsPolicyVersion,
     ) -> Result<Policy, PolicyError> {
-        let expr = self.follow(source, doc, at, target_doc, target, uri, 0)?;
+        let expr = self.follow(source, at, target_doc, target, uri, 0)?;
         let target_source = self.source(target_doc)?;
         let label = target_source.doc.element(target).and_then(policy_label);
         Ok(Policy {
@@ -299,7 +294,7 @@ impl<'s, 'r> Builder<'s, 'r> {
                     self.count(source, e, depth)?;
                     let (target_doc, target) = self.reference_target(source, doc, e)?;
                     let uri = e.attribute(None, "URI").unwrap_or("").to_owned();
-                    self.follow(source, doc, e, target_doc, target, uri, depth)
+                    self.follow(source, e, target_doc, target, uri, depth)
                 }
                 other => Err(PolicyError::Invalid {
                     what: format!("element: wsp:{other} is not allowed in a policy expression"),
@@ -387,11 +382,9 @@ impl<'s, 'r> Builder<'s, 'r> {
     }
 
     /// Expands the referenced policy, refusing cycles.
-    #[allow(clippy::too_many_arguments, reason = "one private helper")]
     fn follow(
         &mut self,
         source: &SourceDoc,
-        doc: usize,
         at: Element<'_>,
         target_doc: usize,
         target: NodeId,
@@ -410,7 +403,6 @@ impl<'s, 'r> Builder<'s, 'r> {
                 location: source.location(at),
             });
         }
-        let _ = doc;
         let target_source = self.source(target_doc)?;
         let Some(e) = target_source.doc.element(target) else {
             return Err(internal(&target_source));

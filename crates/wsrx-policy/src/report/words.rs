@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use crate::vocab::security::{
-    AlgorithmSuite, Canonicalization, DerivedKeys, HeaderSelector, Inclusion, Layout,
-    MessageProtection, PasswordType, Protection, ProtectionOrder, ScVersion, SctOptions,
+    AlgorithmSuite, BindingProperties, Canonicalization, DerivedKeys, HeaderSelector, Inclusion,
+    Layout, MessageProtection, PasswordType, Protection, ProtectionOrder, ScVersion, SctOptions,
     SecurityBinding, SecurityConfig, SpVersion, SupportingKind, SymmetricTokens, Token, TokenKind,
     XPathOption,
 };
@@ -35,15 +35,7 @@ pub(super) fn security(out: &mut String, s: &SecurityConfig, indent: &str) {
         Some(SecurityBinding::Transport(t)) => {
             let _ = writeln!(out, "{indent}security: {version}, transport binding (TLS)");
             let _ = writeln!(out, "{inner}transport token: {}", token(&t.transport_token));
-            let _ = writeln!(
-                out,
-                "{inner}{}",
-                properties(
-                    &t.properties.algorithm_suite,
-                    t.properties.layout,
-                    t.properties.include_timestamp
-                )
-            );
+            binding_lines(out, &inner, &t.properties, None);
         }
         Some(SecurityBinding::Symmetric(b)) => {
             let _ = writeln!(out, "{indent}security: {version}, symmetric binding");
@@ -61,16 +53,7 @@ pub(super) fn security(out: &mut String, s: &SecurityConfig, indent: &str) {
                     let _ = writeln!(out, "{inner}encryption token: {}", token(encryption));
                 }
             }
-            let _ = writeln!(
-                out,
-                "{inner}{}",
-                properties(
-                    &b.properties.algorithm_suite,
-                    b.properties.layout,
-                    b.properties.include_timestamp
-                )
-            );
-            let _ = writeln!(out, "{inner}{}", protection_properties(&b.protection));
+            binding_lines(out, &inner, &b.properties, Some(&b.protection));
         }
         Some(SecurityBinding::Asymmetric(b)) => {
             let _ = writeln!(out, "{indent}security: {version}, asymmetric binding");
@@ -89,16 +72,7 @@ pub(super) fn security(out: &mut String, s: &SecurityConfig, indent: &str) {
                     }
                 }
             }
-            let _ = writeln!(
-                out,
-                "{inner}{}",
-                properties(
-                    &b.properties.algorithm_suite,
-                    b.properties.layout,
-                    b.properties.include_timestamp
-                )
-            );
-            let _ = writeln!(out, "{inner}{}", protection_properties(&b.protection));
+            binding_lines(out, &inner, &b.properties, Some(&b.protection));
         }
         None => {
             let _ = writeln!(
@@ -193,6 +167,24 @@ pub(super) fn security(out: &mut String, s: &SecurityConfig, indent: &str) {
                 flags.join(", ")
             }
         );
+    }
+}
+
+/// Suite, layout, timestamp, and the message-protection properties when the binding
+/// has them.
+fn binding_lines(
+    out: &mut String,
+    indent: &str,
+    p: &BindingProperties,
+    protection: Option<&MessageProtection>,
+) {
+    let _ = writeln!(
+        out,
+        "{indent}{}",
+        properties(&p.algorithm_suite, p.layout, p.include_timestamp)
+    );
+    if let Some(protection) = protection {
+        let _ = writeln!(out, "{indent}{}", protection_properties(protection));
     }
 }
 

@@ -133,3 +133,17 @@ pub(crate) fn refuse_parameter(
 pub(crate) fn is_sp(namespace: &str) -> bool {
     matches!(namespace, ns::SP11 | ns::SP12 | ns::SP13)
 }
+
+/// A refusal of parameter `p`, which assertion `a` does not take.
+pub(crate) fn unknown_parameter(a: &Assertion, p: &crate::xml::XmlElement) -> Refusal {
+    let name = p.name();
+    let shown = name.prefixed();
+    refuse_parameter(
+        a,
+        name,
+        RefusalReason::Invalid(format!(
+            "{shown} is not a parameter of {}",
+            a.name.prefixed()
+        )),
+    )
+}

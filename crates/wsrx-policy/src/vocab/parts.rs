@@ -6,11 +6,11 @@
 //! (`/soap:Envelope/soap:Header/wsa:To`) or a `//` path (`//ns:CreditCard`).
 //! Predicates, attributes, functions, axes and wildcards are refused by name.
 
-use crate::error::{AssertionName, Refusal, RefusalReason};
+use crate::error::{Refusal, RefusalReason};
 use crate::normal::Assertion;
 use crate::xml::XmlElement;
 
-use super::mapper::{is_sp, refuse, refuse_parameter};
+use super::mapper::{is_sp, refuse, refuse_parameter, unknown_parameter};
 use super::security::{HeaderSelector, Protection, XPath};
 
 /// Applies `sp:SignedParts` or `sp:EncryptedParts` `a` to `into` (§4.1.1, §4.2.1): an
@@ -170,17 +170,4 @@ fn xpath(a: &Assertion, p: &XmlElement) -> Result<XPath, Refusal> {
         descendant,
         steps,
     })
-}
-
-fn unknown_parameter(a: &Assertion, p: &XmlElement) -> Refusal {
-    let name: AssertionName = p.name();
-    let shown = name.prefixed();
-    refuse_parameter(
-        a,
-        name,
-        RefusalReason::Invalid(format!(
-            "{shown} is not a parameter of {}",
-            a.name.prefixed()
-        )),
-    )
 }

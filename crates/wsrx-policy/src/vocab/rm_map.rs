@@ -5,7 +5,7 @@ use crate::normal::Assertion;
 use crate::ns;
 use crate::xml::XmlElement;
 
-use super::mapper::{Mapper, refuse, refuse_parameter};
+use super::mapper::{Mapper, refuse, refuse_parameter, unknown_parameter};
 use super::rm::{
     DeliveryAssurance, DeliveryGuarantee, FlowControl, RmConfig, RmVersion,
     SequenceBindingRequirement,
@@ -101,15 +101,7 @@ fn rm_assertion(m: &mut Mapper, a: &Assertion) -> Result<RmConfig, Refusal> {
             }
             (ns::RMP10, "ExponentialBackoff") => rm.exponential_backoff = true,
             _ => {
-                return Err(refuse_parameter(
-                    a,
-                    p.name(),
-                    RefusalReason::Invalid(format!(
-                        "{} is not a parameter of {}",
-                        p.name().prefixed(),
-                        a.name.prefixed()
-                    )),
-                ));
+                return Err(unknown_parameter(a, p));
             }
         }
     }

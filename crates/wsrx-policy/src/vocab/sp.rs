@@ -5,7 +5,7 @@ use crate::error::{Refusal, RefusalReason};
 use crate::normal::Assertion;
 use crate::ns;
 
-use super::mapper::{Mapper, is_sp, refuse, refuse_parameter};
+use super::mapper::{Mapper, is_sp, refuse, unknown_parameter};
 use super::parts;
 use super::security::{
     AlgorithmSuite, AlgorithmSuiteName, AsymmetricBinding, AsymmetricTokens, BindingProperties,
@@ -457,15 +457,7 @@ fn token(m: &mut Mapper, t: &Assertion) -> Result<Token, Refusal> {
                     .or(Some(String::new()));
             }
             _ => {
-                return Err(refuse_parameter(
-                    t,
-                    p.name(),
-                    RefusalReason::Invalid(format!(
-                        "{} is not a parameter of {}",
-                        p.name().prefixed(),
-                        t.name.prefixed()
-                    )),
-                ));
+                return Err(unknown_parameter(t, p));
             }
         }
     }

@@ -78,7 +78,8 @@ use crate::metrics;
 use crate::offered::{self, Offered, is_anonymous};
 use crate::persist::{Persistence, add_op, decode_log, decode_payload, encode_payload, new_handle};
 use crate::pipeline::{
-    self, InboundConfig, Opened, Protection, Refusal, refusal_addressing, reply_addressing,
+    self, InboundConfig, Opened, Protected, Protection, Refusal, refusal_addressing,
+    reply_addressing,
 };
 use crate::tap::{Direction, Tap, emit};
 use crate::token::{BoxFuture, TokenProvider};
@@ -544,6 +545,7 @@ impl<B: Backend> Server<B> {
                 .map_or_else(|| format!("{:?}", r.fault.code), |q| q.local.clone()),
         );
         let now = SystemTime::now();
+        // Faults are protected as the policy in force says, like every reply.
         let protection = r
             .proof
             .as_ref()
@@ -553,12 +555,15 @@ impl<B: Backend> Server<B> {
             (SoapVersion::V12, FaultCode::Sender) => 400,
             _ => 500,
         };
-        match pipeline::seal_fault(
+        let policy = &self.inner.config.inbound.policy;
+        match pipeline::seal_fault_under(
             r.profile,
             r.soap,
             &addressing,
             &r.fault,
-            protection.as_ref(),
+            protection
+                .as_ref()
+                .map(|protection| Protected { protection, policy }),
             now,
         ) {
             Ok(text) => {
@@ -882,13 +887,16 @@ impl<B: Backend> Server<B> {
             .or(opened.proof.as_ref())
             .map(|b| Protection::for_binding(b, profile, self.inner.resolver.as_ref()))
             .transpose()?;
-        let text = pipeline::seal(
+        let policy = &self.inner.config.inbound.policy;
+        let text = pipeline::seal_under(
             profile,
             opened.soap,
             &addressing,
             wire,
             payload,
-            protection.as_ref(),
+            protection
+                .as_ref()
+                .map(|protection| Protected { protection, policy }),
             SystemTime::now(),
         )?;
         let summary =

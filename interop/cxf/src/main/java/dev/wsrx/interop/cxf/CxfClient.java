@@ -12,6 +12,7 @@ import javax.xml.transform.Source;
 import dev.wsrx.interop.common.Args;
 import dev.wsrx.interop.common.Capture;
 import dev.wsrx.interop.common.Cell;
+import dev.wsrx.interop.common.Deadline;
 import dev.wsrx.interop.common.Echo;
 import dev.wsrx.interop.common.Report;
 import jakarta.xml.ws.BindingProvider;
@@ -51,20 +52,22 @@ final class CxfClient {
         Path wsdlDir = Path.of(args.require("wsdl-dir"));
         Path captureRoot = Path.of(args.require("capture"));
         long ackWaitMs = args.getInt("ack-wait-ms", 20000);
+        long cellSeconds = args.getInt("cell-timeout", 90);
         int failed = 0;
         for (Cell cell : Cell.fromArgs(args)) {
-            if (!runCell(cell, keys, wsdlDir, new Capture(captureRoot.resolve(cell.name())), ackWaitMs)) {
+            Capture capture = new Capture(captureRoot.resolve(cell.name()));
+            if (!Deadline.run(cell, cellSeconds, step -> runCell(cell, keys, wsdlDir, capture, ackWaitMs, step))) {
                 failed++;
             }
         }
         return failed == 0 ? 0 : 1;
     }
 
-    static boolean runCell(Cell cell, String keys, Path wsdlDir, Capture capture, long ackWaitMs) {
+    static boolean runCell(Cell cell, String keys, Path wsdlDir, Capture capture, long ackWaitMs,
+            AtomicReference<String> step) {
         Bus bus = BusFactory.newInstance().createBus();
         BusFactory.setThreadDefaultBus(bus);
         CaptureSender.feature(capture, false).initialize(bus);
-        String step = "setup";
         boolean ok = false;
         AtomicReference<SoapMessage> lastSecured = new AtomicReference<>();
         try {
@@ -95,7 +98,7 @@ final class CxfClient {
             List<String> replies = new ArrayList<>();
             for (int i = 1; i <= cell.count(); i++) {
                 String text = cell.name() + "-" + i;
-                step = "message " + i;
+                step.set("message " + i);
                 if (cell.oneWay()) {
                     dispatch.invokeOneWay(Echo.request(text));
                 } else {
@@ -115,7 +118,7 @@ final class CxfClient {
                 Report.fail(cell, "acks", "no reliable endpoint: the policy did not switch WS-RM on");
                 return false;
             }
-            step = "acks";
+            step.set("acks");
             long deadline = System.currentTimeMillis() + ackWaitMs;
             while (!allAcknowledged(rme) && System.currentTimeMillis() < deadline) {
                 Thread.sleep(100);
@@ -128,7 +131,7 @@ final class CxfClient {
             for (SourceSequence seq : new ArrayList<>(rme.getSource().getAllSequences())) {
                 String sid = seq.getIdentifier().getValue();
                 boolean rm10 = RM10Constants.NAMESPACE_URI.equals(seq.getProtocol().getWSRMNamespace());
-                step = (rm10 ? "LastMessage " : "close ") + sid;
+                step.set((rm10 ? "LastMessage " : "close ") + sid);
                 managed.closeSourceSequence(sid);
                 // WS-RM 1.0: CXF's source sends TerminateSequence by itself once the LastMessage
                 // is acknowledged, and forgets the sequence; with 1.1 it waits for ours.
@@ -138,14 +141,21 @@ final class CxfClient {
                     Thread.sleep(100);
                 }
                 if (Arrays.asList(managed.getSourceSequenceIds(true)).contains(sid)) {
-                    step = "terminate " + sid;
+                    step.set("terminate " + sid);
                     managed.terminateSourceSequence(sid);
                 }
             }
             SoapMessage secured = lastSecured.get();
             String cancel = "";
             if (secured != null && WsrxScCancel.usesSecureConversation(secured)) {
-                step = "cancel";
+                step.set("cancel");
+                org.apache.cxf.ws.security.tokenstore.SecurityToken sct = WsrxScCancel.token(secured);
+                if (sct != null && sct.getSecret() != null) {
+                    // Throw-away session key of this test run, kept with the capture so that the
+                    // recorded messages can be verified and decrypted (testdata/cxf/MANIFEST.md).
+                    java.nio.file.Files.writeString(capture.dir().resolve("sct.txt"), "id " + sct.getId()
+                            + "\nsecret " + java.util.Base64.getEncoder().encodeToString(sct.getSecret()) + "\n");
+                }
                 // CXF's STSClient logs a failure and returns false: the peer's own error is in the log.
                 cancel = WsrxScCancel.cancel(secured) ? ", SCT cancelled"
                         : ", SCT Cancel sent (CXF's client refused the answer, see its log)";
@@ -154,7 +164,7 @@ final class CxfClient {
                     + ", closed, terminated" + cancel);
             ok = true;
         } catch (Throwable t) {
-            Report.fail(cell, step, t);
+            Report.fail(cell, step.get(), t);
         } finally {
             try {
                 bus.shutdown(true);

@@ -8,6 +8,7 @@ import javax.xml.transform.Source;
 import dev.wsrx.interop.common.Args;
 import dev.wsrx.interop.common.Capture;
 import dev.wsrx.interop.common.Cell;
+import dev.wsrx.interop.common.Deadline;
 import dev.wsrx.interop.common.Echo;
 import dev.wsrx.interop.common.Report;
 import jakarta.xml.ws.BindingProvider;
@@ -26,10 +27,11 @@ final class MetroClient {
     static int run(Args args) throws Exception {
         Path wsdlDir = Path.of(args.require("wsdl-dir"));
         Path captureRoot = Path.of(args.require("capture"));
+        long cellSeconds = args.getInt("cell-timeout", 90);
         int failed = 0;
         for (Cell cell : Cell.fromArgs(args)) {
             WireCapture.clientTarget = new Capture(captureRoot.resolve(cell.name()));
-            if (!runCell(cell, wsdlDir)) {
+            if (!Deadline.run(cell, cellSeconds, step -> runCell(cell, wsdlDir, step))) {
                 failed++;
             }
         }
@@ -37,8 +39,7 @@ final class MetroClient {
         return failed == 0 ? 0 : 1;
     }
 
-    static boolean runCell(Cell cell, Path wsdlDir) {
-        String step = "setup";
+    static boolean runCell(Cell cell, Path wsdlDir, java.util.concurrent.atomic.AtomicReference<String> step) {
         Dispatch<Source> dispatch = null;
         try {
             Service service = Service.create(wsdlDir.resolve(cell.profile() + ".wsdl").toUri().toURL(),
@@ -55,7 +56,7 @@ final class MetroClient {
             int replies = 0;
             for (int i = 1; i <= cell.count(); i++) {
                 String text = cell.name() + "-" + i;
-                step = "message " + i;
+                step.set("message " + i);
                 if (cell.oneWay()) {
                     dispatch.invokeOneWay(Echo.request(text));
                 } else {
@@ -68,7 +69,7 @@ final class MetroClient {
                     replies++;
                 }
             }
-            step = "close (acks, Close/Terminate, Cancel)";
+            step.set("close (acks, Close/Terminate, Cancel)");
             AutoCloseable closeable = (AutoCloseable) dispatch;
             dispatch = null;
             closeable.close();
@@ -76,7 +77,7 @@ final class MetroClient {
                     + ", closed");
             return true;
         } catch (Throwable t) {
-            Report.fail(cell, step, t);
+            Report.fail(cell, step.get(), t);
             return false;
         } finally {
             if (dispatch != null) {

@@ -33,6 +33,19 @@ public final class WsrxScCancel {
     }
 
     /** True when CXF's STSClient reports the Cancel done (it logs and returns false on any error). */
+    /** The client's current SCT (id and secret), for the test-data manifests; null if none. */
+    public static SecurityToken token(SoapMessage message) throws Exception {
+        SecurityToken tok = (SecurityToken) message.getContextualProperty(SecurityConstants.TOKEN);
+        TokenStore store = TokenStoreUtils.getTokenStore(message);
+        if (tok == null) {
+            String id = (String) message.getContextualProperty(SecurityConstants.TOKEN_ID);
+            if (id != null && store != null) {
+                tok = store.getToken(id);
+            }
+        }
+        return tok;
+    }
+
     public static boolean cancel(SoapMessage message) throws Exception {
         AssertionInfoMap aim = message.get(AssertionInfoMap.class);
         AssertionInfo ai = PolicyUtils.getFirstAssertionByLocalname(aim, SPConstants.SECURE_CONVERSATION_TOKEN);

@@ -53,6 +53,8 @@ for cell in sorted(os.listdir(src)):
         if not f.endswith('.xml'):
             continue
         xml = open(os.path.join(d, f), encoding='utf-8').read()
+        if not xml.strip():
+            continue  # an empty HTTP answer (202 Accepted to a one-way message): nothing to keep
         a = action(xml)
         n, direction = f[:-4].split('-', 1)
         name = f"{n}-{'client-to-server' if direction.endswith('OUT') else 'server-to-client'}-{short(a)}.xml"

@@ -17,6 +17,8 @@ import org.apache.cxf.BusFactory;
 import org.apache.cxf.configuration.jsse.TLSServerParameters;
 import org.apache.cxf.jaxws.EndpointImpl;
 import org.apache.cxf.transport.http_jetty.JettyHTTPServerEngineFactory;
+import org.apache.cxf.ws.rm.RMConfiguration;
+import org.apache.cxf.ws.rm.RMManager;
 
 /**
  * Publishes every profile of the wsdl folder at its own path, on one HTTP port (and one HTTPS
@@ -44,6 +46,12 @@ final class CxfServer {
         BusFactory.setDefaultBus(bus);
         BusFactory.setThreadDefaultBus(bus);
         CaptureSender.feature(capture, true).initialize(bus);
+        // WS-RM 1.0 policy (2005/02) cannot say "in order" (WCF's netrm:Ordered is Microsoft's):
+        // a CXF user sets the destination's delivery assurance on the RM manager, as here. The
+        // WS-RM 1.1 profiles say it in their policy (wsrmp:DeliveryAssurance).
+        RMManager rm = bus.getExtension(RMManager.class);
+        rm.getConfiguration().setDeliveryAssurance(RMConfiguration.DeliveryAssurance.EXACTLY_ONCE);
+        rm.getConfiguration().setInOrder(true);
 
         TLSServerParameters tls = new TLSServerParameters();
         tls.setKeyManagers(Keys.serverKeyManagers(keys).getKeyManagers());

@@ -104,9 +104,13 @@ def wss11():
 
 
 def signed_parts(rm_ns):
+    # With WS-RM 1.0, CXF writes its RM traffic with WS-Addressing 2004/08 (the RST/RSTR with
+    # 1.0): both namespaces are signed, or its WS-A headers would go unprotected.
+    old_wsa = ('\n  <sp:Header Namespace="http://schemas.xmlsoap.org/ws/2004/08/addressing"/>'
+               if rm_ns.startswith("http://schemas.xmlsoap.org/ws/2005/02/rm") else "")
     return f"""<sp:SignedParts>
   <sp:Body/>
-  <sp:Header Namespace="http://www.w3.org/2005/08/addressing"/>
+  <sp:Header Namespace="http://www.w3.org/2005/08/addressing"/>{old_wsa}
   <sp:Header Namespace="{rm_ns}"/>
 </sp:SignedParts>"""
 

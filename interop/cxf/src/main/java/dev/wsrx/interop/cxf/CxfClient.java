@@ -1,8 +1,10 @@
 package dev.wsrx.interop.cxf;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -35,6 +37,7 @@ import org.apache.cxf.ws.rm.RMEndpoint;
 import org.apache.cxf.ws.rm.RMManager;
 import org.apache.cxf.ws.rm.SourceSequence;
 import org.apache.cxf.ws.security.policy.interceptors.WsrxScCancel;
+import org.apache.cxf.ws.security.tokenstore.SecurityToken;
 
 /**
  * Runs cells: for each, a fresh bus and a Dispatch client built from the profile's WSDL (its
@@ -149,12 +152,12 @@ final class CxfClient {
             String cancel = "";
             if (secured != null && WsrxScCancel.usesSecureConversation(secured)) {
                 step.set("cancel");
-                org.apache.cxf.ws.security.tokenstore.SecurityToken sct = WsrxScCancel.token(secured);
+                SecurityToken sct = WsrxScCancel.token(secured);
                 if (sct != null && sct.getSecret() != null) {
                     // Throw-away session key of this test run, kept with the capture so that the
                     // recorded messages can be verified and decrypted (testdata/cxf/MANIFEST.md).
-                    java.nio.file.Files.writeString(capture.dir().resolve("sct.txt"), "id " + sct.getId()
-                            + "\nsecret " + java.util.Base64.getEncoder().encodeToString(sct.getSecret()) + "\n");
+                    Files.writeString(capture.dir().resolve("sct.txt"), "id " + sct.getId()
+                            + "\nsecret " + Base64.getEncoder().encodeToString(sct.getSecret()) + "\n");
                 }
                 // CXF's STSClient logs a failure and returns false: the peer's own error is in the log.
                 cancel = WsrxScCancel.cancel(secured) ? ", SCT cancelled"

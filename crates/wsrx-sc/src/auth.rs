@@ -79,6 +79,13 @@ pub trait BootstrapAuthenticator {
         })
     }
 
+    /// True when every answer to a request this authenticator accepts carries its key
+    /// material encrypted to the requester ([`Authenticated::recipient`] always set, as the
+    /// mutual X.509 bootstrap does): then an Issue may go over plain HTTP. False by default.
+    fn encrypts_answers(&self) -> bool {
+        false
+    }
+
     /// Authenticates the request in `envelope` received at `now` over `transport`.
     ///
     /// # Errors
@@ -236,8 +243,9 @@ pub struct UsernameToken {
 }
 
 impl UsernameToken {
-    /// The `wsse:Security` header block (mustUnderstand) holding the token, with a
-    /// fresh 16-byte nonce and `wsu:Created = now` for a digest.
+    /// The `wsse:Security` header block (mustUnderstand) holding a `wsu:Timestamp` (Created
+    /// `now`, 5 minutes) and the token, with a fresh 16-byte nonce and `wsu:Created = now`
+    /// for a digest.
     ///
     /// # Errors
     /// [`LocalError::Random`] without randomness; [`LocalError::Usage`] for a
@@ -250,8 +258,11 @@ impl UsernameToken {
     ) -> Result<String, LocalError> {
         let mut w = XmlWriter::with_prefixes(wsrx_soap::ns::PREFERRED_PREFIXES);
         w.start(Some(WSSE), "Security")
-            .attr(Some(soap.namespace()), "mustUnderstand", "1")
-            .start(Some(WSSE), "UsernameToken")
+            .attr(Some(soap.namespace()), "mustUnderstand", "1");
+        // WS-SP 1.2 §6.2 IncludeTimestamp of the TransportBinding bootstrap (CXF requires it;
+        // over TLS it is not signed, §7.3).
+        crate::issuer::write_timestamp(&mut w, now, Duration::from_secs(300));
+        w.start(Some(WSSE), "UsernameToken")
             .leaf(Some(WSSE), "Username", &self.username);
         if self.digest {
             let mut nonce = [0u8; 16];

@@ -31,21 +31,26 @@ use std::time::{Duration, SystemTime};
 
 use wsrx_crypto::SecureRandom;
 use wsrx_security::{
-    Policy, ResolveError, SecurityError, SecurityTokenReference, TokenReference, Verifier,
-    VerifyConfig,
+    Policy, ReplayCache, ResolveError, SecurityError, SecurityTokenReference, SignConfig,
+    TokenReference, Verifier, VerifyConfig,
 };
-use wsrx_soap::{AddressingHeaders, Envelope, SoapVersion};
+use wsrx_soap::{AddressingHeaders, Envelope};
 use wsrx_xml::Document;
 
-use crate::auth::{BootstrapAuthenticator, Transport};
+use crate::auth::{Authenticated, BootstrapAuthenticator, Principal, Transport};
+use crate::bootstrap::{ANONYMOUS_PRINCIPAL, X509Bootstrap};
 use crate::dialect::{Dialect, RequestType, WSU};
 use crate::entropy::{IssuedKey, KeyPolicy, issue_key};
 use crate::error::TrustFault;
-use crate::message::{write_fault, write_response};
 use crate::sct::SCT_WSU_ID;
 use crate::store::{ContextInfo, ContextStatus, StoreResolver, TokenStore};
 use crate::trust::{Lifetime, Rst, Rstr};
 use crate::util::new_uuid_urn;
+
+mod channel;
+use channel::{Answer, CLEAR_KEY_MATERIAL, Channel, check_issue_secrecy};
+pub use channel::timestamp_header;
+pub(crate) use channel::write_timestamp;
 
 /// Issuer settings.
 #[derive(Debug, Clone)]
@@ -64,8 +69,26 @@ pub struct IssuerConfig {
     pub combined_entropy: bool,
     /// How long dead contexts are kept before [`Issuer::sweep`] forgets them (default 1 hour).
     pub retention: Duration,
-    /// Checks on signed Renew/Cancel/Amend requests.
+    /// Checks on signed Renew/Cancel/Amend requests, and on the Timestamp every request must
+    /// carry (WSS 1.1 §10: required by default, 5 minutes of skew).
     pub verify: VerifyConfig,
+    /// The service's own certificate and key, for the X.509 symmetric bootstrap
+    /// ([`crate::bootstrap`]); `None` refuses such requests.
+    pub x509: Option<X509Service>,
+    /// How answers encrypted under a context (a Renew over plain HTTP) are protected.
+    pub sign: SignConfig,
+    /// Most Issue requests of the X.509 bootstrap remembered against replay (each for the
+    /// life of its Timestamp plus skew).
+    pub replay_capacity: usize,
+}
+
+/// The token service's identity for the X.509 symmetric bootstrap.
+#[derive(Debug, Clone)]
+pub struct X509Service {
+    /// Its certificate and private key (the key decrypts the requesters' ephemeral keys).
+    pub credential: std::sync::Arc<wsrx_security::X509Credential>,
+    /// How requests and answers are protected.
+    pub bootstrap: X509Bootstrap,
 }
 
 impl Default for IssuerConfig {
@@ -79,6 +102,9 @@ impl Default for IssuerConfig {
             combined_entropy: true,
             retention: Duration::from_secs(3600),
             verify: VerifyConfig::default(),
+            x509: None,
+            sign: SignConfig::default(),
+            replay_capacity: 100_000,
         }
     }
 }
@@ -128,17 +154,21 @@ pub struct Issuer<A, R> {
     auth: A,
     rng: R,
     store: TokenStore,
+    replay: ReplayCache,
 }
 
 impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
     /// An issuer with an empty store.
     pub fn new(config: IssuerConfig, auth: A, rng: R) -> Self {
         let store = TokenStore::new(config.retention);
+        let window = config.verify.clock_skew.saturating_mul(2) + Duration::from_secs(300);
+        let replay = ReplayCache::new(config.replay_capacity.max(1), window);
         Self {
             config,
             auth,
             rng,
             store,
+            replay,
         }
     }
 
@@ -153,25 +183,60 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
         self.store.resolver(now)
     }
 
+    /// Takes back contexts issued before a restart (read from the runtime's store): each is
+    /// active again until its `Expires`, so its holder can Renew or Cancel it and messages
+    /// under it verify. A cancelled context was deleted from the store and is not restored:
+    /// it stays refused. Entries already held are not replaced.
+    pub fn restore(&mut self, contexts: impl IntoIterator<Item = crate::EstablishedSct>) {
+        for t in contexts {
+            if self.store.info(&t.identifier).is_some() {
+                continue;
+            }
+            let info = ContextInfo {
+                identifier: t.identifier.clone(),
+                instance: t.instance.clone(),
+                created: t.created,
+                expires: t.expires,
+                version: t.version,
+                principal: t.endpoint.clone(),
+                claims: Vec::new(),
+                cancelled_at: None,
+            };
+            self.store.insert(info, t.secret);
+        }
+    }
+
     /// Forgets contexts dead for longer than the retention period.
     pub fn sweep(&mut self, now: SystemTime) -> usize {
         self.store.sweep(now)
     }
 
     /// Handles one request envelope received at `now` over `transport`.
+    ///
+    /// Order: an X.509 bootstrap request is decrypted and verified first
+    /// ([`crate::bootstrap`]); a request encrypted under one of our contexts (a Renew over
+    /// plain HTTP) is decrypted with it; then the RST is read, its Timestamp checked (unless
+    /// the bootstrap already did), and the request dispatched. The answer to a request opened
+    /// under the bootstrap is protected with its ephemeral key, fault or not; every other
+    /// answer carries a `wsse:Security` header with a fresh `wsu:Timestamp` (WS-SP 1.2 §6.2
+    /// `IncludeTimestamp` of the bootstrap policies CXF and Metro use).
     pub fn handle_message(
         &mut self,
         now: SystemTime,
         doc: &Document,
         transport: Transport,
     ) -> Reply {
+        let plain;
+        let (doc, channel) = match self.unwrap_request(doc, now) {
+            Ok(None) => (doc, Channel::Clear(transport)),
+            Ok(Some((d, c))) => {
+                plain = d;
+                (&plain, c)
+            }
+            Err(f) => return self.refuse_unread(doc, f, now),
+        };
         let Ok(env) = Envelope::new(doc) else {
-            return fault_reply(
-                SoapVersion::V12,
-                Dialect::V13,
-                None,
-                TrustFault::InvalidRequest("not a SOAP envelope"),
-            );
+            return self.refuse_unread(doc, TrustFault::InvalidRequest("not a SOAP envelope"), now);
         };
         let headers = AddressingHeaders::parse(&env).ok().flatten();
         let action = headers.as_ref().and_then(|h| h.action.clone());
@@ -179,9 +244,15 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
             .payload()
             .ok_or(TrustFault::InvalidRequest("empty Body"))
             .and_then(|p| Rst::parse(p, action.as_deref()).map_err(TrustFault::from));
+        let answer = Answer {
+            soap: env.version(),
+            headers: headers.as_ref(),
+            channel: &channel,
+            now,
+        };
         let rst = match parsed {
             Ok(rst) => rst,
-            Err(f) => return fault_reply(env.version(), Dialect::V13, headers.as_ref(), f),
+            Err(f) => return self.answer(&answer, Dialect::V13, RequestType::Issue, Err(f)),
         };
         let dialect = rst.dialect;
         let expected_action = dialect.rst_action(rst.request_type);
@@ -189,38 +260,17 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
             Err(TrustFault::InvalidRequest(
                 "action does not match the request",
             ))
+        } else if let Err(f) = self.check_timestamp(&env, &channel, now) {
+            Err(f)
         } else {
             match rst.request_type {
-                RequestType::Issue => self.issue(&env, &rst, now, transport),
-                RequestType::Renew => self.renew(doc, &rst, now),
+                RequestType::Issue => self.issue(&env, &rst, now, &channel),
+                RequestType::Renew => self.renew(doc, &rst, now, &channel),
                 RequestType::Cancel => self.cancel(doc, &rst, now),
                 RequestType::Amend => self.amend(doc, &rst, now),
             }
         };
-        match result {
-            Ok((rstr, outcome)) => {
-                let collection = rst.request_type == RequestType::Issue;
-                match write_response(
-                    env.version(),
-                    headers.as_ref(),
-                    rst.request_type,
-                    &rstr,
-                    collection,
-                ) {
-                    Ok(envelope) => Reply {
-                        envelope,
-                        outcome: Ok(outcome),
-                    },
-                    Err(_) => fault_reply(
-                        env.version(),
-                        dialect,
-                        headers.as_ref(),
-                        TrustFault::RequestFailed("writer"),
-                    ),
-                }
-            }
-            Err(f) => fault_reply(env.version(), dialect, headers.as_ref(), f),
-        }
+        self.answer(&answer, dialect, rst.request_type, result)
     }
 
     fn key_policy(&self) -> KeyPolicy {
@@ -246,9 +296,25 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
         env: &Envelope<'_>,
         rst: &Rst,
         now: SystemTime,
-        transport: Transport,
+        channel: &Channel,
     ) -> Result<(Rstr, Outcome), TrustFault> {
-        let auth = self.auth.authenticate_request(env, transport, now)?;
+        // Before authenticating, so a refusal consumes nothing (a digest's nonce).
+        check_issue_secrecy(rst, channel, self.auth.encrypts_answers())?;
+        let auth = match channel {
+            // The X.509 bootstrap authenticates the service, not the requester (WCF's
+            // AnonymousForCertificate; the CXF and Metro profiles carry no supporting token).
+            Channel::Bootstrap(_) => Authenticated {
+                principal: Principal(ANONYMOUS_PRINCIPAL.to_owned()),
+                recipient: None,
+            },
+            Channel::Clear(transport) => self.auth.authenticate_request(env, *transport, now)?,
+            Channel::Context { .. } => {
+                return Err(TrustFault::InvalidRequest("Issue encrypted under a context"));
+            }
+        };
+        if !channel.confidential() && auth.recipient.is_none() {
+            return Err(CLEAR_KEY_MATERIAL);
+        }
         let principal = auth.principal;
         if rst
             .token_type
@@ -290,8 +356,21 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
         doc: &Document,
         rst: &Rst,
         now: SystemTime,
+        channel: &Channel,
     ) -> Result<(Rstr, Outcome), TrustFault> {
         let identifier = self.authorize_holder(doc, rst, now, TrustFault::UnableToRenew)?;
+        // The new key's entropies travel in the request and the answer: only over TLS, or
+        // encrypted under the very context being renewed (channel module docs).
+        match channel {
+            Channel::Context { sct, .. } if sct.identifier != identifier => {
+                return Err(TrustFault::FailedAuthentication);
+            }
+            Channel::Clear(Transport::Unprotected) => return Err(CLEAR_KEY_MATERIAL),
+            Channel::Bootstrap(_) => {
+                return Err(TrustFault::InvalidRequest("Renew under the bootstrap"));
+            }
+            _ => {}
+        }
         let key = issue_key(rst, self.key_policy(), &mut self.rng)?;
         let instance = new_uuid_urn(&mut self.rng)
             .map_err(|_| TrustFault::RequestFailed("randomness unavailable"))?;
@@ -495,16 +574,4 @@ fn signing_context(doc: &Document) -> Result<String, TrustFault> {
         .and_then(|e| wsrx_security::SecurityContextToken::parse(e).ok())
         .map(|sct| sct.identifier)
         .ok_or(TrustFault::FailedAuthentication)
-}
-
-fn fault_reply(
-    soap: SoapVersion,
-    dialect: Dialect,
-    request: Option<&AddressingHeaders<'_>>,
-    fault: TrustFault,
-) -> Reply {
-    Reply {
-        envelope: write_fault(soap, dialect, request, fault).unwrap_or_default(),
-        outcome: Err(fault),
-    }
 }

@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod bootstrap;
 mod dialect;
 mod entropy;
 mod error;
@@ -47,6 +48,7 @@ pub use auth::{
     Authenticated, BootstrapAuthenticator, Principal, Transport, UsernameAuthenticator,
     UsernameConfig, UsernameToken, UsernameVerifier, X509Authenticator, X509AuthenticatorConfig,
 };
+pub use bootstrap::{ANONYMOUS_PRINCIPAL, EphemeralKey, X509Bootstrap};
 pub use dialect::{Dialect, RequestType, WST_200502, WST_200512};
 pub use entropy::EntropyMode;
 pub use error::{LocalError, TrustError, TrustFault};

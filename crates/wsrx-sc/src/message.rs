@@ -52,7 +52,8 @@ fn reply_headers(
 }
 
 /// Writes the response envelope for a request of `kind`: `rstr`, wrapped in a
-/// `RequestSecurityTokenResponseCollection` in the 1.3 dialect when `collection`.
+/// `RequestSecurityTokenResponseCollection` in the 1.3 dialect when `collection`, with an
+/// already serialized `wsse:Security` header block if given.
 ///
 /// # Errors
 /// [`LocalError`] on a writer failure or an action the dialect lacks.
@@ -62,6 +63,7 @@ pub fn write_response(
     kind: RequestType,
     rstr: &Rstr,
     collection: bool,
+    security: Option<&str>,
 ) -> Result<String, LocalError> {
     let action = rstr
         .dialect
@@ -69,11 +71,15 @@ pub fn write_response(
         .ok_or(LocalError::Usage("no such action in this dialect"))?;
     let mut env = EnvelopeWriter::new(soap);
     reply_headers(request, action, false).write(&mut env, &mut |_| None);
+    if let Some(sec) = security {
+        env.header().raw(sec);
+    }
     rstr.write(env.body(), collection && rstr.dialect == Dialect::V13);
     Ok(env.finish()?)
 }
 
-/// Writes a fault envelope for `fault`, addressed to the request's FaultTo.
+/// Writes a fault envelope for `fault`, addressed to the request's FaultTo, with an already
+/// serialized `wsse:Security` header block if given.
 ///
 /// # Errors
 /// [`LocalError::Writer`] (never expected).
@@ -81,13 +87,16 @@ pub fn write_fault(
     soap: SoapVersion,
     dialect: Dialect,
     request: Option<&AddressingHeaders<'_>>,
+    security: Option<&str>,
     fault: TrustFault,
 ) -> Result<String, LocalError> {
     let wsa = request.map_or(WsaVersion::V10, |r| r.version);
-    let env = EnvelopeWriter::new(soap);
-    let mut env = env;
+    let mut env = EnvelopeWriter::new(soap);
     // A WS-Trust fault is not one of the faults WS-Addressing defines: the generic SOAP
     // fault action (WS-A 1.0 SOAP Binding §6), not `…/addressing/fault`.
     reply_headers(request, wsa.soap_fault_action().to_owned(), true).write(&mut env, &mut |_| None);
+    if let Some(sec) = security {
+        env.header().raw(sec);
+    }
     Ok(env.fault(&fault.to_fault(dialect))?)
 }

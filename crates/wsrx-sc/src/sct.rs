@@ -55,3 +55,19 @@ impl EstablishedSct {
         }
     }
 }
+
+/// The context as a resolver that knows only its current key (for checking an answer
+/// protected under it, such as a Renew answer over plain HTTP).
+impl wsrx_security::KeyResolver for EstablishedSct {
+    fn sct_secret(
+        &self,
+        identifier: &str,
+        _instance: Option<&str>,
+    ) -> Result<SecretKey, wsrx_security::ResolveError> {
+        if identifier == self.identifier {
+            Ok(self.secret.clone())
+        } else {
+            Err(wsrx_security::ResolveError::Unknown)
+        }
+    }
+}

@@ -145,8 +145,20 @@ fn password_text_needs_a_protected_transport_and_digests_cannot_be_replayed() {
     let mut i = issuer(IssuerConfig::default(), Scripted::new(45, Vec::new()));
     s.token_for(ENDPOINT, t(0)).unwrap();
     let doc = Document::parse(s.poll_transmit().unwrap().envelope.as_bytes()).unwrap();
-    assert_eq!(
+    // Over plain HTTP the request is refused before its credentials are read: its entropy
+    // and the answer's would cross in clear. The authenticator itself never takes a
+    // PasswordText without TLS (WSS UsernameToken Profile 1.1 §3.1).
+    assert!(matches!(
         i.handle_message(t(0), &doc, Transport::Unprotected).outcome,
+        Err(TrustFault::BadRequest(_))
+    ));
+    let mut users = wsrx_sc::UsernameAuthenticator::new(
+        common::alice(),
+        wsrx_sc::UsernameConfig::default(),
+    );
+    let env = wsrx_soap::Envelope::new(&doc).unwrap();
+    assert_eq!(
+        wsrx_sc::BootstrapAuthenticator::authenticate(&mut users, &env, Transport::Unprotected, t(0)),
         Err(TrustFault::FailedAuthentication)
     );
     assert!(
@@ -162,21 +174,31 @@ fn password_text_needs_a_protected_transport_and_digests_cannot_be_replayed() {
     s.token_for(ENDPOINT, t(0)).unwrap();
     let doc = Document::parse(s.poll_transmit().unwrap().envelope.as_bytes()).unwrap();
     assert!(
-        i.handle_message(t(1), &doc, Transport::Unprotected)
+        i.handle_message(t(1), &doc, Transport::Protected)
             .outcome
             .is_ok()
     );
     assert_eq!(
-        i.handle_message(t(2), &doc, Transport::Unprotected).outcome,
+        i.handle_message(t(2), &doc, Transport::Protected).outcome,
         Err(TrustFault::FailedAuthentication),
         "same nonce"
     );
+    // A stale request: its Timestamp is refused before the digest's Created is looked at.
     let stale = t(0) + std::time::Duration::from_secs(3600);
     assert_eq!(
-        i.handle_message(stale, &doc, Transport::Unprotected)
-            .outcome,
-        Err(TrustFault::FailedAuthentication),
+        i.handle_message(stale, &doc, Transport::Protected).outcome,
+        Err(TrustFault::InvalidRequest("Timestamp not fresh")),
         "stale Created"
+    );
+    let env = wsrx_soap::Envelope::new(&doc).unwrap();
+    let mut users = wsrx_sc::UsernameAuthenticator::new(
+        common::alice(),
+        wsrx_sc::UsernameConfig::default(),
+    );
+    assert_eq!(
+        wsrx_sc::BootstrapAuthenticator::authenticate(&mut users, &env, Transport::Protected, stale),
+        Err(TrustFault::FailedAuthentication),
+        "the digest's own freshness rule"
     );
 }
 

@@ -232,15 +232,20 @@ fn amend_adds_claims_for_the_holder_only() {
     assert!(info.claims[0].contains("auditor"));
     assert_eq!(info.instance, None, "amend keeps key and instance");
 
-    // Unsigned, the same request names no holder: refused.
+    // Unsigned (a Timestamp only), the same request names no holder: refused.
     let mut rst = wsrx_sc::Rst::new(Dialect::V13, wsrx_sc::RequestType::Amend);
     rst.claims = vec!["<c:Role xmlns:c=\"urn:claims\">root</c:Role>".to_owned()];
+    let stamp = wsrx_sc::issuer::timestamp_header(
+        wsrx_soap::SoapVersion::V12,
+        t(11),
+        std::time::Duration::from_secs(300),
+    );
     let text = wsrx_sc::message::write_request(
         wsrx_soap::SoapVersion::V12,
         wsrx_soap::WsaVersion::V10,
         ENDPOINT,
         "urn:uuid:m",
-        None,
+        Some(&stamp),
         &rst,
     )
     .unwrap();
@@ -254,7 +259,9 @@ fn amend_adds_claims_for_the_holder_only() {
 
     // After expiry the holder is told to renew first.
     let expires = i.store().info(&id).unwrap().expires;
-    s.amend(ENDPOINT, Vec::new(), t(12)).unwrap();
+    // Sent just before the expiry (its Timestamp fresh), received at it.
+    s.amend(ENDPOINT, Vec::new(), expires - std::time::Duration::from_secs(1))
+        .unwrap();
     let tx = s.poll_transmit().unwrap();
     let reply = i.handle_message(
         expires,

@@ -6,7 +6,8 @@ use wsrx_xml::{Element, NodeId};
 
 use crate::error::SecurityError;
 use crate::ids::IdIndex;
-use crate::ns::{DS, WSSE};
+use crate::ns::{DS, WSSE, XENC};
+use crate::x509::{ENCRYPTED_KEY_SHA1, ENCRYPTED_KEY_TOKEN_TYPE, sha1_of_element};
 use crate::token::{
     DerivedKeyToken, KeyResolver, ScVersion, SecurityContextToken, SecurityTokenReference,
     TokenReference,
@@ -23,6 +24,18 @@ pub struct KeyIdentity {
     /// The DKT the key was derived with (`None` = the SCT secret itself, as gSOAP's
     /// direct sct-hmac signatures use).
     pub derived_by: Option<NodeId>,
+    /// `Some(EncryptedKeySHA1)` when the key traces to an `xenc:EncryptedKey` (the X.509
+    /// bootstrap's ephemeral key) instead of an SCT; `sct_identifier` is then
+    /// [`encrypted_key_identity`] of it, which no SCT can have.
+    pub encrypted_key: Option<[u8; 20]>,
+}
+
+/// The identity string of a key that traces to the `xenc:EncryptedKey` whose
+/// `EncryptedKeySHA1` is `sha1` (`#EncryptedKeySHA1:` and the base64 value: not a URI, so no
+/// `wsc:Identifier` can be equal to it). Pass it as the expected context of a
+/// [`crate::ProtectionPolicy::open`] to require that key.
+pub fn encrypted_key_identity(sha1: &[u8; 20]) -> String {
+    format!("#EncryptedKeySHA1:{}", wsrx_crypto::base64::encode(sha1))
 }
 
 impl KeyIdentity {
@@ -75,6 +88,10 @@ impl<'d> KeyContext<'_, 'd> {
                 if token.parent() != Some(self.security) || token.id() >= user.id() {
                     return Err(SecurityError::TokenUnavailable);
                 }
+                if token.is(XENC, "EncryptedKey") {
+                    check_value_type(str_ref, ENCRYPTED_KEY_TOKEN_TYPE)?;
+                    return self.encrypted_key(sha1_of_element(token)?);
+                }
                 let version = token
                     .namespace()
                     .and_then(ScVersion::from_namespace)
@@ -93,6 +110,7 @@ impl<'d> KeyContext<'_, 'd> {
                                 sct_identifier: sct.identifier,
                                 instance: sct.instance,
                                 derived_by: None,
+                                encrypted_key: None,
                             },
                         ))
                     }
@@ -130,12 +148,41 @@ impl<'d> KeyContext<'_, 'd> {
                         sct_identifier: identifier.clone(),
                         instance: str_ref.instance.clone(),
                         derived_by: None,
+                        encrypted_key: None,
                     },
                 ))
             }
-            // Key identifiers name X.509, SAML or EncryptedKey tokens, never SCTs.
+            // WSS 1.1 §7.3: an EncryptedKey sent earlier (the request of an X.509 bootstrap),
+            // named by the SHA-1 of its octets.
+            TokenReference::KeyIdentifier {
+                value_type: Some(vt),
+                value,
+            } if vt == ENCRYPTED_KEY_SHA1 => {
+                let sha1 = wsrx_crypto::base64::decode(value)
+                    .and_then(|v| <[u8; 20]>::try_from(v).ok())
+                    .ok_or(SecurityError::InvalidToken("bad EncryptedKeySHA1"))?;
+                self.encrypted_key(sha1)
+            }
+            // Other key identifiers name X.509 or SAML tokens, never SCTs.
             TokenReference::KeyIdentifier { .. } => Err(SecurityError::TokenUnavailable),
         }
+    }
+
+    /// The key of the EncryptedKey whose `EncryptedKeySHA1` is `sha1`, from the resolver.
+    fn encrypted_key(&self, sha1: [u8; 20]) -> Result<(SecretKey, KeyIdentity), SecurityError> {
+        let secret = self
+            .resolver
+            .encrypted_key(&sha1)
+            .map_err(|_| SecurityError::TokenUnavailable)?;
+        Ok((
+            secret,
+            KeyIdentity {
+                sct_identifier: encrypted_key_identity(&sha1),
+                instance: None,
+                derived_by: None,
+                encrypted_key: Some(sha1),
+            },
+        ))
     }
 }
 

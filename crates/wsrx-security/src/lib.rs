@@ -80,7 +80,7 @@ pub mod x509;
 
 pub use decryption::{Decrypted, Decryption, decrypt};
 pub use error::{ResolveError, SecurityError};
-pub use keys::KeyIdentity;
+pub use keys::{KeyIdentity, encrypted_key_identity};
 pub use policy::Policy;
 pub use protection::{
     Axis, Checked, DerivedKeys, ElementPath, HeaderSelector, Layout, Opened, Parts, PathStep,
@@ -100,8 +100,8 @@ pub use verify::{
     SignatureRecord, TimestampInfo, Verified, Verifier, VerifyConfig, X509SignatureRecord,
 };
 pub use x509::{
-    Certificate, CertificateError, EncryptedKey, TrustStore, X509Credential, X509IssuerSerial,
-    X509Signer,
+    Certificate, CertificateError, CertificateReference, EncryptedKey, RecipientReference,
+    TrustStore, X509Credential, X509IssuerSerial, X509Signer,
 };
 
 mod util;

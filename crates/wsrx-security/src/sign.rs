@@ -143,10 +143,26 @@ impl SignConfig {
     }
 }
 
+/// The token the keys of a [`Signer`] come from.
+#[derive(Debug, Clone, Copy)]
+enum BaseToken<'a> {
+    /// A security context (the usual case).
+    Sct(&'a SecurityContextToken),
+    /// The ephemeral key of an X.509 bootstrap (WS-SP 1.2 §7.4 with the server's X509Token
+    /// as protection token): the `xenc:EncryptedKey` written into the header and referenced by
+    /// `#Id` (the request), or, when `attached` is `None`, named by its `EncryptedKeySHA1`
+    /// (the answer, WSS 1.1 §7.3).
+    EncryptedKey {
+        key: &'a crate::x509::EncryptedKey,
+        attached: bool,
+        version: crate::ScVersion,
+    },
+}
+
 /// Secures outbound envelopes with one security context, as one [`ProtectionPolicy`] says.
 #[derive(Debug)]
 pub struct Signer<'a> {
-    token: &'a SecurityContextToken,
+    token: BaseToken<'a>,
     secret: &'a SecretKey,
     policy: std::borrow::Cow<'a, ProtectionPolicy>,
     ttl: Duration,
@@ -154,6 +170,7 @@ pub struct Signer<'a> {
 
 pub(crate) const TS_ID: &str = "wsrx-ts";
 const SCT_ID: &str = "wsrx-sct";
+const EK_ID: &str = "wsrx-ek";
 const DK_SIG_ID: &str = "wsrx-dk-sig";
 const DK_ENC_ID: &str = "wsrx-dk-enc";
 pub(crate) const ED_ID: &str = "wsrx-ed-body";
@@ -325,7 +342,7 @@ impl<'a> Signer<'a> {
     /// A signer for the context `token` whose secret is `secret`, with today's switches.
     pub fn new(token: &'a SecurityContextToken, secret: &'a SecretKey, config: SignConfig) -> Self {
         Self {
-            token,
+            token: BaseToken::Sct(token),
             secret,
             policy: std::borrow::Cow::Owned(config.to_policy()),
             ttl: config.ttl,
@@ -341,10 +358,51 @@ impl<'a> Signer<'a> {
         policy: &'a ProtectionPolicy,
     ) -> Self {
         Self {
-            token,
+            token: BaseToken::Sct(token),
             secret,
             policy: std::borrow::Cow::Borrowed(policy),
             ttl: Duration::from_secs(300),
+        }
+    }
+
+    /// A signer whose keys derive from the ephemeral key `secret` that `key` carries to the
+    /// recipient (the X.509 bootstrap, WS-SP 1.2 §7.4 with an X509Token protection token and
+    /// WSS X.509 Token Profile 1.1). With `attached` the EncryptedKey is written into the
+    /// security header (it needs an `Id`) and the DKTs reference it there (the request);
+    /// without, they name it by its `EncryptedKeySHA1` (the answer, WSS 1.1 §7.3). `version`
+    /// is the WS-SC namespace of the DKTs. `ProtectTokens` cannot be honoured.
+    pub fn with_encrypted_key(
+        key: &'a crate::x509::EncryptedKey,
+        attached: bool,
+        version: crate::ScVersion,
+        secret: &'a SecretKey,
+        policy: &'a ProtectionPolicy,
+    ) -> Self {
+        Self {
+            token: BaseToken::EncryptedKey {
+                key,
+                attached,
+                version,
+            },
+            secret,
+            policy: std::borrow::Cow::Borrowed(policy),
+            ttl: Duration::from_secs(300),
+        }
+    }
+
+    /// The WS-SC namespace of the tokens written.
+    fn version(&self) -> crate::ScVersion {
+        match self.token {
+            BaseToken::Sct(t) => t.version,
+            BaseToken::EncryptedKey { version, .. } => version,
+        }
+    }
+
+    /// The id of the base token in the header (the SCT's, or the EncryptedKey's).
+    fn base_id(&self) -> &str {
+        match self.token {
+            BaseToken::Sct(t) => t.wsu_id.as_deref().unwrap_or(SCT_ID),
+            BaseToken::EncryptedKey { key, .. } => key.id.as_deref().unwrap_or(EK_ID),
         }
     }
 
@@ -379,7 +437,7 @@ impl<'a> Signer<'a> {
         self.policy
             .validate()
             .map_err(|_| SecurityError::Usage("unsupported or conflicting protection policy"))?;
-        let sct_id = self.token.wsu_id.as_deref().unwrap_or(SCT_ID);
+        let sct_id = self.base_id();
         let encrypts_parts =
             !self.policy.encrypted.headers.is_empty() || !self.policy.encrypted.elements.is_empty();
         prepared(
@@ -393,25 +451,63 @@ impl<'a> Signer<'a> {
 
     /// The reference to the SCT: by `#wsu:Id` when it is attached, else by its identifier.
     fn sct_reference(&self, sct_id: &str) -> SecurityTokenReference {
-        let version = self.token.version;
+        let token = match self.token {
+            BaseToken::Sct(t) => t,
+            BaseToken::EncryptedKey { key, attached, .. } => {
+                return if attached {
+                    SecurityTokenReference {
+                        reference: TokenReference::Local(sct_id.to_owned()),
+                        value_type: Some(crate::x509::ENCRYPTED_KEY_TOKEN_TYPE.to_owned()),
+                        instance: None,
+                    }
+                } else {
+                    key.sha1_reference()
+                };
+            }
+        };
+        let version = token.version;
         let attached = self.attaches_token();
         SecurityTokenReference {
             reference: if attached {
                 TokenReference::Local(sct_id.to_owned())
             } else {
-                TokenReference::External(self.token.identifier.clone())
+                TokenReference::External(token.identifier.clone())
             },
             value_type: Some(version.sct_value_type().to_owned()),
             instance: if attached {
                 None
             } else {
-                self.token.instance.clone()
+                token.instance.clone()
             },
         }
     }
 
     fn attaches_token(&self) -> bool {
-        self.policy.token.inclusion != TokenInclusion::ByIdentifier
+        match self.token {
+            BaseToken::Sct(_) => self.policy.token.inclusion != TokenInclusion::ByIdentifier,
+            BaseToken::EncryptedKey { attached, .. } => attached,
+        }
+    }
+
+    /// The base token's element for the header, when it is attached.
+    fn token_text(&self, sct_id: &str) -> Option<String> {
+        if !self.attaches_token() {
+            return None;
+        }
+        let mut text = String::with_capacity(1024);
+        match self.token {
+            BaseToken::Sct(t) => {
+                let mut sct = t.clone();
+                sct.wsu_id = Some(sct_id.to_owned());
+                sct.write(&mut text);
+            }
+            BaseToken::EncryptedKey { key, .. } => {
+                let mut key = key.clone();
+                key.id = Some(sct_id.to_owned());
+                key.write(&mut text);
+            }
+        }
+        Some(text)
     }
 
     /// The key for one purpose: a fresh DKT (written to `tokens`) or the SCT secret.
@@ -423,7 +519,7 @@ impl<'a> Signer<'a> {
         rng: &mut dyn SecureRandom,
         tokens: &mut String,
     ) -> Result<(SecretKey, SecurityTokenReference), SecurityError> {
-        let version = self.token.version;
+        let version = self.version();
         if self.policy.token.derived_keys == DerivedKeys::Direct {
             return Ok((
                 SecretKey::from_slice(self.secret.expose_secret()),

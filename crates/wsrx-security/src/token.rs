@@ -6,7 +6,7 @@ use wsrx_crypto::{MAX_DERIVATION_BYTES, P_SHA1_URI_200502, P_SHA1_URI_200512, Se
 use wsrx_xml::Element;
 
 use crate::error::{ResolveError, SecurityError};
-use crate::ns::{WSC_200502, WSC_200512, WSSE, WSU};
+use crate::ns::{WSC_200502, WSC_200512, WSSE, WSSE11, WSU};
 use crate::util::{element_children, leaf_text, push_attr, push_text};
 use wsrx_crypto::base64;
 
@@ -93,6 +93,18 @@ pub trait KeyResolver {
     fn current_instance(&self, identifier: &str) -> Option<String> {
         let _ = identifier;
         None
+    }
+
+    /// The key carried by the `xenc:EncryptedKey` whose `EncryptedKeySHA1` (WSS 1.1 §7.3) is
+    /// `sha1`: the ephemeral key of an X.509 bootstrap, decrypted beforehand by whoever holds
+    /// the certificate's private key (the token service), or remembered by the requester
+    /// that made it. `Unknown` by default: application traffic never derives from one.
+    ///
+    /// # Errors
+    /// [`ResolveError`] when the key is not known here.
+    fn encrypted_key(&self, sha1: &[u8; 20]) -> Result<SecretKey, ResolveError> {
+        let _ = sha1;
+        Err(ResolveError::Unknown)
     }
 }
 
@@ -252,11 +264,35 @@ impl SecurityTokenReference {
         }
     }
 
+    /// True when this references an `xenc:EncryptedKey`: by `#Id` with the EncryptedKey
+    /// ValueType, or by an `EncryptedKeySHA1` key identifier (WSS 1.1 §7.3).
+    pub fn names_encrypted_key(&self) -> bool {
+        match &self.reference {
+            TokenReference::KeyIdentifier { value_type, .. } => {
+                value_type.as_deref() == Some(crate::x509::ENCRYPTED_KEY_SHA1)
+            }
+            TokenReference::Local(_) => {
+                self.value_type.as_deref() == Some(crate::x509::ENCRYPTED_KEY_TOKEN_TYPE)
+            }
+            TokenReference::External(_) => false,
+        }
+    }
+
     /// Writes the STR (declaring `wsse` on itself; `wsc` too when an instance is set).
     pub fn write(&self, out: &mut String, version: ScVersion) {
         out.push_str("<wsse:SecurityTokenReference xmlns:wsse=\"");
         out.push_str(WSSE);
-        out.push_str("\">");
+        out.push('"');
+        if self.names_encrypted_key() {
+            // WSS 1.1 §7.1: the type of the referenced token, for an EncryptedKey (as
+            // WSS4J writes it; Metro reads both forms).
+            out.push_str(" xmlns:wsse11=\"");
+            out.push_str(WSSE11);
+            out.push_str("\" wsse11:TokenType=\"");
+            out.push_str(crate::x509::ENCRYPTED_KEY_TOKEN_TYPE);
+            out.push('"');
+        }
+        out.push('>');
         match &self.reference {
             TokenReference::Local(_) | TokenReference::External(_) => {
                 out.push_str("<wsse:Reference");
@@ -286,7 +322,9 @@ impl SecurityTokenReference {
                 out.push_str("></wsse:Reference>");
             }
             TokenReference::KeyIdentifier { value_type, value } => {
-                out.push_str("<wsse:KeyIdentifier");
+                out.push_str("<wsse:KeyIdentifier EncodingType=\"");
+                out.push_str(crate::x509::BASE64_BINARY);
+                out.push('"');
                 if let Some(vt) = value_type {
                     out.push_str(" ValueType=\"");
                     push_attr(out, vt);

@@ -319,6 +319,15 @@ impl Verifier {
                     DerivedKeyToken::parse(child)?;
                 }
                 (XENC, "ReferenceList") => check_decrypted(child, &ids, security, data_pending)?,
+                // The X.509 bootstrap's ephemeral key (WSS X.509 Token Profile 1.1, WS-SP 1.2
+                // §7.4 with an X509Token protection token): only its shape here; its key comes
+                // from the resolver when a DKT or KeyInfo references it.
+                (XENC, "EncryptedKey") => {
+                    x509::EncryptedKey::parse_allowing(
+                        child,
+                        &[wsrx_crypto::KeyTransportAlgorithm::Rsa15],
+                    )?;
+                }
                 (WSSE, "BinarySecurityToken") if self.x509 => {
                     x509::parse_bst(child)?;
                 }

@@ -70,6 +70,10 @@ impl X509Authenticator {
 }
 
 impl BootstrapAuthenticator for X509Authenticator {
+    fn encrypts_answers(&self) -> bool {
+        true
+    }
+
     fn authenticate(
         &mut self,
         envelope: &Envelope<'_>,

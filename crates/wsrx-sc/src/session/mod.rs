@@ -42,6 +42,7 @@ use wsrx_security::SignConfig;
 use wsrx_soap::{SoapVersion, WsaVersion};
 
 use crate::auth::UsernameToken;
+use crate::bootstrap::X509Bootstrap;
 use crate::dialect::{Dialect, RequestType};
 use crate::entropy::EntropyMode;
 use crate::error::{LocalError, TrustFault};
@@ -76,6 +77,12 @@ pub struct SessionConfig {
     /// `xenc:EncryptedKey` proof tokens and entropy in the answer are decrypted with its key.
     /// Takes the place of `credentials` in the Issue RST when both are set.
     pub x509: Option<std::sync::Arc<wsrx_security::X509Credential>>,
+    /// X.509 symmetric bootstrap ([`crate::bootstrap`]): the token service's certificate. When
+    /// set, the Issue RST goes protected with an ephemeral key encrypted to it, and the answer
+    /// must come back protected with that key. Takes the place of `credentials` and `x509`.
+    pub server_certificate: Option<std::sync::Arc<wsrx_security::Certificate>>,
+    /// How the X.509 symmetric bootstrap protects the RST and RSTR (suite, parts, reference).
+    pub bootstrap: X509Bootstrap,
     /// How Renew/Cancel/Amend requests are signed with the context.
     pub sign: SignConfig,
 }
@@ -94,6 +101,8 @@ impl Default for SessionConfig {
             cancel_on_shutdown: true,
             credentials: None,
             x509: None,
+            server_certificate: None,
+            bootstrap: X509Bootstrap::default(),
             sign: SignConfig::default(),
         }
     }
@@ -205,6 +214,19 @@ struct Pending {
     kind: RequestType,
     entropy: Option<SecretKey>,
     deadline: SystemTime,
+    /// How the answer must come back protected.
+    sealed: Sealed,
+}
+
+/// How the answer to a pending request must be protected.
+#[derive(Debug)]
+enum Sealed {
+    /// As it comes (over TLS, or an answer with nothing secret: Cancel, Amend).
+    No,
+    /// Under the X.509 bootstrap's ephemeral key.
+    Bootstrap(crate::bootstrap::EphemeralKey),
+    /// Encrypted and signed under the context itself (a Renew over plain HTTP).
+    Context(EstablishedSct),
 }
 
 #[derive(Debug, Default)]

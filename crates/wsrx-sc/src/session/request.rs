@@ -3,12 +3,14 @@
 use std::time::SystemTime;
 
 use wsrx_crypto::SecureRandom;
-use wsrx_security::Signer;
+use wsrx_security::{SignConfig, Signer};
 use wsrx_security::x509::{X509SignConfig, X509Signer};
 use wsrx_soap::{AddressingHeaders, Envelope};
 use wsrx_xml::Document;
 
-use super::{LossReason, Pending, SctRecord, Session, SessionError, SessionEvent, Transmit};
+use super::{
+    LossReason, Pending, SctRecord, Sealed, Session, SessionError, SessionEvent, Transmit,
+};
 use crate::dialect::RequestType;
 use crate::entropy::{key_from_response, request_entropy};
 use crate::error::{LocalError, TrustFault};
@@ -43,6 +45,7 @@ impl<R: SecureRandom> Session<R> {
         Ok((rst, entropy))
     }
 
+    #[allow(clippy::too_many_arguments, reason = "one private queueing step")]
     fn queue(
         &mut self,
         endpoint: &str,
@@ -50,6 +53,7 @@ impl<R: SecureRandom> Session<R> {
         message_id: String,
         envelope: String,
         entropy: Option<wsrx_crypto::SecretKey>,
+        sealed: Sealed,
         now: SystemTime,
     ) -> Result<(), SessionError> {
         let action = self
@@ -69,21 +73,47 @@ impl<R: SecureRandom> Session<R> {
             kind,
             entropy,
             deadline: now + self.config.response_timeout,
+            sealed,
         });
         Ok(())
     }
 
-    /// Sends the Issue RST (bootstrap credentials in its security header).
+    /// Sends the Issue RST: protected under the X.509 symmetric bootstrap when the server's
+    /// certificate is configured; else with the bootstrap credentials in its security header
+    /// (a UsernameToken beside a `wsu:Timestamp`, or signed with our certificate).
+    ///
+    /// No key material in clear (WS-Trust 1.3 §4.4, [`crate::issuer`]'s rule): outside the
+    /// X.509 bootstrap and TLS (`https://`), only a mutual X.509 bootstrap may go, whose
+    /// answer comes encrypted to our certificate, and never with our entropy as the key.
     pub(super) fn send_issue(
         &mut self,
         endpoint: &str,
         now: SystemTime,
     ) -> Result<(), SessionError> {
         let (mut rst, entropy) = self.new_rst(RequestType::Issue, now)?;
+        let symmetric = self.config.server_certificate.clone();
+        if symmetric.is_none() && !is_https(endpoint) {
+            let key_in_clear = self.config.entropy == crate::EntropyMode::Requester;
+            if self.config.x509.is_none() || key_in_clear {
+                return Err(LocalError::Usage(
+                    "key material would cross an unprotected channel: use https:// or the X.509 bootstrap",
+                )
+                .into());
+            }
+        }
+        if symmetric.as_ref().is_some_and(|c| !c.is_valid_at(now)) {
+            return Err(LocalError::Usage("the server's certificate is not valid now").into());
+        }
         rst.context = Some(new_uuid_urn(&mut self.rng).map_err(LocalError::from)?);
         let message_id = new_uuid_urn(&mut self.rng).map_err(LocalError::from)?;
-        let security = match (&self.config.credentials, &self.config.x509) {
-            (Some(c), None) => Some(c.security_header(self.config.soap, now, &mut self.rng)?),
+        let security = match (&self.config.credentials, &self.config.x509, &symmetric) {
+            (Some(c), None, None) => Some(c.security_header(self.config.soap, now, &mut self.rng)?),
+            // No credentials: still the Timestamp every bootstrap policy includes.
+            (None, None, None) => Some(crate::issuer::timestamp_header(
+                self.config.soap,
+                now,
+                std::time::Duration::from_secs(300),
+            )),
             _ => None,
         };
         let envelope = write_request(
@@ -94,14 +124,26 @@ impl<R: SecureRandom> Session<R> {
             security.as_deref(),
             &rst,
         )?;
-        let envelope = match self.config.x509.clone() {
-            Some(credential) => {
-                let doc = Document::parse(envelope.as_bytes()).map_err(|_| LocalError::Writer)?;
-                X509Signer::new(&credential, X509SignConfig::default())
-                    .secure(&doc, now, &mut self.rng)
-                    .map_err(|_| LocalError::Usage("signing the request failed"))?
+        let (envelope, sealed) = match (symmetric, self.config.x509.clone()) {
+            (Some(server), _) => {
+                let (envelope, key) = crate::bootstrap::protect_request(
+                    &envelope,
+                    &server,
+                    &self.config.bootstrap,
+                    self.config.dialect.sc_version(),
+                    now,
+                    &mut self.rng,
+                )?;
+                (envelope, Sealed::Bootstrap(key))
             }
-            None => envelope,
+            (None, Some(credential)) => {
+                let doc = Document::parse(envelope.as_bytes()).map_err(|_| LocalError::Writer)?;
+                let signed = X509Signer::new(&credential, X509SignConfig::default())
+                    .secure(&doc, now, &mut self.rng)
+                    .map_err(|_| LocalError::Usage("signing the request failed"))?;
+                (signed, Sealed::No)
+            }
+            (None, None) => (envelope, Sealed::No),
         };
         self.queue(
             endpoint,
@@ -109,11 +151,14 @@ impl<R: SecureRandom> Session<R> {
             message_id,
             envelope,
             entropy,
+            sealed,
             now,
         )
     }
 
-    /// Sends a Renew, Cancel or Amend RST for `endpoint`'s context, signed with its key.
+    /// Sends a Renew, Cancel or Amend RST for `endpoint`'s context, signed with its key. A
+    /// Renew to a plain `http://` endpoint also encrypts its Body under the context (its
+    /// entropy is key material), and expects the answer encrypted the same way.
     pub(super) fn send_signed(
         &mut self,
         endpoint: &str,
@@ -142,10 +187,20 @@ impl<R: SecureRandom> Session<R> {
         )?;
         let doc = Document::parse(unsigned.as_bytes()).map_err(|_| LocalError::Writer)?;
         let sct = token.token();
-        let envelope = Signer::new(&sct, &token.secret, self.config.sign.clone())
+        let seal = kind == RequestType::Renew && !is_https(endpoint);
+        let sign = SignConfig {
+            encrypt_body: seal || self.config.sign.encrypt_body,
+            ..self.config.sign.clone()
+        };
+        let envelope = Signer::new(&sct, &token.secret, sign)
             .secure(&doc, now, &mut self.rng)
             .map_err(|_| LocalError::Usage("signing the request failed"))?;
-        self.queue(endpoint, kind, message_id, envelope, entropy, now)
+        let sealed = if seal {
+            Sealed::Context(token)
+        } else {
+            Sealed::No
+        };
+        self.queue(endpoint, kind, message_id, envelope, entropy, sealed, now)
     }
 
     /// Handles a response (RSTR or fault) to one of our requests.
@@ -176,6 +231,17 @@ impl<R: SecureRandom> Session<R> {
             .get_mut(&endpoint)
             .and_then(|s| s.pending.take())
             .ok_or(SessionError::Unexpected("answers no pending request"))?;
+        let plain = match unseal(doc, &env, &pending.sealed, &self.config, now) {
+            Ok(plain) => plain,
+            Err(fault) => {
+                self.answered(&endpoint, Err(fault), &pending, now);
+                return Ok(());
+            }
+        };
+        let env = match &plain {
+            Some(d) => Envelope::new(d).map_err(|_| SessionError::Unexpected("not a SOAP envelope"))?,
+            None => env,
+        };
         let answer = match env.fault() {
             Some(f) => Err(f
                 .ok()
@@ -186,9 +252,22 @@ impl<R: SecureRandom> Session<R> {
                 .and_then(|p| Rstr::parse(p).ok())
                 .ok_or(TrustFault::InvalidRequest("unreadable response")),
         };
+        self.answered(&endpoint, answer, &pending, now);
+        Ok(())
+    }
+
+    /// Acts on the answer to `pending`.
+    fn answered(
+        &mut self,
+        endpoint: &str,
+        answer: Result<Rstr, TrustFault>,
+        pending: &Pending,
+        now: SystemTime,
+    ) {
+        let endpoint = endpoint.to_owned();
         match pending.kind {
-            RequestType::Issue => self.issued(&endpoint, answer, &pending, now),
-            RequestType::Renew => self.renewed(&endpoint, answer, &pending, now),
+            RequestType::Issue => self.issued(&endpoint, answer, pending, now),
+            RequestType::Renew => self.renewed(&endpoint, answer, pending, now),
             RequestType::Cancel => {
                 if let Some(t) = self.slots.get_mut(&endpoint).and_then(|s| s.token.take()) {
                     self.persist.push_back(SctRecord::Ended {
@@ -203,7 +282,6 @@ impl<R: SecureRandom> Session<R> {
             }
             RequestType::Amend => {}
         }
-        Ok(())
     }
 
     /// X.509 bootstrap: the RSTR with its `xenc:EncryptedKey` proof token and entropy
@@ -370,4 +448,68 @@ impl<R: SecureRandom> Session<R> {
         }
         self.send_signed(endpoint, RequestType::Amend, claims, now)
     }
+}
+
+/// True for an `https://` address (the channel protects what the messages carry).
+fn is_https(endpoint: &str) -> bool {
+    endpoint
+        .get(..8)
+        .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+}
+
+/// The plaintext of an answer that must come back protected (`None`: use it as it is).
+/// An answer to a bootstrap request must be protected with its ephemeral key; one that is not
+/// (an unprotected fault) is reported as that fault, or refused.
+fn unseal(
+    doc: &Document,
+    env: &Envelope<'_>,
+    sealed: &Sealed,
+    config: &super::SessionConfig,
+    now: SystemTime,
+) -> Result<Option<Document>, TrustFault> {
+    let unprotected_fault = || {
+        env.fault()
+            .and_then(Result::ok)
+            .and_then(|f| TrustFault::from_fault(&f))
+            .unwrap_or(TrustFault::RequestFailed("answer not protected as the bootstrap requires"))
+    };
+    match sealed {
+        Sealed::No => Ok(None),
+        Sealed::Bootstrap(key) => {
+            if env.fault().is_some() && !lists_encrypted_key_use(env) {
+                return Err(unprotected_fault());
+            }
+            crate::bootstrap::open_response(doc, key, &config.bootstrap, now)
+                .map(Some)
+                .map_err(|_| TrustFault::RequestFailed("answer not protected by our bootstrap key"))
+        }
+        Sealed::Context(token) => {
+            if env.fault().is_some() && !lists_encrypted_key_use(env) {
+                return Err(unprotected_fault());
+            }
+            let resolver = token;
+            let decrypted = wsrx_security::decrypt(doc, resolver)
+                .map_err(|_| TrustFault::RequestFailed("answer not encrypted under the context"))?
+                .ok_or(TrustFault::RequestFailed("answer not encrypted under the context"))?;
+            let plain = decrypted.into_document();
+            let verified = wsrx_security::Verifier::new(wsrx_security::VerifyConfig::default())
+                .verify(&plain, resolver, now)
+                .map_err(|_| TrustFault::RequestFailed("answer not signed by the context"))?;
+            wsrx_security::Policy {
+                expected_context: Some(token.identifier.clone()),
+                ..wsrx_security::Policy::default()
+            }
+            .check(&verified)
+            .map_err(|_| TrustFault::RequestFailed("answer not signed by the context"))?;
+            drop(verified);
+            Ok(Some(plain))
+        }
+    }
+}
+
+/// True when the message's security header holds anything (a protected answer).
+fn lists_encrypted_key_use(env: &Envelope<'_>) -> bool {
+    env.headers_named(crate::dialect::WSSE, "Security")
+        .flat_map(|s| s.child_elements())
+        .any(|e| e.local_name() == "Signature" || e.local_name() == "ReferenceList")
 }

@@ -19,12 +19,12 @@ fn session() -> Session<InsecureSeededRandom> {
 fn establishment_is_single_flight_per_endpoint() {
     let mut s = session();
     for _ in 0..5 {
-        assert_eq!(s.token_for("http://a", t(0)).unwrap(), TokenFor::Pending);
+        assert_eq!(s.token_for("https://a", t(0)).unwrap(), TokenFor::Pending);
     }
-    assert_eq!(s.token_for("http://b", t(0)).unwrap(), TokenFor::Pending);
+    assert_eq!(s.token_for("https://b", t(0)).unwrap(), TokenFor::Pending);
     let sent: Vec<Transmit> = std::iter::from_fn(|| s.poll_transmit()).collect();
     assert_eq!(sent.len(), 2, "one RST per endpoint");
-    assert_eq!(sent[0].endpoint, "http://a");
+    assert_eq!(sent[0].endpoint, "https://a");
     assert_eq!(
         Some(sent[0].action.as_str()),
         Dialect::V13.rst_action(RequestType::Issue).as_deref()
@@ -38,7 +38,7 @@ fn establishment_is_single_flight_per_endpoint() {
 #[test]
 fn an_unanswered_request_times_out_and_the_next_call_retries() {
     let mut s = session();
-    assert_eq!(s.token_for("http://a", t(0)).unwrap(), TokenFor::Pending);
+    assert_eq!(s.token_for("https://a", t(0)).unwrap(), TokenFor::Pending);
     assert!(s.poll_transmit().is_some());
     let deadline = s.poll_timeout().unwrap();
     assert_eq!(deadline, t(0) + s.config().response_timeout);
@@ -46,12 +46,12 @@ fn an_unanswered_request_times_out_and_the_next_call_retries() {
     assert_eq!(
         s.poll_event(),
         Some(SessionEvent::EstablishFailed {
-            endpoint: "http://a".to_owned(),
+            endpoint: "https://a".to_owned(),
             fault: None
         })
     );
     assert_eq!(
-        s.token_for("http://a", deadline).unwrap(),
+        s.token_for("https://a", deadline).unwrap(),
         TokenFor::Pending
     );
     assert!(s.poll_transmit().is_some(), "a new RST after the timeout");
@@ -69,5 +69,5 @@ fn responses_to_nothing_are_refused_and_shutdown_stops_handing_out() {
         Err(SessionError::Unexpected(_))
     ));
     s.shutdown(t(0)).unwrap();
-    assert_eq!(s.token_for("http://a", t(0)), Err(SessionError::ShutDown));
+    assert_eq!(s.token_for("https://a", t(0)), Err(SessionError::ShutDown));
 }

@@ -94,6 +94,15 @@ impl UsernameVerifier for Users {
 }
 
 pub(crate) type TestIssuer = Issuer<UsernameAuthenticator<Users>, Scripted>;
+
+/// The user table of [`issuer`]: alice / wonderland.
+#[allow(dead_code, reason = "not every test binary uses it")]
+pub(crate) fn alice() -> Users {
+    Users(HashMap::from([(
+        "alice".to_owned(),
+        "wonderland".to_owned(),
+    )]))
+}
 pub(crate) type TestSession = Session<Scripted>;
 
 pub(crate) fn issuer(config: IssuerConfig, rng: Scripted) -> TestIssuer {
@@ -135,7 +144,7 @@ pub(crate) fn exchange(s: &mut TestSession, i: &mut TestIssuer, now: SystemTime)
     while let Some(tx) = s.poll_transmit() {
         let wire: String = tx.envelope.clone();
         let doc = Document::parse(wire.as_bytes()).unwrap();
-        let reply = i.handle_message(now, &doc, Transport::Unprotected);
+        let reply = i.handle_message(now, &doc, Transport::Protected);
         let back = Document::parse(reply.envelope.as_bytes()).unwrap();
         s.handle_rstr(now, &back).unwrap();
         replies.push(reply);
@@ -153,7 +162,10 @@ pub(crate) fn records(s: &mut TestSession) -> Vec<wsrx_sc::SctRecord> {
     std::iter::from_fn(|| s.poll_persist()).collect()
 }
 
-pub(crate) const ENDPOINT: &str = "http://service.example/rm";
+/// The token service's address: https, since the UsernameToken bootstrap's entropies may
+/// cross only a protected channel (the exchanges below stand for TLS with
+/// `Transport::Protected`).
+pub(crate) const ENDPOINT: &str = "https://service.example/rm";
 
 /// An unsigned application envelope to `ENDPOINT`.
 pub(crate) fn app_message(soap_ns: &str) -> String {

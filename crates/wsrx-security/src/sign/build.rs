@@ -21,7 +21,7 @@ use wsrx_xml::{C14nOptions, Document, Element, Sink};
 
 use super::{
     DK_ENC_ID, DK_SIG_ID, ED_ELEMENT_PREFIX, ED_HEADER_PREFIX, ED_ID, ED_SIG_ID, EH_PREFIX,
-    Reference, SCT_ID, Signer, TS_ID, element_reference, part_reference, splice, timestamp,
+    Reference, Signer, TS_ID, element_reference, part_reference, splice, timestamp,
 };
 use crate::encrypt::{EncryptedPart, PartEncryptor};
 use crate::error::SecurityError;
@@ -153,8 +153,8 @@ impl Signer<'_> {
     ) -> Result<String, SecurityError> {
         let policy = &self.policy;
         let suite = &policy.algorithms;
-        let version = self.token.version;
-        let sct_id = self.token.wsu_id.as_deref().unwrap_or(SCT_ID);
+        let version = self.version();
+        let sct_id = self.base_id();
         let encrypt_before_signing = policy.order == ProtectionOrder::EncryptBeforeSigning;
         let signs = policy.signs();
         let to_encrypt = ToEncrypt::resolve(doc, env, self)?;
@@ -163,14 +163,9 @@ impl Signer<'_> {
         // Keys: the reference to the SCT, the SCT itself when attached, one DKT per purpose.
         let sct_ref = self.sct_reference(sct_id);
         let mut tokens = String::with_capacity(1024);
-        let mut sct_text = None;
-        if self.attaches_token() {
-            let mut sct = self.token.clone();
-            sct.wsu_id = Some(sct_id.to_owned());
-            let mut text = String::with_capacity(256);
-            sct.write(&mut text);
-            tokens.push_str(&text);
-            sct_text = Some(text);
+        let sct_text = self.token_text(sct_id);
+        if let Some(text) = &sct_text {
+            tokens.push_str(text);
         }
         let signing = if signs {
             Some(self.key_for(
@@ -412,7 +407,7 @@ impl Signer<'_> {
         signature.push_str(&format!(
             "<ds:SignatureValue>{value}</ds:SignatureValue><ds:KeyInfo>"
         ));
-        key_ref.write(&mut signature, self.token.version);
+        key_ref.write(&mut signature, self.version());
         signature.push_str("</ds:KeyInfo></ds:Signature>");
         Ok(signature)
     }

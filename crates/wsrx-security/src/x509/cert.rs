@@ -21,7 +21,7 @@ use std::time::SystemTime;
 use der::{Decode as _, DecodePem as _, Encode as _};
 use wsrx_crypto::{DigestAlgorithm, RsaPublicKey, RsaSignatureAlgorithm};
 use x509_cert::Certificate as RawCertificate;
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, SubjectKeyIdentifier};
 
 use crate::error::SecurityError;
 
@@ -199,6 +199,24 @@ impl Certificate {
     /// SHA-1 of the DER encoding (the WSS 1.1 `ThumbprintSHA1` key identifier).
     pub fn thumbprint_sha1(&self) -> [u8; 20] {
         self.thumbprint
+    }
+
+    /// The value of the subjectKeyIdentifier extension (RFC 5280 §4.2.1.2), if the
+    /// certificate has one: what a `wsse:KeyIdentifier` of type `X509SubjectKeyIdentifier`
+    /// carries (WSS X.509 Token Profile 1.1 §3.2.1).
+    pub fn subject_key_identifier(&self) -> Option<Vec<u8>> {
+        self.raw
+            .tbs_certificate()
+            .get_extension::<SubjectKeyIdentifier>()
+            .ok()
+            .flatten()
+            .map(|(_, ski)| ski.0.as_bytes().to_vec())
+    }
+
+    /// True when `now` lies in the certificate's validity period (RFC 5280 §4.1.2.5): for a
+    /// certificate configured directly (pinned), where no CA validates it.
+    pub fn is_valid_at(&self, now: SystemTime) -> bool {
+        self.check_time(now).is_ok()
     }
 
     fn is_issued_by_name(&self, ca: &Self) -> bool {

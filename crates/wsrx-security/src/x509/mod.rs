@@ -20,24 +20,30 @@
 //! token types, RSA-SHA1 or RSA-1_5, encrypting message parts under an EncryptedKey.
 
 mod cert;
+mod encrypted_key;
 mod issuer_serial;
 
 use std::time::{Duration, SystemTime};
 
 use wsrx_crypto::{
-    KeyTransportAlgorithm, RsaPrivateKey, RsaSignatureAlgorithm, SecretKey, SecureRandom,
+    RsaPrivateKey, RsaSignatureAlgorithm, SecureRandom,
 };
 use wsrx_soap::Envelope;
 use wsrx_xml::{Document, Element, NodeId};
 
 pub use cert::{Certificate, CertificateError, KeyPurpose, MAX_CERTIFICATE_LEN, TrustStore};
+pub use encrypted_key::{
+    CertificateReference, ENCRYPTED_KEY_SHA1, ENCRYPTED_KEY_TOKEN_TYPE, EncryptedKey,
+    RecipientReference, X509_SKI,
+};
+pub(crate) use encrypted_key::sha1_of_element;
 pub use issuer_serial::X509IssuerSerial;
 
 use crate::error::SecurityError;
 use crate::ids::IdIndex;
-use crate::ns::{DS, EXC_C14N, WSSE, WSU, XENC};
+use crate::ns::{DS, EXC_C14N, WSSE, WSU};
 use crate::sign::{TS_ID, splice};
-use crate::token::{SecurityTokenReference, TokenReference};
+use crate::token::TokenReference;
 use crate::util::{element_children, leaf_text, push_attr};
 use wsrx_crypto::base64;
 
@@ -51,8 +57,6 @@ pub const THUMBPRINT_SHA1: &str =
     "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#ThumbprintSHA1";
 /// The `wsu:Id` of the BinarySecurityToken we write.
 pub const BST_ID: &str = "wsrx-bst";
-/// Digest method of XML-DSig / XML-Enc SHA-1 (the OAEP digest, XML-Enc §5.4.2).
-const SHA1_URI: &str = "http://www.w3.org/2000/09/xmldsig#sha1";
 
 /// A certificate and its private key: what a requester signs with and decrypts with.
 /// `Debug` shows the certificate subject only; the key is wiped on drop.
@@ -277,160 +281,5 @@ impl<'a> X509Signer<'a> {
         }
         security.push_str("</ds:KeyInfo></ds:Signature></wsse:Security>");
         splice(doc.source(), env, &security, Vec::new())
-    }
-}
-
-/// An `xenc:EncryptedKey` carrying a symmetric key for the holder of a certificate
-/// (XML-Enc §3.5.1, RSA-OAEP-MGF1P key transport §5.4.2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EncryptedKey {
-    /// The key transport algorithm.
-    pub algorithm: KeyTransportAlgorithm,
-    /// SHA-1 thumbprint of the recipient's certificate (the KeyInfo key identifier).
-    pub recipient_thumbprint: [u8; 20],
-    /// The `xenc:CipherValue` bytes.
-    pub cipher_value: Vec<u8>,
-}
-
-impl EncryptedKey {
-    /// Encrypts `key` for `recipient`, whose certificate must already have been validated
-    /// (for [`KeyPurpose::KeyEncipherment`] where it has a key usage).
-    ///
-    /// # Errors
-    /// [`SecurityError::Local`] without randomness; [`SecurityError::Usage`] for a key too
-    /// long for the recipient's modulus.
-    pub fn encrypt(
-        key: &SecretKey,
-        recipient: &Certificate,
-        rng: &mut dyn SecureRandom,
-    ) -> Result<Self, SecurityError> {
-        let algorithm = KeyTransportAlgorithm::RsaOaepMgf1p;
-        let cipher_value = recipient
-            .public_key()
-            .encrypt_key(algorithm, key, rng)
-            .map_err(|e| match e {
-                wsrx_crypto::CryptoError::RandomUnavailable => SecurityError::Local,
-                _ => SecurityError::Usage("key cannot be transported with this certificate"),
-            })?;
-        Ok(Self {
-            algorithm,
-            recipient_thumbprint: recipient.thumbprint_sha1(),
-            cipher_value,
-        })
-    }
-
-    /// Writes the element (declaring `xenc`, `ds` and `wsse` on itself).
-    pub fn write(&self, out: &mut String) {
-        out.push_str(&format!(
-            "<xenc:EncryptedKey xmlns:xenc=\"{XENC}\"><xenc:EncryptionMethod Algorithm=\"{}\"><ds:DigestMethod xmlns:ds=\"{DS}\" Algorithm=\"{SHA1_URI}\"></ds:DigestMethod></xenc:EncryptionMethod><ds:KeyInfo xmlns:ds=\"{DS}\"><wsse:SecurityTokenReference xmlns:wsse=\"{WSSE}\"><wsse:KeyIdentifier ValueType=\"{THUMBPRINT_SHA1}\" EncodingType=\"{BASE64_BINARY}\">{}</wsse:KeyIdentifier></wsse:SecurityTokenReference></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey>",
-            self.algorithm.uri(),
-            base64::encode(&self.recipient_thumbprint),
-            base64::encode(&self.cipher_value),
-        ));
-    }
-
-    /// The element as a string.
-    pub fn to_xml(&self) -> String {
-        let mut s = String::with_capacity(1024);
-        self.write(&mut s);
-        s
-    }
-
-    /// Parses an `xenc:EncryptedKey`: EncryptionMethod (RSA-OAEP-MGF1P, optional SHA-1
-    /// DigestMethod, no OAEPparams), KeyInfo with a ThumbprintSHA1 key identifier, CipherData
-    /// with a CipherValue. Other optional children (ReferenceList, CarriedKeyName) are refused.
-    ///
-    /// # Errors
-    /// [`SecurityError::UnsupportedAlgorithm`], [`SecurityError::TokenUnavailable`] for another
-    /// form of KeyInfo, [`SecurityError::InvalidSecurity`] for any other shape.
-    pub fn parse(e: Element<'_>) -> Result<Self, SecurityError> {
-        let bad = SecurityError::InvalidSecurity;
-        if !e.is(XENC, "EncryptedKey") {
-            return Err(bad("not an EncryptedKey"));
-        }
-        let mut children = element_children(e)?;
-        let method = children
-            .next()
-            .filter(|c| c.is(XENC, "EncryptionMethod"))
-            .ok_or(bad("EncryptedKey without EncryptionMethod"))?;
-        let algorithm = KeyTransportAlgorithm::from_uri(
-            method
-                .attribute(None, "Algorithm")
-                .ok_or(bad("missing Algorithm"))?,
-        )?;
-        for p in element_children(method)? {
-            if !p.is(DS, "DigestMethod") || p.attribute(None, "Algorithm") != Some(SHA1_URI) {
-                return Err(SecurityError::UnsupportedAlgorithm);
-            }
-        }
-        let key_info = children
-            .next()
-            .filter(|c| c.is(DS, "KeyInfo"))
-            .ok_or(SecurityError::TokenUnavailable)?;
-        let mut ki = element_children(key_info)?;
-        let str_el = ki
-            .next()
-            .filter(|c| c.is(WSSE, "SecurityTokenReference"))
-            .ok_or(SecurityError::TokenUnavailable)?;
-        if ki.next().is_some() {
-            return Err(bad("KeyInfo with several children"));
-        }
-        let recipient_thumbprint = match SecurityTokenReference::parse(str_el)?.reference {
-            TokenReference::KeyIdentifier {
-                value_type: Some(vt),
-                value,
-            } if vt == THUMBPRINT_SHA1 => base64::decode(&value)
-                .and_then(|v| <[u8; 20]>::try_from(v).ok())
-                .ok_or(SecurityError::InvalidToken("bad ThumbprintSHA1"))?,
-            _ => return Err(SecurityError::TokenUnavailable),
-        };
-        let cipher_data = children
-            .next()
-            .filter(|c| c.is(XENC, "CipherData"))
-            .ok_or(bad("EncryptedKey without CipherData"))?;
-        if children.next().is_some() {
-            return Err(bad("unexpected EncryptedKey child"));
-        }
-        let mut cd = element_children(cipher_data)?;
-        let cv = cd
-            .next()
-            .filter(|c| c.is(XENC, "CipherValue"))
-            .ok_or(bad("CipherData without CipherValue"))?;
-        if cd.next().is_some() {
-            return Err(bad("unexpected CipherData child"));
-        }
-        let text = leaf_text(cv)?;
-        if text.len() > 4096 {
-            return Err(bad("CipherValue too long"));
-        }
-        let cipher_value = base64::decode(&text).ok_or(bad("bad CipherValue"))?;
-        Ok(Self {
-            algorithm,
-            recipient_thumbprint,
-            cipher_value,
-        })
-    }
-
-    /// Decrypts the key with `credential`, whose certificate must be the named recipient.
-    ///
-    /// # Errors
-    /// [`SecurityError::TokenUnavailable`] when the key was encrypted for another certificate;
-    /// [`SecurityError::FailedCheck`] for any decryption failure (one opaque error);
-    /// [`SecurityError::Local`] without randomness.
-    pub fn decrypt(
-        &self,
-        credential: &X509Credential,
-        rng: &mut dyn SecureRandom,
-    ) -> Result<SecretKey, SecurityError> {
-        if self.recipient_thumbprint != credential.certificate.thumbprint_sha1() {
-            return Err(SecurityError::TokenUnavailable);
-        }
-        credential
-            .key
-            .decrypt_key(self.algorithm, &self.cipher_value, rng)
-            .map_err(|e| match e {
-                wsrx_crypto::CryptoError::RandomUnavailable => SecurityError::Local,
-                _ => SecurityError::FailedCheck,
-            })
     }
 }

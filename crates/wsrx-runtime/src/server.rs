@@ -613,6 +613,13 @@ impl<B: Backend> Server<B> {
             && let Ok(doc) = wsrx_xml::Document::parse_with(body, &self.inner.config.inbound.limits)
             && let Some(answer) = self.inner.tokens.answer_trust(&doc, now_sys, peer)
         {
+            emit(
+                self.inner.tap.as_ref(),
+                "server",
+                Direction::Received,
+                "WS-Trust request",
+                &String::from_utf8_lossy(body),
+            );
             // Commit-before-send: an issued (renewed, cancelled) context is durable
             // before the RSTR leaves.
             let mut batch = Batch::default();
@@ -626,11 +633,12 @@ impl<B: Backend> Server<B> {
                 &answer.envelope,
             );
             let soap = wsrx_soap::Envelope::new(&doc).map_or(soap_hint, |e| e.version());
-            // A fault travels with 500 (SOAP 1.1 §6.2), or in SOAP 1.2 with 400 for a
-            // Sender fault (SOAP 1.2 Part 2 §7.5.1), as every other fault of this server.
+            // A token-service fault travels with 500 in both SOAP versions: SOAP 1.1 §6.2
+            // requires it, SOAP 1.2 Part 2 §7.5.1.2 lists 400 for Sender faults but a
+            // requester must read the envelope whatever the status, and the WS-Trust clients
+            // of CXF 4.2.3 (CXF-6198) do not read a fault sent with 400 (docs/trust.md).
             let status = match answer.fault {
                 None => 200,
-                Some(f) if soap == SoapVersion::V12 && f.is_sender_fault() => 400,
                 Some(_) => 500,
             };
             return Ok(HttpReply {

@@ -32,8 +32,9 @@
 //! Persistence ([`crate::recovery`]): the session hands over its `SctRecord`s and the
 //! issuer provider the contexts it issued, renewed or cancelled through
 //! `take_changes`, for the runtime to commit; `adopt` takes them back after a restart
-//! (the session restores them per endpoint; the issuer provider resolves them beside
-//! the issuer's own table, which has no restore entry point).
+//! (the session restores them per endpoint; the issuer provider puts them back into the
+//! issuer's own table, [`Issuer::restore`], so they can be renewed and cancelled; a
+//! cancelled context was deleted from the store and stays refused).
 
 mod session;
 
@@ -58,9 +59,6 @@ pub struct IssuerProvider<A, R> {
     description: String,
     /// Issued, renewed and cancelled contexts not yet handed to the runtime to commit.
     changes: StdMutex<Vec<TokenChange>>,
-    /// Contexts issued before a restart, recovered from the store (see
-    /// [`crate::recovery`]); the issuer's own table starts empty.
-    adopted: Arc<StdMutex<Vec<EstablishedSct>>>,
 }
 
 impl<A: BootstrapAuthenticator, R: SecureRandom> IssuerProvider<A, R> {
@@ -78,7 +76,6 @@ impl<A, R> IssuerProvider<A, R> {
             issuer: Arc::new(StdMutex::new(issuer)),
             description: description.into(),
             changes: StdMutex::new(Vec::new()),
-            adopted: Arc::new(StdMutex::new(Vec::new())),
         }
     }
 }
@@ -100,10 +97,7 @@ where
     }
 
     fn resolver(&self) -> Arc<dyn KeyResolver + Send + Sync> {
-        Arc::new(IssuedContexts(
-            Arc::clone(&self.issuer),
-            Arc::clone(&self.adopted),
-        ))
+        Arc::new(IssuedContexts(Arc::clone(&self.issuer)))
     }
 
     fn take_changes(&self) -> Vec<TokenChange> {
@@ -113,9 +107,11 @@ where
             .unwrap_or_default()
     }
 
+    /// Contexts issued before a restart go back into the issuer's own table
+    /// ([`Issuer::restore`]): they verify, and their holders can Renew and Cancel them.
     fn adopt(&self, tokens: Vec<EstablishedSct>) {
-        if let Ok(mut adopted) = self.adopted.lock() {
-            adopted.extend(tokens);
+        if let Ok(mut issuer) = self.issuer.lock() {
+            issuer.restore(tokens);
         }
     }
 
@@ -148,12 +144,42 @@ where
         {
             changes.push(change);
         }
+        drop(issuer);
+        let answer_action = match &reply.outcome {
+            Ok(outcome) => {
+                tracing::info!(?outcome, "token service answered a WS-Trust request");
+                dialect.rstr_action(kind).unwrap_or(action)
+            }
+            Err(fault) => {
+                // Every refusal is visible to the operator, with its reason (fixed texts:
+                // never a secret, a password or a key byte).
+                tracing::warn!(
+                    request = %action,
+                    transport = ?peer.transport,
+                    reason = %fault,
+                    "token service refused a WS-Trust request"
+                );
+                // The answer is a fault: its action (and Content-Type `action=`) is the SOAP
+                // fault action of the request's WS-Addressing version (WS-A 1.0 SOAP Binding §6).
+                fault_action(request)
+            }
+        };
         Some(TrustAnswer {
-            action: dialect.rstr_action(kind).unwrap_or(action),
+            action: answer_action,
             envelope: reply.envelope,
             fault: reply.outcome.err(),
         })
     }
+}
+
+/// The SOAP fault action of the WS-Addressing version `request` uses (1.0 when unknown).
+fn fault_action(request: &Document) -> String {
+    wsrx_soap::Envelope::new(request)
+        .ok()
+        .and_then(|env| wsrx_soap::AddressingHeaders::parse(&env).ok().flatten())
+        .map_or(wsrx_soap::WsaVersion::V10, |h| h.version)
+        .soap_fault_action()
+        .to_owned()
 }
 
 /// What the runtime must commit after the issuer's `outcome` (the context as issued or
@@ -184,10 +210,7 @@ fn issued_change<A: BootstrapAuthenticator, R: SecureRandom>(
     }))
 }
 
-struct IssuedContexts<A, R>(
-    Arc<StdMutex<Issuer<A, R>>>,
-    Arc<StdMutex<Vec<EstablishedSct>>>,
-);
+struct IssuedContexts<A, R>(Arc<StdMutex<Issuer<A, R>>>);
 
 impl<A: BootstrapAuthenticator + Send, R: SecureRandom + Send> KeyResolver
     for IssuedContexts<A, R>
@@ -197,41 +220,16 @@ impl<A: BootstrapAuthenticator + Send, R: SecureRandom + Send> KeyResolver
         identifier: &str,
         instance: Option<&str>,
     ) -> Result<SecretKey, ResolveError> {
-        let now = SystemTime::now();
-        let issued = {
-            let issuer = self.0.lock().map_err(|_| ResolveError::Unavailable)?;
-            issuer.resolver(now).sct_secret(identifier, instance)
-        };
-        match issued {
-            Err(ResolveError::Unknown) => {
-                // A context issued before a restart (same rules as the issuer's table).
-                let adopted = self.1.lock().map_err(|_| ResolveError::Unavailable)?;
-                let t = adopted
-                    .iter()
-                    .find(|t| t.identifier == identifier && t.instance.as_deref() == instance)
-                    .ok_or(ResolveError::Unknown)?;
-                if now < t.expires {
-                    Ok(t.secret.clone())
-                } else {
-                    Err(ResolveError::Expired)
-                }
-            }
-            other => other,
-        }
+        let issuer = self.0.lock().map_err(|_| ResolveError::Unavailable)?;
+        issuer
+            .resolver(SystemTime::now())
+            .sct_secret(identifier, instance)
     }
 
     fn current_instance(&self, identifier: &str) -> Option<String> {
-        let issued = self
-            .0
+        self.0
             .lock()
             .ok()
-            .and_then(|i| i.resolver(SystemTime::now()).current_instance(identifier));
-        issued.or_else(|| {
-            let adopted = self.1.lock().ok()?;
-            adopted
-                .iter()
-                .find(|t| t.identifier == identifier)
-                .and_then(|t| t.instance.clone())
-        })
+            .and_then(|i| i.resolver(SystemTime::now()).current_instance(identifier))
     }
 }

@@ -36,8 +36,8 @@ use std::time::SystemTime;
 use wsrx_crypto::{KeyTransportAlgorithm, SecretKey, SecureRandom};
 use wsrx_security::{
     Certificate, CertificateReference, DerivedKeys, EncryptedKey, KeyResolver, ProtectionPolicy,
-    ReplayCache, ResolveError, ScVersion, SecurityError, Signer, TokenInclusion, Verifier, VerifyConfig,
-    X509Credential, encrypted_key_identity,
+    ReplayCache, ResolveError, ScVersion, SecurityError, Signer, TokenInclusion, Verifier,
+    VerifyConfig, X509Credential, encrypted_key_identity,
 };
 use wsrx_xml::Document;
 
@@ -107,12 +107,19 @@ pub struct EphemeralKey {
     secret: SecretKey,
     sha1: [u8; 20],
     encrypted: EncryptedKey,
+    /// The token service's answer policy, when the request showed what the requester's
+    /// policy holds it to: its digest (the Sha256 variant of the suite or not) and whether
+    /// it encrypted its signature (`sp:EncryptSignature` applies to both directions).
+    answer: Option<ProtectionPolicy>,
 }
 
 impl std::fmt::Debug for EphemeralKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EphemeralKey")
-            .field("encrypted_key_sha1", &wsrx_crypto::base64::encode(&self.sha1))
+            .field(
+                "encrypted_key_sha1",
+                &wsrx_crypto::base64::encode(&self.sha1),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -185,6 +192,7 @@ pub fn protect_request(
             secret,
             sha1,
             encrypted,
+            answer: None,
         },
     ))
 }
@@ -214,13 +222,15 @@ pub fn open_request(
             SecurityError::Local => TrustFault::RequestFailed("randomness unavailable"),
             _ => TrustFault::FailedAuthentication,
         })?;
-    let key = EphemeralKey {
+    let mut key = EphemeralKey {
         secret,
         sha1: encrypted.sha1(),
         encrypted,
+        answer: None,
     };
-    let plain =
+    let (plain, mirrored) =
         open(doc, &key, config, now, Some(replay)).map_err(|_| TrustFault::FailedAuthentication)?;
+    key.answer = Some(mirrored);
     Ok((plain, key))
 }
 
@@ -261,7 +271,7 @@ fn open(
     config: &X509Bootstrap,
     now: SystemTime,
     replay: Option<&mut ReplayCache>,
-) -> Result<Document, SecurityError> {
+) -> Result<(Document, ProtectionPolicy), SecurityError> {
     let verifier = Verifier::new(config.verify.clone());
     let identity = key.identity();
     let opened = config
@@ -271,15 +281,45 @@ fn open(
         .signer()
         .ok_or(SecurityError::PolicyViolation("not signed"))?;
     if signer.encrypted_key != Some(key.sha1) {
-        return Err(SecurityError::PolicyViolation("not signed by the bootstrap key"));
+        return Err(SecurityError::PolicyViolation(
+            "not signed by the bootstrap key",
+        ));
     }
     // A captured request replayed within its Timestamp's life is refused (its answer would be
     // useless to the replayer, but each copy would cost the service a context).
     if let Some(cache) = replay {
         cache.check(&opened.verified()?, now)?;
     }
-    Document::parse(opened.document().source().as_bytes())
-        .map_err(|_| SecurityError::InvalidSecurity("plaintext not well-formed"))
+    let mut mirrored = config.policy.clone();
+    mirrored.encrypt_signature |= opened
+        .decryption()
+        .is_some_and(|d| !d.decrypted_signatures().is_empty());
+    let plain = Document::parse(opened.document().source().as_bytes())
+        .map_err(|_| SecurityError::InvalidSecurity("plaintext not well-formed"))?;
+    if let Some(sha256) = signed_with_sha256(&plain) {
+        let suite = mirrored.algorithms.suite;
+        if let Some(same) = wsrx_security::AlgorithmSuite::ALL.into_iter().find(|s| {
+            s.encryption() == suite.encryption()
+                && s.is_rsa15() == suite.is_rsa15()
+                && s.is_sha256() == sha256
+        }) {
+            mirrored.algorithms.suite = same;
+        }
+    }
+    Ok((plain, mirrored))
+}
+
+/// Whether the message's signature digests with SHA-256 (`None`: no signature found).
+fn signed_with_sha256(doc: &Document) -> Option<bool> {
+    let method = doc
+        .elements()
+        .find(|e| {
+            e.is(wsrx_security::ns::DS, "DigestMethod")
+                && e.ancestors()
+                    .any(|a| a.is(wsrx_security::ns::DS, "SignedInfo"))
+        })?
+        .attribute(None, "Algorithm")?;
+    Some(method == wsrx_crypto::DigestAlgorithm::Sha256.uri())
 }
 
 /// Token service: `unsigned` (the RSTR or fault envelope) protected with keys derived from the
@@ -296,7 +336,8 @@ pub fn protect_response(
     rng: &mut dyn SecureRandom,
 ) -> Result<String, LocalError> {
     let doc = Document::parse(unsigned.as_bytes()).map_err(|_| LocalError::Writer)?;
-    Signer::with_encrypted_key(&key.encrypted, false, version, &key.secret, &config.policy)
+    let policy = key.answer.as_ref().unwrap_or(&config.policy);
+    Signer::with_encrypted_key(&key.encrypted, false, version, &key.secret, policy)
         .secure(&doc, now, rng)
         .map_err(|e| match e {
             SecurityError::Local => LocalError::Random,
@@ -315,6 +356,5 @@ pub fn open_response(
     config: &X509Bootstrap,
     now: SystemTime,
 ) -> Result<Document, SecurityError> {
-    open(doc, key, config, now, None)
+    open(doc, key, config, now, None).map(|(plain, _)| plain)
 }
-

@@ -48,9 +48,9 @@ use crate::trust::{Lifetime, Rst, Rstr};
 use crate::util::new_uuid_urn;
 
 mod channel;
-use channel::{Answer, CLEAR_KEY_MATERIAL, Channel, check_issue_secrecy};
 pub use channel::timestamp_header;
 pub(crate) use channel::write_timestamp;
+use channel::{Answer, CLEAR_KEY_MATERIAL, Channel, check_issue_secrecy};
 
 /// Issuer settings.
 #[derive(Debug, Clone)]
@@ -309,7 +309,9 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
             },
             Channel::Clear(transport) => self.auth.authenticate_request(env, *transport, now)?,
             Channel::Context { .. } => {
-                return Err(TrustFault::InvalidRequest("Issue encrypted under a context"));
+                return Err(TrustFault::InvalidRequest(
+                    "Issue encrypted under a context",
+                ));
             }
         };
         if !channel.confidential() && auth.recipient.is_none() {

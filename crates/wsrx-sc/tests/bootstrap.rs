@@ -152,13 +152,16 @@ fn password_text_needs_a_protected_transport_and_digests_cannot_be_replayed() {
         i.handle_message(t(0), &doc, Transport::Unprotected).outcome,
         Err(TrustFault::BadRequest(_))
     ));
-    let mut users = wsrx_sc::UsernameAuthenticator::new(
-        common::alice(),
-        wsrx_sc::UsernameConfig::default(),
-    );
+    let mut users =
+        wsrx_sc::UsernameAuthenticator::new(common::alice(), wsrx_sc::UsernameConfig::default());
     let env = wsrx_soap::Envelope::new(&doc).unwrap();
     assert_eq!(
-        wsrx_sc::BootstrapAuthenticator::authenticate(&mut users, &env, Transport::Unprotected, t(0)),
+        wsrx_sc::BootstrapAuthenticator::authenticate(
+            &mut users,
+            &env,
+            Transport::Unprotected,
+            t(0)
+        ),
         Err(TrustFault::FailedAuthentication)
     );
     assert!(
@@ -191,12 +194,15 @@ fn password_text_needs_a_protected_transport_and_digests_cannot_be_replayed() {
         "stale Created"
     );
     let env = wsrx_soap::Envelope::new(&doc).unwrap();
-    let mut users = wsrx_sc::UsernameAuthenticator::new(
-        common::alice(),
-        wsrx_sc::UsernameConfig::default(),
-    );
+    let mut users =
+        wsrx_sc::UsernameAuthenticator::new(common::alice(), wsrx_sc::UsernameConfig::default());
     assert_eq!(
-        wsrx_sc::BootstrapAuthenticator::authenticate(&mut users, &env, Transport::Protected, stale),
+        wsrx_sc::BootstrapAuthenticator::authenticate(
+            &mut users,
+            &env,
+            Transport::Protected,
+            stale
+        ),
         Err(TrustFault::FailedAuthentication),
         "the digest's own freshness rule"
     );

@@ -75,7 +75,10 @@ impl UsernameVerifier for Alice {
     }
 }
 
-fn issuer_for(peer: &str, seed: u64) -> Issuer<UsernameAuthenticator<NoUsers>, InsecureSeededRandom> {
+fn issuer_for(
+    peer: &str,
+    seed: u64,
+) -> Issuer<UsernameAuthenticator<NoUsers>, InsecureSeededRandom> {
     let config = IssuerConfig {
         x509: Some(X509Service {
             credential: credential(peer),
@@ -94,7 +97,9 @@ fn issuer_for(peer: &str, seed: u64) -> Issuer<UsernameAuthenticator<NoUsers>, I
 fn created(doc: &Document) -> SystemTime {
     let e = doc
         .elements()
-        .find(|e| e.local_name() == "Created" && e.parent().is_some_and(|p| p.local_name() == "Timestamp"))
+        .find(|e| {
+            e.local_name() == "Created" && e.parent().is_some_and(|p| p.local_name() == "Timestamp")
+        })
         .unwrap();
     parse_datetime(e.text().trim()).unwrap()
 }
@@ -103,7 +108,13 @@ fn created(doc: &Document) -> SystemTime {
 fn manifest_secret(peer: &str, cell: &str) -> Vec<u8> {
     let text = read(&format!("{peer}/MANIFEST.md"));
     let section = text.split(&format!("## {cell}\n")).nth(1).unwrap();
-    let b64 = section.split("secret `").nth(1).unwrap().split('`').next().unwrap();
+    let b64 = section
+        .split("secret `")
+        .nth(1)
+        .unwrap()
+        .split('`')
+        .next()
+        .unwrap();
     wsrx_crypto::base64::decode(b64).unwrap()
 }
 
@@ -146,7 +157,11 @@ fn the_token_service_accepts_the_recorded_cxf_and_metro_requests() {
         assert!(reply.envelope.contains("EncryptedKeySHA1"), "{peer} {cell}");
         // The same request a second time is a replay.
         let again = issuer.handle_message(created(&rst), &rst, Transport::Unprotected);
-        assert_eq!(again.outcome.unwrap_err(), TrustFault::FailedAuthentication, "{peer} {cell}");
+        assert_eq!(
+            again.outcome.unwrap_err(),
+            TrustFault::FailedAuthentication,
+            "{peer} {cell}"
+        );
         // Too late: the Timestamp (5 minutes) has expired beyond the skew.
         let mut fresh = issuer_for(peer, 2);
         let late = created(&rst) + Duration::from_secs(3600);
@@ -185,10 +200,17 @@ fn the_requester_side_accepts_the_recorded_answers_and_finds_the_recorded_secret
             bits,
         )
         .unwrap();
-        assert_eq!(secret.expose_secret(), manifest_secret(peer, cell).as_slice(), "{peer} {cell}");
+        assert_eq!(
+            secret.expose_secret(),
+            manifest_secret(peer, cell).as_slice(),
+            "{peer} {cell}"
+        );
         // A copy of the answer naming another EncryptedKeySHA1 is refused.
         let named = wsrx_crypto::base64::encode(&key.sha1());
-        assert!(rstr_doc.source().contains(&named), "{peer} {cell}: names our key");
+        assert!(
+            rstr_doc.source().contains(&named),
+            "{peer} {cell}: names our key"
+        );
         let mut other = key.sha1();
         other[0] ^= 1;
         let text = rstr_doc
@@ -231,7 +253,10 @@ fn exchange(
 
 #[test]
 fn round_trip_in_both_entropy_modes_with_nothing_secret_in_clear() {
-    for (i, mode) in [EntropyMode::Combined, EntropyMode::Issuer].into_iter().enumerate() {
+    for (i, mode) in [EntropyMode::Combined, EntropyMode::Issuer]
+        .into_iter()
+        .enumerate()
+    {
         let now = recorded_day();
         let mut s = session(certificate("cxf", "server"), mode, 10 + i as u64);
         let mut issuer = issuer_for("cxf", 20 + i as u64);
@@ -240,14 +265,24 @@ fn round_trip_in_both_entropy_modes_with_nothing_secret_in_clear() {
             panic!("{mode:?}: {event:?}")
         };
         let held = s.context(ENDPOINT, now).unwrap().secret.clone();
-        let issued = wsrx_security::KeyResolver::sct_secret(&issuer.resolver(now), &identifier, None)
-            .unwrap();
+        let issued =
+            wsrx_security::KeyResolver::sct_secret(&issuer.resolver(now), &identifier, None)
+                .unwrap();
         assert_eq!(held, issued, "{mode:?}");
         for wire in [&rst, &rstr] {
-            assert!(!wire.contains("BinarySecret") && !wire.contains("Entropy"), "{mode:?}");
-            assert!(!wire.contains("RequestSecurityToken"), "the bodies travel encrypted");
+            assert!(
+                !wire.contains("BinarySecret") && !wire.contains("Entropy"),
+                "{mode:?}"
+            );
+            assert!(
+                !wire.contains("RequestSecurityToken"),
+                "the bodies travel encrypted"
+            );
         }
-        assert!(rst.contains("hmac-sha1"), "Basic256 signs with HMAC-SHA1 (WS-SP 1.2 §6.1)");
+        assert!(
+            rst.contains("hmac-sha1"),
+            "Basic256 signs with HMAC-SHA1 (WS-SP 1.2 §6.1)"
+        );
     }
 }
 
@@ -286,7 +321,13 @@ fn tampering_and_wrong_keys_are_refused() {
     let mut s = session(certificate("cxf", "ca"), EntropyMode::Combined, 32);
     let mut issuer = issuer_for("cxf", 33);
     let (_, _, event) = exchange(&mut s, &mut issuer, now, |e| e);
-    assert!(matches!(event, SessionEvent::EstablishFailed { fault: Some(TrustFault::FailedAuthentication), .. }));
+    assert!(matches!(
+        event,
+        SessionEvent::EstablishFailed {
+            fault: Some(TrustFault::FailedAuthentication),
+            ..
+        }
+    ));
     assert!(issuer.store().is_empty());
 }
 
@@ -329,12 +370,20 @@ fn no_key_material_crosses_plain_http() {
     );
     let doc = Document::parse(rst.as_bytes()).unwrap();
     let refused = issuer.handle_message(now, &doc, Transport::Unprotected);
-    assert!(matches!(refused.outcome, Err(TrustFault::BadRequest(why)) if why.contains("unprotected channel")));
+    assert!(
+        matches!(refused.outcome, Err(TrustFault::BadRequest(why)) if why.contains("unprotected channel"))
+    );
     assert!(issuer.store().is_empty());
-    assert!(refused.envelope.contains("Timestamp"), "faults carry a Timestamp too");
+    assert!(
+        refused.envelope.contains("Timestamp"),
+        "faults carry a Timestamp too"
+    );
     let issued = issuer.handle_message(now, &doc, Transport::Protected);
     assert!(matches!(issued.outcome, Ok(Outcome::Issued { .. })));
-    assert!(issued.envelope.contains(":Timestamp"), "the RSTR carries a Timestamp");
+    assert!(
+        issued.envelope.contains(":Timestamp"),
+        "the RSTR carries a Timestamp"
+    );
     // A stale request is refused.
     let stale = issuer.handle_message(now + Duration::from_secs(3600), &doc, Transport::Protected);
     assert!(matches!(stale.outcome, Err(TrustFault::InvalidRequest(_))));

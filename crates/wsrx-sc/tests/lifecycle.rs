@@ -260,8 +260,12 @@ fn amend_adds_claims_for_the_holder_only() {
     // After expiry the holder is told to renew first.
     let expires = i.store().info(&id).unwrap().expires;
     // Sent just before the expiry (its Timestamp fresh), received at it.
-    s.amend(ENDPOINT, Vec::new(), expires - std::time::Duration::from_secs(1))
-        .unwrap();
+    s.amend(
+        ENDPOINT,
+        Vec::new(),
+        expires - std::time::Duration::from_secs(1),
+    )
+    .unwrap();
     let tx = s.poll_transmit().unwrap();
     let reply = i.handle_message(
         expires,

@@ -7,12 +7,12 @@ use wsrx_xml::{Element, NodeId};
 use crate::error::SecurityError;
 use crate::ids::IdIndex;
 use crate::ns::{DS, WSSE, XENC};
-use crate::x509::{ENCRYPTED_KEY_SHA1, ENCRYPTED_KEY_TOKEN_TYPE, sha1_of_element};
 use crate::token::{
     DerivedKeyToken, KeyResolver, ScVersion, SecurityContextToken, SecurityTokenReference,
     TokenReference,
 };
 use crate::util::element_children;
+use crate::x509::{ENCRYPTED_KEY_SHA1, ENCRYPTED_KEY_TOKEN_TYPE, sha1_of_element};
 
 /// Which token a key traces to: the SCT identity, and whether a DKT was in between.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

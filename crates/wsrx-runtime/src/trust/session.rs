@@ -107,6 +107,40 @@ impl TrustSession {
         }
     }
 
+    /// Cancels every live context (WS-SC 1.4 §6: a signed Cancel RST per context, answered
+    /// with `wst:RequestedTokenCancelled`) and stops the session; the contexts' records end
+    /// ([`TokenProvider::take_changes`] then holds their deletion, for the caller to commit).
+    ///
+    /// Call it only when no stored sequence still needs the contexts: a sequence resumed
+    /// after a restart (or held messages resent) is bound to its context and would fail
+    /// with it cancelled. Returns how many were cancelled (confirmed by the service).
+    ///
+    /// # Errors
+    /// [`RuntimeError::Token`] when a Cancel cannot be built or the token service cannot be
+    /// reached; the contexts are then forgotten locally all the same.
+    pub async fn cancel(&self) -> Result<usize, RuntimeError> {
+        self.shutdown();
+        let transmits: Vec<Transmit> = {
+            let mut session = self.core.lock()?;
+            session
+                .shutdown(SystemTime::now())
+                .map_err(|e| RuntimeError::Token(e.to_string()))?;
+            std::iter::from_fn(|| session.poll_transmit()).collect()
+        };
+        let mut cancelled = 0;
+        let mut first_error = None;
+        for t in transmits {
+            match self.core.exchange(t, None).await {
+                Ok(()) => cancelled += 1,
+                Err(e) => {
+                    tracing::warn!(error = %e, "security context Cancel failed");
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(cancelled), Err)
+    }
+
     /// Starts the renewal task if it does not run yet (needs a tokio runtime).
     fn start_renewal(&self) {
         let Ok(mut slot) = self.renewal.lock() else {
@@ -238,7 +272,13 @@ impl Core {
                     }
                     changed = true;
                 }
-                SessionEvent::Established { .. } | SessionEvent::Cancelled { .. } => {}
+                SessionEvent::Cancelled { identifier } => {
+                    tracing::info!(sct = %identifier, "security context cancelled");
+                    if let Ok(mut known) = self.known.lock() {
+                        known.retain(|k| k.identifier != identifier);
+                    }
+                }
+                SessionEvent::Established { .. } => {}
             }
         }
         if changed {

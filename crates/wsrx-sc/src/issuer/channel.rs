@@ -125,7 +125,8 @@ pub(crate) fn check_request_timestamp(
             })
             .transpose()
     };
-    let created = time("Created")?.ok_or(TrustFault::InvalidRequest("Timestamp without Created"))?;
+    let created =
+        time("Created")?.ok_or(TrustFault::InvalidRequest("Timestamp without Created"))?;
     let skew = config.clock_skew;
     let stale = TrustFault::InvalidRequest("Timestamp not fresh");
     if created > now + skew {
@@ -154,10 +155,9 @@ pub(crate) fn check_issue_secrecy(
     if channel.confidential() {
         return Ok(());
     }
-    let key_in_clear = rst
-        .entropy
-        .as_ref()
-        .is_some_and(|e| e.kind == SecretType::SymmetricKey && rst.computed_key_algorithm.is_none());
+    let key_in_clear = rst.entropy.as_ref().is_some_and(|e| {
+        e.kind == SecretType::SymmetricKey && rst.computed_key_algorithm.is_none()
+    });
     if key_in_clear || !encrypts_answer {
         return Err(CLEAR_KEY_MATERIAL);
     }

@@ -3,8 +3,8 @@
 use std::time::SystemTime;
 
 use wsrx_crypto::SecureRandom;
-use wsrx_security::{SignConfig, Signer};
 use wsrx_security::x509::{X509SignConfig, X509Signer};
+use wsrx_security::{SignConfig, Signer};
 use wsrx_soap::{AddressingHeaders, Envelope};
 use wsrx_xml::Document;
 
@@ -107,7 +107,9 @@ impl<R: SecureRandom> Session<R> {
         rst.context = Some(new_uuid_urn(&mut self.rng).map_err(LocalError::from)?);
         let message_id = new_uuid_urn(&mut self.rng).map_err(LocalError::from)?;
         let security = match (&self.config.credentials, &self.config.x509, &symmetric) {
-            (Some(c), None, None) => Some(c.security_header(self.config.soap, now, &mut self.rng)?),
+            (Some(c), None, None) => {
+                Some(c.security_header(self.config.soap, now, &mut self.rng)?)
+            }
             // No credentials: still the Timestamp every bootstrap policy includes.
             (None, None, None) => Some(crate::issuer::timestamp_header(
                 self.config.soap,
@@ -239,7 +241,9 @@ impl<R: SecureRandom> Session<R> {
             }
         };
         let env = match &plain {
-            Some(d) => Envelope::new(d).map_err(|_| SessionError::Unexpected("not a SOAP envelope"))?,
+            Some(d) => {
+                Envelope::new(d).map_err(|_| SessionError::Unexpected("not a SOAP envelope"))?
+            }
             None => env,
         };
         let answer = match env.fault() {
@@ -471,7 +475,9 @@ fn unseal(
         env.fault()
             .and_then(Result::ok)
             .and_then(|f| TrustFault::from_fault(&f))
-            .unwrap_or(TrustFault::RequestFailed("answer not protected as the bootstrap requires"))
+            .unwrap_or(TrustFault::RequestFailed(
+                "answer not protected as the bootstrap requires",
+            ))
     };
     match sealed {
         Sealed::No => Ok(None),
@@ -490,7 +496,9 @@ fn unseal(
             let resolver = token;
             let decrypted = wsrx_security::decrypt(doc, resolver)
                 .map_err(|_| TrustFault::RequestFailed("answer not encrypted under the context"))?
-                .ok_or(TrustFault::RequestFailed("answer not encrypted under the context"))?;
+                .ok_or(TrustFault::RequestFailed(
+                    "answer not encrypted under the context",
+                ))?;
             let plain = decrypted.into_document();
             let verified = wsrx_security::Verifier::new(wsrx_security::VerifyConfig::default())
                 .verify(&plain, resolver, now)

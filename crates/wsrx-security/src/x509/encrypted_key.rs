@@ -74,11 +74,11 @@ impl RecipientReference {
         Ok(match form {
             CertificateReference::Thumbprint => Self::Thumbprint(cert.thumbprint_sha1()),
             CertificateReference::IssuerSerial => Self::IssuerSerial(X509IssuerSerial::of(cert)),
-            CertificateReference::SubjectKeyIdentifier => Self::SubjectKeyIdentifier(
-                cert.subject_key_identifier().ok_or(SecurityError::Usage(
-                    "the certificate has no subject key identifier",
-                ))?,
-            ),
+            CertificateReference::SubjectKeyIdentifier => {
+                Self::SubjectKeyIdentifier(cert.subject_key_identifier().ok_or(
+                    SecurityError::Usage("the certificate has no subject key identifier"),
+                )?)
+            }
         })
     }
 
@@ -87,9 +87,9 @@ impl RecipientReference {
         match self {
             Self::Thumbprint(t) => *t == cert.thumbprint_sha1(),
             Self::IssuerSerial(is) => is.matches(cert),
-            Self::SubjectKeyIdentifier(ski) => cert
-                .subject_key_identifier()
-                .is_some_and(|own| own == *ski),
+            Self::SubjectKeyIdentifier(ski) => {
+                cert.subject_key_identifier().is_some_and(|own| own == *ski)
+            }
         }
     }
 
@@ -121,7 +121,8 @@ impl RecipientReference {
             } => (vt, value),
             _ => return Err(SecurityError::TokenUnavailable),
         };
-        let bytes = base64::decode(&value).ok_or(SecurityError::InvalidToken("bad KeyIdentifier"))?;
+        let bytes =
+            base64::decode(&value).ok_or(SecurityError::InvalidToken("bad KeyIdentifier"))?;
         match vt.as_str() {
             THUMBPRINT_SHA1 => <[u8; 20]>::try_from(bytes)
                 .map(Self::Thumbprint)

@@ -25,18 +25,16 @@ mod issuer_serial;
 
 use std::time::{Duration, SystemTime};
 
-use wsrx_crypto::{
-    RsaPrivateKey, RsaSignatureAlgorithm, SecureRandom,
-};
+use wsrx_crypto::{RsaPrivateKey, RsaSignatureAlgorithm, SecureRandom};
 use wsrx_soap::Envelope;
 use wsrx_xml::{Document, Element, NodeId};
 
 pub use cert::{Certificate, CertificateError, KeyPurpose, MAX_CERTIFICATE_LEN, TrustStore};
+pub(crate) use encrypted_key::sha1_of_element;
 pub use encrypted_key::{
     CertificateReference, ENCRYPTED_KEY_SHA1, ENCRYPTED_KEY_TOKEN_TYPE, EncryptedKey,
     RecipientReference, X509_SKI,
 };
-pub(crate) use encrypted_key::sha1_of_element;
 pub use issuer_serial::X509IssuerSerial;
 
 use crate::error::SecurityError;

@@ -18,7 +18,7 @@ use wsrx_runtime::server::{Server, ServerConfig};
 use wsrx_runtime::tap::{Direction, Tap, TapEvent};
 use wsrx_runtime::token::TokenProvider;
 use wsrx_runtime::trust::{IssuerProvider, TrustSession};
-use wsrx_sc::auth::{UsernameAuthenticator, UsernameConfig, UsernameToken, UsernameVerifier};
+use wsrx_sc::auth::{UsernameAuthenticator, UsernameConfig, UsernameVerifier};
 use wsrx_sc::{Issuer, IssuerConfig, SessionConfig};
 use wsrx_soap::SoapVersion;
 use wsrx_store::KeyRing;
@@ -80,30 +80,35 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     let server_store = open_store_with(&dir.0.join("server.db"), ring()?)?;
     let client_store = open_store_with(&dir.0.join("client.db"), ring()?)?;
 
-    // The recipient runs a WS-Trust token service (UsernameToken bootstrap); the client's
-    // security runtime holds a WS-Trust session with the demo user's credentials.
-    let password = OsRandom.generate_key(24)?;
+    // The recipient runs a WS-Trust token service whose identity is a certificate made now
+    // (the X.509 symmetric bootstrap); the client knows that certificate. No key material
+    // crosses the wire in clear although the demo runs on plain HTTP: the RST goes encrypted
+    // to the certificate with a fresh key, and the RSTR comes back encrypted under it.
+    let credential = Arc::new(demo_identity()?);
     let issuer = Issuer::new(
-        IssuerConfig::default(),
-        UsernameAuthenticator::new(DemoUser(password.clone()), UsernameConfig::default()),
+        IssuerConfig {
+            x509: Some(wsrx_sc::issuer::X509Service {
+                credential: Arc::clone(&credential),
+                bootstrap: wsrx_sc::X509Bootstrap::default(),
+            }),
+            ..IssuerConfig::default()
+        },
+        UsernameAuthenticator::new(NoUsers, UsernameConfig::default()),
         OsRandom,
     );
     let service: Arc<dyn TokenProvider> = Arc::new(IssuerProvider::new(
         issuer,
-        "WS-Trust token service (UsernameToken bootstrap)",
+        "WS-Trust token service (X.509 symmetric bootstrap)",
     ));
     let session_config = SessionConfig {
-        credentials: Some(UsernameToken {
-            username: DEMO_USER.into(),
-            password,
-            digest: true,
-        }),
+        server_certificate: Some(Arc::new(credential.certificate().clone())),
         ..SessionConfig::default()
     };
-    let tokens: Arc<dyn TokenProvider> = Arc::new(TrustSession::new(
+    let session = Arc::new(TrustSession::new(
         session_config,
-        "WS-Trust 1.3 RST/SCT to the recipient's token service: UsernameToken (digest) bootstrap, combined entropy, P_SHA-1 computed key",
+        "WS-Trust 1.3 RST/SCT to the recipient's token service: X.509 symmetric bootstrap (RST and RSTR encrypted under a fresh key sent RSA-OAEP to the service's certificate), combined entropy, P_SHA-1 computed key",
     )?);
+    let tokens: Arc<dyn TokenProvider> = session.clone();
 
     let seen = Arc::new(Mutex::new(Seen::default()));
     let show_xml = args.show_xml;
@@ -113,11 +118,16 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
             ("client", Direction::Sent) => "client → server",
             ("client", Direction::Received) => "client ← server",
             (_, Direction::Refused) => "REFUSED        ",
+            // The WS-Trust exchange, seen at the token service (the client's session has no tap).
+            ("server", Direction::Received) if e.summary == "WS-Trust request" => "client → server",
+            ("server", Direction::Sent) if e.summary.contains("/RSTR/") => "client ← server",
             _ => return, // the client's lines cover both directions
         };
         if let Ok(mut s) = seen_tap.lock() {
             s.messages += 1;
-            if e.summary.contains("signed-by=(unsigned)") {
+            if e.side == "server" {
+                // WS-Trust messages: protected under the bootstrap, not by the SCT.
+            } else if e.summary.contains("signed-by=(unsigned)") {
                 s.unsigned += 1;
             }
             if e.direction == Direction::Refused {
@@ -214,8 +224,6 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     let how = client.terminate().await?;
     println!("      sequence ended: {how}");
     client.shutdown();
-    server.stop();
-    serving.shutdown().await?;
     println!();
 
     println!("The SCT is kept sealed in the client's store:");
@@ -235,6 +243,18 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     println!();
+
+    println!("The sequence is over, so the client Cancels the SCT (WS-SC 1.4 §6):");
+    let cancelled = session.cancel().await?;
+    let mut batch = wsrx_store::Batch::default();
+    wsrx_runtime::recovery::add_changes(&mut batch, &session.take_changes())?;
+    client_store.commit(batch).await?;
+    println!(
+        "      {cancelled} Cancel RST signed with the SCT; the token service refuses it from now on, and the client's store forgets it"
+    );
+    println!();
+    server.stop();
+    serving.shutdown().await?;
 
     let delivered = echo_service.deliveries();
     let texts: Vec<String> = delivered.iter().map(|d| d.text.clone()).collect();
@@ -266,13 +286,30 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-const DEMO_USER: &str = "demo";
+/// The token service has no users: the X.509 bootstrap is its only way in.
+struct NoUsers;
 
-/// The token service's user directory: one demo user with a random password.
-struct DemoUser(wsrx_crypto::SecretKey);
-
-impl UsernameVerifier for DemoUser {
-    fn password(&self, username: &str) -> Option<wsrx_crypto::SecretKey> {
-        (username == DEMO_USER).then(|| self.0.clone())
+impl UsernameVerifier for NoUsers {
+    fn password(&self, _: &str) -> Option<wsrx_crypto::SecretKey> {
+        None
     }
+}
+
+/// A throw-away identity for the token service: a fresh RSA key (2048 bits, OS randomness)
+/// and a self-signed certificate for it, in memory only.
+fn demo_identity() -> anyhow::Result<wsrx_security::X509Credential> {
+    let key = wsrx_crypto::RsaPrivateKey::generate(2048, &mut OsRandom)?;
+    let der = key.to_pkcs8_der()?;
+    let pair = rcgen::KeyPair::try_from(der.expose_secret())
+        .map_err(|e| anyhow::anyhow!("demo key: {e}"))?;
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .map_err(|e| anyhow::anyhow!("demo certificate: {e}"))?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "wsrx demo token service");
+    let cert = params
+        .self_signed(&pair)
+        .map_err(|e| anyhow::anyhow!("demo certificate: {e}"))?;
+    let certificate = wsrx_security::Certificate::from_der(cert.der())?;
+    Ok(wsrx_security::X509Credential::new(certificate, key)?)
 }

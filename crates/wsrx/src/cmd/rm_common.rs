@@ -257,13 +257,81 @@ pub(crate) fn client_tokens(
     soap: SoapVersion,
     tls: &ClientTls,
 ) -> anyhow::Result<Arc<dyn wsrx_runtime::token::TokenProvider>> {
+    client_tokens_with(common, login, None, to, profile, soap, tls).map(|(p, _)| p)
+}
+
+/// `send`'s X.509 symmetric bootstrap: the token service's certificate and how the RST is
+/// protected.
+pub(crate) struct X509BootstrapArgs {
+    /// The token service's certificate (PEM).
+    pub(crate) server_cert: PathBuf,
+    /// The algorithm suite (WS-SP 1.2 §6.1 name).
+    pub(crate) suite: wsrx_security::AlgorithmSuite,
+    /// `sp:EncryptSignature`.
+    pub(crate) encrypt_signature: bool,
+}
+
+/// The dialect of `profile`'s WS-SC version.
+fn dialect_of(profile: wsrx_rm::wire::WireProfile) -> wsrx_sc::Dialect {
+    match wsrx_runtime::pipeline::sc_version(profile) {
+        wsrx_security::ScVersion::V200502 => wsrx_sc::Dialect::V200502,
+        _ => wsrx_sc::Dialect::V13,
+    }
+}
+
+/// As [`client_tokens`], or with `x509` a WS-Trust session using the X.509 symmetric
+/// bootstrap (the RST encrypted to the service's certificate; over http or https). The
+/// session is returned too when there is one, for the Cancel at the end.
+pub(crate) fn client_tokens_with(
+    common: &Common,
+    login: Option<(&str, &str)>,
+    x509: Option<&X509BootstrapArgs>,
+    to: &str,
+    profile: wsrx_rm::wire::WireProfile,
+    soap: SoapVersion,
+    tls: &ClientTls,
+) -> anyhow::Result<(
+    Arc<dyn wsrx_runtime::token::TokenProvider>,
+    Option<Arc<wsrx_runtime::trust::TrustSession>>,
+)> {
+    if let Some(x509) = x509 {
+        anyhow::ensure!(
+            common.sct_id.is_empty() && login.is_none(),
+            "--bootstrap x509 establishes the SCT itself; leave out --sct-id and --username"
+        );
+        let pem = std::fs::read_to_string(&x509.server_cert)
+            .with_context(|| format!("cannot read {}", x509.server_cert.display()))?;
+        let cert = wsrx_security::Certificate::from_pem(&pem)
+            .with_context(|| format!("{} is not an RSA certificate", x509.server_cert.display()))?;
+        let mut bootstrap = wsrx_sc::X509Bootstrap::with_suite(x509.suite);
+        bootstrap.policy.encrypt_signature = x509.encrypt_signature;
+        let config = wsrx_sc::SessionConfig {
+            dialect: dialect_of(profile),
+            soap,
+            wsa: profile.wsa_version(),
+            server_certificate: Some(Arc::new(cert)),
+            bootstrap,
+            ..wsrx_sc::SessionConfig::default()
+        };
+        let session = Arc::new(wsrx_runtime::trust::TrustSession::with_tls(
+            config,
+            format!(
+                "WS-Trust session, X.509 symmetric bootstrap ({}, server certificate {})",
+                x509.suite.name(),
+                x509.server_cert.display()
+            ),
+            tls,
+        )?);
+        return Ok((session.clone(), Some(session)));
+    }
     let Some((username, password)) = login else {
         let mut tokens = common.tokens()?;
         anyhow::ensure!(
             tokens.len() == 1,
-            "give one pre-established SCT (--sct-id/--sct-secret) or --username/--password"
+            "give one pre-established SCT (--sct-id/--sct-secret), --username/--password, or \
+             --bootstrap x509 --server-cert PEM"
         );
-        return Ok(Arc::new(tokens.remove(0)));
+        return Ok((Arc::new(tokens.remove(0)), None));
     };
     anyhow::ensure!(
         common.sct_id.is_empty() && common.sct_secret.is_empty(),
@@ -272,10 +340,15 @@ pub(crate) fn client_tokens(
     let https = to
         .get(..8)
         .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
-    let dialect = match wsrx_runtime::pipeline::sc_version(profile) {
-        wsrx_security::ScVersion::V200502 => wsrx_sc::Dialect::V200502,
-        _ => wsrx_sc::Dialect::V13,
-    };
+    // WS-Trust 1.3 §4.4: the entropies of the key are secrets; over plain HTTP they would
+    // cross in clear (the token service refuses such a request too).
+    anyhow::ensure!(
+        https,
+        "--username/--password need an https:// destination: over plain HTTP the key \
+         material of the UsernameToken bootstrap would cross in clear (use \
+         --bootstrap x509 --server-cert PEM for plain HTTP)"
+    );
+    let dialect = dialect_of(profile);
     let config = wsrx_sc::SessionConfig {
         dialect,
         soap,
@@ -292,10 +365,10 @@ pub(crate) fn client_tokens(
     } else {
         "PasswordDigest"
     };
-    let session = wsrx_runtime::trust::TrustSession::with_tls(
+    let session = Arc::new(wsrx_runtime::trust::TrustSession::with_tls(
         config,
         format!("WS-Trust session, UsernameToken ({how})"),
         tls,
-    )?;
-    Ok(Arc::new(session))
+    )?);
+    Ok((session.clone(), Some(session)))
 }

@@ -16,7 +16,9 @@ use wsrx_runtime::echo;
 use wsrx_runtime::error::RuntimeError;
 
 use super::resend::{self, undelivered_exit};
-use super::rm_common::{ClientTlsArgs, Common, client_tokens, open_store, soap_version};
+use super::rm_common::{
+    ClientTlsArgs, Common, X509BootstrapArgs, client_tokens_with, open_store, soap_version,
+};
 
 /// `wsrx send --to URL --count N [--rm 1.0|1.1] [--request-reply] …`
 #[derive(Debug, clap::Args)]
@@ -80,9 +82,30 @@ pub(crate) struct Args {
     #[arg(long, requires = "password")]
     username: Option<String>,
     /// The password of --username (for demos: it shows in the process list). Sent as
-    /// PasswordText over https, as PasswordDigest over plain http.
+    /// PasswordText; the UsernameToken bootstrap needs an https:// destination (its key
+    /// material would cross plain HTTP in clear).
     #[arg(long, requires = "username")]
     password: Option<String>,
+    /// How to establish the SCT with the destination's token service: `x509` (the X.509
+    /// symmetric bootstrap: the RST encrypted to --server-cert with a fresh key, over http or
+    /// https) or `username` (--username/--password, over https).
+    #[arg(long, value_name = "KIND")]
+    bootstrap: Option<String>,
+    /// The token service's certificate (PEM) for --bootstrap x509.
+    #[arg(long, value_name = "PEM")]
+    server_cert: Option<std::path::PathBuf>,
+    /// The algorithm suite of the X.509 bootstrap (WS-SP 1.2 §6.1 name: Basic256 as Metro
+    /// profiles use, Basic256Sha256 as CXF's; every suite signs with HMAC-SHA1).
+    #[arg(long, value_name = "NAME", default_value = "Basic256")]
+    suite: String,
+    /// Encrypt the bootstrap RST's signature too (WS-SP `sp:EncryptSignature`).
+    #[arg(long)]
+    encrypt_signature: bool,
+    /// Keep the SCT at the end: by default `send` Cancels it (WS-SC 1.4 §6) once its sequence
+    /// has terminated with every message acknowledged; never when the sequence stays open
+    /// (--no-terminate) or messages are held for a resend, which need the token.
+    #[arg(long)]
+    no_cancel: bool,
     #[command(flatten)]
     common: Common,
     #[command(flatten)]
@@ -168,7 +191,27 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
     let tls = args.tls.load()?;
     config.tls = tls.clone();
     let login = args.username.as_deref().zip(args.password.as_deref());
-    let tokens = client_tokens(&args.common, login, &args.to, profile, soap, &tls)?;
+    let x509 = match (args.bootstrap.as_deref(), &args.server_cert) {
+        (Some("x509") | None, Some(cert)) => Some(X509BootstrapArgs {
+            server_cert: cert.clone(),
+            suite: wsrx_security::AlgorithmSuite::from_name(&args.suite).with_context(|| {
+                format!("--suite {} is not a WS-SP 1.2 algorithm suite", args.suite)
+            })?,
+            encrypt_signature: args.encrypt_signature,
+        }),
+        (Some("x509"), None) => anyhow::bail!("--bootstrap x509 needs --server-cert PEM"),
+        (Some("username"), None) | (None, None) => None,
+        (Some(other), _) => anyhow::bail!("--bootstrap must be x509 or username, not {other}"),
+    };
+    let (tokens, trust_session) = client_tokens_with(
+        &args.common,
+        login,
+        x509.as_ref(),
+        &args.to,
+        profile,
+        soap,
+        &tls,
+    )?;
     let route = resend::Route {
         profile: Some(profile),
         soap,
@@ -284,6 +327,19 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
     let how = client.terminate().await?;
     println!("sequence terminated ({how})");
     client.shutdown();
+    // The sequence completed: nothing stored needs the token any more (rule in --no-cancel).
+    if let Some(session) = trust_session.filter(|_| !args.no_cancel) {
+        match session.cancel().await {
+            Ok(n) => println!("security context cancelled ({n})"),
+            Err(e) => eprintln!("wsrx: the security context could not be cancelled: {e}"),
+        }
+        let mut batch = wsrx_store::Batch::default();
+        wsrx_runtime::recovery::add_changes(
+            &mut batch,
+            &wsrx_runtime::token::TokenProvider::take_changes(session.as_ref()),
+        )?;
+        persistence.commit(batch).await?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -50,6 +50,37 @@ pub(crate) struct Args {
     tls: ServerTlsArgs,
     #[command(flatten)]
     users: UserArgs,
+    /// Run the WS-Trust token service with the X.509 symmetric bootstrap, this certificate
+    /// (PEM) being the service's identity: a client encrypts its request to it (any client
+    /// that has the certificate obtains a context: the requester is anonymous, as WCF's
+    /// AnonymousForCertificate). May be the TLS certificate. Needs --x509-key.
+    #[arg(long, value_name = "PEM", requires = "x509_key")]
+    x509_cert: Option<std::path::PathBuf>,
+    /// The RSA private key of --x509-cert (PKCS#8 PEM).
+    #[arg(long, value_name = "PEM", requires = "x509_cert")]
+    x509_key: Option<std::path::PathBuf>,
+}
+
+/// The token service's X.509 identity from `--x509-cert/--x509-key`.
+fn x509_service(args: &Args) -> anyhow::Result<Option<wsrx_sc::issuer::X509Service>> {
+    let (Some(cert), Some(key)) = (&args.x509_cert, &args.x509_key) else {
+        return Ok(None);
+    };
+    let cert_pem =
+        std::fs::read_to_string(cert).with_context(|| format!("cannot read {}", cert.display()))?;
+    let key_pem = zeroize::Zeroizing::new(
+        std::fs::read_to_string(key).with_context(|| format!("cannot read {}", key.display()))?,
+    );
+    let certificate = wsrx_security::Certificate::from_pem(&cert_pem)
+        .with_context(|| format!("{} is not an RSA certificate", cert.display()))?;
+    let private = wsrx_crypto::RsaPrivateKey::from_pkcs8_pem(&key_pem)
+        .with_context(|| format!("{} is not a PKCS#8 RSA key", key.display()))?;
+    let credential = wsrx_security::X509Credential::new(certificate, private)
+        .with_context(|| format!("{} is not the key of {}", key.display(), cert.display()))?;
+    Ok(Some(wsrx_sc::issuer::X509Service {
+        credential: Arc::new(credential),
+        bootstrap: wsrx_sc::X509Bootstrap::default(),
+    }))
 }
 
 /// The pre-established SCTs (one per peer) and, with users, the WS-Trust token service
@@ -60,10 +91,28 @@ fn token_providers(args: &Args) -> anyhow::Result<wsrx_runtime::token::Combined>
     for t in args.common.tokens()? {
         providers.push(Arc::new(t));
     }
-    if let Some(users) = args.users.load()? {
+    let x509 = x509_service(args)?;
+    let users = args.users.load()?;
+    if users.is_some() || x509.is_some() {
+        let x509_name = x509
+            .as_ref()
+            .map(|x| x.credential.certificate().subject().to_owned());
+        let users = users.unwrap_or_default();
         let count = users.len();
+        let mut how = Vec::new();
+        if count > 0 {
+            how.push(format!(
+                "UsernameToken bootstrap over HTTPS ({count} users)"
+            ));
+        }
+        if let Some(subject) = x509_name {
+            how.push(format!("X.509 symmetric bootstrap ({subject})"));
+        }
         let issuer = wsrx_sc::Issuer::new(
-            wsrx_sc::IssuerConfig::default(),
+            wsrx_sc::IssuerConfig {
+                x509,
+                ..wsrx_sc::IssuerConfig::default()
+            },
             wsrx_sc::auth::UsernameAuthenticator::new(
                 users,
                 wsrx_sc::auth::UsernameConfig::default(),
@@ -72,12 +121,12 @@ fn token_providers(args: &Args) -> anyhow::Result<wsrx_runtime::token::Combined>
         );
         providers.push(Arc::new(wsrx_runtime::trust::IssuerProvider::new(
             issuer,
-            format!("WS-Trust token service, UsernameToken bootstrap ({count} users)"),
+            format!("WS-Trust token service: {}", how.join(", ")),
         )));
     }
     anyhow::ensure!(
         !providers.is_empty(),
-        "give a pre-established SCT (--sct-id/--sct-secret) or token-service users (--user/--users)"
+        "give a pre-established SCT (--sct-id/--sct-secret), token-service users (--user/--users) or a token-service certificate (--x509-cert/--x509-key)"
     );
     Ok(wsrx_runtime::token::Combined::new(providers))
 }
@@ -147,7 +196,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     }
     if tls.is_none() && (!args.users.user.is_empty() || args.users.users.is_some()) {
         eprintln!(
-            "wsrx serve: plain HTTP: the token service accepts PasswordDigest only (PasswordText needs --tls-cert)"
+            "wsrx serve: plain HTTP: the UsernameToken bootstrap is refused (its key material would cross in clear); use --tls-cert, or --x509-cert/--x509-key for the X.509 bootstrap"
         );
     }
     tokio::signal::ctrl_c()

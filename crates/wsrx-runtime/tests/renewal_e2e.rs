@@ -11,6 +11,8 @@
     reason = "test code"
 )]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,7 +28,7 @@ use wsrx_runtime::server::{Server, ServerConfig};
 use wsrx_runtime::tap::{Direction, Tap, TapEvent};
 use wsrx_runtime::token::TokenProvider;
 use wsrx_runtime::trust::{IssuerProvider, TrustSession};
-use wsrx_sc::auth::{UsernameAuthenticator, UsernameConfig, UsernameToken, UsernameVerifier};
+use wsrx_sc::auth::{UsernameAuthenticator, UsernameConfig, UsernameVerifier};
 use wsrx_sc::{Dialect, Issuer, IssuerConfig, RequestType, SessionConfig};
 use wsrx_store::{MemoryBackend, SqliteBackend, SqliteOptions, Store};
 
@@ -67,7 +69,7 @@ async fn server(echo: &EchoService) -> (Serving, String, Arc<Provider>, Arc<Answ
     let url = format!("http://{}/rm", listener.local_addr().unwrap());
     let store = Persistence::new(Arc::new(Store::open(MemoryBackend::new(), ring()).unwrap()));
     let answers = Arc::new(Answers::default());
-    let (serving, provider) = server_on(listener, &url, store, echo, &answers).await;
+    let (serving, provider) = server_on(listener, &url, store, echo, &answers, true).await;
     (serving, url, provider, answers)
 }
 
@@ -78,10 +80,13 @@ async fn server_on<B: wsrx_store::Backend>(
     store: Persistence<B>,
     echo: &EchoService,
     answers: &Arc<Answers>,
+    renewals: bool,
 ) -> (Serving, Arc<Provider>) {
     let issuer = Issuer::new(
         IssuerConfig {
             default_lifetime: LIFETIME,
+            combined_entropy: renewals,
+            x509: Some(common::x509_service()),
             ..IssuerConfig::default()
         },
         UsernameAuthenticator::new(Users, UsernameConfig::default()),
@@ -115,12 +120,10 @@ fn session() -> Arc<TrustSession> {
 }
 
 fn session_with(lifetime: Duration, renew_before: Duration) -> Arc<TrustSession> {
+    // The X.509 bootstrap over plain HTTP: no key material in clear (the UsernameToken
+    // bootstrap needs TLS); each Renew then goes encrypted under the context itself.
     let config = SessionConfig {
-        credentials: Some(UsernameToken {
-            username: "alice".into(),
-            password: SecretKey::from_slice(b"correct horse"),
-            digest: true,
-        }),
+        server_certificate: Some(common::server_certificate()),
         lifetime: Some(lifetime),
         renew_before,
         response_timeout: Duration::from_secs(2),
@@ -370,7 +373,7 @@ async fn a_refused_renewal_ends_the_bound_sequence_with_an_explicit_error() {
         .unwrap();
     let addr = listener.local_addr().unwrap();
     let url = format!("http://{addr}/rm");
-    let (serving, _) = server_on(listener, &url, sqlite(&server_db), &echo, &answers).await;
+    let (serving, _) = server_on(listener, &url, sqlite(&server_db), &echo, &answers, true).await;
     let mut config = ClientConfig::new(&url);
     config.source.retransmission.base = Duration::from_millis(200);
     // The context is asked for 6 s and renewed 3 s before it expires.
@@ -390,11 +393,13 @@ async fn a_refused_renewal_ends_the_bound_sequence_with_an_explicit_error() {
         .unwrap();
     client.flush().await.unwrap();
 
-    // The server restarts before the renewal: it still verifies the context (from its
-    // store) but its fresh token service cannot renew it, so the renewal is refused.
+    // The server restarts before the renewal: it still verifies the context (restored from
+    // its store) but its token service now refuses renewals (it no longer offers combined
+    // entropy), so the renewal is refused. (Before issuers restored their table, the
+    // restart alone made the renewal fail: the context was unknown to the fresh service.)
     serving.shutdown().await.unwrap();
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-    let (serving, _) = server_on(listener, &url, sqlite(&server_db), &echo, &answers).await;
+    let (serving, _) = server_on(listener, &url, sqlite(&server_db), &echo, &answers, false).await;
     let err = tokio::time::timeout(Duration::from_secs(10), async {
         let mut n = 2u64;
         loop {

@@ -13,6 +13,8 @@
     reason = "test code"
 )]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -150,7 +152,10 @@ async fn trust_server(
 ) -> (Server<wsrx_store::SqliteBackend>, http::Serving) {
     use wsrx_sc::auth::{UsernameAuthenticator, UsernameConfig};
     let issuer = wsrx_sc::Issuer::new(
-        wsrx_sc::IssuerConfig::default(),
+        wsrx_sc::IssuerConfig {
+            x509: Some(common::x509_service()),
+            ..wsrx_sc::IssuerConfig::default()
+        },
         UsernameAuthenticator::new(Users, UsernameConfig::default()),
         wsrx_crypto::OsRandom,
     );
@@ -183,12 +188,10 @@ async fn trust_server(
 }
 
 fn trust_session() -> Arc<wsrx_runtime::trust::TrustSession> {
+    // The X.509 bootstrap over plain HTTP (no key material in clear; the UsernameToken
+    // bootstrap needs TLS).
     let config = wsrx_sc::SessionConfig {
-        credentials: Some(wsrx_sc::UsernameToken {
-            username: "alice".into(),
-            password: SecretKey::from_slice(b"correct horse"),
-            digest: true,
-        }),
+        server_certificate: Some(common::server_certificate()),
         ..wsrx_sc::SessionConfig::default()
     };
     Arc::new(wsrx_runtime::trust::TrustSession::new(config, "WS-Trust session").unwrap())

@@ -389,3 +389,54 @@ fn no_key_material_crosses_plain_http() {
     assert!(matches!(stale.outcome, Err(TrustFault::InvalidRequest(_))));
     let _ = Dialect::V13;
 }
+
+#[test]
+fn a_renewal_over_plain_http_travels_encrypted_under_the_context() {
+    let now = recorded_day();
+    let mut s = Session::new(
+        SessionConfig {
+            server_certificate: Some(Arc::new(certificate("cxf", "server"))),
+            lifetime: Some(Duration::from_secs(600)),
+            ..SessionConfig::default()
+        },
+        InsecureSeededRandom::from_seed(60),
+    );
+    let mut issuer = issuer_for("cxf", 61);
+    let (_, _, event) = exchange(&mut s, &mut issuer, now, |e| e);
+    let SessionEvent::Established { identifier, .. } = event else {
+        panic!("{event:?}")
+    };
+    assert_eq!(
+        s.token_for(ENDPOINT, now).unwrap(),
+        TokenFor::Ready(identifier.clone())
+    );
+    let later = now + Duration::from_secs(560);
+    s.handle_timeout(later).unwrap();
+    let renew = s.poll_transmit().expect("a Renew RST").envelope;
+    assert!(!renew.contains("BinarySecret") && renew.contains("EncryptedData"));
+    let reply = issuer.handle_message(
+        later,
+        &Document::parse(renew.as_bytes()).unwrap(),
+        Transport::Unprotected,
+    );
+    assert!(
+        matches!(reply.outcome, Ok(Outcome::Renewed { .. })),
+        "{:?}",
+        reply.outcome
+    );
+    assert!(!reply.envelope.contains("BinarySecret") && reply.envelope.contains("EncryptedData"));
+    s.handle_rstr(later, &Document::parse(reply.envelope.as_bytes()).unwrap())
+        .unwrap();
+    assert!(
+        matches!(s.poll_event(), Some(SessionEvent::Renewed { .. })),
+        "renewed"
+    );
+    let held = s.context(ENDPOINT, later).unwrap().clone();
+    let issued = wsrx_security::KeyResolver::sct_secret(
+        &issuer.resolver(later),
+        &identifier,
+        held.instance.as_deref(),
+    )
+    .unwrap();
+    assert_eq!(held.secret, issued);
+}

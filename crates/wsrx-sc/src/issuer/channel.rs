@@ -228,7 +228,8 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
             version: info.version,
             identifier: first.sct_identifier.clone(),
             instance: first.instance.clone(),
-            wsu_id: None,
+            // Not `wsrx-sct`: the RSTR's own RequestedSecurityToken carries that id.
+            wsu_id: Some("wsrx-sct-key".to_owned()),
         };
         Ok(Some((
             decrypted.into_document(),
@@ -353,7 +354,6 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
                     .map_err(|_| SecurityError::Usage("answer not well-formed"))?;
                 let config = SignConfig {
                     encrypt_body: true,
-                    include_token: false,
                     ..self.config.sign.clone()
                 };
                 Signer::new(sct, secret, config).secure(&doc, now, &mut self.rng)

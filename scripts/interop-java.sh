@@ -70,14 +70,17 @@ first_error() {
   printf '%s\n' "$new" | sed -n "${hit}p;$((hit+1))p" | sed -e 's/^[[:space:]]*//' | tr '\n' ' ' | cut -c1-400
 }
 
-wsrx_args() { # $1 profile, $2 mode -> the options `wsrx send` has for this cell
-  local a=""
+wsrx_args() { # $1 profile, $2 mode, $3 peer -> the options `wsrx send` has for this cell
+  local a="" suite=Basic256
   case $1 in *soap11) a="$a --soap 1.1";; *) a="$a --soap 1.2";; esac
   case $1 in *rm10*) a="$a --rm 1.0";; *) a="$a --rm 1.1";; esac
   [ "$2" = rr ] && a="$a --request-reply --offer"
+  [ "${3:-}" = cxf ] && suite=Basic256Sha256   # the profiles' sp:AlgorithmSuite
   case $1 in
     ut-tls*) a="$a --username alice --password secret --ca $KEYS/ca.pem";;
-    *) a="$a --sct-id $SCT --sct-secret $SECRET";;  # no X.509 bootstrap, no unsecured mode in wsrx send
+    x509-encsig*) a="$a --bootstrap x509 --server-cert $KEYS/server.pem --suite $suite --encrypt-signature";;
+    x509*) a="$a --bootstrap x509 --server-cert $KEYS/server.pem --suite $suite";;
+    *) a="$a --sct-id $SCT --sct-secret $SECRET";;  # no unsecured mode in wsrx send
   esac
   echo "$a"
 }
@@ -98,7 +101,7 @@ wsrx_send_cells() { # $1 peer, $2 dir: wsrx send -> the peer's server, every cel
     before=$(wc -l < "$dir/server.log")
     # shellcheck disable=SC2046
     WSRX_LOG=${WSRX_LOG:-info} timeout 60 "$WSRX" send --to "$url" --count "$count" --timeout 15 \
-      --store "$dir/wsrx-send/$name.db" --keyring "$dir/wsrx-send/ring.keys" $(wsrx_args "$profile" "$mode") \
+      --store "$dir/wsrx-send/$name.db" --keyring "$dir/wsrx-send/ring.keys" $(wsrx_args "$profile" "$mode" "$peer") \
       > "$dir/wsrx-send/$name.log" 2>&1 < /dev/null
     rc=$?
     sleep 1
@@ -118,6 +121,7 @@ peer_client_to_wsrx() { # $1 peer, $2 dir: the peer's client -> wsrx serve, ever
     # shellcheck disable=SC2086
     WSRX_LOG=${WSRX_LOG:-info} "$WSRX" serve --listen "127.0.0.1:$port" --store "$dir/serve-$port.db" \
       --keyring "$dir/ring.keys" --soap $soap --user alice:secret --sct-id $SCT --sct-secret $SECRET \
+      --x509-cert "$KEYS/server.pem" --x509-key "$KEYS/server.key" \
       --delivery-log "$dir/delivered-$port.jsonl" $tls > "$dir/serve-$port.log" 2>&1 &
     WSRX_PIDS+=($!)
   done

@@ -6,10 +6,11 @@
 //! the stream completes. The receiving application's log must then show every number
 //! 1..M exactly once, in order, in one sequence, every line bound to the same SCT.
 //!
-//! The SCT is established through WS-Trust (`wsrx serve --user`, `wsrx send
-//! --username/--password`, UsernameToken digest bootstrap): after every restart the
-//! sender gets it back from its store (a resumed life sends no RST) and the server, whose
-//! token service starts empty each time, verifies with the copy in its own store. So the
+//! The SCT is established through WS-Trust (`wsrx serve --x509-cert/--x509-key`, `wsrx send
+//! --bootstrap x509 --server-cert`, the X.509 symmetric bootstrap over plain HTTP, so no key
+//! material crosses in clear): after every restart the sender gets it back from its store (a
+//! resumed life sends no RST) and the server's token service restores it from its own
+//! store. The sender keeps it at the end (`--no-cancel`), for the checks below. So the
 //! log's single SCT must be one the server's store holds, and the last one it issued: a
 //! re-issue after the sequence existed would have left a later-expiring token there
 //! (tokens issued before the sequence, when a kill interrupted the first establishment,
@@ -40,7 +41,6 @@ use std::time::{Duration, Instant};
 
 use delivery_log::{field, numbers};
 
-const USER: &str = "alice:correct-horse";
 const KILLS: usize = 50;
 const MESSAGES: u64 = 2000;
 
@@ -90,7 +90,10 @@ fn log_file(dir: &Path, name: &str) -> std::fs::File {
 fn serve(dir: &Path, port: u16) -> Proc {
     let child = Command::new(env!("CARGO_BIN_EXE_wsrx"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--user", USER])
+        .arg("--x509-cert")
+        .arg(dir.join("service.pem"))
+        .arg("--x509-key")
+        .arg(dir.join("service.key"))
         .arg("--store")
         .arg(dir.join("server.db"))
         .arg("--keyring")
@@ -113,7 +116,8 @@ fn send(dir: &Path, port: u16) -> Proc {
         .args(["send", "--to", &format!("http://127.0.0.1:{port}/")])
         .args(["--count", &MESSAGES.to_string()])
         .args(["--retransmit-ms", "100", "--timeout", "120"])
-        .args(["--username", "alice", "--password", "correct-horse"])
+        .args(["--bootstrap", "x509", "--no-cancel", "--server-cert"])
+        .arg(dir.join("service.pem"))
         .arg("--store")
         .arg(dir.join("client.db"))
         .arg("--keyring")
@@ -153,6 +157,7 @@ fn sigkill_torture_of_both_binaries_delivers_exactly_once_in_order() {
     let dir: PathBuf = std::env::temp_dir().join(format!("wsrx-torture-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    write_service_identity(&dir);
     let keys = Command::new(env!("CARGO_BIN_EXE_wsrx"))
         .args(["keys", "generate"])
         .arg(dir.join("ring"))
@@ -363,4 +368,18 @@ fn server_tokens(dir: &Path) -> Vec<(String, u64)> {
             Some((w.next()?.to_owned(), w.next()?.parse().ok()?))
         })
         .collect()
+}
+
+/// The token service's certificate and key (`service.pem`, `service.key`): a fresh RSA key
+/// and a self-signed certificate.
+fn write_service_identity(dir: &Path) {
+    let key = wsrx_crypto::RsaPrivateKey::generate(2048, &mut wsrx_crypto::OsRandom).unwrap();
+    let der = key.to_pkcs8_der().unwrap();
+    let pair = rcgen::KeyPair::try_from(der.expose_secret()).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .self_signed(&pair)
+        .unwrap();
+    std::fs::write(dir.join("service.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("service.key"), pair.serialize_pem()).unwrap();
 }

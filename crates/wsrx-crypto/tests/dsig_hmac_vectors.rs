@@ -39,7 +39,7 @@ struct Signature {
 }
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/dsig")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dsig")
 }
 
 fn read(dir: &Path, rel: &str) -> Vec<u8> {

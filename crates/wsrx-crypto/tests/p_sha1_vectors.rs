@@ -40,8 +40,7 @@ struct Vector {
 }
 
 fn load() -> File {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/p_sha1.toml");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/p_sha1/p_sha1.toml");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     toml::from_str(&text).unwrap()

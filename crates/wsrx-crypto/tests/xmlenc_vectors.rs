@@ -42,7 +42,7 @@ struct Encrypted {
 }
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/xmlenc")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/xmlenc")
 }
 
 fn read(dir: &Path, rel: &str) -> Vec<u8> {

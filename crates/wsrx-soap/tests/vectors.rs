@@ -21,12 +21,8 @@ const WSRM11: &str = "http://docs.oasis-open.org/ws-rx/wsrm/200702";
 const WSRM10: &str = "http://schemas.xmlsoap.org/ws/2005/02/rm";
 
 fn vectors() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
-    assert!(
-        dir.is_dir(),
-        "shared/vectors not found beside the repository at {}",
-        dir.display()
-    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+    assert!(dir.is_dir(), "testdata/ not found at {}", dir.display());
     dir
 }
 

@@ -61,6 +61,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("wsrx-test", &[]),
+    // Test support (dev-only): test data, peer harnesses, the count of skipped peer tests.
+    ("wsrx-peers", &[]),
+    ("wsrx-zz-peer-skips", &[]),
 ];
 
 const PROTOCOL: &[&str] = &[
@@ -104,6 +107,7 @@ const ORACLES: &[&str] = &[
     "xml-sec",
     "uppsala",
     "wsrx-test",
+    "wsrx-peers",
 ];
 
 struct Graph {

@@ -1,4 +1,4 @@
-//! XML-Enc known answers from `shared/vectors/xmlenc/` (Merlin XML-Enc interop samples and the
+//! XML-Enc known answers from `testdata/xmlenc/` (Merlin XML-Enc interop samples and the
 //! W3C XML Encryption 1.1 interop case, via Apache Santuario, Apache-2.0; `MANIFEST.md` §4).
 //!
 //! The content key comes from the manifest (`key_hex`, or `cek_hex` where the original wraps it

@@ -1,7 +1,7 @@
-//! The RM codecs against the shared vectors, read at run time (never retyped):
-//! `shared/vectors/rm/` (WCF 1.0/1.1 documentation samples, CC-BY-4.0 adaptations; CXF and
+//! The RM codecs against the known-answer data, read at run time (never retyped):
+//! `testdata/rm/` (WCF 1.0/1.1 documentation samples, CC-BY-4.0 adaptations; CXF and
 //! Sandesha2 test resources, Apache-2.0) and the 48 gSOAP 2.8.124 captures
-//! (`shared/vectors/gsoap/`). Each message decodes with the values its manifest lists
+//! (`testdata/gsoap/`). Each message decodes with the values its manifest lists
 //! (`accept`, `accept-lenient`) or is refused with the error its `trap` explains (`reject`);
 //! our WCF-dialect encodings have the shapes of the WCF samples.
 #![allow(

@@ -1,6 +1,6 @@
-//! The WS-RM sample envelopes (`shared/vectors/rm/`: WCF 1.0/1.1 documentation
+//! The WS-RM sample envelopes (`testdata/rm/`: WCF 1.0/1.1 documentation
 //! samples CC-BY-4.0, CXF and Sandesha2 Apache-2.0) and the 48 gSOAP captures
-//! (`shared/vectors/gsoap/`) parse as SOAP, their headers are found with the
+//! (`testdata/gsoap/`) parse as SOAP, their headers are found with the
 //! values the manifests give, and re-serialized envelopes parse back to the same
 //! model.
 #![allow(

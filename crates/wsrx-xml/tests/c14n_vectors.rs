@@ -1,6 +1,6 @@
-//! Known-answer tests: every exclusive-c14n case in `shared/vectors/c14n/manifest.toml`
+//! Known-answer tests: every exclusive-c14n case in `testdata/c14n/manifest.toml`
 //! (Merlin exc-c14n-one and the W3C exc-c14n Recommendation examples, Apache-2.0,
-//! via apache/santuario; see shared/vectors/NOTICE) must come out byte for byte.
+//! via apache/santuario; see testdata/c14n/NOTICE) must come out byte for byte.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

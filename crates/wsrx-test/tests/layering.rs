@@ -516,16 +516,15 @@ impl CrateGraph {
                 .position(|f| f.module == path[..n])
                 .map(|i| (i, n))
         })?;
-        if depth < 8 {
-            if let Some(target) = path
-                .get(len)
-                .and_then(|name| self.reexports[file].get(name))
-            {
-                let mut next = target.clone();
-                next.extend(path[len + 1..].iter().cloned());
-                if next != path {
-                    return self.resolve(&next, depth + 1).or(Some(file));
-                }
+        let reexported = path
+            .get(len)
+            .filter(|_| depth < 8)
+            .and_then(|name| self.reexports[file].get(name));
+        if let Some(target) = reexported {
+            let mut next = target.clone();
+            next.extend(path[len + 1..].iter().cloned());
+            if next != path {
+                return self.resolve(&next, depth + 1).or(Some(file));
             }
         }
         Some(file)

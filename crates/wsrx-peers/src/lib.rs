@@ -72,15 +72,24 @@ pub fn ledger_path() -> PathBuf {
 fn test_name() -> String {
     let binary = std::env::current_exe()
         .ok()
-        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .map(|stem| match stem.rsplit_once('-') {
-            Some((name, hash)) if hash.chars().all(|c| c.is_ascii_hexdigit()) => name.to_owned(),
-            _ => stem,
+        .and_then(|p| {
+            p.file_stem()
+                .map(|s| binary_name(&s.to_string_lossy()).to_owned())
         })
         .unwrap_or_else(|| "test".to_owned());
     match std::thread::current().name() {
         Some(thread) if thread != "main" => format!("{binary}::{thread}"),
         _ => binary,
+    }
+}
+
+/// A test binary's name without the hash cargo appends (`interop_wss4j-3f2a…`).
+fn binary_name(stem: &str) -> &str {
+    match stem.rsplit_once('-') {
+        Some((name, hash)) if !hash.is_empty() && hash.chars().all(|c| c.is_ascii_hexdigit()) => {
+            name
+        }
+        _ => stem,
     }
 }
 
@@ -201,4 +210,37 @@ pub fn skipped_in_this_run() -> Vec<String> {
     std::fs::read_to_string(ledger_path())
         .map(|text| text.lines().map(str::to_owned).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_names_lose_cargos_hash_only() {
+        assert_eq!(
+            binary_name("interop_wss4j-33913bfa63f01f2a"),
+            "interop_wss4j"
+        );
+        assert_eq!(binary_name("x509-trust"), "x509-trust");
+        assert_eq!(binary_name("plain"), "plain");
+    }
+
+    #[test]
+    fn paths_are_inside_the_repository_and_its_target_dir() {
+        assert!(
+            testdata().join("README.md").is_file(),
+            "{}",
+            testdata().display()
+        );
+        assert!(repo_root().join("interop/wss4j/build.sh").is_file());
+        assert!(ledger_path().starts_with(ledger_dir()));
+        let name = ledger_path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        assert_eq!(
+            name,
+            Some(format!("run-{}.log", std::os::unix::process::parent_id()))
+        );
+    }
 }

@@ -111,6 +111,18 @@ pub struct Receipt {
     pub number: u64,
 }
 
+/// What became of a sent message ([`Client::outcome`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A `SequenceAcknowledgement` proven by the sequence's token covers it.
+    Acknowledged,
+    /// Stored and being sent; not acknowledged yet.
+    Pending,
+    /// The sequence ended before it was acknowledged: held in the store, not delivered as
+    /// far as anyone can prove.
+    Undelivered(wsrx_rm::UndeliveredReason),
+}
+
 struct PendingRequest {
     tx: oneshot::Sender<Result<String, RuntimeError>>,
     last_sent: Instant,
@@ -134,6 +146,11 @@ struct State {
     replies: Vec<Transmit>,
     /// The security context the sequence is bound to was lost: nothing is sent any more.
     lost: bool,
+    /// The sequence ended with these messages unacknowledged (held in the store).
+    undelivered: Option<wsrx_rm::Undelivered>,
+    /// Records of a failed sequence to commit with the next batch: a held message handed
+    /// to this sequence (`OutboundResent`), and its old payload row to delete.
+    resent: Vec<(StoreOp, u64)>,
 }
 
 struct Inner<B: Backend> {
@@ -161,6 +178,7 @@ struct Inner<B: Backend> {
 }
 
 mod listener;
+mod undelivered;
 
 /// A handle on one outbound sequence (cheap to clone).
 pub struct Client<B: Backend> {
@@ -215,26 +233,31 @@ impl<B: Backend> Client<B> {
             if !to_matches {
                 continue;
             }
-            if let Some(s) = Source::restore(
+            if let Some(mut s) = Source::restore(
                 now,
                 source_config.clone(),
                 &ops,
                 crate::entropy::rm_random_source(),
             )? {
-                if let Some(b) = s.binding()
+                if let Some(b) = s.binding().cloned()
                     && recovered.is_expired(b.as_str())
                 {
-                    // Never rebound to another token: the sequence ends, loudly.
+                    // Never rebound to another token: the sequence ends, loudly, and
+                    // what it did not deliver is held (issue 15).
+                    s.lose_token()?;
                     let mut batch = Batch::default();
-                    batch.sequence_deletes.push(log.sequence.clone());
+                    while let Some(op) = s.poll_persist() {
+                        add_op(&mut batch, &op);
+                    }
                     persistence.commit(batch).await?;
-                    return Err(RuntimeError::SequenceEnded(format!(
-                        "sequence {} is bound to SCT {} which expired; its {} unacknowledged \
-                         messages are abandoned and the sequence removed",
-                        log.sequence,
-                        b.as_str(),
-                        log.payloads.len()
-                    )));
+                    return Err(match s.undelivered().cloned() {
+                        Some(undelivered) => RuntimeError::Undelivered { undelivered },
+                        None => RuntimeError::SequenceEnded(format!(
+                            "sequence {} is bound to SCT {} which expired",
+                            log.sequence,
+                            b.as_str()
+                        )),
+                    });
                 }
                 let mut payloads = HashMap::new();
                 let mut by_number = BTreeMap::new();
@@ -274,6 +297,8 @@ impl<B: Backend> Client<B> {
                     duplex: None,
                     replies: Vec::new(),
                     lost: false,
+                    undelivered: None,
+                    resent: Vec::new(),
                 }
             }
             None => {
@@ -312,6 +337,8 @@ impl<B: Backend> Client<B> {
                     duplex,
                     replies: Vec::new(),
                     lost: false,
+                    undelivered: None,
+                    resent: Vec::new(),
                 }
             }
         };
@@ -427,6 +454,9 @@ impl<B: Backend> Client<B> {
     /// then returns once the message is durably stored under its number.
     ///
     /// # Errors
+    /// [`RuntimeError::Undelivered`] once the sequence has failed with messages
+    /// undelivered: this message too is then stored under the next number and held with
+    /// them, in order, not sent (the error names them all, this one included);
     /// [`RuntimeError::SequenceEnded`], store errors.
     pub async fn send(&self, action: &str, payload: &str) -> Result<Receipt, RuntimeError> {
         self.submit(action, payload, None).await
@@ -446,17 +476,47 @@ impl<B: Backend> Client<B> {
         &self,
         action: &str,
         payload: &str,
+        waiter: Option<oneshot::Sender<Result<String, RuntimeError>>>,
+    ) -> Result<Receipt, RuntimeError> {
+        self.submit_inner(action, payload, waiter, None).await
+    }
+
+    /// [`Client::submit`] for a held message of a failed sequence: (sequence, number,
+    /// payload handle there).
+    async fn submit_resent(
+        &self,
+        action: &str,
+        payload: &str,
+        from: (SequenceId, u64, u64),
+    ) -> Result<Receipt, RuntimeError> {
+        self.submit_inner(action, payload, None, Some(from)).await
+    }
+
+    async fn submit_inner(
+        &self,
+        action: &str,
+        payload: &str,
         mut waiter: Option<oneshot::Sender<Result<String, RuntimeError>>>,
+        resent_from: Option<(SequenceId, u64, u64)>,
     ) -> Result<Receipt, RuntimeError> {
         let mut rx = self.inner.generation.subscribe();
         loop {
             {
                 let mut st = self.inner.state.lock().await;
-                if let Some(e) = &st.ended {
+                // A one-way message after the sequence failed is stored and held with
+                // the undelivered ones (wsrx-rm `Source::hold`), in order, for a resend;
+                // a request, whose caller waits for its response, fails at once.
+                let holds = st.undelivered.is_some() && waiter.is_none() && resent_from.is_none();
+                if let Some(undelivered) = st.undelivered.as_ref().filter(|_| !holds) {
+                    return Err(RuntimeError::Undelivered {
+                        undelivered: undelivered.clone(),
+                    });
+                }
+                if let Some(e) = st.ended.as_ref().filter(|_| !holds) {
                     return Err(RuntimeError::SequenceEnded(e.clone()));
                 }
                 // The Source's window bounds the span of numbers as well as their count.
-                if st.created.is_some() && st.source.can_send() {
+                if st.created.is_some() && (holds || st.source.can_send()) {
                     let h = new_handle();
                     st.payloads
                         .insert(h, (action.to_owned(), payload.to_owned()));
@@ -482,6 +542,30 @@ impl<B: Backend> Client<B> {
                         .as_ref()
                         .map(|s| s.as_str().to_owned())
                         .unwrap_or_default();
+                    if holds {
+                        // Stored and held, in order, with the undelivered ones: the
+                        // caller is told at once that it is not being sent.
+                        self.drain(&mut st).await?;
+                        return Err(RuntimeError::Undelivered {
+                            undelivered: st.undelivered.clone().unwrap_or_else(|| {
+                                wsrx_rm::Undelivered {
+                                    id: SequenceId::new(sequence.clone()),
+                                    numbers: Vec::new(),
+                                    reason: wsrx_rm::UndeliveredReason::TerminatedLocally,
+                                    next: wsrx_rm::UndeliveredPolicy::Hold,
+                                }
+                            }),
+                        });
+                    }
+                    if let Some((old, old_number, old_handle)) = resent_from {
+                        let op = StoreOp::OutboundResent {
+                            id: old,
+                            number: old_number,
+                            on: SequenceId::new(sequence.clone()),
+                            new_number: number,
+                        };
+                        st.resent.push((op, old_handle));
+                    }
                     self.drain(&mut st).await?;
                     return Ok(Receipt { sequence, number });
                 }
@@ -492,13 +576,20 @@ impl<B: Backend> Client<B> {
         }
     }
 
-    /// Waits until every message sent so far is acknowledged.
+    /// Waits until every message sent so far is acknowledged (`Source::flushed`).
     ///
     /// # Errors
-    /// [`RuntimeError::SequenceEnded`] if the sequence ended first.
+    /// [`RuntimeError::Undelivered`] naming the sequence, the numbers and the reason if
+    /// the sequence ended with messages unacknowledged (they are held in the store);
+    /// [`RuntimeError::SequenceEnded`] if it ended otherwise first.
     pub async fn flush(&self) -> Result<(), RuntimeError> {
         self.wait_for(|st| {
-            if st.source.in_flight() == 0 && st.created.is_some() {
+            if let Some(undelivered) = &st.undelivered {
+                return Some(Err(RuntimeError::Undelivered {
+                    undelivered: undelivered.clone(),
+                }));
+            }
+            if st.source.flushed() && st.created.is_some() {
                 return Some(Ok(()));
             }
             st.ended
@@ -625,6 +716,12 @@ impl<B: Backend> Client<B> {
             }
             add_op(&mut batch, &op);
         }
+        // A held message handed to this sequence: recorded there, its old copy dropped,
+        // in the commit that stores it here.
+        for (op, old_handle) in st.resent.drain(..) {
+            add_op(&mut batch, &op);
+            batch.payload_deletes.push(old_handle);
+        }
         // Renewed (or lost) tokens go with the same commit, so the store holds the
         // instance the next message is protected with.
         crate::recovery::add_changes(&mut batch, &self.inner.tokens.take_changes())?;
@@ -651,14 +748,30 @@ impl<B: Backend> Client<B> {
                 }
                 SourceEvent::Closed => st.closed = true,
                 SourceEvent::Terminated(reason) => {
-                    let text = format!("{reason:?}");
+                    // A cause already named (a lost token) is kept.
+                    let text = st.ended.clone().unwrap_or_else(|| format!("{reason:?}"));
                     for (_, r) in st.requests.drain() {
                         let _ = r.tx.send(Err(RuntimeError::SequenceEnded(text.clone())));
                     }
                     st.ended = Some(text);
                 }
+                SourceEvent::Undelivered(u) => {
+                    // Held in the store (SourceFailed keeps the log and the payloads).
+                    tracing::warn!(
+                        sequence = %u.id,
+                        numbers = %u.numbers_text(),
+                        reason = %u.reason,
+                        "sequence ended with messages undelivered; they are held"
+                    );
+                    for (_, r) in st.requests.drain() {
+                        let _ = r.tx.send(Err(RuntimeError::Undelivered {
+                            undelivered: u.clone(),
+                        }));
+                    }
+                    st.undelivered = Some(u);
+                }
                 SourceEvent::Refused(e) => tracing::info!(error = %e, "source refused a message"),
-                SourceEvent::Acknowledged { .. } | SourceEvent::Abandoned { .. } => {}
+                SourceEvent::Acknowledged { .. } => {}
             }
         }
         self.drain_duplex(st).await?;
@@ -683,17 +796,19 @@ impl<B: Backend> Client<B> {
             return;
         };
         let text = format!(
-            "the security context {} the sequence is bound to was lost ({reason}); its \
-             {} unacknowledged messages are abandoned and the sequence removed",
+            "the security context {} the sequence is bound to was lost ({reason})",
             binding.as_str(),
-            st.by_number.len()
         );
         tracing::warn!(sct = %binding.as_str(), "{text}");
+        // wsrx-rm decides: the sequence ends; what it did not deliver is recorded as
+        // undelivered (TokenLost) and kept, the rest of it is forgotten.
+        if st.source.lose_token().is_ok() {
+            while let Some(op) = st.source.poll_persist() {
+                add_op(batch, &op);
+            }
+        }
         for (_, r) in st.requests.drain() {
             let _ = r.tx.send(Err(RuntimeError::SequenceEnded(text.clone())));
-        }
-        if let Some(id) = &st.created {
-            batch.sequence_deletes.push(id.as_str().to_owned());
         }
         st.lost = true;
         st.ended = Some(text);

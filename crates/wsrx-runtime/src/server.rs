@@ -78,7 +78,8 @@ use crate::metrics;
 use crate::offered::{self, Offered, is_anonymous};
 use crate::persist::{Persistence, add_op, decode_log, decode_payload, encode_payload, new_handle};
 use crate::pipeline::{
-    self, InboundConfig, Opened, Protection, Refusal, refusal_addressing, reply_addressing,
+    self, InboundConfig, Opened, Protected, Protection, Refusal, refusal_addressing,
+    reply_addressing,
 };
 use crate::tap::{Direction, Tap, emit};
 use crate::token::{BoxFuture, TokenProvider};
@@ -544,6 +545,7 @@ impl<B: Backend> Server<B> {
                 .map_or_else(|| format!("{:?}", r.fault.code), |q| q.local.clone()),
         );
         let now = SystemTime::now();
+        // Faults are protected as the policy in force says, like every reply.
         let protection = r
             .proof
             .as_ref()
@@ -553,12 +555,15 @@ impl<B: Backend> Server<B> {
             (SoapVersion::V12, FaultCode::Sender) => 400,
             _ => 500,
         };
-        match pipeline::seal_fault(
+        let policy = &self.inner.config.inbound.policy;
+        match pipeline::seal_fault_under(
             r.profile,
             r.soap,
             &addressing,
             &r.fault,
-            protection.as_ref(),
+            protection
+                .as_ref()
+                .map(|protection| Protected { protection, policy }),
             now,
         ) {
             Ok(text) => {
@@ -882,13 +887,16 @@ impl<B: Backend> Server<B> {
             .or(opened.proof.as_ref())
             .map(|b| Protection::for_binding(b, profile, self.inner.resolver.as_ref()))
             .transpose()?;
-        let text = pipeline::seal(
+        let policy = &self.inner.config.inbound.policy;
+        let text = pipeline::seal_under(
             profile,
             opened.soap,
             &addressing,
             wire,
             payload,
-            protection.as_ref(),
+            protection
+                .as_ref()
+                .map(|protection| Protected { protection, policy }),
             SystemTime::now(),
         )?;
         let summary =
@@ -928,7 +936,37 @@ impl<B: Backend> Server<B> {
         //    those handed over since the last commit), in one commit.
         let mut batch = Batch::default();
         batch.payload_deletes.append(&mut slot.handed_over);
+        // Sequences with messages handed to the application in this batch (issue 15).
+        let mut delivering: Vec<SequenceId> = Vec::new();
         while let Some(op) = slot.dest.poll_persist() {
+            match &op {
+                StoreOp::DeliveredThrough { id, .. }
+                | StoreOp::InboundRecorded {
+                    id,
+                    delivered: true,
+                    ..
+                } => delivering.push(id.clone()),
+                _ => {}
+            }
+            // A sequence that ends while messages of it are still to be handed over (the
+            // held ones its ending delivers, or queued ones) keeps its log and payloads:
+            // deleting them now would lose acknowledged messages to a crash before the
+            // handler ran. The terminal record is kept instead; start-up redelivers what
+            // is left and `wsrx store purge` removes the log.
+            if let StoreOp::DestinationTerminated { id } = &op
+                && (delivering.contains(id) || slot.queue.pending_of(id).is_some())
+            {
+                slot.sequences.remove(id);
+                slot.dialects.remove(id);
+                slot.creates.retain(|_, s| s != id);
+                slot.responses.retain(|(s, _), _| s != id);
+                batch.records.push((
+                    id.as_str().to_owned(),
+                    Role::Destination,
+                    wsrx_rm::record::encode(&op),
+                ));
+                continue;
+            }
             match &op {
                 StoreOp::DestinationCreated(r) => {
                     slot.sequences.insert(r.id.clone(), r.clone());

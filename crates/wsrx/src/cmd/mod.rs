@@ -3,6 +3,8 @@
 pub(crate) mod bench;
 pub(crate) mod demo;
 pub(crate) mod keys;
+pub(crate) mod policy;
+pub(crate) mod resend;
 pub(crate) mod rm_common;
 pub(crate) mod send;
 pub(crate) mod serve;

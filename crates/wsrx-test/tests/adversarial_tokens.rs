@@ -22,7 +22,7 @@ use std::time::{Duration, SystemTime};
 use wsrx_crypto::OsRandom;
 use wsrx_runtime::echo;
 use wsrx_runtime::pipeline::Protection;
-use wsrx_sc::{EstablishedSct, Session, SessionConfig, TokenFor, UsernameToken};
+use wsrx_sc::{EstablishedSct, Session, SessionConfig, TokenFor};
 use wsrx_security::SecurityContextToken;
 
 #[test]
@@ -187,19 +187,52 @@ fn sct_protection(c: &EstablishedSct) -> Protection {
     }
 }
 
-/// With the WS-Trust token service (`--user`): a replayed Issue RST, the old instance
-/// after a renewal, a cancelled context and an expired one are all refused; nothing
-/// reaches the application, and the sequence bound to the renewed context completes.
+/// The token service's certificate and key as PEM files in a fresh directory: a new RSA key
+/// and a self-signed certificate.
+fn service_identity() -> (
+    std::path::PathBuf,
+    std::path::PathBuf,
+    wsrx_security::Certificate,
+) {
+    let dir = std::env::temp_dir().join(format!("wsrx-adv-identity-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = wsrx_crypto::RsaPrivateKey::generate(2048, &mut OsRandom).unwrap();
+    let der = key.to_pkcs8_der().unwrap();
+    let pair = rcgen::KeyPair::try_from(der.expose_secret()).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .self_signed(&pair)
+        .unwrap();
+    let (pem, key_file) = (dir.join("service.pem"), dir.join("service.key"));
+    std::fs::write(&pem, cert.pem()).unwrap();
+    std::fs::write(&key_file, pair.serialize_pem()).unwrap();
+    (
+        pem,
+        key_file,
+        wsrx_security::Certificate::from_der(cert.der()).unwrap(),
+    )
+}
+
+/// With the WS-Trust token service (`--x509-cert/--x509-key`, the X.509 symmetric bootstrap
+/// over plain HTTP: the UsernameToken bootstrap would put key material in clear there): a
+/// replayed Issue RST, the old instance after a renewal, a cancelled context and an expired
+/// one are all refused; nothing reaches the application, and the sequence bound to the
+/// renewed context completes.
 #[test]
 fn token_service_abuse_is_refused() {
-    let t = Target::start("trust", &["--user", "alice:wonderland"]);
+    let (pem, key, cert) = service_identity();
+    let t = Target::start(
+        "trust",
+        &[
+            "--x509-cert",
+            pem.to_str().unwrap(),
+            "--x509-key",
+            key.to_str().unwrap(),
+        ],
+    );
     let url = t.url();
     let config = SessionConfig {
-        credentials: Some(UsernameToken {
-            username: "alice".to_owned(),
-            password: wsrx_crypto::SecretKey::from_slice(b"wonderland"),
-            digest: true,
-        }),
+        server_certificate: Some(std::sync::Arc::new(cert)),
         lifetime: Some(Duration::from_secs(120)),
         renew_before: Duration::from_secs(118),
         ..SessionConfig::default()
@@ -218,9 +251,9 @@ fn token_service_abuse_is_refused() {
     )
     .unwrap();
     let old = s.context(&url, SystemTime::now()).unwrap().clone();
-    println!("issued {} over HTTP (UsernameToken digest)", old.identifier);
+    println!("issued {} over HTTP (X.509 bootstrap)", old.identifier);
 
-    // 1. The Issue RST replayed byte for byte: the UsernameToken nonce was seen.
+    // 1. The Issue RST replayed byte for byte: its signature was seen (replay cache).
     let replay = Answer::read(&t.post(&issue.envelope));
     println!(
         "replayed_rst: HTTP {} fault {:?}",
@@ -316,11 +349,9 @@ fn token_service_abuse_is_refused() {
 
     // 4. An expired context (asked for a 2 s lifetime).
     let config = SessionConfig {
-        credentials: Some(UsernameToken {
-            username: "alice".to_owned(),
-            password: wsrx_crypto::SecretKey::from_slice(b"wonderland"),
-            digest: true,
-        }),
+        server_certificate: Some(std::sync::Arc::new(
+            wsrx_security::Certificate::from_pem(&std::fs::read_to_string(&pem).unwrap()).unwrap(),
+        )),
         lifetime: Some(Duration::from_secs(2)),
         renew_before: Duration::from_secs(1),
         ..SessionConfig::default()

@@ -322,11 +322,19 @@ impl Core {
         };
         let doc = Document::parse(&bytes)
             .map_err(|e| RuntimeError::Token(format!("token service answer: {e}")))?;
+        // The peer's own words, when it answered with a fault (code, subcode, reason).
+        let peer_fault = peer_fault_text(&doc);
+        if let Some(text) = &peer_fault {
+            tracing::warn!(status, fault = %text, "the token service answered with a fault");
+        }
         let mut session = self.lock()?;
         session
             .handle_rstr(SystemTime::now(), &doc)
             .map_err(|e| RuntimeError::Token(format!("security context not established: {e}")))?;
-        self.absorb(&mut session)
+        self.absorb(&mut session).map_err(|e| match peer_fault {
+            Some(text) => RuntimeError::Token(format!("{e} (the token service said: {text})")),
+            None => e,
+        })
     }
 
     /// Marks the contexts the runtime used since their last (re)issue as in use (so the
@@ -510,4 +518,15 @@ impl KeyResolver for KnownContexts {
             .find(|k| k.identifier == identifier)
             .and_then(|k| k.instance.clone())
     }
+}
+
+/// `code [subcode]: reason` of a SOAP fault, for logs and errors.
+fn peer_fault_text(doc: &Document) -> Option<String> {
+    let env = wsrx_soap::Envelope::new(doc).ok()?;
+    let fault = env.fault()?.ok()?;
+    let sub = fault
+        .subcode()
+        .map(|s| format!(" {}", s.local))
+        .unwrap_or_default();
+    Some(format!("{:?}{sub}: {}", fault.code, fault.reason))
 }

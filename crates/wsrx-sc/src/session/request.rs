@@ -213,21 +213,33 @@ impl<R: SecureRandom> Session<R> {
     pub fn handle_rstr(&mut self, now: SystemTime, doc: &Document) -> Result<(), SessionError> {
         let env =
             Envelope::new(doc).map_err(|_| SessionError::Unexpected("not a SOAP envelope"))?;
-        let headers = AddressingHeaders::parse(&env)
+        let related = AddressingHeaders::parse(&env)
             .ok()
             .flatten()
-            .ok_or(SessionError::Unexpected("no addressing headers"))?;
-        let related = headers
-            .relates_to
-            .first()
-            .map(|r| r.message_id.clone())
-            .ok_or(SessionError::Unexpected("no RelatesTo"))?;
-        let endpoint = self
-            .slots
-            .iter()
-            .find(|(_, s)| s.pending.as_ref().is_some_and(|p| p.message_id == related))
-            .map(|(e, _)| e.clone())
-            .ok_or(SessionError::Unexpected("answers no pending request"))?;
+            .and_then(|h| h.relates_to.first().map(|r| r.message_id.clone()));
+        let endpoint = match related {
+            Some(related) => self
+                .slots
+                .iter()
+                .find(|(_, s)| s.pending.as_ref().is_some_and(|p| p.message_id == related))
+                .map(|(e, _)| e.clone())
+                .ok_or(SessionError::Unexpected("answers no pending request"))?,
+            // A fault without WS-Addressing headers (CXF's and Metro's security layers send
+            // such faults): it can only answer our request when exactly one is pending (the
+            // runtime feeds it from that request's HTTP response).
+            None if env.fault().is_some() => {
+                let mut pending = self
+                    .slots
+                    .iter()
+                    .filter(|(_, s)| s.pending.is_some())
+                    .map(|(e, _)| e.clone());
+                match (pending.next(), pending.next()) {
+                    (Some(e), None) => e,
+                    _ => return Err(SessionError::Unexpected("a fault without RelatesTo")),
+                }
+            }
+            None => return Err(SessionError::Unexpected("no addressing headers")),
+        };
         let pending = self
             .slots
             .get_mut(&endpoint)

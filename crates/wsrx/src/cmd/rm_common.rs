@@ -294,7 +294,7 @@ pub(crate) fn client_tokens(
     soap: SoapVersion,
     tls: &ClientTls,
 ) -> anyhow::Result<Arc<dyn wsrx_runtime::token::TokenProvider>> {
-    client_tokens_with(common, login, None, to, profile, soap, tls).map(|(p, _)| p)
+    client_tokens_with(common, login, None, None, to, profile, soap, tls).map(|(p, _)| p)
 }
 
 /// `send`'s X.509 symmetric bootstrap: the token service's certificate and how the RST is
@@ -319,10 +319,12 @@ fn dialect_of(profile: wsrx_rm::wire::WireProfile) -> wsrx_sc::Dialect {
 /// As [`client_tokens`], or with `x509` a WS-Trust session using the X.509 symmetric
 /// bootstrap (the RST encrypted to the service's certificate; over http or https). The
 /// session is returned too when there is one, for the Cancel at the end.
+#[allow(clippy::too_many_arguments, reason = "the options of one command")]
 pub(crate) fn client_tokens_with(
     common: &Common,
     login: Option<(&str, &str)>,
     x509: Option<&X509BootstrapArgs>,
+    dialect: Option<wsrx_sc::Dialect>,
     to: &str,
     profile: wsrx_rm::wire::WireProfile,
     soap: SoapVersion,
@@ -343,7 +345,7 @@ pub(crate) fn client_tokens_with(
         let mut bootstrap = wsrx_sc::X509Bootstrap::with_suite(x509.suite);
         bootstrap.policy.encrypt_signature = x509.encrypt_signature;
         let config = wsrx_sc::SessionConfig {
-            dialect: dialect_of(profile),
+            dialect: dialect.unwrap_or_else(|| dialect_of(profile)),
             soap,
             wsa: profile.wsa_version(),
             server_certificate: Some(Arc::new(cert)),
@@ -385,7 +387,7 @@ pub(crate) fn client_tokens_with(
          material of the UsernameToken bootstrap would cross in clear (use \
          --bootstrap x509 --server-cert PEM for plain HTTP)"
     );
-    let dialect = dialect_of(profile);
+    let dialect = dialect.unwrap_or_else(|| dialect_of(profile));
     let config = wsrx_sc::SessionConfig {
         dialect,
         soap,

@@ -98,6 +98,10 @@ pub(crate) struct Args {
     /// profiles use, Basic256Sha256 as CXF's; every suite signs with HMAC-SHA1).
     #[arg(long, value_name = "NAME", default_value = "Basic256")]
     suite: String,
+    /// The WS-SecureConversation / WS-Trust version of the token exchange: `1.3` or
+    /// `2005-02` (default: 1.3 with --rm 1.1, 2005-02 with --rm 1.0, as WCF pairs them).
+    #[arg(long, value_name = "VERSION")]
+    sc: Option<String>,
     /// Encrypt the bootstrap RST's signature too (WS-SP `sp:EncryptSignature`).
     #[arg(long)]
     encrypt_signature: bool,
@@ -203,10 +207,17 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
         (Some("username"), None) | (None, None) => None,
         (Some(other), _) => anyhow::bail!("--bootstrap must be x509 or username, not {other}"),
     };
+    let dialect = match args.sc.as_deref() {
+        None => None,
+        Some("1.3" | "1.4") => Some(wsrx_sc::Dialect::V13),
+        Some("2005-02" | "2005/02") => Some(wsrx_sc::Dialect::V200502),
+        Some(other) => anyhow::bail!("--sc must be 1.3 or 2005-02, not {other}"),
+    };
     let (tokens, trust_session) = client_tokens_with(
         &args.common,
         login,
         x509.as_ref(),
+        dialect,
         &args.to,
         profile,
         soap,

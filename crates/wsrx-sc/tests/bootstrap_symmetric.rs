@@ -440,3 +440,56 @@ fn a_renewal_over_plain_http_travels_encrypted_under_the_context() {
     .unwrap();
     assert_eq!(held.secret, issued);
 }
+
+/// A token service restarted from its store (`Issuer::restore`) knows the contexts it
+/// issued: their holder can Cancel them, and a cancelled one then stays refused.
+#[test]
+fn a_restored_issuer_honours_cancel_of_a_context_issued_before_the_restart() {
+    let now = recorded_day();
+    let mut s = session(certificate("cxf", "server"), EntropyMode::Combined, 70);
+    let mut issuer = issuer_for("cxf", 71);
+    let (_, _, event) = exchange(&mut s, &mut issuer, now, |e| e);
+    let SessionEvent::Established { identifier, .. } = event else {
+        panic!("{event:?}")
+    };
+    let info = issuer.store().info(&identifier).unwrap().clone();
+    let secret =
+        wsrx_security::KeyResolver::sct_secret(&issuer.resolver(now), &identifier, None).unwrap();
+    // What the runtime's store holds for it, fed to a fresh issuer.
+    let mut restarted = issuer_for("cxf", 72);
+    restarted.restore([wsrx_sc::EstablishedSct {
+        identifier: identifier.clone(),
+        instance: info.instance.clone(),
+        secret,
+        created: info.created,
+        expires: info.expires,
+        version: info.version,
+        endpoint: info.principal.clone(),
+    }]);
+    let later = now + Duration::from_secs(60);
+    assert!(
+        wsrx_security::KeyResolver::sct_secret(&restarted.resolver(later), &identifier, None)
+            .is_ok()
+    );
+    s.shutdown(later).unwrap();
+    let cancel = s.poll_transmit().unwrap().envelope;
+    let reply = restarted.handle_message(
+        later,
+        &Document::parse(cancel.as_bytes()).unwrap(),
+        Transport::Unprotected,
+    );
+    assert_eq!(
+        reply.outcome,
+        Ok(Outcome::Cancelled {
+            identifier: identifier.clone()
+        })
+    );
+    assert!(
+        wsrx_security::KeyResolver::sct_secret(&restarted.resolver(later), &identifier, None)
+            .is_err(),
+        "a cancelled context is refused"
+    );
+    s.handle_rstr(later, &Document::parse(reply.envelope.as_bytes()).unwrap())
+        .unwrap();
+    assert_eq!(s.poll_event(), Some(SessionEvent::Cancelled { identifier }));
+}

@@ -244,16 +244,21 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
             .payload()
             .ok_or(TrustFault::InvalidRequest("empty Body"))
             .and_then(|p| Rst::parse(p, action.as_deref()).map_err(TrustFault::from));
-        let answer = Answer {
-            soap: env.version(),
-            headers: headers.as_ref(),
-            channel: &channel,
-            now,
-        };
         let rst = match parsed {
             Ok(rst) => rst,
-            Err(f) => return self.answer(&answer, Dialect::V13, RequestType::Issue, Err(f)),
+            Err(f) => {
+                let answer = Answer {
+                    soap: env.version(),
+                    headers: headers.as_ref(),
+                    channel: &channel,
+                    now,
+                };
+                return self.answer(&answer, Dialect::V13, RequestType::Issue, Err(f));
+            }
         };
+        // The holder's context as it is now, to sign the answer to its Renew, Cancel or
+        // Amend with (Metro's client requires a signed answer; the key is gone once cancelled).
+        let holder = self.holder_channel(doc, &rst, &channel, now);
         let dialect = rst.dialect;
         let expected_action = dialect.rst_action(rst.request_type);
         let result = if action.is_some() && action != expected_action {
@@ -269,6 +274,16 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
                 RequestType::Cancel => self.cancel(doc, &rst, now),
                 RequestType::Amend => self.amend(doc, &rst, now),
             }
+        };
+        let channel = match (&result, holder) {
+            (Ok(_), Some(signed)) => signed,
+            _ => channel,
+        };
+        let answer = Answer {
+            soap: env.version(),
+            headers: headers.as_ref(),
+            channel: &channel,
+            now,
         };
         self.answer(&answer, dialect, rst.request_type, result)
     }
@@ -308,7 +323,7 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
                 recipient: None,
             },
             Channel::Clear(transport) => self.auth.authenticate_request(env, *transport, now)?,
-            Channel::Context { .. } => {
+            Channel::Context { .. } | Channel::Holder { .. } => {
                 return Err(TrustFault::InvalidRequest(
                     "Issue encrypted under a context",
                 ));

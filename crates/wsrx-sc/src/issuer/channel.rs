@@ -42,6 +42,15 @@ pub(crate) enum Channel {
     Clear(Transport),
     /// Opened under the X.509 bootstrap: the answer is protected with this key.
     Bootstrap(EphemeralKey),
+    /// A Renew, Cancel or Amend that came as it is, from the holder of this context: the
+    /// answer is signed with the context's key at the time of the request (as Metro's
+    /// client requires; the key of a cancelled context is gone afterwards).
+    Holder {
+        /// The context (identifier, instance).
+        sct: SecurityContextToken,
+        /// Its key at the time of the request.
+        secret: SecretKey,
+    },
     /// Its Body was encrypted under this context's current key (a Renew over plain HTTP):
     /// the answer is encrypted under the same key.
     Context {
@@ -55,7 +64,10 @@ pub(crate) enum Channel {
 impl Channel {
     /// True when what the request and its answer carry is not readable on the wire.
     pub(crate) fn confidential(&self) -> bool {
-        !matches!(self, Self::Clear(Transport::Unprotected))
+        !matches!(
+            self,
+            Self::Clear(Transport::Unprotected) | Self::Holder { .. }
+        )
     }
 }
 
@@ -237,6 +249,43 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
         )))
     }
 
+    /// For a Renew, Cancel or Amend that came as it is: the channel to answer on once it
+    /// succeeded, signed by the target context's current key (`None` otherwise).
+    pub(super) fn holder_channel(
+        &self,
+        doc: &Document,
+        rst: &Rst,
+        channel: &Channel,
+        now: SystemTime,
+    ) -> Option<Channel> {
+        if !matches!(channel, Channel::Clear(_)) {
+            return None;
+        }
+        let identifier = match (&rst.request_type, &rst.target) {
+            (RequestType::Renew | RequestType::Cancel, Some(target)) => {
+                super::target_identifier(doc, target).ok()?
+            }
+            (RequestType::Amend, _) => super::signing_context(doc).ok()?,
+            _ => return None,
+        };
+        let info = self.store.info(&identifier)?;
+        let secret = wsrx_security::KeyResolver::sct_secret(
+            &self.store.resolver(now),
+            &identifier,
+            info.instance.as_deref(),
+        )
+        .ok()?;
+        Some(Channel::Holder {
+            sct: SecurityContextToken {
+                version: info.version,
+                identifier,
+                instance: info.instance.clone(),
+                wsu_id: Some("wsrx-sct-key".to_owned()),
+            },
+            secret,
+        })
+    }
+
     /// The request's Timestamp (the bootstrap checked its own already).
     pub(super) fn check_timestamp(
         &self,
@@ -354,6 +403,16 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
                     .map_err(|_| SecurityError::Usage("answer not well-formed"))?;
                 let config = SignConfig {
                     encrypt_body: true,
+                    ..self.config.sign.clone()
+                };
+                Signer::new(sct, secret, config).secure(&doc, now, &mut self.rng)
+            }
+            // Signed, the SCT referenced by its identifier (not attached), as Metro answers.
+            Channel::Holder { sct, secret } => {
+                let doc = Document::parse(text.as_bytes())
+                    .map_err(|_| SecurityError::Usage("answer not well-formed"))?;
+                let config = SignConfig {
+                    include_token: false,
                     ..self.config.sign.clone()
                 };
                 Signer::new(sct, secret, config).secure(&doc, now, &mut self.rng)

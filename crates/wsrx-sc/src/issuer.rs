@@ -21,11 +21,13 @@
 //!   `Lifetime/Expires` extends the lifetime up to `max_lifetime` from the original
 //!   issue. Key and instance are unchanged. An expired context answers `wsc:RenewNeeded`.
 //!
-//! Responses are not signed; the 1.3 dialect wraps the RSTR of an Issue in a collection.
-//! A BinarySecret proof token travels in the clear in the Body, so the issuer-entropy
-//! mode is only safe over a protected transport, unless the authenticator names a
-//! recipient certificate (X.509 bootstrap, [`crate::X509Authenticator`]): then the
-//! proof token and the issuer's entropy go as `xenc:EncryptedKey`s for it.
+//! The 1.3 dialect wraps the RSTR of an Issue in a collection. How answers are protected
+//! and which requests are refused for putting key material in clear: `issuer/channel.rs` (answers to
+//! X.509 bootstrap requests sealed with their ephemeral key, answers to a holder's Renew,
+//! Cancel or Amend signed with its context, a Renew over plain HTTP encrypted under it,
+//! every other answer with a Timestamp; `docs/trust.md`). With a mutual X.509
+//! authenticator ([`crate::X509Authenticator`]) the proof token and the issuer's entropy go
+//! as `xenc:EncryptedKey`s for the requester's certificate.
 
 use std::time::{Duration, SystemTime};
 

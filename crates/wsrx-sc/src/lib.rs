@@ -18,6 +18,9 @@
 //!   WSS UsernameToken implementation ([`UsernameAuthenticator`], [`UsernameVerifier`]) and
 //!   a mutual X.509 one ([`X509Authenticator`]) whose answers carry the key as an
 //!   `xenc:EncryptedKey` for the requester's certificate;
+//! - [`bootstrap`]: the X.509 symmetric bootstrap (the server's certificate as protection
+//!   token, an ephemeral `xenc:EncryptedKey`, derived keys, the RST and RSTR encrypted), on
+//!   both sides; the rule that no key material crosses an unprotected channel;
 //! - [`Session`] (initiator side, sans-IO): single-flight establishment per endpoint,
 //!   proactive renewal, cancel on shutdown, explicit loss events, records to persist;
 //! - [`sealed`]: AES-256-GCM sealing of an [`EstablishedSct`] under a rotating
@@ -25,8 +28,9 @@
 //!
 //! What it does not: IO, clocks or OS randomness (`now` is an argument and the machines
 //! own an injected [`wsrx_crypto::SecureRandom`]); `xenc:EncryptedKey` requester entropy
-//! (encrypted for the issuer's certificate); signing RSTRs; WCF cookie-mode SCTs; derived-key caching
-//! (keys are derived by `wsrx-security` per message); storing records (`wsrx-store`).
+//! (the bootstrap encrypts the whole RST instead); supporting tokens inside the X.509
+//! bootstrap; WCF cookie-mode SCTs; derived-key caching (keys are derived by
+//! `wsrx-security` per message); storing records (`wsrx-store`).
 #![forbid(unsafe_code)]
 
 pub mod auth;

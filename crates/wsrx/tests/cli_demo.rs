@@ -155,8 +155,10 @@ impl wsrx_security::KeyResolver for OneKey {
 fn verifies(envelope: &str, sct_id: &str, key: &[u8]) -> bool {
     let doc = wsrx_xml::Document::parse(envelope.as_bytes()).unwrap();
     let resolver = OneKey(sct_id.to_owned(), wsrx_crypto::SecretKey::from_slice(key));
-    let mut config = wsrx_security::VerifyConfig::default();
-    config.clock_skew = std::time::Duration::from_secs(86_400);
+    let config = wsrx_security::VerifyConfig {
+        clock_skew: std::time::Duration::from_secs(86_400),
+        ..Default::default()
+    };
     wsrx_security::Verifier::new(config)
         .verify(&doc, &resolver, std::time::SystemTime::now())
         .is_ok_and(|v| !v.signatures().is_empty())
@@ -203,9 +205,7 @@ fn clear_entropy_exchange() -> (Vec<String>, String, String) {
         )
         .unwrap();
     let ctx = session.context(endpoint, now).unwrap().clone();
-    let app = format!(
-        "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:a=\"http://www.w3.org/2005/08/addressing\"><s:Header><a:Action>urn:x</a:Action></s:Header><s:Body><x xmlns=\"urn:x\"/></s:Body></s:Envelope>"
-    );
+    let app = "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:a=\"http://www.w3.org/2005/08/addressing\"><s:Header><a:Action>urn:x</a:Action></s:Header><s:Body><x xmlns=\"urn:x\"/></s:Body></s:Envelope>";
     let signed = wsrx_security::Signer::new(&ctx.token(), &ctx.secret, Default::default())
         .secure(
             &wsrx_xml::Document::parse(app.as_bytes()).unwrap(),

@@ -114,12 +114,12 @@ impl RecipientReference {
         {
             return Ok(Self::IssuerSerial(X509IssuerSerial::parse(str_el)?));
         }
-        let (vt, value) = match SecurityTokenReference::parse(str_el)?.reference {
-            TokenReference::KeyIdentifier {
-                value_type: Some(vt),
-                value,
-            } => (vt, value),
-            _ => return Err(SecurityError::TokenUnavailable),
+        let TokenReference::KeyIdentifier {
+            value_type: Some(vt),
+            value,
+        } = SecurityTokenReference::parse(str_el)?.reference
+        else {
+            return Err(SecurityError::TokenUnavailable);
         };
         let bytes =
             base64::decode(&value).ok_or(SecurityError::InvalidToken("bad KeyIdentifier"))?;

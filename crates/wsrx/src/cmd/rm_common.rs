@@ -316,6 +316,12 @@ fn dialect_of(profile: wsrx_rm::wire::WireProfile) -> wsrx_sc::Dialect {
     }
 }
 
+/// The security contexts of `send`, and the WS-Trust session among them if there is one.
+pub(crate) type ClientTokens = (
+    Arc<dyn wsrx_runtime::token::TokenProvider>,
+    Option<Arc<wsrx_runtime::trust::TrustSession>>,
+);
+
 /// As [`client_tokens`], or with `x509` a WS-Trust session using the X.509 symmetric
 /// bootstrap (the RST encrypted to the service's certificate; over http or https). The
 /// session is returned too when there is one, for the Cancel at the end.
@@ -329,10 +335,7 @@ pub(crate) fn client_tokens_with(
     profile: wsrx_rm::wire::WireProfile,
     soap: SoapVersion,
     tls: &ClientTls,
-) -> anyhow::Result<(
-    Arc<dyn wsrx_runtime::token::TokenProvider>,
-    Option<Arc<wsrx_runtime::trust::TrustSession>>,
-)> {
+) -> anyhow::Result<ClientTokens> {
     if let Some(x509) = x509 {
         anyhow::ensure!(
             common.sct_id.is_empty() && login.is_none(),

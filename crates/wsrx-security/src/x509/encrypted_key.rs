@@ -135,8 +135,9 @@ impl RecipientReference {
     }
 }
 
-/// An `xenc:EncryptedKey` carrying a symmetric key for the holder of a certificate
-/// ([module docs](self)).
+/// An `xenc:EncryptedKey` carrying a symmetric key for the holder of a certificate (XML-Enc
+/// §3.5.1, WSS X.509 Token Profile 1.1; `EncryptedKey::sha1` is the WSS 1.1 §7.3
+/// `EncryptedKeySHA1`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncryptedKey {
     /// `@Id`, by which derived key tokens reference it in the same message.

@@ -1,10 +1,12 @@
 //! The RM Source side: one outbound sequence to one endpoint, with a handle to send on.
 //!
-//! One [`Source`] behind one async mutex (its poll loop). Every input (a command, a
-//! response, a timeout) is followed by the drain in the contract order: `poll_persist` →
-//! commit (with the payloads of newly stored messages; acknowledged payloads deleted)
-//! → `poll_transmit` (queued to the sender task only after the commit returned) →
-//! `poll_event` → `poll_timeout` (the driver task sleeps until it). The commit also
+//! One [`Source`] behind one short synchronous lock (its poll loop, never held across
+//! an `.await`). Every input (a command, a response, a timeout) is followed by the
+//! drain in the contract order: `poll_persist` → one batch submitted to the store
+//! (with the payloads of newly stored messages; acknowledged payloads deleted; the
+//! offered sequence's records too) → `poll_transmit` (queued to the sender task with
+//! the batch's ticket: it is sent once that is durable) → `poll_event` →
+//! `poll_timeout` (the driver task sleeps until it). The commit also
 //! carries the token provider's changes (a renewed SCT replaces the stored one); a
 //! sequence whose SCT the provider reports lost ends with an explicit error and is
 //! removed, never rebound to another token (`check_lost`). The sender task
@@ -30,7 +32,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::{Mutex, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use wsrx_rm::msg::{ApplicationMessage, EndpointRef, Route, SequenceHeader};
 use wsrx_rm::wire::{WireMessage, WireProfile};
@@ -46,8 +48,11 @@ use crate::clock;
 use crate::duplex::ClientDuplex;
 use crate::error::RuntimeError;
 use crate::http::HttpClient;
-use crate::persist::{Persistence, add_op, decode_log, decode_payload, encode_payload, new_handle};
+use crate::persist::{
+    Persistence, Ticket, add_op, decode_log, decode_payload, encode_payload, new_handle,
+};
 use crate::pipeline::{self, InboundConfig, Protection};
+use crate::shard::Shard;
 use crate::tap::{Direction, Tap, emit};
 use crate::token::TokenProvider;
 
@@ -77,6 +82,9 @@ pub struct ClientConfig {
     /// then POSTed to it instead of riding on HTTP responses. Port 0 picks one; a
     /// sequence that must survive a restart needs a fixed port (its AcksTo is the URL).
     pub listen: Option<std::net::SocketAddr>,
+    /// An HTTP client (connection pool and in-flight bound) shared with other clients
+    /// of the same server; `None`: one of its own from `http_timeout` and `tls`.
+    pub http: Option<HttpClient>,
 }
 
 impl ClientConfig {
@@ -98,6 +106,7 @@ impl ClientConfig {
             request_retry: Duration::from_secs(2),
             offer: false,
             listen: None,
+            http: None,
         }
     }
 }
@@ -111,8 +120,12 @@ pub struct Receipt {
     pub number: u64,
 }
 
+/// Where a request's response goes: the payload, with the ticket of the batch that
+/// recorded it when it came on the offered sequence (the caller waits for it).
+type ResponseSender = oneshot::Sender<Result<(String, Ticket), RuntimeError>>;
+
 struct PendingRequest {
-    tx: oneshot::Sender<Result<String, RuntimeError>>,
+    tx: ResponseSender,
     last_sent: Instant,
 }
 
@@ -143,9 +156,10 @@ struct Inner<B: Backend> {
     resolver: Arc<dyn KeyResolver + Send + Sync>,
     http: HttpClient,
     config: ClientConfig,
-    state: Mutex<State>,
+    state: Shard<State>,
     generation: watch::Sender<u64>,
-    out: mpsc::UnboundedSender<Transmit>,
+    /// Transmits for the sender task, each with the ticket it waits for.
+    out: mpsc::UnboundedSender<(Transmit, Ticket)>,
     replay: StdMutex<ReplayCache>,
     wake: tokio::sync::Notify,
     stop: watch::Sender<bool>,
@@ -336,10 +350,13 @@ impl<B: Backend> Client<B> {
             persistence,
             resolver: tokens.resolver(),
             tokens: Arc::clone(&tokens),
-            http: HttpClient::with_tls(config.http_timeout, &config.tls)?,
+            http: match &config.http {
+                Some(shared) => shared.clone(),
+                None => HttpClient::with_tls(config.http_timeout, &config.tls)?,
+            },
             replay: StdMutex::new(ReplayCache::new(100_000, Duration::from_secs(900))),
             config,
-            state: Mutex::new(state),
+            state: Shard::new(state),
             generation,
             out,
             wake: tokio::sync::Notify::new(),
@@ -364,28 +381,28 @@ impl<B: Backend> Client<B> {
             tokio::spawn(async move { c.driver().await });
         }
         {
-            let mut st = client.inner.state.lock().await;
-            client.drain(&mut st).await?;
+            let mut st = client.inner.state.lock();
+            client.drain(&mut st)?;
         }
         Ok(client)
     }
 
     /// The sequence identifier, once created.
     pub async fn sequence_id(&self) -> Option<String> {
-        let st = self.inner.state.lock().await;
+        let st = self.inner.state.lock();
         st.created.as_ref().map(|s| s.as_str().to_owned())
     }
 
     /// The SCT identifier the sequence is bound to.
     pub async fn bound_to(&self) -> Option<String> {
-        let st = self.inner.state.lock().await;
+        let st = self.inner.state.lock();
         st.source.binding().map(|b| b.as_str().to_owned())
     }
 
     /// The highest message number stored in the sequence so far (0 for none): after a
     /// restart, the messages up to it are already the sequence's and will be delivered.
     pub async fn highest_number(&self) -> u64 {
-        self.inner.state.lock().await.source.last_number_assigned()
+        self.inner.state.lock().source.last_number_assigned()
     }
 
     /// Waits until `ready` holds under the lock (checked after every drain).
@@ -396,7 +413,7 @@ impl<B: Backend> Client<B> {
         let mut rx = self.inner.generation.subscribe();
         loop {
             {
-                let mut st = self.inner.state.lock().await;
+                let mut st = self.inner.state.lock();
                 if let Some(r) = ready(&mut st) {
                     return r;
                 }
@@ -439,19 +456,22 @@ impl<B: Backend> Client<B> {
     pub async fn request(&self, action: &str, payload: &str) -> Result<String, RuntimeError> {
         let (tx, rx) = oneshot::channel();
         self.submit(action, payload, Some(tx)).await?;
-        rx.await.map_err(|_| RuntimeError::Shutdown)?
+        let (response, recorded) = rx.await.map_err(|_| RuntimeError::Shutdown)??;
+        // A response on the offered sequence is handed over once its record is durable.
+        self.inner.persistence.durable(recorded).await?;
+        Ok(response)
     }
 
     async fn submit(
         &self,
         action: &str,
         payload: &str,
-        mut waiter: Option<oneshot::Sender<Result<String, RuntimeError>>>,
+        mut waiter: Option<ResponseSender>,
     ) -> Result<Receipt, RuntimeError> {
         let mut rx = self.inner.generation.subscribe();
         loop {
-            {
-                let mut st = self.inner.state.lock().await;
+            let stored = {
+                let mut st = self.inner.state.lock();
                 if let Some(e) = &st.ended {
                     return Err(RuntimeError::SequenceEnded(e.clone()));
                 }
@@ -482,9 +502,16 @@ impl<B: Backend> Client<B> {
                         .as_ref()
                         .map(|s| s.as_str().to_owned())
                         .unwrap_or_default();
-                    self.drain(&mut st).await?;
-                    return Ok(Receipt { sequence, number });
+                    let ticket = self.drain(&mut st)?;
+                    Some((Receipt { sequence, number }, ticket))
+                } else {
+                    None
                 }
+            };
+            if let Some((receipt, ticket)) = stored {
+                // "Durably stored under its number": the lock released, the commit shared.
+                self.inner.persistence.durable(ticket).await?;
+                return Ok(receipt);
             }
             if rx.changed().await.is_err() {
                 return Err(RuntimeError::Shutdown);
@@ -515,7 +542,7 @@ impl<B: Backend> Client<B> {
     /// [`RuntimeError::Usage`] if it cannot be closed now; [`RuntimeError::SequenceEnded`].
     pub async fn close(&self) -> Result<(), RuntimeError> {
         {
-            let mut st = self.inner.state.lock().await;
+            let mut st = self.inner.state.lock();
             // A sequence resumed while closing (or closed) is only waited for.
             if !matches!(
                 st.source.state(),
@@ -524,7 +551,7 @@ impl<B: Backend> Client<B> {
                 st.source
                     .close(clock::rm_now())
                     .map_err(|e| RuntimeError::Usage(e.to_string()))?;
-                self.drain(&mut st).await?;
+                self.drain(&mut st)?;
             }
         }
         self.wait_for(|st| {
@@ -545,7 +572,7 @@ impl<B: Backend> Client<B> {
     /// [`RuntimeError::Usage`] if it cannot be terminated now.
     pub async fn terminate(&self) -> Result<String, RuntimeError> {
         {
-            let mut st = self.inner.state.lock().await;
+            let mut st = self.inner.state.lock();
             // WS-RM 1.1 §3.6: the offered sequence ends with the forward one. Its source
             // (the server) cannot reach an anonymous endpoint on its own, so this side
             // sends its TerminateSequence; 1.0 forgets it.
@@ -558,7 +585,7 @@ impl<B: Backend> Client<B> {
                 st.source
                     .terminate(clock::rm_now())
                     .map_err(|e| RuntimeError::Usage(e.to_string()))?;
-                self.drain(&mut st).await?;
+                self.drain(&mut st)?;
             }
         }
         self.wait_for(|st| st.ended.clone().map(Ok)).await
@@ -583,8 +610,11 @@ impl<B: Backend> Client<B> {
         self.inner.local.as_deref()
     }
 
-    /// The drain after an input (see the module docs).
-    async fn drain(&self, st: &mut State) -> Result<(), RuntimeError> {
+    /// The drain after an input (see the module docs): one batch for the Source and the
+    /// offered sequence's Destination, submitted without waiting; returns its ticket.
+    /// Everything the batch preceded (transmits, responses handed to requests) carries
+    /// the ticket and waits for it, the lock released.
+    fn drain(&self, st: &mut State) -> Result<Ticket, RuntimeError> {
         let mut batch = Batch::default();
         while let Some(op) = st.source.poll_persist() {
             match &op {
@@ -629,14 +659,10 @@ impl<B: Backend> Client<B> {
         // instance the next message is protected with.
         crate::recovery::add_changes(&mut batch, &self.inner.tokens.take_changes())?;
         self.check_lost(st, &mut batch);
-        // Commit-before-send: nothing below runs unless the ops are durable.
-        self.inner.persistence.commit(batch).await?;
+        let mut transmits = Vec::new();
         while let Some(t) = st.source.poll_transmit() {
-            if st.lost {
-                continue;
-            }
-            if self.inner.out.send(t).is_err() {
-                return Err(RuntimeError::Shutdown);
+            if !st.lost {
+                transmits.push(t);
             }
         }
         while let Some(ev) = st.source.poll_event() {
@@ -661,12 +687,25 @@ impl<B: Backend> Client<B> {
                 SourceEvent::Acknowledged { .. } | SourceEvent::Abandoned { .. } => {}
             }
         }
-        self.drain_duplex(st).await?;
+        // The offered sequence's records ride in the same commit.
+        if let Some(d) = st.duplex.as_mut() {
+            while let Some(op) = d.poll_persist() {
+                add_op(&mut batch, &op);
+            }
+        }
+        // Commit-before-send: the transmits wait for this ticket (sender task).
+        let ticket = self.inner.persistence.submit(batch)?;
+        for t in transmits {
+            if self.inner.out.send((t, ticket)).is_err() {
+                return Err(RuntimeError::Shutdown);
+            }
+        }
+        self.drain_duplex(st, ticket)?;
         self.inner
             .generation
             .send_modify(|g| *g = g.wrapping_add(1));
         self.inner.wake.notify_one();
-        Ok(())
+        Ok(ticket)
     }
 
     /// Ends the sequence, explicitly, when the security context it is bound to was lost
@@ -731,25 +770,21 @@ impl<B: Backend> Client<B> {
         sequenced
     }
 
-    /// The drain of the offered sequence's Destination: persist → commit → transmits
-    /// (acknowledgements, its TerminateSequence: to the server) → deliveries (each
-    /// response to its waiting request, once).
-    async fn drain_duplex(&self, st: &mut State) -> Result<(), RuntimeError> {
+    /// The rest of the offered sequence's drain (its records are in the batch whose
+    /// `ticket` is given): transmits (acknowledgements, its TerminateSequence: to the
+    /// server, after the ticket) → deliveries (each response to its waiting request,
+    /// once, which waits for the ticket before returning it).
+    fn drain_duplex(&self, st: &mut State, ticket: Ticket) -> Result<(), RuntimeError> {
         let Some(d) = st.duplex.as_mut() else {
             return Ok(());
         };
-        let mut batch = Batch::default();
-        while let Some(op) = d.poll_persist() {
-            add_op(&mut batch, &op);
-        }
-        self.inner.persistence.commit(batch).await?;
         while let Some(t) = d.poll_transmit() {
             if matches!(t.route, Route::Reply) {
                 // An answer to a message at the listener (kept for it; cleared otherwise).
                 st.replies.push(t);
                 continue;
             }
-            if self.inner.out.send(t).is_err() {
+            if self.inner.out.send((t, ticket)).is_err() {
                 return Err(RuntimeError::Shutdown);
             }
         }
@@ -759,7 +794,7 @@ impl<B: Backend> Client<B> {
                 continue;
             };
             if let Some(w) = st.requests.remove(&n) {
-                let _ = w.tx.send(Ok(r.payload));
+                let _ = w.tx.send(Ok((r.payload, ticket)));
             }
             if let Some(h) = st.request_numbers.remove(&n)
                 && !st.by_number.contains_key(&n)
@@ -776,7 +811,7 @@ impl<B: Backend> Client<B> {
         let mut changes = self.inner.tokens.changes();
         loop {
             let deadline = {
-                let st = self.inner.state.lock().await;
+                let st = self.inner.state.lock();
                 if st.lost {
                     return;
                 }
@@ -801,7 +836,7 @@ impl<B: Backend> Client<B> {
             };
             tokio::select! {
                 () = sleep => {
-                    let mut st = self.inner.state.lock().await;
+                    let mut st = self.inner.state.lock();
                     if st.source.poll_timeout().is_some_and(|d| d <= clock::rm_now()) {
                         st.source.handle_timeout(clock::rm_now());
                     }
@@ -809,7 +844,7 @@ impl<B: Backend> Client<B> {
                         d.handle_timeout(clock::rm_now());
                     }
                     self.resend_requests(&mut st);
-                    if let Err(e) = self.drain(&mut st).await {
+                    if let Err(e) = self.drain(&mut st) {
                         tracing::warn!(error = %e, "client drain failed");
                     }
                 }
@@ -817,8 +852,8 @@ impl<B: Backend> Client<B> {
                 // A context was renewed or lost: commit it (and end the sequence if
                 // its context is gone) now, not with the next message.
                 Some(()) = token_changed(changes.as_mut()) => {
-                    let mut st = self.inner.state.lock().await;
-                    if let Err(e) = self.drain(&mut st).await {
+                    let mut st = self.inner.state.lock();
+                    if let Err(e) = self.drain(&mut st) {
                         tracing::warn!(error = %e, "client drain failed");
                     }
                 }
@@ -857,18 +892,27 @@ impl<B: Backend> Client<B> {
                 ack: None,
                 protect_with: binding.clone(),
             };
-            let _ = self.inner.out.send(t);
+            // A re-sent request depends on nothing new: whatever was issued so far.
+            let _ = self
+                .inner
+                .out
+                .send((t, self.inner.persistence.last_issued()));
         }
     }
 
-    async fn sender(&self, mut rx: mpsc::UnboundedReceiver<Transmit>) {
+    async fn sender(&self, mut rx: mpsc::UnboundedReceiver<(Transmit, Ticket)>) {
         let mut stop = self.inner.stop.subscribe();
         loop {
             tokio::select! {
                 t = rx.recv() => {
-                    let Some(t) = t else { return };
+                    let Some((t, ticket)) = t else { return };
                     let c = self.clone();
                     tokio::spawn(async move {
+                        // Commit-before-send: the ops this transmit followed are durable.
+                        if let Err(e) = c.inner.persistence.durable(ticket).await {
+                            tracing::warn!(error = %e, "not sent: its commit failed");
+                            return;
+                        }
                         if let Err(e) = c.transmit(t).await {
                             tracing::debug!(error = %e, "transmission failed (will be retried)");
                         }
@@ -889,7 +933,7 @@ impl<B: Backend> Client<B> {
             pipeline::new_message_id()
         };
         {
-            let mut st = self.inner.state.lock().await;
+            let mut st = self.inner.state.lock();
             let st = &mut *st;
             if st.lost {
                 return Ok(());
@@ -911,7 +955,7 @@ impl<B: Backend> Client<B> {
             Message::Application(m) => {
                 let p = match m.payload {
                     Some(PayloadRef(h)) => {
-                        let st = self.inner.state.lock().await;
+                        let st = self.inner.state.lock();
                         st.payloads.get(&h).cloned()
                     }
                     None => None,
@@ -953,16 +997,15 @@ impl<B: Backend> Client<B> {
             protection.as_ref(),
             SystemTime::now(),
         )?;
-        let summary = pipeline::summarize(
-            &wire,
-            Some(&action),
-            t.protect_with.as_ref().map(SecurityBinding::as_str),
-        );
-        emit(
+        emit!(
             self.inner.tap.as_ref(),
             "client",
             Direction::Sent,
-            &summary,
+            &pipeline::summarize(
+                &wire,
+                Some(&action),
+                t.protect_with.as_ref().map(SecurityBinding::as_str),
+            ),
             &text,
         );
         let (status, body) = self
@@ -983,7 +1026,7 @@ impl<B: Backend> Client<B> {
         ) {
             Ok(o) => o,
             Err(r) => {
-                emit(
+                emit!(
                     self.inner.tap.as_ref(),
                     "client",
                     Direction::Refused,
@@ -993,14 +1036,14 @@ impl<B: Backend> Client<B> {
                 return Err(RuntimeError::Peer(format!("HTTP {status}: {}", r.reason)));
             }
         };
-        emit(
+        emit!(
             self.inner.tap.as_ref(),
             "client",
             Direction::Received,
             &opened.summary(),
             &String::from_utf8_lossy(&bytes),
         );
-        let mut st = self.inner.state.lock().await;
+        let mut st = self.inner.state.lock();
         let now = clock::rm_now();
         let sequenced = Self::feed(&mut st, &opened, number, now);
         if let Some(n) = number.filter(|_| !sequenced) {
@@ -1008,7 +1051,11 @@ impl<B: Backend> Client<B> {
             let proven = bound.is_none() || bound == opened.proof;
             if proven && opened.is_application() {
                 if let Some(r) = st.requests.remove(&n) {
-                    let _ = r.tx.send(Ok(opened.payload.clone().unwrap_or_default()));
+                    // Not recorded anywhere: nothing to wait for.
+                    let _ = r.tx.send(Ok((
+                        opened.payload.clone().unwrap_or_default(),
+                        Ticket::default(),
+                    )));
                 }
                 if let Some(h) = st.request_numbers.remove(&n)
                     && !st.by_number.contains_key(&n)
@@ -1022,7 +1069,7 @@ impl<B: Backend> Client<B> {
                 let _ = r.tx.send(Err(RuntimeError::PeerFault(f.reason.clone())));
             }
         }
-        let r = self.drain(&mut st).await;
+        let r = self.drain(&mut st).map(|_| ());
         st.replies.clear(); // answers only matter at the listener
         r
     }

@@ -1,10 +1,14 @@
 //! The RM Destination side: inbound sequences, delivery to a [`Handler`], answers on the
 //! HTTP back-channel or POSTed to an addressable AcksTo, responses on offered sequences.
 //!
-//! One [`Destination`] per RM version, each behind one async mutex (its poll loop):
-//! every input (an inbound message, a timeout, `take_ack`) is followed by the drain in
-//! the contract order: `poll_persist` → commit → `poll_transmit` → `poll_event` →
-//! `poll_timeout` (the timer task sleeps until it).
+//! One [`Destination`] per RM version, each behind one short synchronous lock (its poll
+//! loop, never held across an `.await`): every input (an inbound message, a timeout,
+//! `take_ack`) is followed by the drain in the contract order: `poll_persist` → one
+//! batch submitted to the store (a ticket, no IO wait) → `poll_transmit` → `poll_event`
+//! → `poll_timeout` (the timer task sleeps until it). What the drain produced is acted
+//! on with the lock released and only once the batch's ticket is durable: answers,
+//! POSTs and hand-overs to the handler (commit-before-send). So the messages of every
+//! sequence share the store's group commits instead of waiting for each other's.
 //!
 //! ## Exactly-once delivery (the durable inbox)
 //!
@@ -59,7 +63,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::Notify;
 use wsrx_rm::msg::{EndpointRef, Route};
 use wsrx_rm::persist::DestinationRecord;
 use wsrx_rm::wire::{RmHeader, WireBody, WireMessage, WireProfile};
@@ -76,10 +80,13 @@ use crate::error::RuntimeError;
 use crate::http::{HttpClient, HttpReply};
 use crate::metrics;
 use crate::offered::{self, Offered, is_anonymous};
-use crate::persist::{Persistence, add_op, decode_log, decode_payload, encode_payload, new_handle};
+use crate::persist::{
+    Persistence, Ticket, add_op, decode_log, decode_payload, encode_payload, new_handle,
+};
 use crate::pipeline::{
     self, InboundConfig, Opened, Protection, Refusal, refusal_addressing, reply_addressing,
 };
+use crate::shard::Shard;
 use crate::tap::{Direction, Tap, emit};
 use crate::token::{BoxFuture, TokenProvider};
 
@@ -210,8 +217,8 @@ struct Inner<B: Backend> {
     tokens: Arc<dyn TokenProvider>,
     handler: Arc<dyn Handler>,
     config: ServerConfig,
-    v11: Mutex<Slot>,
-    v10: Mutex<Slot>,
+    v11: Shard<Slot>,
+    v10: Shard<Slot>,
     replay: StdMutex<ReplayCache>,
     wake: Notify,
     tap: Option<Tap>,
@@ -257,6 +264,39 @@ struct Delivery {
     message_id: Option<String>,
     /// Its place in the delivery queue (`server/deliver.rs`).
     ticket: u64,
+    /// The store ticket of the batch that recorded it: handed over once durable.
+    after: Ticket,
+}
+
+/// An answer chosen under the lock, sealed after it is released and its ticket is
+/// durable.
+struct Plan {
+    profile: WireProfile,
+    wire: WireMessage,
+    payload: Option<String>,
+    action: String,
+    binding: Option<SecurityBinding>,
+    status: u16,
+}
+
+impl Plan {
+    fn new(
+        profile: WireProfile,
+        wire: WireMessage,
+        payload: Option<String>,
+        action: &str,
+        binding: Option<SecurityBinding>,
+        status: u16,
+    ) -> Self {
+        Self {
+            profile,
+            wire,
+            payload,
+            action: action.to_owned(),
+            binding,
+            status,
+        }
+    }
 }
 
 impl<B: Backend> Server<B> {
@@ -335,6 +375,7 @@ impl<B: Backend> Server<B> {
                         redelivered: true,
                         message_id: None,
                         ticket: 0,
+                        after: Ticket::default(),
                     });
                 } else {
                     let i = usize::from(version == RmVersion::V1_0);
@@ -406,8 +447,8 @@ impl<B: Backend> Server<B> {
                 config.inbound.verifier.config().clock_skew * 2 + Duration::from_secs(300),
             )),
             config,
-            v11: Mutex::new(v11),
-            v10: Mutex::new(v10),
+            v11: Shard::new(v11),
+            v10: Shard::new(v10),
             wake: Notify::new(),
             tap,
             stop,
@@ -427,7 +468,7 @@ impl<B: Backend> Server<B> {
         let _ = self.inner.stop.send(true);
     }
 
-    fn slot(&self, version: RmVersion) -> &Mutex<Slot> {
+    fn slot(&self, version: RmVersion) -> &Shard<Slot> {
         match version {
             RmVersion::V1_1 => &self.inner.v11,
             RmVersion::V1_0 => &self.inner.v10,
@@ -437,20 +478,21 @@ impl<B: Backend> Server<B> {
     async fn redeliver(&self, list: Vec<Delivery>) -> Result<(), RuntimeError> {
         let mut list = list;
         for version in [RmVersion::V1_1, RmVersion::V1_0] {
-            let mut slot = self.slot(version).lock().await;
-            let (mine, rest): (Vec<Delivery>, Vec<Delivery>) = list.into_iter().partition(|d| {
-                slot.sequences
-                    .get(&d.id)
-                    .is_some_and(|r| r.version == version)
-            });
-            list = rest;
-            let before = slot.queue.issued();
-            self.enqueue(&mut slot, mine);
-            let issued = slot.queue.issued();
-            drop(
-                self.settle(version, slot, |q| q.pending_between(before, issued))
-                    .await,
-            );
+            let (before, issued) = {
+                let mut slot = self.slot(version).lock();
+                let (mine, rest): (Vec<Delivery>, Vec<Delivery>) =
+                    list.into_iter().partition(|d| {
+                        slot.sequences
+                            .get(&d.id)
+                            .is_some_and(|r| r.version == version)
+                    });
+                list = rest;
+                let before = slot.queue.issued();
+                self.enqueue(&mut slot, mine);
+                (before, slot.queue.issued())
+            };
+            self.settle(version, |q| q.pending_between(before, issued))
+                .await;
         }
         Ok(())
     }
@@ -459,7 +501,7 @@ impl<B: Backend> Server<B> {
         let mut stop = self.inner.stop.subscribe();
         loop {
             let deadline = {
-                let slot = self.slot(version).lock().await;
+                let slot = self.slot(version).lock();
                 slot.duplex
                     .values()
                     .filter_map(|o| o.source.poll_timeout())
@@ -474,7 +516,7 @@ impl<B: Backend> Server<B> {
             };
             tokio::select! {
                 () = sleep => {
-                    let mut slot = self.slot(version).lock().await;
+                    let mut slot = self.slot(version).lock();
                     let now = clock::rm_now();
                     if slot.dest.poll_timeout().is_some_and(|d| d <= now) {
                         slot.dest.handle_timeout(now);
@@ -484,7 +526,7 @@ impl<B: Backend> Server<B> {
                             o.source.handle_timeout(now);
                         }
                     }
-                    if let Err(e) = self.drain(&mut slot, None).await {
+                    if let Err(e) = self.drain(&mut slot, None) {
                         tracing::warn!(error = %e, "destination timer drain failed");
                     }
                 }
@@ -562,7 +604,7 @@ impl<B: Backend> Server<B> {
             now,
         ) {
             Ok(text) => {
-                emit(
+                emit!(
                     self.inner.tap.as_ref(),
                     "server",
                     Direction::Sent,
@@ -613,7 +655,7 @@ impl<B: Backend> Server<B> {
             let mut batch = Batch::default();
             crate::recovery::add_changes(&mut batch, &self.inner.tokens.take_changes())?;
             self.inner.persistence.commit(batch).await?;
-            emit(
+            emit!(
                 self.inner.tap.as_ref(),
                 "server",
                 Direction::Sent,
@@ -646,7 +688,7 @@ impl<B: Backend> Server<B> {
             Ok(o) => o,
             Err(r) => {
                 tracing::info!(reason = %r.reason, "refused inbound message");
-                emit(
+                emit!(
                     self.inner.tap.as_ref(),
                     "server",
                     Direction::Refused,
@@ -656,7 +698,7 @@ impl<B: Backend> Server<B> {
                 return Ok(self.fault_reply(&r));
             }
         };
-        emit(
+        emit!(
             self.inner.tap.as_ref(),
             "server",
             Direction::Received,
@@ -686,12 +728,47 @@ impl<B: Backend> Server<B> {
                 reason: "no WS-RM header".to_owned(),
             }));
         };
-        let mut slot = self.slot(version).lock().await;
         // A TerminateSequence ends the sequence and forgets its records: its queued
-        // deliveries are finished first.
-        if let WireBody::Rm(wsrx_rm::wire::RmBody::TerminateSequence(t)) = &opened.wire.body {
-            slot = self.settle(version, slot, |q| q.pending_of(&t.id)).await;
-        }
+        // deliveries are finished first (checked again under the lock, since another
+        // request may have queued one meanwhile).
+        let terminating = match &opened.wire.body {
+            WireBody::Rm(wsrx_rm::wire::RmBody::TerminateSequence(t)) => Some(t.id.clone()),
+            _ => None,
+        };
+        let (replies, before, issued) = loop {
+            if let Some(id) = &terminating {
+                self.settle(version, |q| q.pending_of(id)).await;
+            }
+            let mut slot = self.slot(version).lock();
+            if terminating
+                .as_ref()
+                .is_some_and(|id| slot.queue.pending_of(id).is_some())
+            {
+                continue;
+            }
+            let before = slot.queue.issued();
+            let replies = self.feed(&mut slot, &opened)?;
+            break (replies, before, slot.queue.issued());
+        };
+        // The answer (the response, the acknowledgement) follows the deliveries this
+        // message caused: wait for them, the lock released (other messages go on). So a
+        // sender that saw its acknowledgement, or a server whose in-flight requests
+        // finished (graceful shutdown), leaves nothing half-delivered.
+        self.settle(version, |q| q.pending_between(before, issued))
+            .await;
+        let plan = {
+            let mut slot = self.slot(version).lock();
+            self.answer(&mut slot, &opened, received, replies)?
+        };
+        // Commit-before-send: the answer may cover what any earlier input recorded.
+        let persistence = &self.inner.persistence;
+        persistence.durable(persistence.last_issued()).await?;
+        self.seal_answer(&opened, plan)
+    }
+
+    /// Feeds one verified message to the machines of its version and drains them;
+    /// returns the transmits that answer it.
+    fn feed(&self, slot: &mut Slot, opened: &Opened) -> Result<Vec<Transmit>, RuntimeError> {
         let handle = match (&opened.payload, opened.is_application()) {
             (Some(text), true) => {
                 let h = new_handle();
@@ -750,40 +827,28 @@ impl<B: Backend> Server<B> {
                 }
             }
         }
-        let before = slot.queue.issued();
-        let replies = self.drain(&mut slot, Some(&opened)).await?;
-        // The answer (the response, the acknowledgement) follows the deliveries this
-        // message caused: wait for them, the lock released (other messages go on). So a
-        // sender that saw its acknowledgement, or a server whose in-flight requests
-        // finished (graceful shutdown), leaves nothing half-delivered.
-        let issued = slot.queue.issued();
-        slot = self
-            .settle(version, slot, |q| q.pending_between(before, issued))
-            .await;
-        let reply = self.answer(&mut slot, &opened, received, replies).await?;
-        Ok(reply)
+        self.drain(slot, Some(opened))
     }
 
-    /// Chooses the HTTP answer to `opened`.
-    async fn answer(
+    /// Chooses the HTTP answer to `opened` (sealed later, with the lock released).
+    fn answer(
         &self,
         slot: &mut Slot,
         opened: &Opened,
         received: std::time::Instant,
         replies: Vec<Transmit>,
-    ) -> Result<HttpReply, RuntimeError> {
+    ) -> Result<Option<Plan>, RuntimeError> {
         let profile = opened.profile();
         if let Some(t) = replies.into_iter().next() {
             let wire = WireMessage::from_transmit(&t, profile);
-            return self.send_back(
-                opened,
+            return Ok(Some(Plan::new(
                 profile,
-                &wire,
+                wire,
                 None,
                 "",
-                t.protect_with.as_ref(),
+                t.protect_with,
                 200,
-            );
+            )));
         }
         let seq = opened.wire.headers.iter().find_map(|h| match h {
             RmHeader::Sequence(s) => Some((s.id.clone(), s.number)),
@@ -791,10 +856,10 @@ impl<B: Backend> Server<B> {
             _ => None,
         });
         let Some((id, number)) = seq else {
-            return Ok(HttpReply::accepted(opened.soap));
+            return Ok(None);
         };
         let Some(record) = slot.sequences.get(&id).cloned() else {
-            return Ok(HttpReply::accepted(opened.soap));
+            return Ok(None);
         };
         let anonymous = is_anonymous(&record.acks_to.0);
         let ack = if anonymous {
@@ -805,7 +870,7 @@ impl<B: Backend> Server<B> {
         if ack.is_some() {
             metrics::ack_latency(received.elapsed());
             // take_ack is an input: drain it (nothing to persist; it settles a batched ack).
-            let _ = self.drain(slot, None).await?;
+            let _ = self.drain(slot, None)?;
         }
         // Duplex: the response travels on the offered sequence, on this back-channel when
         // its endpoint is anonymous (again on every re-sent request, until acknowledged).
@@ -814,15 +879,14 @@ impl<B: Backend> Server<B> {
         {
             let wire = WireMessage::from_transmit(&t, profile);
             let reply = pending.reply.clone();
-            return self.send_back(
-                opened,
+            return Ok(Some(Plan::new(
                 profile,
-                &wire,
-                Some(&reply.payload),
+                wire,
+                Some(reply.payload),
                 &reply.action,
-                record.binding.as_ref(),
+                record.binding,
                 200,
-            );
+            )));
         }
         let headers: Vec<RmHeader> = ack
             .into_iter()
@@ -833,52 +897,53 @@ impl<B: Backend> Server<B> {
                 headers,
                 body: WireBody::Application,
             };
-            return self.send_back(
-                opened,
+            return Ok(Some(Plan::new(
                 profile,
-                &wire,
-                Some(&reply.payload),
+                wire,
+                Some(reply.payload),
                 &reply.action,
-                record.binding.as_ref(),
+                record.binding,
                 200,
-            );
+            )));
         }
         if headers.is_empty() {
-            return Ok(HttpReply::accepted(opened.soap));
+            return Ok(None);
         }
         let wire = WireMessage {
             headers,
             body: WireBody::Empty,
         };
-        self.send_back(
-            opened,
+        Ok(Some(Plan::new(
             profile,
-            &wire,
+            wire,
             None,
             "",
-            record.binding.as_ref(),
+            record.binding,
             200,
-        )
+        )))
     }
 
-    #[allow(clippy::too_many_arguments, reason = "one call site shape, all needed")]
-    fn send_back(
-        &self,
-        opened: &Opened,
-        profile: WireProfile,
-        wire: &WireMessage,
-        payload: Option<&str>,
-        action: &str,
-        binding: Option<&SecurityBinding>,
-        status: u16,
-    ) -> Result<HttpReply, RuntimeError> {
+    /// Seals a planned answer (`None`: 202) for the back-channel of `opened`.
+    fn seal_answer(&self, opened: &Opened, plan: Option<Plan>) -> Result<HttpReply, RuntimeError> {
+        let Some(plan) = plan else {
+            return Ok(HttpReply::accepted(opened.soap));
+        };
+        let Plan {
+            profile,
+            wire,
+            payload,
+            action,
+            binding,
+            status,
+        } = plan;
         let action = wire
             .action(profile)
-            .map_or_else(|| action.to_owned(), str::to_owned);
+            .map_or_else(|| action.clone(), str::to_owned);
         let addressing = reply_addressing(opened, profile, &action);
         // A bound sequence answers with its token; an unbound one (allowed by policy)
         // answers with the token that proved the request, if any.
         let protection = binding
+            .as_ref()
             .or(opened.proof.as_ref())
             .map(|b| Protection::for_binding(b, profile, self.inner.resolver.as_ref()))
             .transpose()?;
@@ -886,20 +951,25 @@ impl<B: Backend> Server<B> {
             profile,
             opened.soap,
             &addressing,
-            wire,
-            payload,
+            &wire,
+            payload.as_deref(),
             protection.as_ref(),
             SystemTime::now(),
         )?;
-        let summary =
-            pipeline::summarize(wire, Some(&action), binding.map(SecurityBinding::as_str));
-        emit(
-            self.inner.tap.as_ref(),
-            "server",
-            Direction::Sent,
-            &summary,
-            &text,
-        );
+        if self.inner.tap.is_some() {
+            let summary = pipeline::summarize(
+                &wire,
+                Some(&action),
+                binding.as_ref().map(SecurityBinding::as_str),
+            );
+            emit!(
+                self.inner.tap.as_ref(),
+                "server",
+                Direction::Sent,
+                &summary,
+                &text,
+            );
+        }
         let status = if matches!(wire.body, WireBody::Rm(wsrx_rm::wire::RmBody::Fault(_))) {
             if opened.soap == SoapVersion::V12 {
                 400
@@ -917,15 +987,17 @@ impl<B: Backend> Server<B> {
         })
     }
 
-    /// The drain after an input: persist (commit) → transmit → events (deliveries).
-    /// Returns the transmits routed as the reply to `current`.
-    async fn drain(
+    /// The drain after an input: persist → transmit → events (deliveries), the offered
+    /// sequences' Sources included, as **one** batch submitted to the store. Returns
+    /// the transmits routed as the reply to `current` (sent by the caller once the
+    /// batch is durable); POSTs and deliveries are queued with the batch's ticket.
+    fn drain(
         &self,
         slot: &mut Slot,
         current: Option<&Opened>,
     ) -> Result<Vec<Transmit>, RuntimeError> {
         // 1. persist, with the payloads of newly recorded messages (and the deletion of
-        //    those handed over since the last commit), in one commit.
+        //    those handed over since the last commit).
         let mut batch = Batch::default();
         batch.payload_deletes.append(&mut slot.handed_over);
         while let Some(op) = slot.dest.poll_persist() {
@@ -970,9 +1042,9 @@ impl<B: Backend> Server<B> {
             }
             add_op(&mut batch, &op);
         }
-        self.inner.persistence.commit(batch).await?;
-        // 2. transmits.
+        // 2. transmits (sent once the batch is durable).
         let mut replies = Vec::new();
+        let mut posts = Vec::new();
         while let Some(t) = slot.dest.poll_transmit() {
             match &t.route {
                 Route::Reply if current.is_some() => replies.push(t),
@@ -990,13 +1062,14 @@ impl<B: Backend> Server<B> {
                             WireProfile::from_versions(slot.version, None),
                             SoapVersion::V12,
                         ));
-                    self.post(Post {
+                    posts.push(Post {
                         version: slot.version,
                         to: addr.clone(),
                         transmit: t,
                         dialect,
                         payload: None,
                         relates_to: None,
+                        after: Ticket::default(),
                     });
                 }
                 Route::Reply => {
@@ -1028,6 +1101,7 @@ impl<B: Backend> Server<B> {
                             redelivered: false,
                             message_id: h.message_id,
                             ticket: 0,
+                            after: Ticket::default(),
                         });
                     }
                 }
@@ -1036,9 +1110,7 @@ impl<B: Backend> Server<B> {
                     if let Some(h) = slot.held.remove(&payload.0)
                         && h.put
                     {
-                        let mut b = Batch::default();
-                        b.payload_deletes.push(payload.0);
-                        self.inner.persistence.commit(b).await?;
+                        batch.payload_deletes.push(payload.0);
                     }
                 }
                 DestinationEvent::Refused(e) => {
@@ -1071,11 +1143,23 @@ impl<B: Backend> Server<B> {
                 }
             }
         }
+        // 4. the Sources of offered sequences, into the same batch.
+        let (offered_replies, offered_posts) =
+            self.collect_offered(slot, current.is_some(), &mut batch);
+        replies.extend(offered_replies);
+        posts.extend(offered_posts);
+        // 5. one commit for the whole input; what it preceded waits for its ticket.
+        let ticket = self.inner.persistence.submit(batch)?;
+        for d in &mut deliveries {
+            d.after = ticket;
+        }
         // Handed to the handler in order, the lock released (`server/deliver.rs`).
         self.enqueue(slot, deliveries);
-        // 4. the Sources of offered sequences.
-        replies.extend(self.drain_offered(slot, current.is_some()).await?);
-        // 5. the timer task re-reads poll_timeout.
+        for mut p in posts {
+            p.after = ticket;
+            self.post(p);
+        }
+        // 6. the timer task re-reads poll_timeout.
         self.inner.wake.notify_waiters();
         Ok(replies)
     }

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use wsrx_crypto::{KeyId, KeyRing, OsRandom, open, seal};
 use zeroize::Zeroizing;
 
-use crate::backend::{Backend, Completion, PayloadRow, RecordRow, RowBatch, TokenRow};
+use crate::backend::{Backend, PayloadRow, RecordRow, RowBatch, TokenRow};
 use crate::error::{RecordName, StoreError};
 use crate::model::{Batch, RecoveredToken, Role, SequenceLog, Snapshot};
 
@@ -177,29 +177,32 @@ impl<B: Backend> Store<B> {
         result
     }
 
-    /// Seals `batch` and queues it with the backend without waiting; `done` runs once
-    /// it is durable (or refused). Returns the batch's [`Ticket`]: tickets grow in
-    /// submission order, batches become durable in that order, and an empty batch
-    /// gets no ticket of its own (the last one issued is returned and `done` runs at
-    /// once with `Ok`). A sealing failure is returned here and `done` is not run.
+    /// Seals `batch` and queues it with the backend without waiting; `done` runs with
+    /// the batch's ticket once it is durable (or refused). Returns that [`Ticket`]:
+    /// tickets grow in submission order, batches become durable in that order, and
+    /// completions run in that order. An empty batch gets no ticket of its own: the
+    /// last one issued is returned and `done` is dropped without running. A sealing
+    /// failure is returned here and `done` is not run.
     ///
     /// Submitting is short (sealing and a queue push), so a caller may submit while it
     /// holds the lock of the machine whose ops these are, and wait for durability after
     /// releasing it: that is how commits of concurrent inputs share one fsync.
-    pub fn submit(&self, batch: Batch, done: Completion) -> Result<Ticket, StoreError> {
+    pub fn submit(
+        &self,
+        batch: Batch,
+        done: impl FnOnce(Ticket, Result<(), StoreError>) + Send + 'static,
+    ) -> Result<Ticket, StoreError> {
         let mut order = self.lock_order()?;
         if batch.is_empty() {
-            let last = Ticket(order.tickets);
-            drop(order);
-            done(Ok(()));
-            return Ok(last);
+            return Ok(Ticket(order.tickets));
         }
         let reserved = Self::reserve(&mut order, &batch.records, &batch.sequence_deletes);
         let rows = self.seal_rows(batch, &reserved)?;
         order.tickets = order.tickets.saturating_add(1);
         let ticket = Ticket(order.tickets);
         // Queued under the order lock: queue order = ticket order = log order.
-        self.backend.submit(rows, done);
+        self.backend
+            .submit(rows, Box::new(move |result| done(ticket, result)));
         Ok(ticket)
     }
 

@@ -11,7 +11,11 @@
 //! - delivery latency: from the call to `Client::send` to the server application
 //!   receiving the message (percentiles p50/p90/p99/max);
 //! - store latency: how long `Client::send` took to return, i.e. until the message was
-//!   durably committed in the client's store (back-pressure from the window included).
+//!   durably committed in the client's store (back-pressure from the window included);
+//! - what each message cost, both sides together (they share this process;
+//!   `bench_cost.rs`): CPU ms, fsyncs (store group commits) of the server's and the
+//!   client's store, read/write-class syscalls, and the retransmissions the server
+//!   received as a percentage of the messages.
 //!
 //! Without `--rate`, every sequence sends as fast as its window allows: the figure that
 //! matters is then the throughput, and the latencies include the queue the burst
@@ -38,6 +42,7 @@ use wsrx_runtime::token::{BoxFuture, PreEstablished, TokenProvider};
 use wsrx_soap::{Fault, FaultCode, SoapVersion};
 use wsrx_store::KeyRing;
 
+use super::bench_cost::{self, Reading};
 use super::rm_common::open_store_with;
 
 /// `wsrx bench [--sequences 1,64] [--messages N] [--payload BYTES]`
@@ -164,7 +169,7 @@ async fn bench(args: Args) -> anyhow::Result<ExitCode> {
     config.destination.max_open_sequences = args.sequences.iter().sum::<usize>() + 16;
     let server = Server::start(
         config,
-        server_store,
+        server_store.clone(),
         Arc::clone(&tokens),
         Arc::new(Recorder(Arc::clone(&timings))),
         None,
@@ -185,13 +190,14 @@ async fn bench(args: Args) -> anyhow::Result<ExitCode> {
         println!("offered load: {} messages/s over all sequences", args.rate);
     }
     println!(
-        "{:>9} {:>9} {:>9} {:>10}   {:<38} {:<20}",
+        "{:>9} {:>9} {:>9} {:>10}   {:<38} {:<20} {}",
         "sequences",
         "messages",
         "seconds",
         "msg/s",
         "delivery latency ms p50/p90/p99/max",
-        "store ms p50/p99"
+        "store ms p50/p99",
+        bench_cost::HEADER
     );
     let mut ok = true;
     for (run, &sequences) in args.sequences.iter().enumerate() {
@@ -200,7 +206,7 @@ async fn bench(args: Args) -> anyhow::Result<ExitCode> {
             sequences,
             &args,
             &url,
-            &client_store,
+            (&server_store, &client_store),
             &tokens,
             &timings,
         )
@@ -232,6 +238,9 @@ fn uuid_like() -> anyhow::Result<String> {
     ))
 }
 
+/// The benchmark's stores.
+type Stores = wsrx_runtime::persist::Persistence<wsrx_store::SqliteBackend>;
+
 struct Report {
     sequences: usize,
     sent: usize,
@@ -240,6 +249,7 @@ struct Report {
     elapsed: Duration,
     delivery: Vec<Duration>,
     store: Vec<Duration>,
+    cost: bench_cost::Cost,
 }
 
 impl Report {
@@ -280,8 +290,8 @@ impl std::fmt::Display for Report {
         let st = format!("{:.2}/{:.2}", percentile(&s, 50.0), percentile(&s, 99.0));
         write!(
             f,
-            "{:>9} {:>9} {:>9.2} {:>10.0}   {:<38} {:<20}",
-            self.sequences, self.delivered, secs, rate, lat, st
+            "{:>9} {:>9} {:>9.2} {:>10.0}   {:<38} {:<20} {}",
+            self.sequences, self.delivered, secs, rate, lat, st, self.cost
         )?;
         if !self.complete() {
             write!(
@@ -299,19 +309,29 @@ async fn one_run(
     sequences: usize,
     args: &Args,
     url: &str,
-    store: &wsrx_runtime::persist::Persistence<wsrx_store::SqliteBackend>,
+    (server_store, store): (&Stores, &Stores),
     tokens: &Arc<dyn TokenProvider>,
     timings: &Arc<Mutex<Timings>>,
 ) -> anyhow::Result<Report> {
+    let reading = || {
+        Reading::now(
+            server_store.store().backend().stats().groups,
+            store.store().backend().stats().groups,
+            wsrx_runtime::metrics::retransmissions_received_total(),
+        )
+    };
     if let Ok(mut t) = timings.lock() {
         *t = Timings::default();
     }
     // Open every sequence first: the measurement covers the messages, not the creates.
+    // The sequences share one HTTP connection pool, as one sender process would.
+    let http = http::HttpClient::new(Duration::from_secs(30))?;
     let mut clients = Vec::with_capacity(sequences);
     for i in 0..sequences {
         let mut config = ClientConfig::new(format!("{url}bench/{run}/{i}"));
         config.soap = SoapVersion::V12;
         config.profile = WireProfile::Rm11;
+        config.http = Some(http.clone());
         config.source.retransmission.base = Duration::from_millis(500);
         let client = Client::start(config, store.clone(), Arc::clone(tokens), None).await?;
         clients.push(client);
@@ -322,6 +342,7 @@ async fn one_run(
     let per = args.messages / sequences;
     let extra = args.messages % sequences;
     let padding = "x".repeat(args.payload);
+    let before = reading();
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(sequences);
     for (i, client) in clients.iter().enumerate() {
@@ -370,6 +391,7 @@ async fn one_run(
             .unwrap_or((0, None));
         if pending == 0 || Instant::now() > deadline {
             let elapsed = last.unwrap_or_else(Instant::now).duration_since(started);
+            let after = reading();
             for c in &clients {
                 c.close().await?;
                 c.terminate().await?;
@@ -382,6 +404,7 @@ async fn one_run(
             return Ok(Report {
                 sequences,
                 sent: args.messages,
+                cost: after.per_message(&before, delivery.len()),
                 delivered: delivery.len(),
                 unexpected,
                 elapsed,

@@ -193,6 +193,38 @@ fn replay_bytes(target: &str, harness: fn(&[u8]) -> usize) {
     );
 }
 
+/// The WS-Policy reader: the corpus and the generic mutations, then seeded mutations of
+/// the policy test data (`testdata/policies/`), most of which must still be read.
+#[test]
+fn policy_harness_replays() {
+    replay("policy", |d| {
+        let _ = wsrx_policy::fuzzing::policy(d);
+    });
+    let data = root().join("testdata/policies");
+    let seeds: Vec<Vec<u8>> = ["", "spec", "variants"]
+        .iter()
+        .flat_map(|sub| files(&data.join(sub)))
+        .filter(|p| p.extension().is_some_and(|e| e == "xml" || e == "wsdl"))
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    assert!(seeds.len() > 30, "testdata/policies not found");
+    let (seed, cases) = seed_and_cases("policy-mutations");
+    let mut m = Mutator::new(seed);
+    let mut read = 0;
+    for case in 0..cases {
+        let input = m.mutate(&seeds[case % seeds.len()]);
+        let Ok(deep) = std::panic::catch_unwind(|| wsrx_policy::fuzzing::policy(&input)) else {
+            panic!("policy: mutated case {case} fails (replay with WSRX_SEED={seed})")
+        };
+        read += usize::from(deep);
+    }
+    println!("policy: {cases} mutated policy documents, {read} read, seed {seed}");
+    assert!(
+        read * 10 >= cases,
+        "policy: only {read} of {cases} mutated documents were read"
+    );
+}
+
 #[test]
 fn rm_destination_inputs_harness_replays() {
     replay_bytes(

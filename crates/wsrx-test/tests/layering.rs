@@ -25,7 +25,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("wsrx-xml", &[]),
     ("wsrx-crypto", &[]),
     ("wsrx-soap", &["wsrx-xml"]),
-    ("wsrx-security", &["wsrx-soap", "wsrx-xml", "wsrx-crypto"]),
+    // The policy engine sits beside soap (layer 1): it reads XML only, so the security
+    // layer, the runtime and the binary may all take their configuration from it.
+    ("wsrx-policy", &["wsrx-xml"]),
+    (
+        "wsrx-security",
+        &["wsrx-soap", "wsrx-xml", "wsrx-crypto", "wsrx-policy"],
+    ),
     ("wsrx-rm", &["wsrx-soap", "wsrx-xml"]),
     (
         "wsrx-sc",
@@ -38,6 +44,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "wsrx-runtime",
         &[
+            "wsrx-policy",
             "wsrx-store",
             "wsrx-sc",
             "wsrx-rm",
@@ -50,6 +57,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "wsrx",
         &[
+            "wsrx-policy",
             "wsrx-runtime",
             "wsrx-store",
             "wsrx-sc",
@@ -65,6 +73,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
 
 const PROTOCOL: &[&str] = &[
     "wsrx-xml",
+    "wsrx-policy",
     "wsrx-crypto",
     "wsrx-soap",
     "wsrx-security",

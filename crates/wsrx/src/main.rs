@@ -1,8 +1,9 @@
 //! The `wsrx` command: `demo` (a secured RM flow on loopback, end to end), `serve`
 //! (the RM destination with an echo service), `send` (a secured sequence to a
 //! destination), `keys` (key rings for the sealed store), `store` (operations on a
-//! store), `verify` (offline check of a captured message) and `bench` (throughput and
-//! latency of the whole secured, durable flow on loopback).
+//! store), `verify` (offline check of a captured message), `bench` (throughput and
+//! latency of the whole secured, durable flow on loopback) and `policy` (what a WSDL's
+//! WS-Policy means for wsrx).
 //!
 //! This binary is the only place that names a concrete store backend (SQLite).
 #![forbid(unsafe_code)]
@@ -43,6 +44,8 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Measure throughput and latency of secured, durable one-way messages on loopback.
     Bench(cmd::bench::Args),
+    /// Read the WS-Policy of a WSDL or policy document: show, normalize, check, assertions.
+    Policy(cmd::policy::Args),
 }
 
 /// Logs go to stderr through `tracing`, filtered by `WSRX_LOG` (or `RUST_LOG`), e.g.
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Store(args) => cmd::store::run(args),
         Command::Verify(args) => cmd::verify::run(args),
         Command::Bench(args) => cmd::bench::run(args),
+        Command::Policy(args) => cmd::policy::run(args),
     };
     match result {
         Ok(code) => code,

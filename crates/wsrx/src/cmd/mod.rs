@@ -4,6 +4,7 @@ pub(crate) mod bench;
 mod bench_cost;
 pub(crate) mod demo;
 pub(crate) mod keys;
+pub(crate) mod policy;
 pub(crate) mod rm_common;
 pub(crate) mod send;
 pub(crate) mod serve;

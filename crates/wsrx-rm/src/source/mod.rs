@@ -1,19 +1,21 @@
 //! The RM Source: one outbound sequence (WS-RM 1.1 §2.3 "RM Source").
 //!
 //! Numbering, write-ahead storage of each message before its first transmission,
-//! retransmission with exponential backoff and injected jitter, AckRequested policy,
+//! retransmission with exponential backoff and injected jitter from a timeout that
+//! measured round trips lengthen ([`crate::rtt`]), AckRequested policy,
 //! immediate resend on Nack, the in-flight window (`send` pushes back with
 //! [`Error::Backpressure`]; nothing is queued without bound), close, terminate,
 //! inactivity, expiry and the maximum message number.
 
 mod state;
 
+use core::time::Duration;
 use std::collections::{BTreeMap, VecDeque};
 
 pub use state::{SOURCE_TRANSITIONS, SourceState, SourceTrigger};
 
 use crate::binding::{SecurityBinding, TokenRef, proves};
-use crate::config::{AckRequestPolicy, SourceConfig};
+use crate::config::{AckRequestPolicy, Backoff, SourceConfig};
 use crate::error::Error;
 use crate::events::{SourceEvent, TerminationReason};
 use crate::fsm::lookup;
@@ -25,6 +27,7 @@ use crate::msg::{
 };
 use crate::persist::{SourceRecord, StoreOp};
 use crate::ranges::RangeSet;
+use crate::rtt::RttEstimator;
 use crate::time::{Timestamp, earliest};
 use crate::version::RmVersion;
 
@@ -52,6 +55,9 @@ struct Outbound {
     last: bool,
     attempts: u32,
     due: Timestamp,
+    /// When it was first transmitted (a round-trip sample if acknowledged before any
+    /// retransmission); `None` when restored (resent at once: never a sample).
+    sent: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +91,7 @@ pub struct Source {
     last_keepalive: Timestamp,
     since_ack_request: u32,
     flow_limit: Option<u64>,
+    rtt: RttEstimator,
     persist: VecDeque<StoreOp>,
     transmit: VecDeque<Transmit>,
     events: VecDeque<SourceEvent>,
@@ -170,6 +177,7 @@ impl Source {
             last_keepalive: now,
             since_ack_request: 0,
             flow_limit: None,
+            rtt: RttEstimator::new(),
             persist: VecDeque::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
@@ -225,6 +233,7 @@ impl Source {
                             last: *last,
                             attempts: 0,
                             due: now,
+                            sent: None,
                         },
                     );
                     s.next_number = s.next_number.max(number.saturating_add(1));
@@ -378,7 +387,7 @@ impl Source {
         if ack_requested {
             self.since_ack_request = 0;
         }
-        let delay = self.config.retransmission.jittered(0, (self.random)());
+        let delay = self.retransmission_delay(0);
         self.in_flight.insert(
             number,
             Outbound {
@@ -386,6 +395,7 @@ impl Source {
                 last,
                 attempts: 0,
                 due: now.saturating_add(delay),
+                sent: Some(now),
             },
         );
         self.transmit_app(number, payload, last, ack_requested);
@@ -791,6 +801,10 @@ impl Source {
                 let mut newly_ranges: Vec<AckRange> = Vec::new();
                 for n in newly {
                     if let Some(o) = self.in_flight.remove(&n) {
+                        // Karn: only messages sent once give a round-trip sample.
+                        if let Some(sent) = o.sent.filter(|_| o.attempts == 0) {
+                            self.rtt.sample(now.saturating_since(sent));
+                        }
                         self.events.push_back(SourceEvent::Acknowledged {
                             number: n,
                             payload: o.payload,
@@ -831,16 +845,38 @@ impl Source {
             .map(|(n, _)| *n)
             .collect();
         for n in due {
-            let r = (self.random)();
-            let backoff = self.config.retransmission;
+            let attempts = self
+                .in_flight
+                .get(&n)
+                .map_or(0, |o| o.attempts.saturating_add(1));
+            let delay = self.retransmission_delay(attempts);
             let Some(o) = self.in_flight.get_mut(&n) else {
                 continue;
             };
-            o.attempts = o.attempts.saturating_add(1);
-            o.due = now.saturating_add(backoff.jittered(o.attempts, r));
+            o.attempts = attempts;
+            o.due = now.saturating_add(delay);
             let (payload, last) = (o.payload, o.last);
             self.transmit_app(n, payload, last, true);
         }
+    }
+
+    /// The wait before retransmitting a message for the `attempt`-th time (0: after its
+    /// first transmission): the configured backoff, started from the retransmission
+    /// timeout the measured round trips give (never below the configured first
+    /// interval), with jitter.
+    fn retransmission_delay(&mut self, attempt: u32) -> Duration {
+        let backoff = self.config.retransmission;
+        let start = self.rtt.timeout(backoff.base, backoff.max);
+        let scaled = Backoff {
+            base: start,
+            ..backoff
+        };
+        scaled.jittered(attempt, (self.random)())
+    }
+
+    /// The smoothed round-trip time measured so far (message to acknowledgement).
+    pub fn smoothed_rtt(&self) -> Option<Duration> {
+        self.rtt.smoothed()
     }
 
     /// Handles the passage of time: retransmissions, keep-alive, inactivity, expiry.

@@ -34,7 +34,7 @@ impl RttEstimator {
         self.state = Some(match self.state {
             None => (r, r / 2),
             Some((srtt, rttvar)) => {
-                let delta = if srtt > r { srtt - r } else { r - srtt };
+                let delta = srtt.abs_diff(r);
                 let rttvar = rttvar.saturating_mul(3) / 4 + delta / 4;
                 let srtt = srtt.saturating_mul(7) / 8 + r / 8;
                 (srtt, rttvar)

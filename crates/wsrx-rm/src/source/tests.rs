@@ -10,7 +10,7 @@ fn x() -> SecurityBinding {
 fn cfg() -> SourceConfig {
     SourceConfig {
         max_in_flight: 3,
-        retransmission: crate::Backoff {
+        retransmission: Backoff {
             base: Duration::from_millis(100),
             max: Duration::from_millis(400),
             factor: 2,

@@ -17,6 +17,11 @@
 //!   client's store, read/write-class syscalls, and the retransmissions the server
 //!   received as a percentage of the messages.
 //!
+//! With `--request-reply` every message is an `Echo` request whose response the
+//! server's application returns (on the HTTP response, with the sequence's
+//! acknowledgement piggy-backed); `--pipeline N` keeps N requests in flight per
+//! sequence. The latency is then the round trip of `Client::request`.
+//!
 //! Without `--rate`, every sequence sends as fast as its window allows: the figure that
 //! matters is then the throughput, and the latencies include the queue the burst
 //! builds. With `--rate N` the messages are paced at N per second in all, so the
@@ -65,6 +70,12 @@ pub(crate) struct Args {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 600)]
     timeout: u64,
+    /// Send `Echo` requests and wait for their responses instead of one-way messages.
+    #[arg(long)]
+    request_reply: bool,
+    /// Requests in flight per sequence with `--request-reply`.
+    #[arg(long, default_value_t = 1)]
+    pipeline: usize,
 }
 
 /// When each message was submitted, and when it arrived.
@@ -80,38 +91,55 @@ struct Timings {
 #[derive(Clone)]
 struct Recorder(Arc<Mutex<Timings>>);
 
+impl Recorder {
+    /// Notes the arrival of the message whose text is in `payload`.
+    fn arrived(&self, payload: &str) -> Option<String> {
+        let now = Instant::now();
+        let text = echo::text_of(payload);
+        let key = text
+            .as_deref()
+            .and_then(|t| t.split_once('|').map(|(k, _)| k.to_owned()));
+        if let Ok(mut t) = self.0.lock() {
+            match key.and_then(|k| t.submitted.remove(&k)) {
+                Some(start) => {
+                    t.delivery.push(now.duration_since(start));
+                    t.last_delivery = Some(now);
+                }
+                None => t.unexpected += 1,
+            }
+        }
+        text
+    }
+}
+
 impl Handler for Recorder {
-    fn operation(&self, _action: &str) -> Operation {
-        Operation::OneWay
+    fn operation(&self, action: &str) -> Operation {
+        if action == echo::ECHO_ACTION {
+            Operation::RequestReply
+        } else {
+            Operation::OneWay
+        }
     }
 
     fn one_way<'a>(&'a self, payload: String, _info: DeliveryInfo) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let now = Instant::now();
-            let key =
-                echo::text_of(&payload).and_then(|t| t.split_once('|').map(|(k, _)| k.to_owned()));
-            if let Ok(mut t) = self.0.lock() {
-                match key.and_then(|k| t.submitted.remove(&k)) {
-                    Some(start) => {
-                        t.delivery.push(now.duration_since(start));
-                        t.last_delivery = Some(now);
-                    }
-                    None => t.unexpected += 1,
-                }
-            }
+            self.arrived(&payload);
         })
     }
 
     fn request<'a>(
         &'a self,
-        _payload: String,
+        payload: String,
         _info: DeliveryInfo,
     ) -> BoxFuture<'a, Result<Reply, Fault>> {
-        Box::pin(async {
-            Err(Fault::new(
-                FaultCode::Receiver,
-                "the benchmark service has no request-reply operation",
-            ))
+        Box::pin(async move {
+            match self.arrived(&payload) {
+                Some(text) => Ok(Reply {
+                    action: echo::ECHO_RESPONSE_ACTION.to_owned(),
+                    payload: echo::response_body(&text),
+                }),
+                None => Err(Fault::new(FaultCode::Sender, "not an Echo request")),
+            }
         })
     }
 }
@@ -182,8 +210,16 @@ async fn bench(args: Args) -> anyhow::Result<ExitCode> {
     let serving = http::serve_on(listener, server.clone(), &limits)?;
 
     println!(
-        "wsrx bench: one-way messages with {} B payloads over loopback HTTP; SOAP 1.2, WS-RM 1.1; \
+        "wsrx bench: {} with {} B payloads over loopback HTTP; SOAP 1.2, WS-RM 1.1; \
          every message signed with keys derived from one SCT; SQLite stores (synchronous=FULL) on both sides",
+        if args.request_reply {
+            format!(
+                "request-reply echo, {} in flight per sequence",
+                args.pipeline.max(1)
+            )
+        } else {
+            "one-way messages".to_owned()
+        },
         args.payload
     );
     if args.rate > 0 {
@@ -236,6 +272,60 @@ fn uuid_like() -> anyhow::Result<String> {
         p(17, 20),
         p(20, 32)
     ))
+}
+
+/// Sends `n` Echo requests on `client` (sequence `i` of run `run`), `pipeline` at a
+/// time, each checked against its response; returns how long each took.
+async fn requests(
+    client: Client<wsrx_store::SqliteBackend>,
+    timings: Arc<Mutex<Timings>>,
+    (run, i, n): (usize, usize, usize),
+    pipeline: usize,
+    padding: String,
+) -> Result<Vec<Duration>, wsrx_runtime::RuntimeError> {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut lanes = Vec::with_capacity(pipeline);
+    for _ in 0..pipeline {
+        let (client, timings, next, padding) = (
+            client.clone(),
+            Arc::clone(&timings),
+            Arc::clone(&next),
+            padding.clone(),
+        );
+        lanes.push(tokio::spawn(async move {
+            let mut took = Vec::new();
+            loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if k >= n {
+                    return Ok::<_, wsrx_runtime::RuntimeError>(took);
+                }
+                let key = format!("{run}.{i}.{k}");
+                let text = format!("{key}|{padding}");
+                let t0 = Instant::now();
+                if let Ok(mut t) = timings.lock() {
+                    t.submitted.insert(key, t0);
+                }
+                let response = client
+                    .request(echo::ECHO_ACTION, &echo::body(&text))
+                    .await?;
+                if echo::text_of(&response).as_deref() != Some(text.as_str()) {
+                    return Err(wsrx_runtime::RuntimeError::Peer(format!(
+                        "response to {run}.{i}.{k} does not echo its request"
+                    )));
+                }
+                took.push(t0.elapsed());
+            }
+        }));
+    }
+    let mut took = Vec::with_capacity(n);
+    for lane in lanes {
+        took.extend(
+            lane.await
+                .map_err(|e| wsrx_runtime::RuntimeError::Io(e.to_string()))??,
+        );
+    }
+    client.flush().await?;
+    Ok(took)
 }
 
 /// The benchmark's stores.
@@ -354,6 +444,16 @@ async fn one_run(
         // offset so the sequences do not send in lockstep.
         let period =
             (args.rate > 0).then(|| Duration::from_secs_f64(sequences as f64 / args.rate as f64));
+        if args.request_reply {
+            tasks.push(tokio::spawn(requests(
+                client,
+                Arc::clone(&timings),
+                (run, i, n),
+                args.pipeline.max(1),
+                padding,
+            )));
+            continue;
+        }
         tasks.push(tokio::spawn(async move {
             let mut store_latency = Vec::with_capacity(n);
             let mut ticks = period.map(|p| {

@@ -160,6 +160,10 @@ struct Inner<B: Backend> {
     generation: watch::Sender<u64>,
     /// Transmits for the sender task, each with the ticket it waits for.
     out: mpsc::UnboundedSender<(Transmit, Ticket)>,
+    /// Application messages (by number) whose transmission is queued or whose HTTP
+    /// exchange is still open: a retransmission of one of them is not sent (HTTP has
+    /// not lost it yet; under load it would only queue a duplicate behind it).
+    outstanding: StdMutex<std::collections::HashSet<u64>>,
     replay: StdMutex<ReplayCache>,
     wake: tokio::sync::Notify,
     stop: watch::Sender<bool>,
@@ -364,6 +368,7 @@ impl<B: Backend> Client<B> {
             tap,
             local,
             listener_stop: StdMutex::new(None),
+            outstanding: StdMutex::new(std::collections::HashSet::new()),
             create_message_id: pipeline::new_message_id(),
         });
         let client = Self { inner };
@@ -906,14 +911,26 @@ impl<B: Backend> Client<B> {
             tokio::select! {
                 t = rx.recv() => {
                     let Some((t, ticket)) = t else { return };
+                    let number = match &t.message {
+                        Message::Application(m) => Some(m.sequence.number),
+                        _ => None,
+                    };
+                    if let Some(n) = number
+                        && !self.outstanding(|o| o.insert(n))
+                    {
+                        continue; // a copy is queued or in flight
+                    }
                     let c = self.clone();
                     tokio::spawn(async move {
                         // Commit-before-send: the ops this transmit followed are durable.
-                        if let Err(e) = c.inner.persistence.durable(ticket).await {
-                            tracing::warn!(error = %e, "not sent: its commit failed");
-                            return;
+                        let sent = match c.inner.persistence.durable(ticket).await {
+                            Ok(()) => c.transmit(t).await,
+                            Err(e) => Err(e),
+                        };
+                        if let Some(n) = number {
+                            c.outstanding(|o| o.remove(&n));
                         }
-                        if let Err(e) = c.transmit(t).await {
+                        if let Err(e) = sent {
                             tracing::debug!(error = %e, "transmission failed (will be retried)");
                         }
                     });
@@ -921,6 +938,16 @@ impl<B: Backend> Client<B> {
                 _ = stop.changed() => return,
             }
         }
+    }
+
+    /// Runs `f` on the set of outstanding message numbers.
+    fn outstanding(&self, f: impl FnOnce(&mut std::collections::HashSet<u64>) -> bool) -> bool {
+        let mut o = self
+            .inner
+            .outstanding
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut o)
     }
 
     /// Encodes, secures, POSTs one transmit and feeds the answer back.

@@ -207,6 +207,46 @@ struct Slot {
     /// marked `redelivered`, as the exactly-once protocol of the module docs allows,
     /// and delivery does not wait for an fsync per message.
     handed_over: Vec<u64>,
+    /// The last store ticket whose batch changed each sequence (forward or offered):
+    /// an answer about a sequence waits for it, not for unrelated later commits
+    /// (the deletion of handed-over payloads, other sequences' records).
+    touched: HashMap<String, Ticket>,
+    /// Per sequence, the highest message number the handler has finished with (in
+    /// order: every number up to it): a request held for a gap is answered once it is.
+    handled: HashMap<SequenceId, u64>,
+}
+
+impl Slot {
+    /// Submits `batch` and notes its ticket for every sequence it changes.
+    fn submit<B: Backend>(
+        &mut self,
+        persistence: &Persistence<B>,
+        batch: Batch,
+    ) -> Result<Ticket, RuntimeError> {
+        let mut ids: Vec<String> = batch.records.iter().map(|(s, _, _)| s.clone()).collect();
+        ids.extend(batch.payloads.iter().map(|p| p.sequence.clone()));
+        let deleted = batch.sequence_deletes.clone();
+        let ticket = persistence.submit(batch)?;
+        for id in ids {
+            self.touched.insert(id, ticket);
+        }
+        for id in &deleted {
+            self.touched.remove(id);
+        }
+        Ok(ticket)
+    }
+
+    /// What an answer about sequence `id` depends on: its own and its offered
+    /// sequence's last batches.
+    fn depends(&self, id: &SequenceId) -> Ticket {
+        let own = self.touched.get(id.as_str()).copied().unwrap_or_default();
+        let offered = self
+            .duplex
+            .get(id)
+            .and_then(|o| self.touched.get(o.id.as_str()).copied())
+            .unwrap_or_default();
+        own.max(offered)
+    }
 }
 
 struct Inner<B: Backend> {
@@ -221,6 +261,8 @@ struct Inner<B: Backend> {
     v10: Shard<Slot>,
     replay: StdMutex<ReplayCache>,
     wake: Notify,
+    /// Signalled whenever the handler finished with a message.
+    handled: Notify,
     tap: Option<Tap>,
     stop: tokio::sync::watch::Sender<bool>,
     /// For transmits to addressable endpoints (`server/post.rs`).
@@ -267,6 +309,10 @@ struct Delivery {
     /// The store ticket of the batch that recorded it: handed over once durable.
     after: Ticket,
 }
+
+/// How long a request held for a gap waits for its response before it is answered
+/// without one (the client then re-sends it and gets the response from the cache).
+const HELD_REQUEST_WAIT: Duration = Duration::from_secs(10);
 
 /// An answer chosen under the lock, sealed after it is released and its ticket is
 /// durable.
@@ -423,6 +469,8 @@ impl<B: Backend> Server<B> {
                 queue: deliver::Queue::default(),
                 creates: HashMap::new(),
                 handed_over: Vec::new(),
+                touched: HashMap::new(),
+                handled: HashMap::new(),
             })
         };
         let mut v11 = make(RmVersion::V1_1, held11)?;
@@ -450,6 +498,7 @@ impl<B: Backend> Server<B> {
             v11: Shard::new(v11),
             v10: Shard::new(v10),
             wake: Notify::new(),
+            handled: Notify::new(),
             tap,
             stop,
             http: HttpClient::new(Duration::from_secs(30))?,
@@ -526,7 +575,7 @@ impl<B: Backend> Server<B> {
                             o.source.handle_timeout(now);
                         }
                     }
-                    if let Err(e) = self.drain(&mut slot, None) {
+                    if let Err(e) = self.drain(&mut slot, None).map(|_| ()) {
                         tracing::warn!(error = %e, "destination timer drain failed");
                     }
                 }
@@ -735,7 +784,7 @@ impl<B: Backend> Server<B> {
             WireBody::Rm(wsrx_rm::wire::RmBody::TerminateSequence(t)) => Some(t.id.clone()),
             _ => None,
         };
-        let (replies, before, issued) = loop {
+        let (replies, before, issued, ticket) = loop {
             if let Some(id) = &terminating {
                 self.settle(version, |q| q.pending_of(id)).await;
             }
@@ -747,8 +796,8 @@ impl<B: Backend> Server<B> {
                 continue;
             }
             let before = slot.queue.issued();
-            let replies = self.feed(&mut slot, &opened)?;
-            break (replies, before, slot.queue.issued());
+            let (replies, ticket) = self.feed(&mut slot, &opened)?;
+            break (replies, before, slot.queue.issued(), ticket);
         };
         // The answer (the response, the acknowledgement) follows the deliveries this
         // message caused: wait for them, the lock released (other messages go on). So a
@@ -756,19 +805,71 @@ impl<B: Backend> Server<B> {
         // finished (graceful shutdown), leaves nothing half-delivered.
         self.settle(version, |q| q.pending_between(before, issued))
             .await;
-        let plan = {
+        // A request that arrived before the one ahead of it (pipelined requests on
+        // several connections overtake each other) is held for the gap: its response
+        // rides on this HTTP response, so wait until the handler answered it.
+        if let Some((id, number)) = self.held_request(&opened) {
+            self.wait_handled(version, &id, number).await;
+        }
+        let (plan, depends) = {
             let mut slot = self.slot(version).lock();
-            self.answer(&mut slot, &opened, received, replies)?
+            let plan = self.answer(&mut slot, &opened, received, replies)?;
+            // The acknowledgement covers what earlier inputs recorded on the sequence,
+            // a response its own record: the sequence's last batch, and this input's.
+            let depends = opened
+                .messages(None)
+                .iter()
+                .filter_map(wsrx_rm::Message::sequence_id)
+                .fold(ticket, |t, id| t.max(slot.depends(id)));
+            (plan, depends)
         };
-        // Commit-before-send: the answer may cover what any earlier input recorded.
-        let persistence = &self.inner.persistence;
-        persistence.durable(persistence.last_issued()).await?;
+        // Commit-before-send.
+        self.inner.persistence.durable(depends).await?;
         self.seal_answer(&opened, plan)
+    }
+
+    /// The sequence and number of `opened` when it is a request-reply application message.
+    fn held_request(&self, opened: &Opened) -> Option<(SequenceId, u64)> {
+        let action = opened.action.as_deref()?;
+        if !opened.is_application()
+            || self.inner.handler.operation(action) != Operation::RequestReply
+        {
+            return None;
+        }
+        opened.wire.headers.iter().find_map(|h| match h {
+            RmHeader::Sequence(s) => Some((s.id.clone(), s.number)),
+            _ => None,
+        })
+    }
+
+    /// Waits (at most [`HELD_REQUEST_WAIT`]) until the handler finished with message
+    /// `number` of `id`, or the sequence is gone.
+    async fn wait_handled(&self, version: RmVersion, id: &SequenceId, number: u64) {
+        let deadline = tokio::time::Instant::now() + HELD_REQUEST_WAIT;
+        loop {
+            let notified = self.inner.handled.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let slot = self.slot(version).lock();
+                let done = slot.handled.get(id).is_some_and(|h| *h >= number);
+                if done || !slot.sequences.contains_key(id) {
+                    return;
+                }
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return;
+            }
+        }
     }
 
     /// Feeds one verified message to the machines of its version and drains them;
     /// returns the transmits that answer it.
-    fn feed(&self, slot: &mut Slot, opened: &Opened) -> Result<Vec<Transmit>, RuntimeError> {
+    fn feed(
+        &self,
+        slot: &mut Slot,
+        opened: &Opened,
+    ) -> Result<(Vec<Transmit>, Ticket), RuntimeError> {
         let handle = match (&opened.payload, opened.is_application()) {
             (Some(text), true) => {
                 let h = new_handle();
@@ -870,7 +971,7 @@ impl<B: Backend> Server<B> {
         if ack.is_some() {
             metrics::ack_latency(received.elapsed());
             // take_ack is an input: drain it (nothing to persist; it settles a batched ack).
-            let _ = self.drain(slot, None)?;
+            self.drain(slot, None)?;
         }
         // Duplex: the response travels on the offered sequence, on this back-channel when
         // its endpoint is anonymous (again on every re-sent request, until acknowledged).
@@ -990,12 +1091,13 @@ impl<B: Backend> Server<B> {
     /// The drain after an input: persist → transmit → events (deliveries), the offered
     /// sequences' Sources included, as **one** batch submitted to the store. Returns
     /// the transmits routed as the reply to `current` (sent by the caller once the
-    /// batch is durable); POSTs and deliveries are queued with the batch's ticket.
+    /// batch's ticket, also returned, is durable); POSTs and deliveries are queued with
+    /// the ticket.
     fn drain(
         &self,
         slot: &mut Slot,
         current: Option<&Opened>,
-    ) -> Result<Vec<Transmit>, RuntimeError> {
+    ) -> Result<(Vec<Transmit>, Ticket), RuntimeError> {
         // 1. persist, with the payloads of newly recorded messages (and the deletion of
         //    those handed over since the last commit).
         let mut batch = Batch::default();
@@ -1037,6 +1139,7 @@ impl<B: Backend> Server<B> {
                     slot.dialects.remove(id);
                     slot.creates.retain(|_, s| s != id);
                     slot.responses.retain(|(s, _), _| s != id);
+                    slot.handled.remove(id);
                 }
                 _ => {}
             }
@@ -1149,7 +1252,7 @@ impl<B: Backend> Server<B> {
         replies.extend(offered_replies);
         posts.extend(offered_posts);
         // 5. one commit for the whole input; what it preceded waits for its ticket.
-        let ticket = self.inner.persistence.submit(batch)?;
+        let ticket = slot.submit(&self.inner.persistence, batch)?;
         for d in &mut deliveries {
             d.after = ticket;
         }
@@ -1161,6 +1264,6 @@ impl<B: Backend> Server<B> {
         }
         // 6. the timer task re-reads poll_timeout.
         self.inner.wake.notify_waiters();
-        Ok(replies)
+        Ok((replies, ticket))
     }
 }

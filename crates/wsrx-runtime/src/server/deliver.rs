@@ -149,6 +149,9 @@ impl<B: Backend> Server<B> {
                         tracing::warn!(error = %e, "recording a delivery failed (redelivered at restart)");
                     }
                     slot.queue.pending.remove(&d.ticket);
+                    let handled = slot.handled.entry(d.id.clone()).or_insert(0);
+                    *handled = (*handled).max(d.number);
+                    self.inner.handled.notify_waiters();
                     if let Some(signal) = slot.queue.signals.get(&id) {
                         signal.notify_waiters();
                     }
@@ -263,7 +266,7 @@ impl<B: Backend> Server<B> {
         // The offered sequence's new message: committed, then sent (addressable).
         let mut batch = Batch::default();
         let (_, posts) = self.collect_offered(slot, false, &mut batch);
-        let ticket = self.inner.persistence.submit(batch)?;
+        let ticket = slot.submit(&self.inner.persistence, batch)?;
         for mut p in posts {
             p.after = ticket;
             self.post(p);

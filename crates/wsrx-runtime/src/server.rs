@@ -784,7 +784,7 @@ impl<B: Backend> Server<B> {
             WireBody::Rm(wsrx_rm::wire::RmBody::TerminateSequence(t)) => Some(t.id.clone()),
             _ => None,
         };
-        let (replies, before, issued, ticket) = loop {
+        let (replies, before, issued, ticket, held) = loop {
             if let Some(id) = &terminating {
                 self.settle(version, |q| q.pending_of(id)).await;
             }
@@ -796,8 +796,8 @@ impl<B: Backend> Server<B> {
                 continue;
             }
             let before = slot.queue.issued();
-            let (replies, ticket) = self.feed(&mut slot, &opened)?;
-            break (replies, before, slot.queue.issued(), ticket);
+            let (replies, ticket, held) = self.feed(&mut slot, &opened)?;
+            break (replies, before, slot.queue.issued(), ticket, held);
         };
         // The answer (the response, the acknowledgement) follows the deliveries this
         // message caused: wait for them, the lock released (other messages go on). So a
@@ -808,7 +808,7 @@ impl<B: Backend> Server<B> {
         // A request that arrived before the one ahead of it (pipelined requests on
         // several connections overtake each other) is held for the gap: its response
         // rides on this HTTP response, so wait until the handler answered it.
-        if let Some((id, number)) = self.held_request(&opened) {
+        if held && let Some((id, number)) = self.held_request(&opened) {
             self.wait_handled(version, &id, number).await;
         }
         let (plan, depends) = {
@@ -865,11 +865,13 @@ impl<B: Backend> Server<B> {
 
     /// Feeds one verified message to the machines of its version and drains them;
     /// returns the transmits that answer it.
+    /// Also whether its payload is now held in the reorder buffer (recorded, not yet
+    /// delivered: a gap before it).
     fn feed(
         &self,
         slot: &mut Slot,
         opened: &Opened,
-    ) -> Result<(Vec<Transmit>, Ticket), RuntimeError> {
+    ) -> Result<(Vec<Transmit>, Ticket, bool), RuntimeError> {
         let handle = match (&opened.payload, opened.is_application()) {
             (Some(text), true) => {
                 let h = new_handle();
@@ -928,7 +930,9 @@ impl<B: Backend> Server<B> {
                 }
             }
         }
-        self.drain(slot, Some(opened))
+        let (replies, ticket) = self.drain(slot, Some(opened))?;
+        let held = handle.is_some_and(|h| slot.held.contains_key(&h));
+        Ok((replies, ticket, held))
     }
 
     /// Chooses the HTTP answer to `opened` (sealed later, with the lock released).

@@ -64,28 +64,24 @@ use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::Notify;
-use wsrx_rm::msg::{EndpointRef, Route};
+use wsrx_rm::msg::EndpointRef;
 use wsrx_rm::persist::DestinationRecord;
-use wsrx_rm::wire::{RmHeader, WireBody, WireMessage, WireProfile};
+use wsrx_rm::wire::{WireBody, WireProfile};
 use wsrx_rm::{
-    DeliveryAssurance, Destination, DestinationConfig, DestinationEvent, PayloadRef, RmVersion,
-    SecurityBinding, SequenceId, SourceConfig, StoreOp, Transmit,
+    DeliveryAssurance, Destination, DestinationConfig, PayloadRef, RmVersion, SequenceId,
+    SourceConfig, StoreOp, Transmit,
 };
 use wsrx_security::{KeyResolver, ReplayCache};
 use wsrx_soap::{Fault, FaultCode, SoapVersion};
-use wsrx_store::{Backend, Batch, PayloadPut, Role};
+use wsrx_store::{Backend, Batch, Role};
 
 use crate::clock;
 use crate::error::RuntimeError;
 use crate::http::{HttpClient, HttpReply};
 use crate::metrics;
-use crate::offered::{self, Offered, is_anonymous};
-use crate::persist::{
-    Persistence, Ticket, add_op, decode_log, decode_payload, encode_payload, new_handle,
-};
-use crate::pipeline::{
-    self, InboundConfig, Opened, Protection, Refusal, refusal_addressing, reply_addressing,
-};
+use crate::offered::{self, Offered};
+use crate::persist::{Persistence, Ticket, decode_log, decode_payload, new_handle};
+use crate::pipeline::{self, InboundConfig, Opened, Protection, Refusal, refusal_addressing};
 use crate::shard::Shard;
 use crate::tap::{Direction, Tap, emit};
 use crate::token::{BoxFuture, TokenProvider};
@@ -269,10 +265,11 @@ struct Inner<B: Backend> {
     http: HttpClient,
 }
 
+mod answer;
 mod deliver;
+mod drain;
 mod duplex;
 mod post;
-use post::Post;
 
 /// The server side of the runtime (cheap to clone).
 pub struct Server<B: Backend> {
@@ -308,41 +305,6 @@ struct Delivery {
     ticket: u64,
     /// The store ticket of the batch that recorded it: handed over once durable.
     after: Ticket,
-}
-
-/// How long a request held for a gap waits for its response before it is answered
-/// without one (the client then re-sends it and gets the response from the cache).
-const HELD_REQUEST_WAIT: Duration = Duration::from_secs(10);
-
-/// An answer chosen under the lock, sealed after it is released and its ticket is
-/// durable.
-struct Plan {
-    profile: WireProfile,
-    wire: WireMessage,
-    payload: Option<String>,
-    action: String,
-    binding: Option<SecurityBinding>,
-    status: u16,
-}
-
-impl Plan {
-    fn new(
-        profile: WireProfile,
-        wire: WireMessage,
-        payload: Option<String>,
-        action: &str,
-        binding: Option<SecurityBinding>,
-        status: u16,
-    ) -> Self {
-        Self {
-            profile,
-            wire,
-            payload,
-            action: action.to_owned(),
-            binding,
-            status,
-        }
-    }
 }
 
 impl<B: Backend> Server<B> {
@@ -828,41 +790,6 @@ impl<B: Backend> Server<B> {
         self.seal_answer(&opened, plan)
     }
 
-    /// The sequence and number of `opened` when it is a request-reply application message.
-    fn held_request(&self, opened: &Opened) -> Option<(SequenceId, u64)> {
-        let action = opened.action.as_deref()?;
-        if !opened.is_application()
-            || self.inner.handler.operation(action) != Operation::RequestReply
-        {
-            return None;
-        }
-        opened.wire.headers.iter().find_map(|h| match h {
-            RmHeader::Sequence(s) => Some((s.id.clone(), s.number)),
-            _ => None,
-        })
-    }
-
-    /// Waits (at most [`HELD_REQUEST_WAIT`]) until the handler finished with message
-    /// `number` of `id`, or the sequence is gone.
-    async fn wait_handled(&self, version: RmVersion, id: &SequenceId, number: u64) {
-        let deadline = tokio::time::Instant::now() + HELD_REQUEST_WAIT;
-        loop {
-            let notified = self.inner.handled.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let slot = self.slot(version).lock();
-                let done = slot.handled.get(id).is_some_and(|h| *h >= number);
-                if done || !slot.sequences.contains_key(id) {
-                    return;
-                }
-            }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return;
-            }
-        }
-    }
-
     /// Feeds one verified message to the machines of its version and drains them;
     /// returns the transmits that answer it.
     /// Also whether its payload is now held in the reorder buffer (recorded, not yet
@@ -933,341 +860,5 @@ impl<B: Backend> Server<B> {
         let (replies, ticket) = self.drain(slot, Some(opened))?;
         let held = handle.is_some_and(|h| slot.held.contains_key(&h));
         Ok((replies, ticket, held))
-    }
-
-    /// Chooses the HTTP answer to `opened` (sealed later, with the lock released).
-    fn answer(
-        &self,
-        slot: &mut Slot,
-        opened: &Opened,
-        received: std::time::Instant,
-        replies: Vec<Transmit>,
-    ) -> Result<Option<Plan>, RuntimeError> {
-        let profile = opened.profile();
-        if let Some(t) = replies.into_iter().next() {
-            let wire = WireMessage::from_transmit(&t, profile);
-            return Ok(Some(Plan::new(
-                profile,
-                wire,
-                None,
-                "",
-                t.protect_with,
-                200,
-            )));
-        }
-        let seq = opened.wire.headers.iter().find_map(|h| match h {
-            RmHeader::Sequence(s) => Some((s.id.clone(), s.number)),
-            RmHeader::AckRequested(a) => Some((a.id.clone(), 0)),
-            _ => None,
-        });
-        let Some((id, number)) = seq else {
-            return Ok(None);
-        };
-        let Some(record) = slot.sequences.get(&id).cloned() else {
-            return Ok(None);
-        };
-        let anonymous = is_anonymous(&record.acks_to.0);
-        let ack = if anonymous {
-            slot.dest.take_ack(&id)
-        } else {
-            None
-        };
-        if ack.is_some() {
-            metrics::ack_latency(received.elapsed());
-            // take_ack is an input: drain it (nothing to persist; it settles a batched ack).
-            self.drain(slot, None)?;
-        }
-        // Duplex: the response travels on the offered sequence, on this back-channel when
-        // its endpoint is anonymous (again on every re-sent request, until acknowledged).
-        if let Some(o) = slot.duplex.get(&id).filter(|o| o.anonymous())
-            && let Some((t, pending)) = o.response_to(number, ack.clone(), record.binding.as_ref())
-        {
-            let wire = WireMessage::from_transmit(&t, profile);
-            let reply = pending.reply.clone();
-            return Ok(Some(Plan::new(
-                profile,
-                wire,
-                Some(reply.payload),
-                &reply.action,
-                record.binding,
-                200,
-            )));
-        }
-        let headers: Vec<RmHeader> = ack
-            .into_iter()
-            .map(RmHeader::SequenceAcknowledgement)
-            .collect();
-        if let Some(reply) = slot.responses.get(&(id.clone(), number)).cloned() {
-            let wire = WireMessage {
-                headers,
-                body: WireBody::Application,
-            };
-            return Ok(Some(Plan::new(
-                profile,
-                wire,
-                Some(reply.payload),
-                &reply.action,
-                record.binding,
-                200,
-            )));
-        }
-        if headers.is_empty() {
-            return Ok(None);
-        }
-        let wire = WireMessage {
-            headers,
-            body: WireBody::Empty,
-        };
-        Ok(Some(Plan::new(
-            profile,
-            wire,
-            None,
-            "",
-            record.binding,
-            200,
-        )))
-    }
-
-    /// Seals a planned answer (`None`: 202) for the back-channel of `opened`.
-    fn seal_answer(&self, opened: &Opened, plan: Option<Plan>) -> Result<HttpReply, RuntimeError> {
-        let Some(plan) = plan else {
-            return Ok(HttpReply::accepted(opened.soap));
-        };
-        let Plan {
-            profile,
-            wire,
-            payload,
-            action,
-            binding,
-            status,
-        } = plan;
-        let action = wire
-            .action(profile)
-            .map_or_else(|| action.clone(), str::to_owned);
-        let addressing = reply_addressing(opened, profile, &action);
-        // A bound sequence answers with its token; an unbound one (allowed by policy)
-        // answers with the token that proved the request, if any.
-        let protection = binding
-            .as_ref()
-            .or(opened.proof.as_ref())
-            .map(|b| Protection::for_binding(b, profile, self.inner.resolver.as_ref()))
-            .transpose()?;
-        let text = pipeline::seal(
-            profile,
-            opened.soap,
-            &addressing,
-            &wire,
-            payload.as_deref(),
-            protection.as_ref(),
-            SystemTime::now(),
-        )?;
-        if self.inner.tap.is_some() {
-            let summary = pipeline::summarize(
-                &wire,
-                Some(&action),
-                binding.as_ref().map(SecurityBinding::as_str),
-            );
-            emit!(
-                self.inner.tap.as_ref(),
-                "server",
-                Direction::Sent,
-                &summary,
-                &text,
-            );
-        }
-        let status = if matches!(wire.body, WireBody::Rm(wsrx_rm::wire::RmBody::Fault(_))) {
-            if opened.soap == SoapVersion::V12 {
-                400
-            } else {
-                500
-            }
-        } else {
-            status
-        };
-        Ok(HttpReply {
-            status,
-            soap: opened.soap,
-            action,
-            body: Some(text),
-        })
-    }
-
-    /// The drain after an input: persist → transmit → events (deliveries), the offered
-    /// sequences' Sources included, as **one** batch submitted to the store. Returns
-    /// the transmits routed as the reply to `current` (sent by the caller once the
-    /// batch's ticket, also returned, is durable); POSTs and deliveries are queued with
-    /// the ticket.
-    fn drain(
-        &self,
-        slot: &mut Slot,
-        current: Option<&Opened>,
-    ) -> Result<(Vec<Transmit>, Ticket), RuntimeError> {
-        // 1. persist, with the payloads of newly recorded messages (and the deletion of
-        //    those handed over since the last commit).
-        let mut batch = Batch::default();
-        batch.payload_deletes.append(&mut slot.handed_over);
-        while let Some(op) = slot.dest.poll_persist() {
-            match &op {
-                StoreOp::DestinationCreated(r) => {
-                    slot.sequences.insert(r.id.clone(), r.clone());
-                    if let Some(o) = current {
-                        slot.dialects.insert(r.id.clone(), (o.profile(), o.soap));
-                        if let Some(key) = &o.message_id
-                            && matches!(
-                                o.wire.body,
-                                WireBody::Rm(wsrx_rm::wire::RmBody::CreateSequence(_))
-                            )
-                        {
-                            slot.creates.insert(key.clone(), r.id.clone());
-                        }
-                    }
-                }
-                StoreOp::InboundRecorded {
-                    id,
-                    number,
-                    payload: Some(PayloadRef(h)),
-                    ..
-                } => {
-                    if let Some(held) = slot.held.get_mut(h) {
-                        batch.payloads.push(PayloadPut {
-                            handle: *h,
-                            sequence: id.as_str().to_owned(),
-                            number: *number,
-                            plaintext: encode_payload(&held.action, &held.text),
-                        });
-                        held.put = true;
-                    }
-                }
-                StoreOp::DestinationTerminated { id } => {
-                    slot.sequences.remove(id);
-                    slot.dialects.remove(id);
-                    slot.creates.retain(|_, s| s != id);
-                    slot.responses.retain(|(s, _), _| s != id);
-                    slot.handled.remove(id);
-                }
-                _ => {}
-            }
-            add_op(&mut batch, &op);
-        }
-        // 2. transmits (sent once the batch is durable).
-        let mut replies = Vec::new();
-        let mut posts = Vec::new();
-        while let Some(t) = slot.dest.poll_transmit() {
-            match &t.route {
-                Route::Reply if current.is_some() => replies.push(t),
-                Route::Peer(EndpointRef(addr)) if is_anonymous(addr) => {
-                    // Anonymous AcksTo: acknowledgements ride on the next back-channel
-                    // (answer() piggy-backs the current one on every response).
-                }
-                Route::Peer(EndpointRef(addr)) => {
-                    // Addressable AcksTo (named by the verified CreateSequence): POST.
-                    let dialect = t
-                        .message
-                        .sequence_id()
-                        .and_then(|id| slot.dialects.get(id).copied())
-                        .unwrap_or((
-                            WireProfile::from_versions(slot.version, None),
-                            SoapVersion::V12,
-                        ));
-                    posts.push(Post {
-                        version: slot.version,
-                        to: addr.clone(),
-                        transmit: t,
-                        dialect,
-                        payload: None,
-                        relates_to: None,
-                        after: Ticket::default(),
-                    });
-                }
-                Route::Reply => {
-                    tracing::debug!("reply without a request to answer dropped");
-                }
-            }
-        }
-        // 3. events.
-        let mut deliveries = Vec::new();
-        while let Some(ev) = slot.dest.poll_event() {
-            match ev {
-                DestinationEvent::Delivered {
-                    id,
-                    number,
-                    payload,
-                } => {
-                    if let Some(h) = slot.held.remove(&payload.0) {
-                        let bound_to = slot
-                            .sequences
-                            .get(&id)
-                            .and_then(|r| r.binding.as_ref().map(|b| b.as_str().to_owned()));
-                        deliveries.push(Delivery {
-                            id,
-                            number,
-                            handle: payload.0,
-                            action: h.action,
-                            text: h.text,
-                            bound_to,
-                            redelivered: false,
-                            message_id: h.message_id,
-                            ticket: 0,
-                            after: Ticket::default(),
-                        });
-                    }
-                }
-                DestinationEvent::Released { payload, .. } => {
-                    metrics::released();
-                    if let Some(h) = slot.held.remove(&payload.0)
-                        && h.put
-                    {
-                        batch.payload_deletes.push(payload.0);
-                    }
-                }
-                DestinationEvent::Refused(e) => {
-                    tracing::info!(error = %e, "destination refused a message");
-                    if let wsrx_rm::Error::CreateSequenceRefused(r) = &e {
-                        metrics::create_refused(metrics::refusal_label(*r));
-                    }
-                }
-                DestinationEvent::Terminated { id, reason } => {
-                    tracing::info!(sequence = %id, ?reason, "inbound sequence ended");
-                    metrics::sequences_opened(-1.0);
-                    // WS-RM 1.1 §3.6: the offered sequence ends with the forward one. An
-                    // addressable endpoint is told (TerminateSequence); an anonymous one
-                    // cannot be reached unasked, so there the client ends it.
-                    if let Some(o) = slot.duplex.get_mut(&id)
-                        && offered::is_postable(&o.endpoint)
-                    {
-                        let _ = o.source.terminate(clock::rm_now());
-                    }
-                }
-                DestinationEvent::Created { id, offer } => {
-                    tracing::info!(sequence = %id, "inbound sequence created");
-                    metrics::sequences_opened(1.0);
-                    if let Some(offer) = offer {
-                        self.start_offered(slot, id, &offer, current);
-                    }
-                }
-                DestinationEvent::Closed { id } => {
-                    tracing::info!(sequence = %id, "inbound sequence closed");
-                }
-            }
-        }
-        // 4. the Sources of offered sequences, into the same batch.
-        let (offered_replies, offered_posts) =
-            self.collect_offered(slot, current.is_some(), &mut batch);
-        replies.extend(offered_replies);
-        posts.extend(offered_posts);
-        // 5. one commit for the whole input; what it preceded waits for its ticket.
-        let ticket = slot.submit(&self.inner.persistence, batch)?;
-        for d in &mut deliveries {
-            d.after = ticket;
-        }
-        // Handed to the handler in order, the lock released (`server/deliver.rs`).
-        self.enqueue(slot, deliveries);
-        for mut p in posts {
-            p.after = ticket;
-            self.post(p);
-        }
-        // 6. the timer task re-reads poll_timeout.
-        self.inner.wake.notify_waiters();
-        Ok((replies, ticket))
     }
 }

@@ -8,7 +8,7 @@
 //! transmit, a hand-over to the application, a receipt. Concurrent inputs thus share
 //! one group commit (one fsync) of the store's writer instead of queueing behind one
 //! another's, and no lock is ever held while a commit is made durable
-//! ([`crate::shard`] checks it in debug builds).
+//! (the `shard` module checks it in debug builds).
 //!
 //! Tickets become durable in order. Once a batch fails, every later ticket of this
 //! `Persistence` fails too: what followed it may depend on it (an acknowledgement

@@ -1,5 +1,7 @@
 //! Hot-path primitives: HMAC of a 4 KiB message (the size of a signed SOAP envelope), a
-//! 32-byte P_SHA1 derivation (one DerivedKeyToken) and AES-256-GCM of 4 KiB.
+//! 32-byte P_SHA1 derivation (one DerivedKeyToken) and AES-256-GCM of 4 KiB; and, for the
+//! legacy suites, AES-256-CBC and Triple DES CBC of 4 KiB and the unwrap of a 32-byte key with
+//! AES key wrap and the CMS Triple DES key wrap.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -14,7 +16,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use wsrx_crypto::{
-    BlockCipherAlgorithm, InsecureSeededRandom, MacAlgorithm, SecretKey, derive_key,
+    BlockCipherAlgorithm, InsecureSeededRandom, KeyWrapAlgorithm, MacAlgorithm, SecretKey,
+    derive_key,
 };
 
 const MSG_LEN: usize = 4096;
@@ -62,6 +65,37 @@ fn aes_gcm(c: &mut Criterion) {
     group.finish();
 }
 
+fn cbc(c: &mut Criterion) {
+    let msg = vec![0xa5u8; MSG_LEN];
+    let mut rng = InsecureSeededRandom::from_seed(2);
+    let mut group = c.benchmark_group("cbc_encrypt_4KiB");
+    group.throughput(Throughput::Bytes(MSG_LEN as u64));
+    for alg in [
+        BlockCipherAlgorithm::Aes256Cbc,
+        BlockCipherAlgorithm::TripleDesCbc,
+    ] {
+        let key = SecretKey::from_vec(vec![4u8; alg.key_len()]);
+        group.bench_function(alg.name(), |b| {
+            b.iter(|| black_box(alg.encrypt(&key, &mut rng, black_box(&msg)).unwrap()));
+        });
+    }
+    group.finish();
+}
+
+fn key_wrap(c: &mut Criterion) {
+    let key = SecretKey::from_slice(&[6u8; 32]);
+    let mut rng = InsecureSeededRandom::from_seed(3);
+    let mut group = c.benchmark_group("key_unwrap_32B");
+    for alg in [KeyWrapAlgorithm::Aes256Kw, KeyWrapAlgorithm::TripleDesKw] {
+        let kek = SecretKey::from_vec(vec![5u8; alg.kek_len()]);
+        let wrapped = alg.wrap(&kek, &key, &mut rng).unwrap();
+        group.bench_function(alg.name(), |b| {
+            b.iter(|| black_box(alg.unwrap(&kek, black_box(&wrapped)).unwrap()));
+        });
+    }
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(20)
@@ -72,6 +106,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = hmac, p_sha1, aes_gcm
+    targets = hmac, p_sha1, aes_gcm, cbc, key_wrap
 }
 criterion_main!(benches);

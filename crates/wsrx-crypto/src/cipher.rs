@@ -1,11 +1,17 @@
-//! XML-Enc block encryption: AES-CBC with XML-Enc padding and AES-GCM.
+//! XML-Enc block encryption: AES-CBC and Triple DES CBC with XML-Enc padding, and AES-GCM.
 //!
 //! Layouts are those of an XML-Enc `CipherValue` (after base64 decoding):
-//! - CBC: `IV (16) || ciphertext`, the plaintext padded to whole blocks with `n` bytes
-//!   (`1 ≤ n ≤ 16`) whose last byte is `n` and whose other bytes are arbitrary. We write random
-//!   filler (as xmlsec1 does) and on decryption check only the last byte, never the filler: a
-//!   PKCS#7-strict check would refuse conforming peers (crates.md §3.3).
+//! - CBC: `IV || ciphertext` (IV of one block: 16 bytes for AES, 8 for Triple DES), the
+//!   plaintext padded to whole blocks with `n` bytes (`1 ≤ n ≤ block length`) whose last byte is
+//!   `n` and whose other bytes are arbitrary (XML-Enc §5.2). We write random filler (as xmlsec1
+//!   does) and on decryption check only the last byte, never the filler: a PKCS#7-strict check
+//!   would refuse conforming peers (crates.md §3.3).
 //! - GCM: `IV (12) || ciphertext || tag (16)`, no associated data.
+//!
+//! Triple DES (`xmlenc#tripledes-cbc`, XML-Enc §5.2.1; the TripleDes* suites of WS-SP 1.2 §6.1)
+//! is legacy: [`BlockCipherAlgorithm::from_uri`] does not name it, so a peer cannot select it
+//! unless the caller allows it with [`BlockCipherAlgorithm::from_uri_allowing`] (the suite in
+//! force is a TripleDes one).
 //!
 //! Every decryption failure (short or misaligned input, bad padding byte, bad GCM tag) is the
 //! same [`CryptoError::DecryptionFailed`]. AES-CBC without a MAC remains malleable: callers must
@@ -14,6 +20,8 @@
 
 mod cbc;
 mod gcm;
+
+pub(crate) use cbc::{decrypt_raw as cbc_decrypt_raw, encrypt_raw as cbc_encrypt_raw};
 
 use zeroize::Zeroizing;
 
@@ -39,6 +47,20 @@ impl AesKeySize {
     }
 }
 
+/// How an algorithm encrypts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Cbc(CbcCipher),
+    Gcm(AesKeySize),
+}
+
+/// The block cipher under a CBC mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CbcCipher {
+    Aes(AesKeySize),
+    TripleDes,
+}
+
 /// An XML-Enc `EncryptionMethod` for content (block encryption).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -55,6 +77,8 @@ pub enum BlockCipherAlgorithm {
     Aes192Gcm,
     /// AES-256-GCM, `xenc11#aes256-gcm`.
     Aes256Gcm,
+    /// Triple DES (EDE, three keys) CBC, `xenc#tripledes-cbc` (legacy; see the module docs).
+    TripleDesCbc,
 }
 
 impl BlockCipherAlgorithm {
@@ -70,8 +94,10 @@ impl BlockCipherAlgorithm {
     pub const AES192_GCM_URI: &'static str = "http://www.w3.org/2009/xmlenc11#aes192-gcm";
     /// `http://www.w3.org/2009/xmlenc11#aes256-gcm`
     pub const AES256_GCM_URI: &'static str = "http://www.w3.org/2009/xmlenc11#aes256-gcm";
+    /// `http://www.w3.org/2001/04/xmlenc#tripledes-cbc`
+    pub const TRIPLEDES_CBC_URI: &'static str = "http://www.w3.org/2001/04/xmlenc#tripledes-cbc";
 
-    /// Every algorithm, for tests and policy tables.
+    /// Every AES algorithm: those [`BlockCipherAlgorithm::from_uri`] accepts.
     pub const ALL: [Self; 6] = [
         Self::Aes128Cbc,
         Self::Aes192Cbc,
@@ -81,15 +107,34 @@ impl BlockCipherAlgorithm {
         Self::Aes256Gcm,
     ];
 
-    /// The algorithm named by an `EncryptionMethod/@Algorithm` URI (compared exactly).
+    /// Legacy algorithms, named by [`BlockCipherAlgorithm::from_uri_allowing`] only.
+    pub const LEGACY: [Self; 1] = [Self::TripleDesCbc];
+
+    /// The algorithm named by an `EncryptionMethod/@Algorithm` URI (compared exactly), among
+    /// [`BlockCipherAlgorithm::ALL`].
     ///
     /// # Errors
-    /// [`CryptoError::UnsupportedAlgorithm`] for any other URI.
+    /// [`CryptoError::UnsupportedAlgorithm`] for any other URI, `tripledes-cbc` included.
     pub fn from_uri(uri: &str) -> Result<Self> {
         Self::ALL
             .into_iter()
             .find(|alg| alg.uri() == uri)
             .ok_or(CryptoError::UnsupportedAlgorithm)
+    }
+
+    /// As [`BlockCipherAlgorithm::from_uri`], and also the legacy algorithms in `allowed`
+    /// (for example Triple DES when a TripleDes suite is in force).
+    ///
+    /// # Errors
+    /// [`CryptoError::UnsupportedAlgorithm`] for any other URI.
+    pub fn from_uri_allowing(uri: &str, allowed: &[Self]) -> Result<Self> {
+        Self::from_uri(uri).or_else(|_| {
+            allowed
+                .iter()
+                .copied()
+                .find(|alg| alg.uri() == uri)
+                .ok_or(CryptoError::UnsupportedAlgorithm)
+        })
     }
 
     /// The algorithm's URI.
@@ -102,6 +147,7 @@ impl BlockCipherAlgorithm {
             Self::Aes128Gcm => Self::AES128_GCM_URI,
             Self::Aes192Gcm => Self::AES192_GCM_URI,
             Self::Aes256Gcm => Self::AES256_GCM_URI,
+            Self::TripleDesCbc => Self::TRIPLEDES_CBC_URI,
         }
     }
 
@@ -115,22 +161,25 @@ impl BlockCipherAlgorithm {
             Self::Aes128Gcm => "AES-128-GCM",
             Self::Aes192Gcm => "AES-192-GCM",
             Self::Aes256Gcm => "AES-256-GCM",
+            Self::TripleDesCbc => "3DES-CBC",
         }
     }
 
-    /// Key length in bytes.
+    /// Key length in bytes (24 for Triple DES: three 8-byte DES keys with parity bits).
     #[must_use]
     pub const fn key_len(self) -> usize {
-        self.key_size().key_len()
+        match self.mode() {
+            Mode::Cbc(CbcCipher::TripleDes) => 24,
+            Mode::Cbc(CbcCipher::Aes(size)) | Mode::Gcm(size) => size.key_len(),
+        }
     }
 
-    /// IV length in bytes (16 for CBC, 12 for GCM).
+    /// IV length in bytes (16 for AES-CBC, 8 for 3DES-CBC, 12 for GCM).
     #[must_use]
     pub const fn iv_len(self) -> usize {
-        if self.is_authenticated() {
-            GCM_NONCE_LEN
-        } else {
-            cbc::BLOCK_LEN
+        match self.mode() {
+            Mode::Cbc(c) => c.block_len(),
+            Mode::Gcm(_) => GCM_NONCE_LEN,
         }
     }
 
@@ -140,11 +189,15 @@ impl BlockCipherAlgorithm {
         matches!(self, Self::Aes128Gcm | Self::Aes192Gcm | Self::Aes256Gcm)
     }
 
-    const fn key_size(self) -> AesKeySize {
+    const fn mode(self) -> Mode {
         match self {
-            Self::Aes128Cbc | Self::Aes128Gcm => AesKeySize::Aes128,
-            Self::Aes192Cbc | Self::Aes192Gcm => AesKeySize::Aes192,
-            Self::Aes256Cbc | Self::Aes256Gcm => AesKeySize::Aes256,
+            Self::Aes128Cbc => Mode::Cbc(CbcCipher::Aes(AesKeySize::Aes128)),
+            Self::Aes192Cbc => Mode::Cbc(CbcCipher::Aes(AesKeySize::Aes192)),
+            Self::Aes256Cbc => Mode::Cbc(CbcCipher::Aes(AesKeySize::Aes256)),
+            Self::TripleDesCbc => Mode::Cbc(CbcCipher::TripleDes),
+            Self::Aes128Gcm => Mode::Gcm(AesKeySize::Aes128),
+            Self::Aes192Gcm => Mode::Gcm(AesKeySize::Aes192),
+            Self::Aes256Gcm => Mode::Gcm(AesKeySize::Aes256),
         }
     }
 
@@ -161,13 +214,13 @@ impl BlockCipherAlgorithm {
         plaintext: &[u8],
     ) -> Result<Vec<u8>> {
         self.check_key(key)?;
-        let size = self.key_size();
-        if self.is_authenticated() {
-            let mut nonce = [0u8; GCM_NONCE_LEN];
-            rng.fill_nonce(&mut nonce)?;
-            gcm::seal(size, key.expose_secret(), &nonce, &[], plaintext)
-        } else {
-            cbc::encrypt(size, key.expose_secret(), rng, plaintext)
+        match self.mode() {
+            Mode::Gcm(size) => {
+                let mut nonce = [0u8; GCM_NONCE_LEN];
+                rng.fill_nonce(&mut nonce)?;
+                gcm::seal(size, key.expose_secret(), &nonce, &[], plaintext)
+            }
+            Mode::Cbc(cipher) => cbc::encrypt(cipher, key.expose_secret(), rng, plaintext),
         }
     }
 
@@ -178,11 +231,9 @@ impl BlockCipherAlgorithm {
     /// error); [`CryptoError::DecryptionFailed`] for anything wrong with `data`.
     pub fn decrypt(self, key: &SecretKey, data: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
         self.check_key(key)?;
-        let size = self.key_size();
-        if self.is_authenticated() {
-            gcm::open(size, key.expose_secret(), &[], data)
-        } else {
-            cbc::decrypt(size, key.expose_secret(), data)
+        match self.mode() {
+            Mode::Gcm(size) => gcm::open(size, key.expose_secret(), &[], data),
+            Mode::Cbc(cipher) => cbc::decrypt(cipher, key.expose_secret(), data),
         }
     }
 

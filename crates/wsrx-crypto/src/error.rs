@@ -75,6 +75,16 @@ pub enum CryptoError {
         bits: u64,
     },
 
+    /// A key that a key wrap algorithm cannot wrap (not a whole number of 64-bit blocks, or
+    /// too short).
+    #[error("{algorithm} cannot wrap a key of {len} bytes")]
+    KeyToWrapLength {
+        /// Algorithm name.
+        algorithm: &'static str,
+        /// Length of the key given.
+        len: usize,
+    },
+
     /// A MAC did not match.
     #[error("MAC verification failed")]
     MacMismatch,

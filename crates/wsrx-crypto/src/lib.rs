@@ -13,21 +13,25 @@
 //! - [`p_hash`], [`derive_key`], [`computed_key`]: the TLS 1.0 `P_hash` (RFC 2246 §5) used by
 //!   WS-SecureConversation derived keys and the WS-Trust `CK/PSHA1` computed key, with a hard cap
 //!   on how much output a peer can ask for.
-//! - [`BlockCipherAlgorithm`]: AES-CBC with XML-Enc padding and AES-GCM, in the XML-Enc
-//!   `CipherValue` layout, with one opaque error for every decryption failure.
+//! - [`BlockCipherAlgorithm`]: AES-CBC and Triple DES CBC with XML-Enc padding and AES-GCM, in
+//!   the XML-Enc `CipherValue` layout, with one opaque error for every decryption failure
+//!   (Triple DES only where the caller allows the legacy algorithm).
+//! - [`KeyWrapAlgorithm`]: AES key wrap (RFC 3394) and the CMS Triple DES key wrap (RFC 3217),
+//!   the `[Sym KW]` of the WS-SecurityPolicy suites.
 //! - [`seal`] / [`open`], [`KeyId`] and [`KeyRing`]: AES-256-GCM sealing of secrets at rest
 //!   under rotating key-encryption keys.
 //! - [`RsaPrivateKey`] / [`RsaPublicKey`]: RSASSA-PKCS1-v1_5 with SHA-256 signatures
 //!   ([`RsaSignatureAlgorithm`]) and RSA-OAEP-MGF1P key transport ([`KeyTransportAlgorithm`],
-//!   XML-Enc §5.4.2) for the X.509 bootstrap, keys of 2048 to 8192 bits, private keys wiped and
-//!   redacted.
+//!   XML-Enc §5.4.2) for the X.509 bootstrap, and RSA PKCS#1 v1.5 key transport (§5.4.1, the
+//!   `[Asym KW]` of the Rsa15 suites) only where the caller allows it, with implicit rejection;
+//!   keys of 2048 to 8192 bits, private keys wiped and redacted.
 //! - [`SecureRandom`]: randomness as an input, split into wire-visible ([`SecureRandom::fill_nonce`])
 //!   and secret ([`SecureRandom::fill_secret`]) draws; [`OsRandom`] for production and
 //!   [`InsecureSeededRandom`] for tests and simulation.
 //!
 //! What it does not do: parse or write XML, canonicalize, resolve tokens, decide policy (which
-//! algorithms a message may use, which key may sign what), AES key wrap, RSA-1_5 or PSS, or
-//! store anything. It never reads the clock. Errors ([`CryptoError`]) never carry key material.
+//! algorithms a message may use, which key may sign what), RSA-SHA1 or PSS signatures, or store
+//! anything. It never reads the clock. Errors ([`CryptoError`]) never carry key material.
 #![forbid(unsafe_code)]
 
 pub mod base64;
@@ -35,6 +39,7 @@ mod cipher;
 mod digest;
 mod error;
 mod keyring;
+mod keywrap;
 mod mac;
 mod output;
 mod phash;
@@ -47,6 +52,7 @@ pub use cipher::BlockCipherAlgorithm;
 pub use digest::{DigestAlgorithm, DigestValue, Digester, MAX_DIGEST_LEN};
 pub use error::CryptoError;
 pub use keyring::KeyRing;
+pub use keywrap::KeyWrapAlgorithm;
 pub use mac::{Mac, MacAlgorithm, MacValue};
 pub use phash::{
     COMPUTED_KEY_PSHA1_URI_200502, COMPUTED_KEY_PSHA1_URI_200512, DEFAULT_LABEL,

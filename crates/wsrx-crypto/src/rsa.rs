@@ -6,6 +6,17 @@
 //! - [`KeyTransportAlgorithm::RsaOaepMgf1p`], `http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p`
 //!   (XML-Enc 1.0 §5.4.2: RSAES-OAEP-ENCRYPT of RFC 8017 §7.1 with SHA-1 as the digest, MGF1 with
 //!   SHA-1 as the mask function, and empty `OAEPparams`, i.e. an empty label).
+//! - [`KeyTransportAlgorithm::Rsa15`], `http://www.w3.org/2001/04/xmlenc#rsa-1_5` (XML-Enc 1.0
+//!   §5.4.1, RSAES-PKCS1-v1_5 of RFC 8017 §7.2), the `[Asym KW]` of the WS-SecurityPolicy Rsa15
+//!   suites. It invites Bleichenbacher oracles, so [`KeyTransportAlgorithm::from_uri`] does not
+//!   name it (a caller with an Rsa15 suite in force uses
+//!   [`KeyTransportAlgorithm::from_uri_allowing`]) and it decrypts only through
+//!   [`RsaPrivateKey::decrypt_key_expecting`], which answers a malformed ciphertext with a random
+//!   key of the expected length instead of an error (implicit rejection, XML-Enc 1.1 §5.5.1 and
+//!   WSS4J's practice): the failure shows only later, as a failed signature or decryption check,
+//!   like any wrong key. The `rsa` crate's private-key operation is not constant-time
+//!   (RUSTSEC-2023-0071, the Marvin attack), which matters most for exactly this padding: prefer
+//!   the OAEP suites.
 //!
 //! Keys under [`MIN_RSA_BITS`] (2048, NIST SP 800-131A) are refused when parsed, and keys above
 //! [`MAX_RSA_BITS`] too (a peer's 64-kbit key would cost us seconds per signature check).
@@ -73,17 +84,21 @@ impl RsaSignatureAlgorithm {
 pub enum KeyTransportAlgorithm {
     /// RSA-OAEP with SHA-1 and MGF1-SHA1, empty parameters (XML-Enc §5.4.2).
     RsaOaepMgf1p,
+    /// RSAES-PKCS1-v1_5 (XML-Enc §5.4.1; legacy, see the module docs).
+    Rsa15,
 }
 
 impl KeyTransportAlgorithm {
     /// `http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p`
     pub const RSA_OAEP_MGF1P_URI: &'static str = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p";
+    /// `http://www.w3.org/2001/04/xmlenc#rsa-1_5`
+    pub const RSA_1_5_URI: &'static str = "http://www.w3.org/2001/04/xmlenc#rsa-1_5";
 
     /// The algorithm named by an `EncryptionMethod/@Algorithm` URI (compared exactly).
     ///
     /// # Errors
     /// [`CryptoError::UnsupportedAlgorithm`] for any other URI (`rsa-1_5` included: PKCS#1 v1.5
-    /// encryption invites Bleichenbacher oracles).
+    /// encryption invites Bleichenbacher oracles; see [`KeyTransportAlgorithm::from_uri_allowing`]).
     pub fn from_uri(uri: &str) -> Result<Self> {
         match uri {
             Self::RSA_OAEP_MGF1P_URI => Ok(Self::RsaOaepMgf1p),
@@ -91,11 +106,27 @@ impl KeyTransportAlgorithm {
         }
     }
 
+    /// As [`KeyTransportAlgorithm::from_uri`], and also `rsa-1_5` when `allowed` lists it (an
+    /// Rsa15 suite is in force).
+    ///
+    /// # Errors
+    /// [`CryptoError::UnsupportedAlgorithm`] for any other URI.
+    pub fn from_uri_allowing(uri: &str, allowed: &[Self]) -> Result<Self> {
+        Self::from_uri(uri).or_else(|_| {
+            allowed
+                .iter()
+                .copied()
+                .find(|a| a.uri() == uri)
+                .ok_or(CryptoError::UnsupportedAlgorithm)
+        })
+    }
+
     /// The algorithm's URI.
     #[must_use]
     pub const fn uri(self) -> &'static str {
         match self {
             Self::RsaOaepMgf1p => Self::RSA_OAEP_MGF1P_URI,
+            Self::Rsa15 => Self::RSA_1_5_URI,
         }
     }
 }
@@ -209,6 +240,13 @@ impl RsaPublicKey {
             KeyTransportAlgorithm::RsaOaepMgf1p => self
                 .key
                 .oaep_encrypt_with_rng::<sha1::Sha1, _>(&mut adapter, key.expose_secret())
+                .map_err(|e| match e {
+                    rsa::Error::Rng => CryptoError::RandomUnavailable,
+                    _ => CryptoError::InputTooLong,
+                }),
+            KeyTransportAlgorithm::Rsa15 => self
+                .key
+                .pkcs1v15_encrypt_with_rng(&mut adapter, key.expose_secret())
                 .map_err(|e| match e {
                     rsa::Error::Rng => CryptoError::RandomUnavailable,
                     _ => CryptoError::InputTooLong,
@@ -334,7 +372,9 @@ impl RsaPrivateKey {
     ///
     /// # Errors
     /// [`CryptoError::DecryptionFailed`] for every bad ciphertext (one opaque error: no OAEP
-    /// padding oracle through our errors); [`CryptoError::RandomUnavailable`].
+    /// padding oracle through our errors); [`CryptoError::RandomUnavailable`];
+    /// [`CryptoError::UnsupportedAlgorithm`] for [`KeyTransportAlgorithm::Rsa15`], which only
+    /// [`RsaPrivateKey::decrypt_key_expecting`] decrypts.
     pub fn decrypt_key<R: SecureRandom + ?Sized>(
         &self,
         algorithm: KeyTransportAlgorithm,
@@ -350,12 +390,66 @@ impl RsaPrivateKey {
                     rsa::Error::Rng => CryptoError::RandomUnavailable,
                     _ => CryptoError::DecryptionFailed,
                 })?,
+            KeyTransportAlgorithm::Rsa15 => return Err(CryptoError::UnsupportedAlgorithm),
         };
         let key = SecretKey::from_vec(plain);
         if key.is_empty() {
             return Err(CryptoError::DecryptionFailed);
         }
         Ok(key)
+    }
+
+    /// Decrypts a transported key that must be `key_len` bytes long (the length the data
+    /// encryption algorithm needs).
+    ///
+    /// With RSA-OAEP a wrong length is a [`CryptoError::DecryptionFailed`] like any bad
+    /// ciphertext. With RSA PKCS#1 v1.5 nothing fails here: a random key of `key_len` bytes is
+    /// drawn (secret stream) before the private-key operation and returned in place of a
+    /// plaintext that is malformed or of another length, chosen without a data-dependent branch
+    /// (implicit rejection; see the module docs).
+    ///
+    /// # Errors
+    /// [`CryptoError::DecryptionFailed`] (OAEP only); [`CryptoError::RandomUnavailable`];
+    /// [`CryptoError::EmptyKey`] for `key_len` 0.
+    pub fn decrypt_key_expecting<R: SecureRandom + ?Sized>(
+        &self,
+        algorithm: KeyTransportAlgorithm,
+        ciphertext: &[u8],
+        key_len: usize,
+        rng: &mut R,
+    ) -> Result<SecretKey> {
+        use subtle::{ConditionallySelectable as _, ConstantTimeEq as _};
+        if key_len == 0 {
+            return Err(CryptoError::EmptyKey);
+        }
+        match algorithm {
+            KeyTransportAlgorithm::RsaOaepMgf1p => {
+                let key = self.decrypt_key(algorithm, ciphertext, rng)?;
+                if key.len() == key_len {
+                    Ok(key)
+                } else {
+                    Err(CryptoError::DecryptionFailed)
+                }
+            }
+            KeyTransportAlgorithm::Rsa15 => {
+                let mut out = zeroize::Zeroizing::new(vec![0u8; key_len]);
+                rng.fill_secret(&mut out)?;
+                let mut adapter = RngAdapter(rng);
+                let decrypted = self.key.pkcs1v15_decrypt_with_rng(&mut adapter, ciphertext);
+                if let Err(rsa::Error::Rng) = decrypted {
+                    return Err(CryptoError::RandomUnavailable);
+                }
+                let plain = zeroize::Zeroizing::new(decrypted.unwrap_or_default());
+                // Take the plaintext only when it is exactly `key_len` bytes; otherwise keep
+                // the random key. The choice is a mask, not a branch on the plaintext.
+                let usable = plain.len().ct_eq(&key_len);
+                for (i, byte) in out.iter_mut().enumerate() {
+                    let candidate = plain.get(i).copied().unwrap_or(0);
+                    byte.conditional_assign(&candidate, usable);
+                }
+                Ok(SecretKey::from_slice(&out))
+            }
+        }
     }
 }
 

@@ -101,6 +101,13 @@ pub struct SourceConfig {
     pub max_ack_ranges: usize,
     /// Requested sequence lifetime (`Expires` in CreateSequence); `None` = no limit.
     pub expires: Option<Duration>,
+    /// The delivery assurance the application needs of this sequence (it bounds
+    /// [`SourceConfig::on_undelivered`]). Default ExactlyOnce.
+    pub assurance: DeliveryAssurance,
+    /// What happens to messages a sequence ends without delivering
+    /// ([`crate::SourceEvent::Undelivered`]): held for an operator (default), or resent on
+    /// a new sequence where `assurance` allows.
+    pub on_undelivered: UndeliveredPolicy,
 }
 
 impl Default for SourceConfig {
@@ -115,6 +122,37 @@ impl Default for SourceConfig {
             max_message_number: MAX_MESSAGE_NUMBER,
             max_ack_ranges: 64,
             expires: None,
+            assurance: DeliveryAssurance::ExactlyOnce,
+            on_undelivered: UndeliveredPolicy::Hold,
+        }
+    }
+}
+
+/// What to do with the undelivered messages of a sequence, as configured
+/// ([`SourceConfig::on_undelivered`]) and allowed by the delivery assurance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UndeliveredPolicy {
+    /// Keep them in the store, report them, and wait for an operator (`wsrx store show`
+    /// lists them, `wsrx store resend` sends them on a new sequence). The default, and
+    /// the only choice for ExactlyOnce and AtMostOnce: a message the destination got but
+    /// could not acknowledge before it forgot the sequence would be delivered twice by
+    /// a resend, so a person must decide.
+    #[default]
+    Hold,
+    /// Resend them on a new sequence at once, without asking. Only where duplicates are
+    /// allowed: with [`DeliveryAssurance::AtLeastOnce`]; for any other assurance
+    /// it acts as [`UndeliveredPolicy::Hold`] (see [`UndeliveredPolicy::effective`]).
+    Resend,
+}
+
+impl UndeliveredPolicy {
+    /// The policy that applies under `assurance`: `Resend` only for AtLeastOnce (a resend
+    /// on a new sequence may duplicate a message the destination received but did not
+    /// acknowledge before the sequence ended); `Hold` otherwise.
+    pub fn effective(self, assurance: DeliveryAssurance) -> Self {
+        match (self, assurance) {
+            (Self::Resend, DeliveryAssurance::AtLeastOnce) => Self::Resend,
+            _ => Self::Hold,
         }
     }
 }

@@ -35,6 +35,24 @@
 //! covering the message; the Source emits `OutboundStored` before its first transmission.
 //! Misuse returns a user [`Error`] ([`Error::is_user`]); nothing panics, on any input.
 //!
+//! ## Acknowledged means acknowledged (issue 15)
+//!
+//! A Source reports a message [`SourceEvent::Acknowledged`] only when a
+//! `SequenceAcknowledgement` proven by the sequence's token covers it (WS-RM 1.1 §3.9),
+//! and, where the destination granted a discarding IncompleteSequenceBehavior (§3.4),
+//! only once no later gap can make the destination drop it. Never because of a fault, a
+//! timeout, a termination, a close or a restart. A sequence that ends with messages
+//! unacknowledged, however it ends (a fault such as UnknownSequence or
+//! SequenceTerminated, §4; a TerminateSequence or CloseSequence from the destination,
+//! §3.5–3.6; inactivity; expiry; the token lost; a local terminate), emits one
+//! [`SourceEvent::Undelivered`] with the exact numbers and an [`UndeliveredReason`],
+//! and records [`StoreOp::SourceFailed`] instead of `SourceTerminated`: the records and
+//! payloads stay. [`Source::recover`] returns them as a [`HeldSequence`] after a
+//! restart. What happens next is [`SourceConfig::on_undelivered`]: hold for an operator
+//! (the default), or resend on a new sequence where [`SourceConfig::assurance`] is
+//! AtLeastOnce ([`UndeliveredPolicy::effective`]). A held message resent on another
+//! sequence is recorded with [`StoreOp::OutboundResent`].
+//!
 //! ## Binding to the security context (WS-RM 1.2 §5, spec-facts §2.2)
 //!
 //! A sequence created by a CreateSequence whose body STR names token X (and, on 1.1,
@@ -111,12 +129,15 @@ mod tests;
 pub use binding::{SecurityBinding, TokenRef};
 pub use config::{
     AckPolicy, AckRequestPolicy, Backoff, DeliveryAssurance, DestinationConfig, SourceConfig,
+    UndeliveredPolicy,
 };
 pub use destination::{Destination, DestinationState};
 pub use error::Error;
-pub use events::{DestinationEvent, SourceEvent, TerminationReason};
+pub use events::{
+    DestinationEvent, SourceEvent, TerminationReason, Undelivered, UndeliveredReason,
+};
 pub use msg::{Message, PayloadRef, SequenceId, Transmit};
 pub use persist::StoreOp;
-pub use source::{CreateParams, RandomSource, Source, SourceState};
+pub use source::{CreateParams, HeldSequence, RandomSource, Recovered, Source, SourceState};
 pub use time::Timestamp;
 pub use version::RmVersion;

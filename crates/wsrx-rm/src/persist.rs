@@ -13,8 +13,9 @@
 //! replayed result is the same.
 
 use crate::binding::SecurityBinding;
+use crate::events::UndeliveredReason;
 use crate::msg::{AckRange, EndpointRef, IncompleteSequenceBehavior, PayloadRef, SequenceId};
-use crate::source::SourceState;
+use crate::source::state::SourceState;
 use crate::time::Timestamp;
 use crate::version::RmVersion;
 
@@ -31,6 +32,9 @@ pub struct SourceRecord {
     pub binding: Option<SecurityBinding>,
     /// When the sequence expires.
     pub expires_at: Option<Timestamp>,
+    /// The IncompleteSequenceBehavior the destination granted (WS-RM 1.1 §3.4;
+    /// `NoDiscard` for 1.0 and for records written before it was kept).
+    pub incomplete: IncompleteSequenceBehavior,
 }
 
 /// A created inbound sequence.
@@ -86,10 +90,38 @@ pub enum StoreOp {
         /// The last message number, once closing.
         last_number: Option<u64>,
     },
-    /// Source: the sequence is gone; its records may be deleted.
+    /// Source: the sequence is gone; its records may be deleted. Only written when every
+    /// message was acknowledged (or none was sent): a sequence ending with gaps writes
+    /// [`StoreOp::SourceFailed`] instead.
     SourceTerminated {
         /// The sequence.
         id: SequenceId,
+    },
+    /// Source: the sequence ended before `undelivered` were acknowledged (WS-RM 1.1
+    /// §3.9), for `reason`. It is over on the wire, but its records and the payloads of
+    /// those messages are **kept**: they are held for an operator (`wsrx store show`,
+    /// `wsrx store resend`) or resent by policy, never forgotten silently.
+    SourceFailed {
+        /// The sequence.
+        id: SequenceId,
+        /// Why it ended.
+        reason: UndeliveredReason,
+        /// The numbers not acknowledged, ascending ranges.
+        undelivered: Vec<AckRange>,
+    },
+    /// Source: held message `number` of the failed sequence `id` was stored as message
+    /// `new_number` of sequence `on` (in the same commit as that message's
+    /// `OutboundStored`): from now on that sequence carries it, and this sequence's copy
+    /// of the payload may be dropped.
+    OutboundResent {
+        /// The failed sequence.
+        id: SequenceId,
+        /// The message's number there.
+        number: u64,
+        /// The sequence that carries it now.
+        on: SequenceId,
+        /// Its number there.
+        new_number: u64,
     },
     /// Destination: the sequence exists.
     DestinationCreated(DestinationRecord),
@@ -145,6 +177,8 @@ impl StoreOp {
             | Self::OutboundAcked { id, .. }
             | Self::SourceStateChanged { id, .. }
             | Self::SourceTerminated { id }
+            | Self::SourceFailed { id, .. }
+            | Self::OutboundResent { id, .. }
             | Self::InboundRecorded { id, .. }
             | Self::DeliveredThrough { id, .. }
             | Self::Discarded { id, .. }
@@ -162,6 +196,8 @@ impl StoreOp {
                 | Self::OutboundAcked { .. }
                 | Self::SourceStateChanged { .. }
                 | Self::SourceTerminated { .. }
+                | Self::SourceFailed { .. }
+                | Self::OutboundResent { .. }
         )
     }
 }

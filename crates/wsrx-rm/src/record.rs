@@ -7,13 +7,29 @@
 //! big-endian length and UTF-8 bytes, options as `0` or `1` and the value, enums as
 //! one byte. Decoding is total: truncated, oversized or unknown input gives a
 //! [`RecordError`], never a panic.
+//!
+//! Tags 1–11 are the records of the first release, read unchanged. Tag 12
+//! (`SourceFailed`: id, reason, ranges) and tag 13 (`OutboundResent`: id, number, new
+//! sequence, new number) were added for issue 15; a reason is one byte of kind
+//! (1 fault, 2 closed by the destination, 3 terminated by the destination, 4 refused,
+//! 5 invalid acknowledgement, 6 inactivity, 7 expired, 8 token lost, 9 terminated
+//! locally), then for a fault its kind byte, and for a refusal (or a
+//! CreateSequenceRefused fault) the refusal byte. Tag 14 is `SourceCreated` with the
+//! IncompleteSequenceBehavior the destination granted, when it is a discarding one (one
+//! more byte after the tag-1 fields); a `NoDiscard` sequence is still written as tag 1,
+//! byte for byte as before. An older wsrx refuses tags 12–14 by name
+//! ([`RecordError::Invalid`]) rather than misreading them.
 
 use thiserror::Error;
 
 use crate::binding::SecurityBinding;
-use crate::msg::{AckRange, EndpointRef, IncompleteSequenceBehavior, PayloadRef, SequenceId};
+use crate::events::UndeliveredReason;
+use crate::msg::{
+    AckRange, EndpointRef, FaultKind, IncompleteSequenceBehavior, PayloadRef, RefusalReason,
+    SequenceId,
+};
 use crate::persist::{DestinationRecord, SourceRecord, StoreOp};
-use crate::source::SourceState;
+use crate::source::state::SourceState;
 use crate::time::Timestamp;
 use crate::version::RmVersion;
 
@@ -73,6 +89,36 @@ impl Writer {
                 self.str(s);
             }
             None => self.u8(0),
+        }
+    }
+    fn ranges(&mut self, ranges: &[AckRange]) {
+        self.0
+            .extend_from_slice(&(ranges.len() as u32).to_be_bytes());
+        for r in ranges {
+            self.u64(r.lower);
+            self.u64(r.upper);
+        }
+    }
+    fn reason(&mut self, reason: UndeliveredReason) {
+        match reason {
+            UndeliveredReason::Fault(kind) => {
+                self.u8(1);
+                self.u8(fault_code(kind));
+                if let FaultKind::CreateSequenceRefused(r) = kind {
+                    self.u8(refusal_code(r));
+                }
+            }
+            UndeliveredReason::ClosedByDestination => self.u8(2),
+            UndeliveredReason::TerminatedByDestination => self.u8(3),
+            UndeliveredReason::Refused(r) => {
+                self.u8(4);
+                self.u8(refusal_code(r));
+            }
+            UndeliveredReason::InvalidAcknowledgement => self.u8(5),
+            UndeliveredReason::InactivityTimeout => self.u8(6),
+            UndeliveredReason::Expired => self.u8(7),
+            UndeliveredReason::TokenLost => self.u8(8),
+            UndeliveredReason::TerminatedLocally => self.u8(9),
         }
     }
     fn version(&mut self, v: RmVersion) {
@@ -148,6 +194,89 @@ impl Reader<'_> {
     fn id(&mut self) -> Result<SequenceId, RecordError> {
         Ok(SequenceId::new(self.string()?))
     }
+    fn ranges(&mut self) -> Result<Vec<AckRange>, RecordError> {
+        let n = self.len(MAX_ITEMS)?;
+        let mut ranges = Vec::with_capacity(n.min(1024));
+        for _ in 0..n {
+            ranges.push(AckRange {
+                lower: self.u64()?,
+                upper: self.u64()?,
+            });
+        }
+        Ok(ranges)
+    }
+    fn reason(&mut self) -> Result<UndeliveredReason, RecordError> {
+        Ok(match self.u8()? {
+            1 => {
+                let kind = match self.u8()? {
+                    5 => FaultKind::CreateSequenceRefused(refusal_from(self.u8()?)?),
+                    code => fault_from(code)?,
+                };
+                UndeliveredReason::Fault(kind)
+            }
+            2 => UndeliveredReason::ClosedByDestination,
+            3 => UndeliveredReason::TerminatedByDestination,
+            4 => UndeliveredReason::Refused(refusal_from(self.u8()?)?),
+            5 => UndeliveredReason::InvalidAcknowledgement,
+            6 => UndeliveredReason::InactivityTimeout,
+            7 => UndeliveredReason::Expired,
+            8 => UndeliveredReason::TokenLost,
+            9 => UndeliveredReason::TerminatedLocally,
+            _ => return Err(RecordError::Invalid("undelivered reason")),
+        })
+    }
+}
+
+fn fault_code(kind: FaultKind) -> u8 {
+    match kind {
+        FaultKind::SequenceTerminated => 1,
+        FaultKind::UnknownSequence => 2,
+        FaultKind::InvalidAcknowledgement => 3,
+        FaultKind::MessageNumberRollover => 4,
+        FaultKind::CreateSequenceRefused(_) => 5,
+        FaultKind::SequenceClosed => 6,
+        FaultKind::WsrmRequired => 7,
+        FaultKind::LastMessageNumberExceeded => 8,
+        FaultKind::FailedAuthentication => 9,
+    }
+}
+
+/// Every fault kind but CreateSequenceRefused (5), which carries its refusal byte.
+fn fault_from(code: u8) -> Result<FaultKind, RecordError> {
+    Ok(match code {
+        1 => FaultKind::SequenceTerminated,
+        2 => FaultKind::UnknownSequence,
+        3 => FaultKind::InvalidAcknowledgement,
+        4 => FaultKind::MessageNumberRollover,
+        6 => FaultKind::SequenceClosed,
+        7 => FaultKind::WsrmRequired,
+        8 => FaultKind::LastMessageNumberExceeded,
+        9 => FaultKind::FailedAuthentication,
+        _ => return Err(RecordError::Invalid("fault kind")),
+    })
+}
+
+fn refusal_code(r: RefusalReason) -> u8 {
+    match r {
+        RefusalReason::ConnectionLimitReached => 1,
+        RefusalReason::TokenMismatch => 2,
+        RefusalReason::BindingRequired => 3,
+        RefusalReason::UsesSequenceStrMismatch => 4,
+        RefusalReason::OfferRejected => 5,
+        RefusalReason::Unspecified => 6,
+    }
+}
+
+fn refusal_from(code: u8) -> Result<RefusalReason, RecordError> {
+    Ok(match code {
+        1 => RefusalReason::ConnectionLimitReached,
+        2 => RefusalReason::TokenMismatch,
+        3 => RefusalReason::BindingRequired,
+        4 => RefusalReason::UsesSequenceStrMismatch,
+        5 => RefusalReason::OfferRejected,
+        6 => RefusalReason::Unspecified,
+        _ => return Err(RecordError::Invalid("refusal reason")),
+    })
 }
 
 fn state_code(s: SourceState) -> u8 {
@@ -196,12 +325,17 @@ pub fn encode(op: &StoreOp) -> Vec<u8> {
     w.u8(FORMAT);
     match op {
         StoreOp::SourceCreated(r) => {
-            w.u8(1);
+            // Tag 1 as first written; tag 14 adds a granted discarding behaviour.
+            let discarding = r.incomplete != IncompleteSequenceBehavior::NoDiscard;
+            w.u8(if discarding { 14 } else { 1 });
             w.str(r.id.as_str());
             w.version(r.version);
             w.str(&r.to.0);
             w.opt_str(r.binding.as_ref().map(SecurityBinding::as_str));
             w.opt_u64(r.expires_at.map(Timestamp::millis));
+            if discarding {
+                w.u8(isb_code(r.incomplete));
+            }
         }
         StoreOp::OutboundStored {
             id,
@@ -284,6 +418,28 @@ pub fn encode(op: &StoreOp) -> Vec<u8> {
             w.u8(11);
             w.str(id.as_str());
         }
+        StoreOp::SourceFailed {
+            id,
+            reason,
+            undelivered,
+        } => {
+            w.u8(12);
+            w.str(id.as_str());
+            w.reason(*reason);
+            w.ranges(undelivered);
+        }
+        StoreOp::OutboundResent {
+            id,
+            number,
+            on,
+            new_number,
+        } => {
+            w.u8(13);
+            w.str(id.as_str());
+            w.u64(*number);
+            w.str(on.as_str());
+            w.u64(*new_number);
+        }
     }
     w.0
 }
@@ -296,12 +452,23 @@ pub fn decode(bytes: &[u8]) -> Result<StoreOp, RecordError> {
         return Err(RecordError::UnknownFormat(format));
     }
     let op = match r.u8()? {
-        1 => StoreOp::SourceCreated(SourceRecord {
+        tag @ (1 | 14) => StoreOp::SourceCreated(SourceRecord {
             id: r.id()?,
             version: r.version()?,
             to: EndpointRef(r.string()?),
             binding: r.opt_string()?.map(SecurityBinding::new),
             expires_at: r.opt_u64()?.map(Timestamp),
+            incomplete: match tag {
+                14 => match isb_from(r.u8()?)? {
+                    IncompleteSequenceBehavior::NoDiscard => {
+                        return Err(RecordError::Invalid(
+                            "tag 14 without a discarding behaviour",
+                        ));
+                    }
+                    b => b,
+                },
+                _ => IncompleteSequenceBehavior::NoDiscard,
+            },
         }),
         2 => StoreOp::OutboundStored {
             id: r.id()?,
@@ -361,6 +528,17 @@ pub fn decode(bytes: &[u8]) -> Result<StoreOp, RecordError> {
             last_number: r.opt_u64()?,
         },
         11 => StoreOp::DestinationTerminated { id: r.id()? },
+        12 => StoreOp::SourceFailed {
+            id: r.id()?,
+            reason: r.reason()?,
+            undelivered: r.ranges()?,
+        },
+        13 => StoreOp::OutboundResent {
+            id: r.id()?,
+            number: r.u64()?,
+            on: r.id()?,
+            new_number: r.u64()?,
+        },
         _ => return Err(RecordError::Invalid("record tag")),
     };
     if !r.0.is_empty() {

@@ -48,7 +48,7 @@ use crate::clock;
 use crate::duplex::ClientDuplex;
 use crate::error::RuntimeError;
 use crate::http::HttpClient;
-use crate::persist::{Persistence, Ticket, decode_log, decode_payload, new_handle};
+use crate::persist::{Persistence, Ticket, add_op, decode_log, decode_payload, new_handle};
 use crate::pipeline::{self, InboundConfig};
 use crate::shard::Shard;
 use crate::tap::Tap;
@@ -122,6 +122,18 @@ pub struct Receipt {
 /// recorded it when it came on the offered sequence (the caller waits for it).
 type ResponseSender = oneshot::Sender<Result<(String, Ticket), RuntimeError>>;
 
+/// What became of a sent message ([`Client::outcome`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A `SequenceAcknowledgement` proven by the sequence's token covers it.
+    Acknowledged,
+    /// Stored and being sent; not acknowledged yet.
+    Pending,
+    /// The sequence ended before it was acknowledged: held in the store, not delivered as
+    /// far as anyone can prove.
+    Undelivered(wsrx_rm::UndeliveredReason),
+}
+
 struct PendingRequest {
     tx: ResponseSender,
     last_sent: Instant,
@@ -145,6 +157,11 @@ struct State {
     replies: Vec<Transmit>,
     /// The security context the sequence is bound to was lost: nothing is sent any more.
     lost: bool,
+    /// The sequence ended with these messages unacknowledged (held in the store).
+    undelivered: Option<wsrx_rm::Undelivered>,
+    /// Records of a failed sequence to commit with the next batch: a held message handed
+    /// to this sequence (`OutboundResent`), and its old payload row to delete.
+    resent: Vec<(StoreOp, u64)>,
 }
 
 struct Inner<B: Backend> {
@@ -179,6 +196,7 @@ struct Inner<B: Backend> {
 mod drain;
 mod listener;
 mod send;
+mod undelivered;
 
 /// A handle on one outbound sequence (cheap to clone).
 pub struct Client<B: Backend> {
@@ -233,26 +251,31 @@ impl<B: Backend> Client<B> {
             if !to_matches {
                 continue;
             }
-            if let Some(s) = Source::restore(
+            if let Some(mut s) = Source::restore(
                 now,
                 source_config.clone(),
                 &ops,
                 crate::entropy::rm_random_source(),
             )? {
-                if let Some(b) = s.binding()
+                if let Some(b) = s.binding().cloned()
                     && recovered.is_expired(b.as_str())
                 {
-                    // Never rebound to another token: the sequence ends, loudly.
+                    // Never rebound to another token: the sequence ends, loudly, and
+                    // what it did not deliver is held (issue 15).
+                    s.lose_token()?;
                     let mut batch = Batch::default();
-                    batch.sequence_deletes.push(log.sequence.clone());
+                    while let Some(op) = s.poll_persist() {
+                        add_op(&mut batch, &op);
+                    }
                     persistence.commit(batch).await?;
-                    return Err(RuntimeError::SequenceEnded(format!(
-                        "sequence {} is bound to SCT {} which expired; its {} unacknowledged \
-                         messages are abandoned and the sequence removed",
-                        log.sequence,
-                        b.as_str(),
-                        log.payloads.len()
-                    )));
+                    return Err(match s.undelivered().cloned() {
+                        Some(undelivered) => RuntimeError::Undelivered { undelivered },
+                        None => RuntimeError::SequenceEnded(format!(
+                            "sequence {} is bound to SCT {} which expired",
+                            log.sequence,
+                            b.as_str()
+                        )),
+                    });
                 }
                 let mut payloads = HashMap::new();
                 let mut by_number = BTreeMap::new();
@@ -292,6 +315,8 @@ impl<B: Backend> Client<B> {
                     duplex: None,
                     replies: Vec::new(),
                     lost: false,
+                    undelivered: None,
+                    resent: Vec::new(),
                 }
             }
             None => {
@@ -330,6 +355,8 @@ impl<B: Backend> Client<B> {
                     duplex,
                     replies: Vec::new(),
                     lost: false,
+                    undelivered: None,
+                    resent: Vec::new(),
                 }
             }
         };
@@ -449,6 +476,9 @@ impl<B: Backend> Client<B> {
     /// then returns once the message is durably stored under its number.
     ///
     /// # Errors
+    /// [`RuntimeError::Undelivered`] once the sequence has failed with messages
+    /// undelivered: this message too is then stored under the next number and held with
+    /// them, in order, not sent (the error names them all, this one included);
     /// [`RuntimeError::SequenceEnded`], store errors.
     pub async fn send(&self, action: &str, payload: &str) -> Result<Receipt, RuntimeError> {
         self.submit(action, payload, None).await
@@ -471,17 +501,47 @@ impl<B: Backend> Client<B> {
         &self,
         action: &str,
         payload: &str,
+        waiter: Option<ResponseSender>,
+    ) -> Result<Receipt, RuntimeError> {
+        self.submit_inner(action, payload, waiter, None).await
+    }
+
+    /// [`Client::submit`] for a held message of a failed sequence: (sequence, number,
+    /// payload handle there).
+    async fn submit_resent(
+        &self,
+        action: &str,
+        payload: &str,
+        from: (SequenceId, u64, u64),
+    ) -> Result<Receipt, RuntimeError> {
+        self.submit_inner(action, payload, None, Some(from)).await
+    }
+
+    async fn submit_inner(
+        &self,
+        action: &str,
+        payload: &str,
         mut waiter: Option<ResponseSender>,
+        mut resent_from: Option<(SequenceId, u64, u64)>,
     ) -> Result<Receipt, RuntimeError> {
         let mut rx = self.inner.generation.subscribe();
         loop {
             let stored = {
                 let mut st = self.inner.state.lock();
-                if let Some(e) = &st.ended {
+                // A one-way message after the sequence failed is stored and held with
+                // the undelivered ones (wsrx-rm `Source::hold`), in order, for a resend;
+                // a request, whose caller waits for its response, fails at once.
+                let holds = st.undelivered.is_some() && waiter.is_none() && resent_from.is_none();
+                if let Some(undelivered) = st.undelivered.as_ref().filter(|_| !holds) {
+                    return Err(RuntimeError::Undelivered {
+                        undelivered: undelivered.clone(),
+                    });
+                }
+                if let Some(e) = st.ended.as_ref().filter(|_| !holds) {
                     return Err(RuntimeError::SequenceEnded(e.clone()));
                 }
                 // The Source's window bounds the span of numbers as well as their count.
-                if st.created.is_some() && st.source.can_send() {
+                if st.created.is_some() && (holds || st.source.can_send()) {
                     let h = new_handle();
                     st.payloads
                         .insert(h, (action.to_owned(), payload.to_owned()));
@@ -507,6 +567,30 @@ impl<B: Backend> Client<B> {
                         .as_ref()
                         .map(|s| s.as_str().to_owned())
                         .unwrap_or_default();
+                    if holds {
+                        // Stored and held, in order, with the undelivered ones: the
+                        // caller is told at once that it is not being sent.
+                        self.drain(&mut st)?;
+                        return Err(RuntimeError::Undelivered {
+                            undelivered: st.undelivered.clone().unwrap_or_else(|| {
+                                wsrx_rm::Undelivered {
+                                    id: SequenceId::new(sequence.clone()),
+                                    numbers: Vec::new(),
+                                    reason: wsrx_rm::UndeliveredReason::TerminatedLocally,
+                                    next: wsrx_rm::UndeliveredPolicy::Hold,
+                                }
+                            }),
+                        });
+                    }
+                    if let Some((old, old_number, old_handle)) = resent_from.take() {
+                        let op = StoreOp::OutboundResent {
+                            id: old,
+                            number: old_number,
+                            on: SequenceId::new(sequence.clone()),
+                            new_number: number,
+                        };
+                        st.resent.push((op, old_handle));
+                    }
                     let ticket = self.drain(&mut st)?;
                     Some((Receipt { sequence, number }, ticket))
                 } else {
@@ -524,13 +608,20 @@ impl<B: Backend> Client<B> {
         }
     }
 
-    /// Waits until every message sent so far is acknowledged.
+    /// Waits until every message sent so far is acknowledged (`Source::flushed`).
     ///
     /// # Errors
-    /// [`RuntimeError::SequenceEnded`] if the sequence ended first.
+    /// [`RuntimeError::Undelivered`] naming the sequence, the numbers and the reason if
+    /// the sequence ended with messages unacknowledged (they are held in the store);
+    /// [`RuntimeError::SequenceEnded`] if it ended otherwise first.
     pub async fn flush(&self) -> Result<(), RuntimeError> {
         self.wait_for(|st| {
-            if st.source.in_flight() == 0 && st.created.is_some() {
+            if let Some(undelivered) = &st.undelivered {
+                return Some(Err(RuntimeError::Undelivered {
+                    undelivered: undelivered.clone(),
+                }));
+            }
+            if st.source.flushed() && st.created.is_some() {
                 return Some(Ok(()));
             }
             st.ended

@@ -19,6 +19,19 @@ pub enum RuntimeError {
     /// The sequence ended before the operation completed.
     #[error("sequence ended: {0}")]
     SequenceEnded(String),
+    /// The sequence ended before these messages were acknowledged (issue 15): they are
+    /// not delivered as far as anyone can prove, and are held in the store.
+    #[error(
+        "sequence {sequence} ended with messages {numbers} undelivered: {reason}; they are \
+         held in the store (`wsrx store resend {sequence}` sends them on a new sequence)",
+        numbers = undelivered.numbers_text(),
+        sequence = undelivered.id,
+        reason = undelivered.reason
+    )]
+    Undelivered {
+        /// The sequence, the numbers, the reason and what happens next.
+        undelivered: wsrx_rm::Undelivered,
+    },
     /// The token provider could not supply a security context.
     #[error("security context unavailable: {0}")]
     Token(String),

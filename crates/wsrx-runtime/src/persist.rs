@@ -209,7 +209,8 @@ fn lock(m: &Mutex<Watermark>) -> std::sync::MutexGuard<'_, Watermark> {
 }
 
 /// Appends `op` to `batch` as a record of its sequence. A terminated sequence is
-/// forgotten with its log and payloads instead.
+/// forgotten with its log and payloads instead. A failed one (`SourceFailed`, issue 15)
+/// is not: its record is appended like any other, so its held messages stay.
 pub fn add_op(batch: &mut Batch, op: &StoreOp) {
     let id = op.sequence_id().as_str().to_owned();
     match op {

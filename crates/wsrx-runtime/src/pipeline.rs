@@ -2,16 +2,17 @@
 //!
 //! Inbound ([`open`]): body bytes → [`Document::parse_with`] (limits) → [`Envelope`] →
 //! mustUnderstand (WS-A, WS-RM via [`wire::understands`], `wsse:Security`) → security
-//! ([`decrypt`], then [`Verifier::verify`] at `now`, then [`Policy::check`], then the
-//! [`ReplayCache`]) → the proving token's identifier becomes the RM
+//! ([`ProtectionPolicy::open`]: decrypt, verify at `now` and check against the policy, in its
+//! protection order; then the [`ReplayCache`]) → the proving token's identifier becomes the RM
 //! [`SecurityBinding`] → [`wire::decode`]. Everything the rest of the runtime needs is
 //! copied out into an owned [`Opened`], so no borrow of the document outlives this module.
 //! Any failure becomes a [`Refusal`]: the SOAP fault to answer, in the request's SOAP
 //! version, with the WS-A fault action of its dialect.
 //!
 //! Outbound ([`seal`]): a [`WireMessage`] → [`wire::encode`] (with a `wsu:Id` on every
-//! part, so the signer stays on its fast path) → [`Signer::secure`] with a fresh
-//! Timestamp and fresh derived-key nonces on every call, retransmissions included.
+//! part, so the signer stays on its fast path) → [`Signer::secure`] under the
+//! [`Protection`]'s policy, with a fresh Timestamp and fresh derived-key nonces on every call,
+//! retransmissions included.
 
 use std::sync::Mutex;
 use std::time::SystemTime;
@@ -21,8 +22,7 @@ use wsrx_rm::binding::TokenRef;
 use wsrx_rm::wire::{self, DecodeError, RmBody, StrRef, WireBody, WireMessage, WireProfile};
 use wsrx_rm::{Message, PayloadRef, RmVersion, SecurityBinding};
 use wsrx_security::{
-    KeyResolver, Policy, ReplayCache, ScVersion, SecurityContextToken, SignConfig, Signer,
-    Verifier, decrypt,
+    KeyResolver, ProtectionPolicy, ReplayCache, ScVersion, SecurityContextToken, Signer, Verifier,
 };
 use wsrx_soap::{
     AddressingHeaders, Envelope, Fault, FaultCode, OutboundAddressing, RelatesTo, SoapVersion,
@@ -42,8 +42,9 @@ const WSU: &str =
 pub struct InboundConfig {
     /// XML parser limits (document size, depth, attributes...).
     pub limits: Limits,
-    /// The signed-parts policy.
-    pub policy: Policy,
+    /// What every inbound message must look like; the server also builds its replies and
+    /// faults by it ([`seal_under`], [`seal_fault_under`]).
+    pub policy: ProtectionPolicy,
     /// The signature checks (clock skew, algorithms).
     pub verifier: Verifier,
 }
@@ -193,35 +194,38 @@ pub fn open(
     let has_security = env
         .header()
         .is_some_and(|h| h.child(WSSE, "Security").is_some());
-    let decrypted;
-    let (doc_ref, proof) = if has_security {
-        let sec = |e: wsrx_security::SecurityError| {
-            refuse(guess, None, format!("security: {e}"), e.to_fault())
-        };
-        decrypted = decrypt(&doc, resolver).map_err(sec)?;
-        let doc_ref = decrypted.as_ref().map_or(&doc, |d| d.document());
-        // With encrypted parts, no answer may tell how decrypted bytes failed.
-        let blind = |e: wsrx_security::SecurityError| {
-            sec(if decrypted.is_some() { e.blinded() } else { e })
-        };
-        let verified = config
-            .verifier
-            .verify(doc_ref, resolver, now)
-            .map_err(blind)?;
-        let key = config.policy.check(&verified).map_err(blind)?;
-        let proof = SecurityBinding::new(key.sct_identifier.clone());
-        let mut cache = replay
-            .lock()
-            .map_err(|_| sec(wsrx_security::SecurityError::Local))?;
-        cache.check(&verified, now).map_err(sec)?;
-        (doc_ref, Some(proof))
+    let sec = |e: wsrx_security::SecurityError| {
+        refuse(guess, None, format!("security: {e}"), e.to_fault())
+    };
+    // Errors come back blinded when parts arrived encrypted (no answer tells how decrypted
+    // bytes failed).
+    let opened = if has_security {
+        Some(
+            config
+                .policy
+                .open(&doc, resolver, now, &config.verifier, None)
+                .map_err(sec)?,
+        )
     } else {
-        decrypted = None;
-        (&doc, None)
+        None
+    };
+    let (doc_ref, proof, decrypted) = match &opened {
+        Some(o) => {
+            let proof = o
+                .signer()
+                .map(|key| SecurityBinding::new(key.sct_identifier.clone()));
+            let verified = o.verified().map_err(sec)?;
+            let mut cache = replay
+                .lock()
+                .map_err(|_| sec(wsrx_security::SecurityError::Local))?;
+            cache.check(&verified, now).map_err(sec)?;
+            (o.document(), proof, o.decryption().is_some())
+        }
+        None => (&doc, None, false),
     };
     // Decryption builds a new document: read its envelope and headers; otherwise the
     // ones read above stand (no second parse of the headers on the hot path).
-    let (env, addressing) = if decrypted.is_some() {
+    let (env, addressing) = if decrypted {
         let env = Envelope::new(doc_ref)
             .map_err(|e| refuse(guess, proof.clone(), format!("soap: {e}"), e.to_fault()))?;
         let addressing = AddressingHeaders::parse(&env).ok().flatten();
@@ -357,6 +361,27 @@ pub struct Protection {
     pub secret: wsrx_crypto::SecretKey,
 }
 
+/// A [`Protection`] and the policy to build the message by ([`seal_under`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Protected<'a> {
+    /// The token and its secret.
+    pub protection: &'a Protection,
+    /// What the message must look like.
+    pub policy: &'a ProtectionPolicy,
+}
+
+/// [`ProtectionPolicy::default`], built once: what [`seal`] and [`seal_fault`] protect with.
+static DEFAULT_POLICY: std::sync::LazyLock<ProtectionPolicy> =
+    std::sync::LazyLock::new(ProtectionPolicy::default);
+
+/// `protection` under the default policy.
+fn by_default(protection: Option<&Protection>) -> Option<Protected<'_>> {
+    protection.map(|protection| Protected {
+        protection,
+        policy: &DEFAULT_POLICY,
+    })
+}
+
 impl std::fmt::Debug for Protection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Protection")
@@ -419,8 +444,9 @@ pub fn new_message_id() -> String {
     )
 }
 
-/// Writes `message` and secures it with `protection` (if any) at `now`. The result is
-/// fresh on every call: a retransmission gets a new Timestamp and new DKT nonces.
+/// Writes `message` and secures it with `protection` (if any) under
+/// [`ProtectionPolicy::default`] at `now`. The result is fresh on every call: a
+/// retransmission gets a new Timestamp and new DKT nonces.
 ///
 /// # Errors
 /// [`RuntimeError::Encode`] or [`RuntimeError::Security`].
@@ -431,6 +457,30 @@ pub fn seal(
     message: &WireMessage,
     payload: Option<&str>,
     protection: Option<&Protection>,
+    now: SystemTime,
+) -> Result<String, RuntimeError> {
+    seal_under(
+        profile,
+        soap,
+        addressing,
+        message,
+        payload,
+        by_default(protection),
+        now,
+    )
+}
+
+/// [`seal`] under the policy `protected` names.
+///
+/// # Errors
+/// [`RuntimeError::Encode`] or [`RuntimeError::Security`].
+pub fn seal_under(
+    profile: WireProfile,
+    soap: SoapVersion,
+    addressing: &OutboundAddressing,
+    message: &WireMessage,
+    payload: Option<&str>,
+    protected: Option<Protected<'_>>,
     now: SystemTime,
 ) -> Result<String, RuntimeError> {
     let mut n = 0u32;
@@ -444,10 +494,11 @@ pub fn seal(
                 .map_err(|e| RuntimeError::Encode(e.to_string()))?
         }
     };
-    secure_text(text, protection, now)
+    secure_text(text, protected, now)
 }
 
-/// Writes a fault answer, secured with `protection` if a token is known.
+/// Writes a fault answer, secured with `protection` if a token is known, under
+/// [`ProtectionPolicy::default`].
 ///
 /// # Errors
 /// [`RuntimeError::Encode`] or [`RuntimeError::Security`].
@@ -459,6 +510,29 @@ pub fn seal_fault(
     protection: Option<&Protection>,
     now: SystemTime,
 ) -> Result<String, RuntimeError> {
+    seal_fault_under(
+        profile,
+        soap,
+        addressing,
+        fault,
+        by_default(protection),
+        now,
+    )
+}
+
+/// [`seal_fault`] under the policy `protected` names: a fault is protected like any other
+/// message of the exchange.
+///
+/// # Errors
+/// [`RuntimeError::Encode`] or [`RuntimeError::Security`].
+pub fn seal_fault_under(
+    profile: WireProfile,
+    soap: SoapVersion,
+    addressing: &OutboundAddressing,
+    fault: &Fault,
+    protected: Option<Protected<'_>>,
+    now: SystemTime,
+) -> Result<String, RuntimeError> {
     let mut n = 0u32;
     let mut id_for = |name: &str| {
         n = n.saturating_add(1);
@@ -466,21 +540,22 @@ pub fn seal_fault(
     };
     let text = wire::encode_fault(profile, soap, addressing, fault, &mut id_for)
         .map_err(|e| RuntimeError::Encode(e.to_string()))?;
-    secure_text(text, protection, now)
+    secure_text(text, protected, now)
 }
 
 fn secure_text(
     text: String,
-    protection: Option<&Protection>,
+    protected: Option<Protected<'_>>,
     now: SystemTime,
 ) -> Result<String, RuntimeError> {
-    let Some(p) = protection else {
+    let Some(p) = protected else {
         return Ok(text);
     };
     let doc = Document::parse(text.as_bytes())
         .map_err(|e| RuntimeError::Encode(format!("re-parse: {e}")))?;
     let mut rng = OsRandom;
-    Ok(Signer::new(&p.sct, &p.secret, SignConfig::default()).secure(&doc, now, &mut rng)?)
+    let signer = Signer::with_policy(&p.protection.sct, &p.protection.secret, p.policy);
+    Ok(signer.secure(&doc, now, &mut rng)?)
 }
 
 /// Addressing for the reply to `opened` with `action`.

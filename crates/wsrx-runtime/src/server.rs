@@ -81,7 +81,9 @@ use crate::http::{HttpClient, HttpReply};
 use crate::metrics;
 use crate::offered::{self, Offered};
 use crate::persist::{Persistence, Ticket, decode_log, decode_payload, new_handle};
-use crate::pipeline::{self, InboundConfig, Opened, Protection, Refusal, refusal_addressing};
+use crate::pipeline::{
+    self, InboundConfig, Opened, Protected, Protection, Refusal, refusal_addressing,
+};
 use crate::shard::Shard;
 use crate::tap::{Direction, Tap, emit};
 use crate::token::{BoxFuture, TokenProvider};
@@ -597,6 +599,7 @@ impl<B: Backend> Server<B> {
                 .map_or_else(|| format!("{:?}", r.fault.code), |q| q.local.clone()),
         );
         let now = SystemTime::now();
+        // Faults are protected as the policy in force says, like every reply.
         let protection = r
             .proof
             .as_ref()
@@ -606,12 +609,15 @@ impl<B: Backend> Server<B> {
             (SoapVersion::V12, FaultCode::Sender) => 400,
             _ => 500,
         };
-        match pipeline::seal_fault(
+        let policy = &self.inner.config.inbound.policy;
+        match pipeline::seal_fault_under(
             r.profile,
             r.soap,
             &addressing,
             &r.fault,
-            protection.as_ref(),
+            protection
+                .as_ref()
+                .map(|protection| Protected { protection, policy }),
             now,
         ) {
             Ok(text) => {

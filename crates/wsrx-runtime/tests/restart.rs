@@ -296,6 +296,17 @@ async fn a_ws_trust_sct_comes_back_from_both_stores_after_a_restart_of_both_side
 
 #[tokio::test]
 async fn a_sequence_bound_to_an_expired_recovered_sct_ends_with_an_explicit_error() {
+    expired_sct_case(false).await;
+}
+
+/// Issue 15: its unacknowledged messages are not deleted with it: the sequence fails
+/// (TokenLost), the error names them, and they stay in the store for a resend.
+#[tokio::test]
+async fn unacknowledged_messages_of_a_sequence_whose_sct_expired_are_held() {
+    expired_sct_case(true).await;
+}
+
+async fn expired_sct_case(with_message: bool) {
     use wsrx_rm::msg::EndpointRef;
     use wsrx_rm::persist::SourceRecord;
     use wsrx_rm::{RmVersion, SecurityBinding, SequenceId, StoreOp, record};
@@ -317,6 +328,7 @@ async fn a_sequence_bound_to_an_expired_recovered_sct_ends_with_an_explicit_erro
         to: EndpointRef(url.into()),
         binding: Some(SecurityBinding::new("urn:uuid:expired-sct".to_owned())),
         expires_at: None,
+        incomplete: wsrx_rm::msg::IncompleteSequenceBehavior::NoDiscard,
     });
     let mut batch = wsrx_store::Batch::default();
     batch.records.push((
@@ -324,6 +336,25 @@ async fn a_sequence_bound_to_an_expired_recovered_sct_ends_with_an_explicit_erro
         wsrx_store::Role::Source,
         record::encode(&op),
     ));
+    if with_message {
+        let stored = StoreOp::OutboundStored {
+            id: SequenceId::new("urn:uuid:old-seq"),
+            number: 1,
+            payload: Some(wsrx_rm::PayloadRef(77)),
+            last: false,
+        };
+        batch.records.push((
+            "urn:uuid:old-seq".into(),
+            wsrx_store::Role::Source,
+            record::encode(&stored),
+        ));
+        batch.payloads.push(wsrx_store::PayloadPut {
+            handle: 77,
+            sequence: "urn:uuid:old-seq".into(),
+            number: 1,
+            plaintext: wsrx_runtime::persist::encode_payload("urn:a", "<b/>"),
+        });
+    }
     batch
         .tokens
         .push(wsrx_runtime::recovery::to_put(&expired).unwrap());
@@ -338,6 +369,26 @@ async fn a_sequence_bound_to_an_expired_recovered_sct_ends_with_an_explicit_erro
     .await
     .unwrap_err();
     let text = err.to_string();
+    let snapshot = store.load().unwrap();
+    if with_message {
+        assert!(
+            text.contains("sequence urn:uuid:old-seq ended with messages 1 undelivered")
+                && text.contains("security context"),
+            "{text}"
+        );
+        // Failed, not deleted: the record says why, the payload is still there.
+        assert_eq!(snapshot.sequences.len(), 1);
+        let ops = wsrx_runtime::persist::decode_log(&snapshot.sequences[0].records).unwrap();
+        assert!(ops.iter().any(|op| matches!(
+            op,
+            StoreOp::SourceFailed {
+                reason: wsrx_rm::UndeliveredReason::TokenLost,
+                ..
+            }
+        )));
+        assert_eq!(snapshot.sequences[0].payloads, vec![(77, 1)]);
+        return;
+    }
     assert!(
         text.contains(
             "sequence urn:uuid:old-seq is bound to SCT urn:uuid:expired-sct which expired"
@@ -345,6 +396,5 @@ async fn a_sequence_bound_to_an_expired_recovered_sct_ends_with_an_explicit_erro
         "{text}"
     );
     // The expired token and the dead sequence are gone; nothing was rebound.
-    let snapshot = store.load().unwrap();
     assert!(snapshot.tokens.is_empty() && snapshot.sequences.is_empty());
 }

@@ -86,6 +86,8 @@ pub fn write_fault(
     let wsa = request.map_or(WsaVersion::V10, |r| r.version);
     let env = EnvelopeWriter::new(soap);
     let mut env = env;
-    reply_headers(request, wsa.fault_action().to_owned(), true).write(&mut env, &mut |_| None);
+    // A WS-Trust fault is not one of the faults WS-Addressing defines: the generic SOAP
+    // fault action (WS-A 1.0 SOAP Binding §6), not `…/addressing/fault`.
+    reply_headers(request, wsa.soap_fault_action().to_owned(), true).write(&mut env, &mut |_| None);
     Ok(env.fault(&fault.to_fault(dialect))?)
 }

@@ -40,6 +40,10 @@ pub enum SecurityError {
     /// An algorithm we do not accept (→ `wsse:UnsupportedAlgorithm`).
     #[error("unsupported algorithm")]
     UnsupportedAlgorithm,
+    /// An algorithm (or key length) outside the suite in force, refused as a downgrade
+    /// (WS-SP 1.2 §6.1; → `wsse:UnsupportedAlgorithm`).
+    #[error("algorithm outside the suite in force: {0}")]
+    AlgorithmOutsideSuite(crate::suite::SuiteRole),
     /// A token (SCT, DKT, STR) is malformed or out of bounds (→ `wsse:InvalidSecurityToken`).
     #[error("invalid security token: {0}")]
     InvalidToken(&'static str),
@@ -97,6 +101,7 @@ impl SecurityError {
             Self::InvalidSecurity(_)
             | Self::DuplicateId
             | Self::UnsupportedAlgorithm
+            | Self::AlgorithmOutsideSuite(_)
             | Self::InvalidToken(_)
             | Self::PolicyViolation(_) => Self::FailedCheck,
             other => other,
@@ -115,7 +120,9 @@ impl SecurityError {
             Self::InvalidSecurity(_) | Self::DuplicateId | Self::Replay => {
                 (WSSE, "InvalidSecurity")
             }
-            Self::UnsupportedAlgorithm => (WSSE, "UnsupportedAlgorithm"),
+            Self::UnsupportedAlgorithm | Self::AlgorithmOutsideSuite(_) => {
+                (WSSE, "UnsupportedAlgorithm")
+            }
             Self::InvalidToken(_) => (WSSE, "InvalidSecurityToken"),
             Self::TokenUnavailable => (WSSE, "SecurityTokenUnavailable"),
             Self::BadContextToken(ResolveError::Unavailable) => return None,
@@ -195,6 +202,7 @@ mod tests {
             SecurityError::DuplicateId,
             SecurityError::UnsupportedAlgorithm,
             SecurityError::InvalidToken("x"),
+            SecurityError::AlgorithmOutsideSuite(crate::suite::SuiteRole::Encryption),
         ] {
             assert_ne!(e.to_fault(), mac, "{e:?} differs when not blinded");
             assert_eq!(e.blinded().to_fault(), mac);
@@ -225,6 +233,7 @@ mod tests {
             SecurityError::Replay,
             SecurityError::PolicyViolation("x"),
             SecurityError::FailedAuthentication(crate::x509::CertificateError::Expired),
+            SecurityError::AlgorithmOutsideSuite(crate::suite::SuiteRole::Digest),
         ] {
             assert!(e.is_peer_fault());
             let f = e.to_fault();

@@ -1,9 +1,8 @@
-//! The signed-parts policy, checked by element identity (spec-facts §4 "Then the
-//! policy check"; WS-SP `SignedParts` with `OnlySignEntireHeadersAndBody`).
+//! The signed-parts check wsrx had before [`ProtectionPolicy`], kept for its callers: three
+//! switches over [`ProtectionPolicy::default`], checked by element identity (WS-SP
+//! `SignedParts` with `OnlySignEntireHeadersAndBody`; see [`crate::protection::check`]).
 //!
-//! Checking that "a Body was signed" is not enough: XML signature wrapping moves the
-//! signed element somewhere the application does not look and puts a forged one where
-//! it does. So the check is on [`NodeId`]s: one signature, by one token, must cover
+//! One signature, by one token, must cover
 //!
 //! - the Envelope's own `Body` child (the one [`wsrx_soap::Envelope::body`] returns),
 //! - the `wsu:Timestamp` that is a child of the processed `wsse:Security` header,
@@ -16,11 +15,11 @@
 
 use std::time::SystemTime;
 
-use wsrx_xml::{Element, NodeId};
+use wsrx_xml::NodeId;
 
 use crate::error::SecurityError;
 use crate::keys::KeyIdentity;
-use crate::ns::{WSC_200502, WSC_200512, WSRM_200502, WSRM_200702};
+use crate::protection::{DerivedKeys, Parts, ProtectionPolicy, check::check_placement};
 use crate::verify::Verified;
 use crate::x509::{Certificate, KeyPurpose, TrustStore};
 
@@ -46,12 +45,19 @@ impl Default for Policy {
     }
 }
 
-fn is_rm_or_wsa(ns: Option<&str>) -> bool {
-    matches!(ns, Some(n) if n == WSRM_200702 || n == WSRM_200502
-        || n == wsrx_soap::ns::WSA10 || n == wsrx_soap::ns::WSA200408)
-}
-
 impl Policy {
+    /// The protection policy these switches stand for.
+    pub fn to_protection(&self) -> ProtectionPolicy {
+        let mut p = ProtectionPolicy {
+            include_timestamp: self.require_timestamp,
+            ..ProtectionPolicy::default()
+        };
+        if self.require_derived_keys {
+            p.token.derived_keys = DerivedKeys::Required;
+        }
+        p
+    }
+
     /// Checks `verified` and returns the identity of the token that signed the
     /// message (to bind sequences to it).
     ///
@@ -60,35 +66,10 @@ impl Policy {
     /// main signature, a covered element sits anywhere unexpected, or the token is not
     /// the expected one.
     pub fn check<'v>(&self, verified: &'v Verified<'_>) -> Result<&'v KeyIdentity, SecurityError> {
-        let required = self.required(verified)?;
-        let main = verified
-            .signatures()
-            .iter()
-            .find(|s| s.covers(verified.envelope().body().id()))
-            .ok_or(SecurityError::PolicyViolation("Body not signed"))?;
-        if required.iter().any(|n| !main.covers(*n)) {
-            return Err(SecurityError::PolicyViolation("required part not signed"));
-        }
-        for sig in verified.signatures() {
-            if !sig.key().same_context(main.key()) {
-                return Err(SecurityError::PolicyViolation(
-                    "signatures by different tokens",
-                ));
-            }
-            check_placement(sig.covered(), verified)?;
-        }
-        let key = main.key();
-        if self.require_derived_keys && !key.is_derived() {
-            return Err(SecurityError::PolicyViolation("key not derived"));
-        }
-        if let Some(expected) = &self.expected_context
-            && &key.sct_identifier != expected
-        {
-            return Err(SecurityError::PolicyViolation(
-                "unexpected security context",
-            ));
-        }
-        Ok(key)
+        self.to_protection()
+            .check(verified, None, self.expected_context.as_deref())?
+            .signer()
+            .ok_or(SecurityError::PolicyViolation("Body not signed"))
     }
 
     /// The X.509 counterpart of [`Policy::check`], for the bootstrap of the token service:
@@ -132,7 +113,7 @@ impl Policy {
                     "signatures by different tokens",
                 ));
             }
-            check_placement(sig.covered(), verified)?;
+            check_placement(sig.covered(), verified, &[])?;
         }
         trust.validate(main.certificate(), now, KeyPurpose::Signing)?;
         Ok(main.certificate())
@@ -140,9 +121,13 @@ impl Policy {
 
     /// The elements that must be signed: Body, Timestamp, WS-A and WS-RM headers.
     fn required(&self, verified: &Verified<'_>) -> Result<Vec<NodeId>, SecurityError> {
-        let env = verified.envelope();
-        let body = env.body();
-        let mut required: Vec<NodeId> = vec![body.id()];
+        let mut required: Vec<NodeId> = crate::protection::selected_parts(
+            verified.envelope(),
+            &Parts::body_and_addressing_and_rm_headers(),
+        )
+        .iter()
+        .map(|e| e.id())
+        .collect();
         match verified.timestamp() {
             Some(ts) => required.push(ts.node),
             None if self.require_timestamp => {
@@ -150,40 +135,6 @@ impl Policy {
             }
             None => {}
         }
-        if let Some(header) = env.header() {
-            required.extend(
-                header
-                    .child_elements()
-                    .filter(|h| is_rm_or_wsa(h.namespace()))
-                    .map(Element::id),
-            );
-        }
         Ok(required)
     }
-}
-
-/// Every covered element must be the Body, a direct header child, or a direct child
-/// of the processed Security header (the Timestamp or a token).
-fn check_placement(covered: &[NodeId], verified: &Verified<'_>) -> Result<(), SecurityError> {
-    let env = verified.envelope();
-    let doc = verified.document();
-    let security = verified.security_header();
-    for &node in covered {
-        let el = doc.element(node).ok_or(SecurityError::PolicyViolation(
-            "covered node is not an element",
-        ))?;
-        let parent = el.parent();
-        let ok = node == env.body().id()
-            || (env.header().is_some() && parent == env.header() && el != security)
-            || (parent == Some(security)
-                && (el.is(crate::ns::WSU, "Timestamp")
-                    || el.is(crate::ns::WSSE, "BinarySecurityToken")
-                    || matches!(el.namespace(), Some(n) if n == WSC_200512 || n == WSC_200502)));
-        if !ok {
-            return Err(SecurityError::PolicyViolation(
-                "signed element out of place",
-            ));
-        }
-    }
-    Ok(())
 }

@@ -1,20 +1,25 @@
-//! Outbound: securing an unsigned envelope (spec-facts §4, WS-SP symmetric binding
-//! with an SCT protection token and derived keys).
-//!
-//! One pass over the parsed envelope, no DOM copy:
-//! 1. every part to sign (Body, each WS-A and WS-RM header) is canonicalized
-//!    (exc-c14n) straight into its digest;
+//! Outbound: securing an unsigned envelope as a [`ProtectionPolicy`] says (WS-SP 1.2 §7.4, the
+//! symmetric binding with an SCT protection token), in one pass over the parsed envelope with
+//! no DOM copy:
+//! 1. every part to sign is canonicalized (exc-c14n) straight into its digest; under
+//!    encrypt-before-signing the encrypted forms, which we write in canonical form, are
+//!    digested as written;
 //! 2. the `wsu:Timestamp` and `ds:SignedInfo` are *written* in canonical form (with
 //!    their namespace declarations on themselves, so their canonical form in the final
 //!    document is the written bytes) and the HMAC runs over those bytes;
-//! 3. the `wsse:Security` header is spliced into the envelope text at the byte offset
-//!    of the Header's start tag (and, with encryption, the Body content is replaced by
-//!    its `xenc:EncryptedData`).
+//! 3. the `wsse:Security` header is assembled in the layout's order and spliced into the
+//!    envelope text at the byte offset of the Header's start tag, and the encrypted parts
+//!    replace their plaintext.
 //!
 //! A part without a `wsu:Id` gets one, which costs one re-parse of the envelope; write
 //! ids up front (`OutboundAddressing::write` with `id_for`) to stay on the fast path.
 //! Retransmissions call [`Signer::secure`] again on the stored *unsigned* envelope:
 //! a fresh Timestamp, fresh DKT nonces and so fresh keys every time.
+//!
+//! [`SignConfig`] is the set of switches wsrx had before policies; it converts into a
+//! [`ProtectionPolicy`] ([`SignConfig::to_policy`]) and [`Signer::new`] takes it as before.
+
+mod build;
 
 use std::time::{Duration, SystemTime};
 
@@ -22,23 +27,23 @@ use wsrx_crypto::{BlockCipherAlgorithm, SecretKey, SecureRandom};
 use wsrx_soap::Envelope;
 use wsrx_xml::{C14nOptions, Document, Element};
 
-use crate::encrypt::PartEncryptor;
 use crate::error::SecurityError;
 use crate::ids::{IdIndex, wsu_id};
-use crate::ns::{DS, EXC_C14N, WSRM_200502, WSRM_200702, WSSE, WSU, XENC, XENC_ELEMENT};
-use crate::suite::AlgorithmSuite;
+use crate::ns::WSU;
+use crate::protection::{DerivedKeys, HeaderSelector, Parts, ProtectionPolicy, TokenInclusion};
+use crate::suite::{AlgorithmPolicy, AlgorithmSuite};
 use crate::time;
 use crate::token::{DerivedKeyToken, SecurityContextToken, SecurityTokenReference, TokenReference};
-use crate::util::{DigestSink, push_attr, start_tag_end};
-use wsrx_crypto::base64;
+use crate::util::DigestSink;
 
 /// Length of every DKT nonce we send (WCF requires one; 16 bytes as WCF and WSS4J).
 pub const NONCE_LEN: usize = 16;
 
-/// How to secure outbound messages.
+/// How to secure outbound messages: the switches wsrx had before [`ProtectionPolicy`]. Each
+/// maps onto one field of the policy ([`SignConfig::to_policy`]).
 #[derive(Debug, Clone)]
 pub struct SignConfig {
-    /// Algorithms and derived key sizes.
+    /// Algorithms and derived key sizes (as WS-SP 1.2 §6.1 reads the suite).
     pub suite: AlgorithmSuite,
     /// Timestamp lifetime: Expires = Created + ttl (default 5 minutes).
     pub ttl: Duration,
@@ -102,12 +107,49 @@ impl Default for SignConfig {
     }
 }
 
-/// Secures outbound envelopes with one security context.
+impl SignConfig {
+    /// The policy these switches stand for: [`ProtectionPolicy::default`] with the suite
+    /// (and cipher), derived keys (Optional, or Direct), token inclusion (Either, or
+    /// ByIdentifier), Body encryption, the chosen headers signed and encrypted, and the
+    /// encrypted signature.
+    pub fn to_policy(&self) -> ProtectionPolicy {
+        let mut policy = ProtectionPolicy {
+            algorithms: AlgorithmPolicy {
+                data_encryption: self.cipher,
+                ..AlgorithmPolicy::new(self.suite)
+            },
+            encrypt_signature: self.encrypt_signature,
+            ..ProtectionPolicy::default()
+        };
+        policy.token.derived_keys = if self.derived_keys {
+            DerivedKeys::Optional
+        } else {
+            DerivedKeys::Direct
+        };
+        policy.token.inclusion = if self.include_token {
+            TokenInclusion::Either
+        } else {
+            TokenInclusion::ByIdentifier
+        };
+        policy.encrypted.body = self.encrypt_body;
+        for h in &self.encrypt_headers {
+            policy.signed.headers.push(HeaderSelector::Named(h.clone()));
+            policy
+                .encrypted
+                .headers
+                .push(HeaderSelector::Named(h.clone()));
+        }
+        policy
+    }
+}
+
+/// Secures outbound envelopes with one security context, as one [`ProtectionPolicy`] says.
 #[derive(Debug)]
 pub struct Signer<'a> {
     token: &'a SecurityContextToken,
     secret: &'a SecretKey,
-    config: SignConfig,
+    policy: std::borrow::Cow<'a, ProtectionPolicy>,
+    ttl: Duration,
 }
 
 pub(crate) const TS_ID: &str = "wsrx-ts";
@@ -120,39 +162,25 @@ pub(crate) const ED_SIG_ID: &str = "wsrx-ed-sig";
 /// Prefix of the ids of EncryptedHeader (`…-eh-n`) and their EncryptedData (`…-ed-hn`).
 pub(crate) const EH_PREFIX: &str = "wsrx-eh-";
 pub(crate) const ED_HEADER_PREFIX: &str = "wsrx-ed-h";
+/// Prefix of the ids of the EncryptedData of encrypted elements (`…-ed-en`).
+pub(crate) const ED_ELEMENT_PREFIX: &str = "wsrx-ed-e";
 /// Prefix used for `wsu` on ids we add to parts (unlikely to clash with the sender's).
 const ID_PREFIX: &str = "wsrxu";
 
-/// The parts to sign: the Body, every WS-A / WS-RM header (spec-facts §4) and every
-/// header named in `extra` (those to encrypt), in document order.
-pub(crate) fn parts<'d>(env: &Envelope<'d>, extra: &[HeaderName]) -> Vec<Element<'d>> {
-    let mut v: Vec<Element<'d>> = env
-        .header()
-        .into_iter()
-        .flat_map(|h| h.child_elements())
-        .filter(|h| {
-            matches!(h.namespace(), Some(n) if n == WSRM_200702 || n == WSRM_200502
-                || n == wsrx_soap::ns::WSA10 || n == wsrx_soap::ns::WSA200408)
-                || (!h.is(WSSE, "Security") && extra.iter().any(|x| x.matches(*h)))
-        })
-        .collect();
-    v.push(env.body());
-    v
-}
-
-/// Adds a `wsu:Id` to every part lacking one; `None` when all have one.
-/// Runs `secure` on `doc` made ready for signing: every part to sign carries a
-/// `wsu:Id` (adding missing ones costs one re-parse), there is no Security header
-/// yet, ids are unique, and none of the `reserved` ids is used by the envelope.
-/// Shared by the HMAC ([`Signer`]) and X.509 signers.
+/// Runs `secure` on `doc` made ready for signing: every part `signed` selects carries a
+/// `wsu:Id` (adding missing ones costs one re-parse), there is no Security header yet, ids
+/// are unique, and none of the `reserved` ids (nor, with `prefixes`, an id starting with one
+/// of our generated prefixes) is used by the envelope. Shared by the HMAC ([`Signer`]) and
+/// X.509 signers.
 pub(crate) fn prepared<T>(
     doc: &Document,
     reserved: &[&str],
-    extra: &[HeaderName],
+    signed: &Parts,
+    prefixes: bool,
     secure: impl FnOnce(&Document, &Envelope<'_>) -> Result<T, SecurityError>,
 ) -> Result<T, SecurityError> {
     let original = Envelope::new(doc).map_err(|_| SecurityError::Usage("not a SOAP envelope"))?;
-    let reparsed = match with_ids(doc, &original, extra) {
+    let reparsed = match with_ids(doc, &original, signed) {
         Some(text) => Some(
             Document::parse(text.as_bytes())
                 .map_err(|_| SecurityError::Usage("envelope could not be re-parsed"))?,
@@ -168,8 +196,10 @@ pub(crate) fn prepared<T>(
     }
     let ids = IdIndex::build(doc).map_err(|_| SecurityError::Usage("duplicate ids in envelope"))?;
     if reserved.iter().any(|i| ids.contains(i))
-        || (!extra.is_empty()
-            && (ids.any_starts_with(EH_PREFIX) || ids.any_starts_with(ED_HEADER_PREFIX)))
+        || (prefixes
+            && [EH_PREFIX, ED_HEADER_PREFIX, ED_ELEMENT_PREFIX]
+                .iter()
+                .any(|p| ids.any_starts_with(p)))
     {
         return Err(SecurityError::Usage(
             "envelope uses an id reserved for the security header",
@@ -181,50 +211,74 @@ pub(crate) fn prepared<T>(
 /// A signature reference: the referenced `wsu:Id` and its digest.
 pub(crate) type Reference = (String, Vec<u8>);
 
-/// The `wsu:Timestamp` from `now` for `ttl`, written already in canonical form so
-/// that it is digested as written, and the references of a signature over it and
-/// over every part of `env` (streamed from the parsed envelope, one c14n pass each):
-/// `(wsu:Id, digest)`, the Timestamp first. Shared by the HMAC and X.509 signers.
+/// The `wsu:Timestamp` from `now` for `ttl`, written in canonical form so that it is
+/// digested as written.
+pub(crate) fn timestamp(now: SystemTime, ttl: Duration) -> String {
+    let created = time::to_millis(now);
+    let expires = created + ttl.as_millis() as time::Millis;
+    format!(
+        "<wsu:Timestamp xmlns:wsu=\"{WSU}\" wsu:Id=\"{TS_ID}\"><wsu:Created>{}</wsu:Created><wsu:Expires>{}</wsu:Expires></wsu:Timestamp>",
+        time::format(created),
+        time::format(expires)
+    )
+}
+
+/// The reference to `part` by its `wsu:Id`, its exc-c14n streamed into `digest`.
+pub(crate) fn part_reference(
+    part: Element<'_>,
+    digest: wsrx_crypto::DigestAlgorithm,
+) -> Result<Reference, SecurityError> {
+    let id = wsu_id(part).ok_or(SecurityError::Usage("part without id"))?;
+    element_reference(part, id, digest)
+}
+
+/// The reference to `part` by `id` (its `wsu:Id`, or the `Id` of an EncryptedData), its
+/// exc-c14n streamed into `digest`.
+pub(crate) fn element_reference(
+    part: Element<'_>,
+    id: &str,
+    digest: wsrx_crypto::DigestAlgorithm,
+) -> Result<Reference, SecurityError> {
+    // An id the verifier would refuse as a same-document reference (XPointer-like
+    // `(`), or one that would need escaping in the URI attribute (found by fuzzing).
+    if id.is_empty()
+        || id
+            .chars()
+            .any(|c| c.is_whitespace() || "()\"'<>&#".contains(c))
+    {
+        return Err(SecurityError::Usage("part id cannot be referenced"));
+    }
+    let mut sink = DigestSink(digest.digester());
+    wsrx_xml::canonicalize(part, &C14nOptions::default(), &mut sink);
+    Ok((id.to_owned(), sink.0.finish().as_bytes().to_vec()))
+}
+
+/// The `wsu:Timestamp` from `now` for `ttl` and the references of a signature over it and
+/// over every part `signed` selects in `env` (streamed from the parsed envelope, one c14n
+/// pass each): `(wsu:Id, digest)`, the Timestamp first. Used by the X.509 signer.
 pub(crate) fn timestamp_and_references(
     env: &Envelope<'_>,
     now: SystemTime,
     ttl: Duration,
     digest: wsrx_crypto::DigestAlgorithm,
-    extra: &[HeaderName],
+    signed: &Parts,
 ) -> Result<(String, Vec<Reference>), SecurityError> {
-    let created = time::to_millis(now);
-    let expires = created + ttl.as_millis() as time::Millis;
-    let timestamp = format!(
-        "<wsu:Timestamp xmlns:wsu=\"{WSU}\" wsu:Id=\"{TS_ID}\"><wsu:Created>{}</wsu:Created><wsu:Expires>{}</wsu:Expires></wsu:Timestamp>",
-        time::format(created),
-        time::format(expires)
-    );
+    let ts = timestamp(now, ttl);
     let mut references = Vec::with_capacity(8);
     references.push((
         TS_ID.to_owned(),
-        digest.digest(timestamp.as_bytes()).as_bytes().to_vec(),
+        digest.digest(ts.as_bytes()).as_bytes().to_vec(),
     ));
-    let c14n = C14nOptions::default();
-    for p in parts(env, extra) {
-        let id = wsu_id(p).ok_or(SecurityError::Usage("part without id"))?;
-        // An id the verifier would refuse as a same-document reference (XPointer-like
-        // `(`), or one that would need escaping in the URI attribute (found by fuzzing).
-        if id.is_empty()
-            || id
-                .chars()
-                .any(|c| c.is_whitespace() || "()\"'<>&#".contains(c))
-        {
-            return Err(SecurityError::Usage("part id cannot be referenced"));
-        }
-        let mut sink = DigestSink(digest.digester());
-        wsrx_xml::canonicalize(p, &c14n, &mut sink);
-        references.push((id.to_owned(), sink.0.finish().as_bytes().to_vec()));
+    for p in crate::protection::selected_parts(env, signed) {
+        references.push(part_reference(p, digest)?);
     }
-    Ok((timestamp, references))
+    Ok((ts, references))
 }
 
-pub(crate) fn with_ids(doc: &Document, env: &Envelope<'_>, extra: &[HeaderName]) -> Option<String> {
-    let missing: Vec<Element<'_>> = parts(env, extra)
+/// The envelope text with a `wsu:Id` added to every part `signed` selects that lacks one;
+/// `None` when all have one.
+pub(crate) fn with_ids(doc: &Document, env: &Envelope<'_>, signed: &Parts) -> Option<String> {
+    let missing: Vec<Element<'_>> = crate::protection::selected_parts(env, signed)
         .into_iter()
         .filter(|p| wsu_id(*p).is_none())
         .collect();
@@ -268,200 +322,96 @@ fn dkt(
 }
 
 impl<'a> Signer<'a> {
-    /// A signer for the context `token` whose secret is `secret`.
+    /// A signer for the context `token` whose secret is `secret`, with today's switches.
     pub fn new(token: &'a SecurityContextToken, secret: &'a SecretKey, config: SignConfig) -> Self {
         Self {
             token,
             secret,
-            config,
+            policy: std::borrow::Cow::Owned(config.to_policy()),
+            ttl: config.ttl,
         }
     }
 
-    /// The settings.
-    pub fn config(&self) -> &SignConfig {
-        &self.config
+    /// A signer building exactly what `policy` says (Timestamp lifetime 5 minutes; see
+    /// [`Signer::with_ttl`]). Check the policy with [`ProtectionPolicy::validate`] first: an
+    /// unsupported one fails every [`Signer::secure`].
+    pub fn with_policy(
+        token: &'a SecurityContextToken,
+        secret: &'a SecretKey,
+        policy: &'a ProtectionPolicy,
+    ) -> Self {
+        Self {
+            token,
+            secret,
+            policy: std::borrow::Cow::Borrowed(policy),
+            ttl: Duration::from_secs(300),
+        }
     }
 
-    /// Returns `doc` (an unsigned SOAP envelope) secured: a `wsse:Security` header
-    /// (mustUnderstand) with Timestamp (Created = `now`), SCT, DKTs and a Signature
-    /// covering Body, Timestamp and every WS-A and WS-RM header.
+    /// The Timestamp lifetime: Expires = Created + `ttl` (builder style).
+    #[must_use]
+    pub fn with_ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &ProtectionPolicy {
+        &self.policy
+    }
+
+    /// Returns `doc` (an unsigned SOAP envelope) secured as the policy says: a
+    /// `wsse:Security` header (mustUnderstand) with the Timestamp (Created = `now`), the SCT
+    /// or a reference to it, DKTs, ReferenceLists and the Signature, in the layout's order,
+    /// and the encrypted parts in place.
     ///
     /// # Errors
-    /// [`SecurityError::Usage`] if `doc` is not an envelope, is already secured, or
-    /// uses one of our reserved ids; [`SecurityError::Local`] without randomness.
+    /// [`SecurityError::Usage`] if `doc` is not an envelope, is already secured, uses one of
+    /// our reserved ids, or cannot be secured as the policy says (an unsupported or
+    /// conflicting policy, a signed element inside encrypted content under
+    /// encrypt-before-signing); [`SecurityError::Local`] without randomness.
     pub fn secure(
         &self,
         doc: &Document,
         now: SystemTime,
         rng: &mut dyn SecureRandom,
     ) -> Result<String, SecurityError> {
+        self.policy
+            .validate()
+            .map_err(|_| SecurityError::Usage("unsupported or conflicting protection policy"))?;
         let sct_id = self.token.wsu_id.as_deref().unwrap_or(SCT_ID);
+        let encrypts_parts =
+            !self.policy.encrypted.headers.is_empty() || !self.policy.encrypted.elements.is_empty();
         prepared(
             doc,
             &[TS_ID, sct_id, DK_SIG_ID, DK_ENC_ID, ED_ID, ED_SIG_ID],
-            &self.config.encrypt_headers,
+            &self.policy.signed,
+            encrypts_parts,
             |doc, env| self.secure_parsed(doc, env, now, rng),
         )
     }
 
-    fn secure_parsed(
-        &self,
-        doc: &Document,
-        env: &Envelope<'_>,
-        now: SystemTime,
-        rng: &mut dyn SecureRandom,
-    ) -> Result<String, SecurityError> {
-        let sct_id = self.token.wsu_id.as_deref().unwrap_or(SCT_ID);
-        let suite = self.config.suite;
+    /// The reference to the SCT: by `#wsu:Id` when it is attached, else by its identifier.
+    fn sct_reference(&self, sct_id: &str) -> SecurityTokenReference {
         let version = self.token.version;
-        let _c14n = C14nOptions::default();
-
-        // 1-2. The Timestamp (written canonically) and the digests of every part.
-        let (timestamp, references) = timestamp_and_references(
-            env,
-            now,
-            self.config.ttl,
-            suite.digest(),
-            &self.config.encrypt_headers,
-        )?;
-
-        // 3. Keys: the reference to the SCT, then one DKT per purpose.
-        let sct_ref = SecurityTokenReference {
-            reference: if self.config.include_token {
+        let attached = self.attaches_token();
+        SecurityTokenReference {
+            reference: if attached {
                 TokenReference::Local(sct_id.to_owned())
             } else {
                 TokenReference::External(self.token.identifier.clone())
             },
             value_type: Some(version.sct_value_type().to_owned()),
-            instance: if self.config.include_token {
+            instance: if attached {
                 None
             } else {
                 self.token.instance.clone()
             },
-        };
-        let mut tokens = String::with_capacity(1024);
-        if self.config.include_token {
-            let mut sct = self.token.clone();
-            sct.wsu_id = Some(sct_id.to_owned());
-            sct.write(&mut tokens);
         }
-        let (sig_key, sig_ref) = self.key_for(
-            DK_SIG_ID,
-            suite.signature_key_len(),
-            &sct_ref,
-            rng,
-            &mut tokens,
-        )?;
-        // Encryption (sign-then-encrypt: the digests above are of the plaintext).
-        let to_encrypt: Vec<Element<'_>> = parts(env, &self.config.encrypt_headers)
-            .into_iter()
-            .filter(|p| self.config.encrypt_headers.iter().any(|x| x.matches(*p)))
-            .collect();
-        let mut replacements: Vec<(std::ops::Range<usize>, String)> = Vec::new();
-        let mut encrypt_key = None;
-        if self.config.encrypt_body || self.config.encrypt_signature || !to_encrypt.is_empty() {
-            let cipher = self.config.cipher.unwrap_or(suite.encryption());
-            let (enc_key, enc_ref) = self.key_for(
-                DK_ENC_ID,
-                cipher.key_len() as u64,
-                &sct_ref,
-                rng,
-                &mut tokens,
-            )?;
-            let encryptor = PartEncryptor {
-                cipher,
-                key: &enc_key,
-                key_ref: &enc_ref,
-                version,
-            };
-            let mut list = format!("<xenc:ReferenceList xmlns:xenc=\"{XENC}\">");
-            let mut list_entry = |id: &str| {
-                list.push_str(&format!(
-                    "<xenc:DataReference URI=\"#{id}\"></xenc:DataReference>"
-                ));
-            };
-            if self.config.encrypt_signature {
-                list_entry(ED_SIG_ID);
-            }
-            for (i, header) in to_encrypt.iter().enumerate() {
-                let ed_id = format!("{ED_HEADER_PREFIX}{i}");
-                let eh_id = format!("{EH_PREFIX}{i}");
-                replacements.push(encryptor.header(
-                    doc.source(),
-                    env.version(),
-                    *header,
-                    (&eh_id, &ed_id),
-                    rng,
-                )?);
-                list_entry(&ed_id);
-            }
-            if self.config.encrypt_body {
-                replacements.push(encryptor.body_content(doc.source(), env.body(), rng)?);
-                list_entry(ED_ID);
-            }
-            list.push_str("</xenc:ReferenceList>");
-            tokens.push_str(&list);
-            encrypt_key = Some((cipher, enc_key, enc_ref));
-        }
+    }
 
-        // 4. SignedInfo, written canonically, and its HMAC.
-        let mut signed_info = String::with_capacity(256 + references.len() * 320);
-        signed_info.push_str(&format!(
-            "<ds:SignedInfo xmlns:ds=\"{DS}\"><ds:CanonicalizationMethod Algorithm=\"{EXC_C14N}\"></ds:CanonicalizationMethod><ds:SignatureMethod Algorithm=\"{}\"></ds:SignatureMethod>",
-            suite.mac().uri()
-        ));
-        for (id, digest) in &references {
-            signed_info.push_str("<ds:Reference URI=\"#");
-            push_attr(&mut signed_info, id);
-            signed_info.push_str(&format!(
-                "\"><ds:Transforms><ds:Transform Algorithm=\"{EXC_C14N}\"></ds:Transform></ds:Transforms><ds:DigestMethod Algorithm=\"{}\"></ds:DigestMethod><ds:DigestValue>{}</ds:DigestValue></ds:Reference>",
-                suite.digest().uri(),
-                base64::encode(digest)
-            ));
-        }
-        signed_info.push_str("</ds:SignedInfo>");
-        let mut mac = suite.mac().mac(&sig_key)?;
-        mac.update(signed_info.as_bytes());
-        let signature_value = base64::encode(mac.finish().as_bytes());
-
-        // 5. The header, then the splice.
-        let soap = env.version();
-        let mut security = String::with_capacity(2048 + signed_info.len() + tokens.len());
-        security.push_str(&format!(
-            "<wsse:Security xmlns:wsse=\"{WSSE}\" xmlns:wsrxenv=\"{}\" wsrxenv:mustUnderstand=\"{}\">",
-            soap.namespace(),
-            soap.must_understand_true()
-        ));
-        security.push_str(&timestamp);
-        security.push_str(&tokens);
-        let mut signature = String::with_capacity(512 + signed_info.len());
-        signature.push_str(&format!("<ds:Signature xmlns:ds=\"{DS}\">"));
-        signature.push_str(&signed_info);
-        signature.push_str(&format!(
-            "<ds:SignatureValue>{signature_value}</ds:SignatureValue><ds:KeyInfo>"
-        ));
-        sig_ref.write(&mut signature, version);
-        signature.push_str("</ds:KeyInfo></ds:Signature>");
-        match &encrypt_key {
-            // WS-SP EncryptSignature: the Signature becomes an EncryptedData in place.
-            Some((cipher, key, key_ref)) if self.config.encrypt_signature => {
-                let encryptor = PartEncryptor {
-                    cipher: *cipher,
-                    key,
-                    key_ref,
-                    version,
-                };
-                security.push_str(&encryptor.encrypted_data(
-                    ED_SIG_ID,
-                    XENC_ELEMENT,
-                    &signature,
-                    rng,
-                )?);
-            }
-            _ => security.push_str(&signature),
-        }
-        security.push_str("</wsse:Security>");
-        splice(doc.source(), env, &security, replacements)
+    fn attaches_token(&self) -> bool {
+        self.policy.token.inclusion != TokenInclusion::ByIdentifier
     }
 
     /// The key for one purpose: a fresh DKT (written to `tokens`) or the SCT secret.
@@ -474,7 +424,7 @@ impl<'a> Signer<'a> {
         tokens: &mut String,
     ) -> Result<(SecretKey, SecurityTokenReference), SecurityError> {
         let version = self.token.version;
-        if !self.config.derived_keys {
+        if self.policy.token.derived_keys == DerivedKeys::Direct {
             return Ok((
                 SecretKey::from_slice(self.secret.expose_secret()),
                 sct_ref.clone(),
@@ -514,7 +464,7 @@ pub(crate) fn splice(
     );
     let mut at = match env.header() {
         Some(h) => {
-            let open_end = start_tag_end(src, h.span().start).ok_or_else(bad)?;
+            let open_end = crate::util::start_tag_end(src, h.span().start).ok_or_else(bad)?;
             let head = src.get(..open_end).ok_or_else(bad)?;
             if let Some(open) = head.strip_suffix("/>") {
                 out.push_str(open);

@@ -9,6 +9,7 @@ use wsrx_xml::{C14nOptions, Element, NodeId, algorithm};
 use crate::error::SecurityError;
 use crate::ids::IdIndex;
 use crate::ns::{DS, EXC_C14N};
+use crate::suite::{AlgorithmPolicy, AsymmetricSignature, Canonicalization, SuiteRole};
 use crate::util::{DigestSink, MacSink, VecSink, element_children, leaf_text};
 use wsrx_crypto::base64;
 
@@ -256,6 +257,39 @@ impl<'d> ParsedSignature<'d> {
     /// The signature algorithm.
     pub(crate) fn method(&self) -> SignatureMethod {
         self.method
+    }
+
+    /// Holds this signature to the suite in force (WS-SP 1.2 §6.1): `[Sym Sig]` (or `[Asym
+    /// Sig]`) under the suite's reading, `[C14n]` for SignedInfo and every Reference transform
+    /// (exclusive c14n without comments), `[Dig]` for every Reference.
+    ///
+    /// # Errors
+    /// [`SecurityError::AlgorithmOutsideSuite`] naming the first mismatch.
+    pub(crate) fn check_suite(&self, policy: &AlgorithmPolicy) -> Result<(), SecurityError> {
+        let outside = SecurityError::AlgorithmOutsideSuite;
+        let method_ok = match self.method {
+            SignatureMethod::Mac(mac) => mac == policy.symmetric_signature(),
+            SignatureMethod::Rsa(RsaSignatureAlgorithm::RsaSha256) => {
+                policy.asymmetric_signature() == AsymmetricSignature::RsaSha256
+            }
+            SignatureMethod::Rsa(_) => false,
+        };
+        if !method_ok {
+            return Err(outside(SuiteRole::Signature));
+        }
+        // Only exclusive c14n is parsed at all; its #WithComments form is not [C14n].
+        if policy.options.c14n != Canonicalization::Exclusive || self.c14n.with_comments {
+            return Err(outside(SuiteRole::Canonicalization));
+        }
+        for r in &self.references {
+            if r.c14n.with_comments {
+                return Err(outside(SuiteRole::Canonicalization));
+            }
+            if r.digest != policy.digest() {
+                return Err(outside(SuiteRole::Digest));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -19,6 +19,7 @@ use crate::ids::IdIndex;
 use crate::keys::{KeyContext, KeyIdentity};
 use crate::ns::{DS, WSC_200502, WSC_200512, WSSE, WSSE11, WSU, XENC};
 use crate::signature::{ParsedSignature, SignatureMethod};
+use crate::suite::{AlgorithmPolicy, InboundAlgorithms, MAX_SYMMETRIC_KEY_BITS, SuiteRole};
 use crate::time::{self, Millis};
 use crate::token::{DerivedKeyToken, KeyResolver, SecurityContextToken};
 use crate::util::{element_children, leaf_text};
@@ -26,6 +27,10 @@ use crate::x509::{self, Certificate};
 
 /// Most signatures one security header may carry.
 pub const MAX_SIGNATURES: usize = 4;
+
+/// Shortest derived signing key accepted, in bytes (128 bits, the smallest `[Sig KD]` of any
+/// WS-SP suite; WSS4J 1.6 and gSOAP derive 20, WCF and Metro 24).
+pub const MIN_DERIVED_SIGNING_KEY_LEN: usize = 16;
 
 /// Settings of the inbound checks.
 #[derive(Debug, Clone)]
@@ -37,7 +42,9 @@ pub struct VerifyConfig {
     pub max_age: Option<Duration>,
     /// Refuse messages without a `wsu:Timestamp` (default true).
     pub require_timestamp: bool,
-    /// Accepted signature algorithms (default HMAC-SHA1 and HMAC-SHA256).
+    /// Accepted signature algorithms (default HMAC-SHA1 and HMAC-SHA256) when no suite is
+    /// held strictly ([`crate::ProtectionPolicy::open`] with
+    /// [`InboundAlgorithms::SuiteOnly`] checks the suite instead).
     pub mac_algorithms: Vec<MacAlgorithm>,
 }
 
@@ -264,6 +271,26 @@ impl Verifier {
         resolver: &dyn KeyResolver,
         now: SystemTime,
     ) -> Result<Verified<'d>, SecurityError> {
+        self.verify_in(doc, resolver, now, None, false)
+    }
+
+    /// [`Verifier::verify`], holding every signature to `suite` when it is
+    /// [`InboundAlgorithms::SuiteOnly`]: SignatureMethod, c14n, every DigestMethod, and the
+    /// signing key's length (`[Min SKL]` for the SCT secret itself, at most `[Max SKL]`),
+    /// each checked before the key is used. A derived signing key is never shorter than
+    /// [`MIN_DERIVED_SIGNING_KEY_LEN`], suite or not.
+    ///
+    /// With `data_pending` (encrypt-before-signing), EncryptedData outside the security header
+    /// may still be encrypted: the signatures cover them as they are.
+    pub(crate) fn verify_in<'d>(
+        &self,
+        doc: &'d Document,
+        resolver: &dyn KeyResolver,
+        now: SystemTime,
+        suite: Option<&AlgorithmPolicy>,
+        data_pending: bool,
+    ) -> Result<Verified<'d>, SecurityError> {
+        let strict = suite.filter(|p| p.inbound == InboundAlgorithms::SuiteOnly);
         let envelope = Envelope::new(doc)
             .map_err(|_| SecurityError::InvalidSecurity("not a SOAP envelope"))?;
         let security = our_security_header(&envelope)?;
@@ -291,7 +318,7 @@ impl Verifier {
                 (WSC_200512 | WSC_200502, "DerivedKeyToken") => {
                     DerivedKeyToken::parse(child)?;
                 }
-                (XENC, "ReferenceList") => check_decrypted(child, &ids)?,
+                (XENC, "ReferenceList") => check_decrypted(child, &ids, security, data_pending)?,
                 (WSSE, "BinarySecurityToken") if self.x509 => {
                     x509::parse_bst(child)?;
                 }
@@ -300,6 +327,9 @@ impl Verifier {
                         return Err(SecurityError::InvalidSecurity("too many signatures"));
                     }
                     let parsed = ParsedSignature::parse(child, &ids)?;
+                    if let Some(p) = strict {
+                        parsed.check_suite(p)?;
+                    }
                     let mac = match parsed.method() {
                         SignatureMethod::Mac(mac) => mac,
                         SignatureMethod::Rsa(algorithm) if self.x509 => {
@@ -323,10 +353,31 @@ impl Verifier {
                         }
                         SignatureMethod::Rsa(_) => return Err(SecurityError::UnsupportedAlgorithm),
                     };
-                    if !self.config.mac_algorithms.contains(&mac) {
+                    if strict.is_none() && !self.config.mac_algorithms.contains(&mac) {
                         return Err(SecurityError::UnsupportedAlgorithm);
                     }
                     let (key, identity) = keys.key_info(parsed.key_info, child)?;
+                    // A DKT's Length is not signed: a forger could shorten it and search
+                    // the few keys left, so a derived signing key has a floor in any case.
+                    if identity.is_derived() && key.len() < MIN_DERIVED_SIGNING_KEY_LEN {
+                        return Err(SecurityError::InvalidToken("derived signing key too short"));
+                    }
+                    if let Some(p) = strict {
+                        let bits = u32::try_from(key.len().saturating_mul(8)).unwrap_or(u32::MAX);
+                        // An underived key (the SCT secret) must reach [Min SKL]; a derived one
+                        // may differ from [Sig KD], as WSS4J's AlgorithmSuiteValidator only logs
+                        // it (WSS4J 1.6 and gSOAP derive 160-bit HMAC-SHA1 keys under Basic256).
+                        let min = if identity.is_derived() {
+                            0
+                        } else {
+                            p.suite.min_symmetric_key_bits()
+                        };
+                        if bits < min || bits > MAX_SYMMETRIC_KEY_BITS {
+                            return Err(SecurityError::AlgorithmOutsideSuite(
+                                SuiteRole::SignatureKeyLength,
+                            ));
+                        }
+                    }
                     let covered = parsed.verify(&key)?;
                     signatures.push(SignatureRecord {
                         node: child.id(),
@@ -405,8 +456,99 @@ impl Verifier {
     }
 }
 
-/// A `xenc:ReferenceList` after decryption: none of its targets may still be encrypted.
-fn check_decrypted(list: Element<'_>, ids: &IdIndex<'_>) -> Result<(), SecurityError> {
+/// What a [`Verified`] holds, without the borrow of its document: node ids, to be carried
+/// into the document a later decryption makes ([`Records::remap`]) and turned back into a
+/// [`Verified`] there.
+#[derive(Debug, Clone)]
+pub(crate) struct Records {
+    security: NodeId,
+    timestamp: Option<TimestampInfo>,
+    signatures: Vec<SignatureRecord>,
+    x509_signatures: Vec<X509SignatureRecord>,
+}
+
+impl<'d> Verified<'d> {
+    /// The node ids of this proof.
+    pub(crate) fn records(&self) -> Records {
+        Records {
+            security: self.security.id(),
+            timestamp: self.timestamp,
+            signatures: self.signatures.clone(),
+            x509_signatures: self.x509_signatures.clone(),
+        }
+    }
+
+    /// The proof `records` describe in `doc` (the document they were made or remapped for).
+    pub(crate) fn from_records(doc: &'d Document, records: Records) -> Result<Self, SecurityError> {
+        let envelope = Envelope::new(doc)
+            .map_err(|_| SecurityError::InvalidSecurity("not a SOAP envelope"))?;
+        let security = doc
+            .element(records.security)
+            .ok_or(SecurityError::InvalidSecurity("no Security header"))?;
+        Ok(Self {
+            envelope,
+            security,
+            timestamp: records.timestamp,
+            signatures: records.signatures,
+            x509_signatures: records.x509_signatures,
+        })
+    }
+}
+
+impl Records {
+    /// The same records with every node passed through `map` (the node a decryption made of
+    /// it). A covered element that no longer exists (it was inside replaced ciphertext) is
+    /// refused as out of place.
+    pub(crate) fn remap(
+        self,
+        map: impl Fn(NodeId) -> Option<NodeId>,
+    ) -> Result<Self, SecurityError> {
+        let lost = || SecurityError::PolicyViolation("signed element out of place");
+        let gone = || SecurityError::InvalidSecurity("security element lost in decryption");
+        let covered = |nodes: Vec<NodeId>| -> Result<Vec<NodeId>, SecurityError> {
+            nodes.into_iter().map(|n| map(n).ok_or_else(lost)).collect()
+        };
+        let mut signatures = Vec::with_capacity(self.signatures.len());
+        for mut s in self.signatures {
+            s.node = map(s.node).ok_or_else(gone)?;
+            s.key.derived_by = match s.key.derived_by {
+                Some(d) => Some(map(d).ok_or_else(gone)?),
+                None => None,
+            };
+            s.covered = covered(s.covered)?;
+            signatures.push(s);
+        }
+        let mut x509_signatures = Vec::with_capacity(self.x509_signatures.len());
+        for mut s in self.x509_signatures {
+            s.node = map(s.node).ok_or_else(gone)?;
+            s.token = map(s.token).ok_or_else(gone)?;
+            s.covered = covered(s.covered)?;
+            x509_signatures.push(s);
+        }
+        let timestamp = match self.timestamp {
+            Some(mut t) => {
+                t.node = map(t.node).ok_or_else(gone)?;
+                Some(t)
+            }
+            None => None,
+        };
+        Ok(Self {
+            security: map(self.security).ok_or_else(gone)?,
+            timestamp,
+            signatures,
+            x509_signatures,
+        })
+    }
+}
+
+/// A `xenc:ReferenceList` after decryption: none of its targets may still be encrypted
+/// (with `data_pending`, only those in the security header: encrypted signatures).
+fn check_decrypted(
+    list: Element<'_>,
+    ids: &IdIndex<'_>,
+    security: Element<'_>,
+    data_pending: bool,
+) -> Result<(), SecurityError> {
     for r in element_children(list)? {
         if !r.is(XENC, "DataReference") {
             return Err(SecurityError::InvalidSecurity(
@@ -414,10 +556,11 @@ fn check_decrypted(list: Element<'_>, ids: &IdIndex<'_>) -> Result<(), SecurityE
             ));
         }
         let uri = r.attribute(None, "URI").unwrap_or("");
-        if ids
-            .fragment(uri)
-            .is_some_and(|e| e.is(XENC, "EncryptedData"))
-        {
+        let still_encrypted = ids.fragment(uri).is_some_and(|e| {
+            (e.is(XENC, "EncryptedData") || e.is(WSSE11, "EncryptedHeader"))
+                && (!data_pending || e.parent() == Some(security))
+        });
+        if still_encrypted {
             return Err(SecurityError::InvalidSecurity(
                 "encrypted data not decrypted",
             ));

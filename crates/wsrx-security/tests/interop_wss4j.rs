@@ -8,7 +8,13 @@
 //! - our EncryptedHeader and encrypted-Signature messages (AES-256-CBC) must decrypt
 //!   and verify in WSS4J too;
 //! - WSS4J's signed samples in `shared/peers/wss4j/samples/` must decrypt, verify and
-//!   pass our policy here.
+//!   pass our policy here;
+//! - the WS-SP 1.2 §6.1 suites WSS4J 1.6.19 supports with derived keys (HMAC-SHA1 with SHA-1
+//!   or SHA-256 digests; AES-128/256-CBC and Triple DES data encryption): our messages
+//!   under each verify and decrypt there with the algorithms of the suite, and WSS4J's own
+//!   messages open here under the suite held strictly;
+//! - encrypt-before-signing (the signature over the EncryptedData) decrypts and verifies in
+//!   WSS4J, which processes the header in order.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -27,7 +33,8 @@ use std::time::{Duration, SystemTime};
 use common::{MapResolver, created_of, demo_token, peers};
 use wsrx_crypto::OsRandom;
 use wsrx_security::{
-    AlgorithmSuite, HeaderName, Policy, ScVersion, SignConfig, Signer, Verifier, decrypt,
+    AlgorithmPolicy, AlgorithmSuite, HeaderName, HeaderSelector, Policy, ProtectionOrder,
+    ProtectionPolicy, ScVersion, SignConfig, Signer, Verifier, decrypt,
 };
 use wsrx_xml::Document;
 
@@ -240,5 +247,186 @@ fn wss4j_samples_verify_here() {
             .check(&verified)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         println!("{name}: verified, policy ok");
+    }
+}
+
+/// `(suite, WSS4J --enc-alg)` pairs WSS4J 1.6.19 signs and verifies with derived keys. Not
+/// the Basic192 suites: WSS4J 1.6.19 refuses `xmlenc#aes192-cbc` ("xenc:EncryptionMethod/
+/// @Algorithm is not supported").
+const ORACLE_SUITES: [(AlgorithmSuite, &str); 6] = [
+    (AlgorithmSuite::Basic256, "aes256"),
+    (AlgorithmSuite::Basic128, "aes128"),
+    (AlgorithmSuite::TripleDes, "3des"),
+    (AlgorithmSuite::Basic256Sha256, "aes256"),
+    (AlgorithmSuite::Basic128Sha256, "aes128"),
+    (AlgorithmSuite::TripleDesSha256Rsa15, "3des"),
+];
+
+#[test]
+fn wss4j_verifies_our_messages_under_each_suite() {
+    let Some(oracle) = oracle() else { return };
+    let manifest = common::gsoap_manifest();
+    let secret_b64 = manifest["sct_secret_b64"].as_str().unwrap();
+    let sct_id = manifest["sct_identifier"].as_str().unwrap();
+    let unsigned =
+        std::fs::read_to_string(peers().join("wss4j/samples/echo-unsigned.xml")).unwrap();
+    let doc = Document::parse(unsigned.as_bytes()).unwrap();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wss4j-suites");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (suite, _) in ORACLE_SUITES {
+        let mut policy = ProtectionPolicy {
+            algorithms: AlgorithmPolicy::new(suite),
+            encrypt_signature: true,
+            ..ProtectionPolicy::default()
+        };
+        policy.encrypted.body = true;
+        let (token, secret) = demo_token(ScVersion::V200512);
+        let secured = Signer::with_policy(&token, &secret, &policy)
+            .secure(&doc, SystemTime::now(), &mut OsRandom)
+            .unwrap();
+        let file = dir.join(format!("{suite:?}.xml"));
+        std::fs::write(&file, &secured).unwrap();
+        let (ok, text) = run_oracle(
+            &oracle,
+            &[
+                "verify",
+                "--secret",
+                secret_b64,
+                "--sct-id",
+                sct_id,
+                file.to_str().unwrap(),
+            ],
+        );
+        assert!(ok, "{suite:?}: WSS4J said:\n{text}");
+        assert!(
+            text.contains("method=http://www.w3.org/2000/09/xmldsig#hmac-sha1"),
+            "{suite:?} signs HMAC-SHA1: {text}"
+        );
+        assert!(
+            text.contains(&format!("digest={}", suite.digest().uri())),
+            "{suite:?}: {text}"
+        );
+        assert!(
+            text.contains(&format!("alg={}", suite.encryption().uri())),
+            "{suite:?}: {text}"
+        );
+        assert!(
+            text.contains("Decrypted   2 part(s)"),
+            "{suite:?}: Body and signature: {text}"
+        );
+    }
+}
+
+#[test]
+fn wss4j_messages_open_under_the_suite_held_strictly() {
+    let Some(oracle) = oracle() else { return };
+    let manifest = common::gsoap_manifest();
+    let secret_b64 = manifest["sct_secret_b64"].as_str().unwrap();
+    let sct_id = manifest["sct_identifier"].as_str().unwrap();
+    let input = peers().join("wss4j/samples/echo-unsigned.xml");
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wss4j-suites");
+    std::fs::create_dir_all(&dir).unwrap();
+    let resolver = MapResolver::demo();
+    for (suite, enc) in ORACLE_SUITES {
+        let out = dir.join(format!("wss4j-{suite:?}.xml"));
+        let (_, text) = run_oracle(
+            &oracle,
+            &[
+                "sign",
+                "--sct-id",
+                sct_id,
+                "--secret",
+                secret_b64,
+                "--sign-headers",
+                "--encrypt",
+                "--enc-alg",
+                enc,
+                input.to_str().unwrap(),
+                out.to_str().unwrap(),
+            ],
+        );
+        let signed =
+            std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("{suite:?}: {e} {text}"));
+        let doc = Document::parse(signed.as_bytes()).unwrap();
+        let at = created_of(&signed) + Duration::from_secs(1);
+        // WSS4J 1.6 digests with SHA-1: the suites without Sha256 in their name.
+        let mut policy = ProtectionPolicy {
+            algorithms: AlgorithmPolicy::new(suite).strict(),
+            ..ProtectionPolicy::default()
+        };
+        policy.encrypted.body = true;
+        let opened = policy.open(&doc, &resolver, at, &Verifier::default(), Some(sct_id));
+        if suite.is_sha256() {
+            assert_eq!(
+                opened.map(|_| ()),
+                Err(wsrx_security::SecurityError::FailedCheck),
+                "{suite:?}: SHA-1 digests are outside a Sha256 suite (blinded: encrypted)"
+            );
+        } else {
+            let opened = opened.unwrap_or_else(|e| panic!("{suite:?}: {e}"));
+            assert!(opened.decryption().is_some_and(|d| d.body_was_encrypted()));
+        }
+    }
+}
+
+#[test]
+fn wss4j_verifies_encrypt_before_signing() {
+    let Some(oracle) = oracle() else { return };
+    let manifest = common::gsoap_manifest();
+    let secret_b64 = manifest["sct_secret_b64"].as_str().unwrap();
+    let sct_id = manifest["sct_identifier"].as_str().unwrap();
+    let unsigned =
+        std::fs::read_to_string(peers().join("wss4j/samples/echo-unsigned.xml")).unwrap();
+    let unsigned = unsigned.replace(
+        "\t</SOAP-ENV:Header>",
+        "\t\t<app:Secret xmlns:app=\"urn:example:app\" SOAP-ENV:mustUnderstand=\"true\">card</app:Secret>\n\t</SOAP-ENV:Header>",
+    );
+    let doc = Document::parse(unsigned.as_bytes()).unwrap();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wss4j-ebs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret_header = HeaderSelector::Named(HeaderName::new("urn:example:app", "Secret"));
+    for headers in [false, true] {
+        let mut policy = ProtectionPolicy {
+            order: ProtectionOrder::EncryptBeforeSigning,
+            ..ProtectionPolicy::default()
+        };
+        policy.encrypted.body = true;
+        if headers {
+            policy.signed.headers.push(secret_header.clone());
+            policy.encrypted.headers.push(secret_header.clone());
+        }
+        let (token, secret) = demo_token(ScVersion::V200512);
+        let secured = Signer::with_policy(&token, &secret, &policy)
+            .secure(&doc, SystemTime::now(), &mut OsRandom)
+            .unwrap();
+        let file = dir.join(format!("ebs-{headers}.xml"));
+        std::fs::write(&file, &secured).unwrap();
+        let (ok, text) = run_oracle(
+            &oracle,
+            &[
+                "verify",
+                "--secret",
+                secret_b64,
+                "--sct-id",
+                sct_id,
+                file.to_str().unwrap(),
+            ],
+        );
+        assert!(ok, "headers={headers}: WSS4J said:\n{text}");
+        // WSS4J reports the signature before the decryption: it verified the ciphertext.
+        let signed_at = text.find("Signature   method").unwrap();
+        let decrypted_at = text.find("Decrypted").unwrap();
+        assert!(signed_at < decrypted_at, "{text}");
+        let parts = 1 + usize::from(headers);
+        assert!(
+            text.contains(&format!("Decrypted   {parts} part(s)")),
+            "{text}"
+        );
+        if headers {
+            assert!(
+                text.contains("EncryptedHeader"),
+                "the EncryptedHeader is signed: {text}"
+            );
+        }
     }
 }

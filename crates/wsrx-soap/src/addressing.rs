@@ -64,10 +64,19 @@ impl WsaVersion {
         }
     }
 
-    /// The action of WS-Addressing faults.
+    /// The action of WS-Addressing faults (the faults WS-Addressing itself defines).
     pub fn fault_action(self) -> &'static str {
         match self {
             Self::V10 => "http://www.w3.org/2005/08/addressing/fault",
+            Self::V200408 => "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault",
+        }
+    }
+
+    /// The action of every other SOAP fault (WS-A 1.0 SOAP Binding §6: `…/soap/fault`; the
+    /// 2004/08 submission has the one fault action).
+    pub fn soap_fault_action(self) -> &'static str {
+        match self {
+            Self::V10 => "http://www.w3.org/2005/08/addressing/soap/fault",
             Self::V200408 => "http://schemas.xmlsoap.org/ws/2004/08/addressing/fault",
         }
     }

@@ -16,6 +16,10 @@
 //! are allowed). Every sender life after the one that created the sequence must report
 //! it resumed, bound to that SCT.
 //!
+//! acknowledged ⊆ delivered (issue 15): at every client kill, the numbers the client's
+//! store records as acknowledged are read (`wsrx store show`, the client being dead);
+//! every one of them must be in the delivery log at the end.
+//!
 //! Seeded: the seed is printed; `WSRX_SEED=<n>` replays the same kill schedule (the
 //! processes' own timing still varies). The assertions are on the log only, never on
 //! time. It lives in the `wsrx` crate so that Cargo builds the binary it runs
@@ -28,9 +32,13 @@
     reason = "test code"
 )]
 
+mod delivery_log;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use delivery_log::{field, numbers};
 
 const USER: &str = "alice:correct-horse";
 const KILLS: usize = 50;
@@ -128,19 +136,6 @@ fn wait_listening(port: u16) {
     panic!("wsrx serve did not start listening");
 }
 
-/// The value of `"key":` in one of our JSON lines: a string (unescaped; our texts and
-/// identifiers contain no escapes), a number, or `null`.
-fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let at = line.find(&format!("\"{key}\":"))? + key.len() + 3;
-    let rest = &line[at..];
-    if let Some(s) = rest.strip_prefix('"') {
-        return Some(&s[..s.find('"')?]);
-    }
-    let end = rest.find([',', '}'])?;
-    let v = &rest[..end];
-    (v != "null").then_some(v)
-}
-
 #[test]
 fn sigkill_torture_of_both_binaries_delivers_exactly_once_in_order() {
     let seed = std::env::var("WSRX_SEED")
@@ -176,6 +171,7 @@ fn sigkill_torture_of_both_binaries_delivers_exactly_once_in_order() {
     let (mut server_kills, mut client_kills) = (0usize, 0usize);
     let mut delivered_at_last_kill = 0;
     let mut establish_retries = 0usize;
+    let mut acked_seen = std::collections::BTreeSet::new();
     let started = Instant::now();
     let outcome = loop {
         assert!(
@@ -208,6 +204,7 @@ fn sigkill_torture_of_both_binaries_delivers_exactly_once_in_order() {
             } else {
                 client.kill();
                 client_kills += 1;
+                acked_seen.extend(client_acked(&dir));
                 client = send(&dir, port);
             }
         } else {
@@ -262,6 +259,21 @@ fn sigkill_torture_of_both_binaries_delivers_exactly_once_in_order() {
             "line {n}: {l}"
         );
     }
+    // acknowledged ⊆ delivered: what the client's store ever recorded acknowledged.
+    let delivered: std::collections::BTreeSet<u64> = numbers.iter().copied().collect();
+    assert!(
+        !acked_seen.is_empty(),
+        "no acknowledgement was ever read from the client's store (seed {seed})"
+    );
+    let stray: Vec<&u64> = acked_seen.difference(&delivered).collect();
+    assert!(
+        stray.is_empty(),
+        "acknowledged but never delivered: {stray:?} (seed {seed})"
+    );
+    println!(
+        "binary torture: {} numbers read as acknowledged at client kills, all delivered",
+        acked_seen.len()
+    );
     // Recovered, not re-issued: every life after the creating one resumed with the SCT.
     let lives: Vec<&str> = send_out.split("=== new life").skip(1).collect();
     let created = lives
@@ -293,6 +305,40 @@ fn sigkill_torture_of_both_binaries_delivers_exactly_once_in_order() {
         tokens.len()
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The numbers the (dead) client's store records as acknowledged for the sequence the
+/// client created, from `wsrx store show` (none before it was created).
+fn client_acked(dir: &Path) -> Vec<u64> {
+    let out = std::fs::read_to_string(dir.join("send.out")).unwrap_or_default();
+    let Some(id) = out
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("sequence ")
+                .filter(|r| r.contains(" created"))
+        })
+        .and_then(|r| r.split(' ').next())
+    else {
+        return Vec::new();
+    };
+    let shown = Command::new(env!("CARGO_BIN_EXE_wsrx"))
+        .args(["store", "--store"])
+        .arg(dir.join("client.db"))
+        .arg("--keyring")
+        .arg(dir.join("ring"))
+        .args(["show", id])
+        .output()
+        .unwrap();
+    if !shown.status.success() {
+        return Vec::new(); // not in the store (yet)
+    }
+    let text = String::from_utf8(shown.stdout).unwrap();
+    let acked = text
+        .lines()
+        .find_map(|l| l.strip_prefix("acked "))
+        .unwrap()
+        .trim();
+    numbers(acked).into_iter().collect()
 }
 
 /// The server store's tokens, from `wsrx store list`: (identifier, expiry in ms).

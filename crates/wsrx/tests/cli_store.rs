@@ -205,6 +205,7 @@ fn populate_rm(db: &Path, ring: &Path) {
             to: EndpointRef("http://127.0.0.1:9/".into()),
             binding: Some(SecurityBinding::new(token.to_owned())),
             expires_at: None,
+            incomplete: IncompleteSequenceBehavior::NoDiscard,
         })
     };
     let stored = |id: &str, number: u64| StoreOp::OutboundStored {
@@ -407,25 +408,45 @@ fn store_list_show_terminate_and_purge_decode_the_records() {
         );
     }
 
+    // s1 has 2 and 3 unacknowledged: terminating it fails it and keeps them (issue 15).
     let out = store(&["terminate", "urn:uuid:s1"]);
     assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("messages 2-3 were never acknowledged and are held"),
+        "{}",
+        text(&out)
+    );
+    let s1 = row(&text(&store(&["list"])), "urn:uuid:s1");
+    assert_eq!((s1[2].as_str(), s1[5].as_str()), ("failed", "2"));
+    let shown = text(&store(&["show", "urn:uuid:s1"]));
+    for expected in [
+        "held       2-3",
+        "payloads   2-3",
+        "terminated before every",
+    ] {
+        assert!(shown.contains(expected), "{expected:?} missing: {shown}");
+    }
+    assert_eq!(store(&["terminate", "urn:uuid:s1"]).status.code(), Some(2));
+    // s2 was complete: terminated and forgotten as before.
+    let out = store(&["terminate", "urn:uuid:s2"]);
+    assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
-        row(&text(&store(&["list"])), "urn:uuid:s1")[2],
+        row(&text(&store(&["list"])), "urn:uuid:s2")[2],
         "terminated"
     );
-    assert_eq!(store(&["terminate", "urn:uuid:s1"]).status.code(), Some(2));
 
     // Purge: the terminated, the closed-and-complete ones, and the expired token only
-    // finished sequences were bound to; t3 is expired but bound to the live s3.
+    // finished sequences were bound to; t3 is expired but bound to the live s3. The
+    // failed s1 still holds messages: kept.
     let out = store(&["purge"]);
     assert!(out.status.success(), "{}", text(&out));
     let purged = text(&out);
     for expected in [
-        "removed source sequence urn:uuid:s1",
+        "kept failed source sequence urn:uuid:s1 (messages 2-3 held",
         "removed source sequence urn:uuid:s2",
         "removed destination sequence urn:uuid:d1",
         "removed expired token urn:uuid:t2",
-        "purged 4 items",
+        "purged 3 items",
     ] {
         assert!(purged.contains(expected), "{expected:?} missing: {purged}");
     }
@@ -433,7 +454,8 @@ fn store_list_show_terminate_and_purge_decode_the_records() {
     let listing = text(&store(&["list"]));
     assert!(
         listing.contains("urn:uuid:s3")
-            && !listing.contains("urn:uuid:s1")
+            && listing.contains("urn:uuid:s1")
+            && !listing.contains("urn:uuid:s2")
             && !listing.contains("urn:uuid:d1"),
         "{listing}"
     );

@@ -167,3 +167,59 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn triple_des_is_legacy_cbc_with_8_byte_blocks() {
+    let alg = BlockCipherAlgorithm::TripleDesCbc;
+    assert_eq!(
+        BlockCipherAlgorithm::from_uri(BlockCipherAlgorithm::TRIPLEDES_CBC_URI),
+        Err(CryptoError::UnsupportedAlgorithm)
+    );
+    assert_eq!(
+        BlockCipherAlgorithm::from_uri_allowing(
+            BlockCipherAlgorithm::TRIPLEDES_CBC_URI,
+            &BlockCipherAlgorithm::LEGACY
+        ),
+        Ok(alg)
+    );
+    // The allowance does not widen anything else.
+    assert_eq!(
+        BlockCipherAlgorithm::from_uri_allowing("urn:other", &BlockCipherAlgorithm::LEGACY),
+        Err(CryptoError::UnsupportedAlgorithm)
+    );
+    assert_eq!(
+        (alg.key_len(), alg.iv_len(), alg.is_authenticated()),
+        (24, 8, false)
+    );
+    let key = SecretKey::from_slice(b"abcdefghijklmnopqrstuvwx");
+    let mut rng = InsecureSeededRandom::from_seed(8);
+    for len in 0..=17usize {
+        let pt = vec![0x33u8; len];
+        let ct = alg.encrypt(&key, &mut rng, &pt).unwrap();
+        let pad = 8 - len % 8;
+        assert_eq!(ct.len(), 8 + len + pad, "len {len}");
+        let mut raw = ct[8..].to_vec();
+        cbc::tests_support_decrypt_raw(key.expose_secret(), &ct[..8], &mut raw);
+        assert_eq!(usize::from(raw[raw.len() - 1]), pad);
+        assert_eq!(&alg.decrypt(&key, &ct).unwrap()[..], &pt[..]);
+    }
+    for len in [0usize, 7, 8, 9, 15, 17] {
+        assert_eq!(
+            alg.decrypt(&key, &vec![0; len]).map(|_| ()),
+            Err(CryptoError::DecryptionFailed),
+            "len {len}"
+        );
+    }
+}
+
+/// NIST SP 800-67 Rev. 2 Appendix B: TDEA with three distinct keys on "The qufck brown fox
+/// jump". Its first block is the ECB value; under CBC with a zero IV the first ciphertext block
+/// equals it (CBC chains from there, which the Merlin interop vector in
+/// `tests/legacy_vectors.rs` covers).
+#[test]
+fn triple_des_first_block_matches_sp800_67() {
+    let key = hex::decode("0123456789ABCDEF23456789ABCDEF01456789ABCDEF0123").unwrap();
+    let mut block = b"The qufc".to_vec();
+    cbc::encrypt_raw(CbcCipher::TripleDes, &key, &[0u8; 8], &mut block).unwrap();
+    assert_eq!(hex::encode_upper(&block), "A826FD8CE53B855F");
+}

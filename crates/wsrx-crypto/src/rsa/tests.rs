@@ -4,6 +4,8 @@
 //! - `rsa2048-test-a.rsa-sha256.sig.hex`: `openssl dgst -sha256 -sign` of `wsrx rsa known answer`;
 //! - `rsa2048-test-a.oaep.ct.hex`: `openssl pkeyutl -encrypt -pkeyopt rsa_padding_mode:oaep`
 //!   (SHA-1, MGF1-SHA1) of `0123456789abcdef0123456789abcdef`;
+//! - `rsa2048-test-a.rsa15.ct.hex`: `openssl pkeyutl -encrypt -pkeyopt rsa_padding_mode:pkcs1`
+//!   (OpenSSL 3.0.22) of the same 32 bytes;
 //! - `rsa1024-test.pk8.pem`: a 1024-bit key, to be refused.
 
 use super::*;
@@ -14,6 +16,7 @@ const SMALL_PEM: &str = include_str!("../../tests/data/rsa1024-test.pk8.pem");
 const SPKI: &[u8] = include_bytes!("../../tests/data/rsa2048-test-a.spki.der");
 const SIG_HEX: &str = include_str!("../../tests/data/rsa2048-test-a.rsa-sha256.sig.hex");
 const CT_HEX: &str = include_str!("../../tests/data/rsa2048-test-a.oaep.ct.hex");
+const RSA15_CT_HEX: &str = include_str!("../../tests/data/rsa2048-test-a.rsa15.ct.hex");
 const MESSAGE: &[u8] = b"wsrx rsa known answer";
 
 fn key() -> RsaPrivateKey {
@@ -147,4 +150,80 @@ fn uris() {
         KeyTransportAlgorithm::RSA_OAEP_MGF1P_URI
     );
     assert_eq!(RsaSignatureAlgorithm::RsaSha256.name(), "RSA-SHA256");
+}
+
+#[test]
+fn rsa15_key_transport_matches_openssl_only_where_allowed() {
+    let key = key();
+    let alg = KeyTransportAlgorithm::Rsa15;
+    assert_eq!(
+        KeyTransportAlgorithm::from_uri_allowing(KeyTransportAlgorithm::RSA_1_5_URI, &[alg]),
+        Ok(alg)
+    );
+    assert!(
+        KeyTransportAlgorithm::from_uri_allowing(KeyTransportAlgorithm::RSA_1_5_URI, &[]).is_err()
+    );
+    let ct = hex::decode(RSA15_CT_HEX.trim()).unwrap();
+    let mut rng = InsecureSeededRandom::from_seed(5);
+    // The plain decryption entry point refuses PKCS#1 v1.5 (no implicit rejection there).
+    assert_eq!(
+        key.decrypt_key(alg, &ct, &mut rng).map(|_| ()),
+        Err(CryptoError::UnsupportedAlgorithm)
+    );
+    let plain = key.decrypt_key_expecting(alg, &ct, 32, &mut rng).unwrap();
+    assert_eq!(plain.expose_secret(), b"0123456789abcdef0123456789abcdef");
+    // Round trip through our own encryption (randomized padding: a new ciphertext each time).
+    let secret = SecretKey::from_slice(&[0x42; 24]);
+    let a = key
+        .public_key()
+        .encrypt_key(alg, &secret, &mut rng)
+        .unwrap();
+    let b = key
+        .public_key()
+        .encrypt_key(alg, &secret, &mut rng)
+        .unwrap();
+    assert_ne!(a, b);
+    assert_eq!(
+        key.decrypt_key_expecting(alg, &a, 24, &mut rng).unwrap(),
+        secret
+    );
+}
+
+#[test]
+fn rsa15_implicit_rejection_answers_with_a_random_key() {
+    let key = key();
+    let alg = KeyTransportAlgorithm::Rsa15;
+    let mut rng = InsecureSeededRandom::from_seed(6);
+    let mut ct = hex::decode(RSA15_CT_HEX.trim()).unwrap();
+    // The right ciphertext with the wrong expected length: a random key, never an error.
+    let wrong_len = key.decrypt_key_expecting(alg, &ct, 16, &mut rng).unwrap();
+    assert_eq!(wrong_len.len(), 16);
+    assert_ne!(wrong_len.expose_secret(), b"0123456789abcdef");
+    // A corrupted ciphertext, a short one and garbage: random keys of the asked length.
+    ct[10] ^= 0x80;
+    for bad in [&ct[..], &ct[..100], &[0u8; 256][..]] {
+        let k1 = key.decrypt_key_expecting(alg, bad, 32, &mut rng).unwrap();
+        let k2 = key.decrypt_key_expecting(alg, bad, 32, &mut rng).unwrap();
+        assert_eq!(k1.len(), 32);
+        assert_ne!(k1, k2, "fresh randomness each time");
+        assert_ne!(k1.expose_secret(), b"0123456789abcdef0123456789abcdef");
+    }
+    assert_eq!(
+        key.decrypt_key_expecting(alg, &ct, 0, &mut rng).map(|_| ()),
+        Err(CryptoError::EmptyKey)
+    );
+    // OAEP through the same entry point: a wrong length is a plain decryption failure.
+    let oaep = hex::decode(CT_HEX.trim()).unwrap();
+    let oaep_alg = KeyTransportAlgorithm::RsaOaepMgf1p;
+    assert_eq!(
+        key.decrypt_key_expecting(oaep_alg, &oaep, 32, &mut rng)
+            .unwrap()
+            .expose_secret(),
+        b"0123456789abcdef0123456789abcdef"
+    );
+    assert_eq!(
+        key.decrypt_key_expecting(oaep_alg, &oaep, 16, &mut rng)
+            .map(|_| ()),
+        Err(CryptoError::DecryptionFailed)
+    );
 }

@@ -2,7 +2,11 @@ use std::time::Duration;
 
 use super::*;
 use crate::binding::TokenRef;
-use crate::msg::{AckRange, PayloadRef, SequenceHeader};
+use crate::config::AckPolicy;
+use crate::msg::{
+    AckBody, AckRange, ApplicationMessage, CloseSequence, CreateSequence, FaultKind, PayloadRef,
+    SequenceHeader,
+};
 
 fn x() -> SecurityBinding {
     SecurityBinding::new("urn:uuid:sct-x")
@@ -359,4 +363,69 @@ fn a_repeated_create_sequence_is_answered_with_the_sequence_it_created() {
     assert!(!d.answer_repeated_create(Timestamp(5), Some(&x()), &unknown, &cs));
     let (persisted, sent, events) = drain(&mut d);
     assert!(persisted.is_empty() && sent.is_empty() && events.is_empty());
+}
+
+/// Issue 15, the destination's half: a message it acknowledged reaches the application
+/// even when the sequence ends with a gap before it, and even across a crash: held past
+/// the gap, restored from the records, delivered when the destination itself terminates
+/// the sequence (NoDiscard) or it runs out of time.
+#[test]
+fn acknowledged_held_messages_are_delivered_after_a_crash_when_the_sequence_ends() {
+    for end_by_timeout in [false, true] {
+        let cfg = DestinationConfig {
+            reorder_buffer: 4,
+            ..Default::default()
+        };
+        let (mut d, id) = dest(cfg.clone());
+        let rec = d.sequences.get(&id).map(|s| DestinationRecord {
+            id: id.clone(),
+            version: s.version,
+            acks_to: s.acks_to.clone(),
+            binding: s.binding.clone(),
+            expires_at: s.expires_at,
+            incomplete: s.incomplete,
+            offer_id: None,
+        });
+        let mut log = vec![StoreOp::DestinationCreated(rec.unwrap())];
+        // 1 and 3 arrive (2 never does); both are acknowledged, 3 is held.
+        for n in [1, 3] {
+            d.handle_message(Timestamp(1), Some(&x()), app(&id, n))
+                .unwrap();
+            log.extend(drain(&mut d).0);
+        }
+        let ack = d.acknowledgement(&id).unwrap();
+        assert_eq!(
+            ack.body,
+            AckBody::Ranges(vec![
+                AckRange { lower: 1, upper: 1 },
+                AckRange { lower: 3, upper: 3 }
+            ])
+        );
+        // A crash; the restored destination ends the sequence.
+        let mut r = Destination::restore(
+            Timestamp(5),
+            cfg.clone(),
+            EndpointRef("http://dst".into()),
+            &log,
+            Box::new(|| 0),
+        )
+        .unwrap();
+        if end_by_timeout {
+            r.handle_timeout(Timestamp(5).saturating_add(cfg.inactivity_timeout));
+        } else {
+            r.terminate(&id).unwrap();
+        }
+        let (ops, _, events) = drain(&mut r);
+        assert_eq!(
+            delivered(&events),
+            vec![3],
+            "acknowledged 3 reaches the app"
+        );
+        // Its delivery is recorded in the same batch as the termination.
+        let at = |want: fn(&StoreOp) -> bool| ops.iter().position(want).unwrap();
+        assert!(
+            at(|op| matches!(op, StoreOp::DeliveredThrough { number: 3, .. }))
+                < at(|op| matches!(op, StoreOp::DestinationTerminated { .. }))
+        );
+    }
 }

@@ -7,33 +7,47 @@
 //! [`Error::Backpressure`]; nothing is queued without bound), close, terminate,
 //! inactivity, expiry and the maximum message number.
 
-mod state;
+mod ack;
+mod ending;
+mod held;
+mod restore;
+pub(crate) mod state;
+mod timers;
 
-use core::time::Duration;
 use std::collections::{BTreeMap, VecDeque};
 
+pub use held::HeldSequence;
 pub use state::{SOURCE_TRANSITIONS, SourceState, SourceTrigger};
 
 use crate::binding::{SecurityBinding, TokenRef, proves};
-use crate::config::{AckRequestPolicy, Backoff, SourceConfig};
+use crate::config::{AckRequestPolicy, SourceConfig};
 use crate::error::Error;
-use crate::events::{SourceEvent, TerminationReason};
-use crate::fsm::lookup;
+use crate::events::{SourceEvent, TerminationReason, Undelivered};
 use crate::msg::{
-    AckBody, AckRange, AckRequested, ApplicationMessage, CloseSequence, CloseSequenceResponse,
-    CreateSequence, CreateSequenceResponse, EndpointRef, FaultCode, FaultDetail, FaultKind,
-    Message, Offer, PayloadRef, RmFault, Route, SequenceAcknowledgement, SequenceHeader,
-    SequenceId, TerminateSequence, TerminateSequenceResponse, Transmit,
+    AckRequested, ApplicationMessage, CloseSequenceResponse, CreateSequence,
+    CreateSequenceResponse, EndpointRef, FaultKind, IncompleteSequenceBehavior, Message, Offer,
+    PayloadRef, Route, SequenceHeader, SequenceId, TerminateSequenceResponse, Transmit,
 };
 use crate::persist::{SourceRecord, StoreOp};
 use crate::ranges::RangeSet;
 use crate::rtt::RttEstimator;
-use crate::time::{Timestamp, earliest};
+use crate::time::Timestamp;
 use crate::version::RmVersion;
 
 /// The injected random source (for jitter). The caller seeds it; this crate never reads
 /// OS randomness.
 pub type RandomSource = Box<dyn FnMut() -> u64 + Send>;
+
+/// What a sequence's records hold after a restart.
+#[derive(Debug)]
+pub enum Recovered {
+    /// A live sequence, resumed: its unacknowledged messages are retransmitted at once.
+    Live(Box<Source>),
+    /// A sequence that failed with messages undelivered; they are held.
+    Held(HeldSequence),
+    /// Nothing: never created, or terminated with everything acknowledged.
+    Gone,
+}
 
 /// Parameters of [`Source::create_sequence`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +70,7 @@ struct Outbound {
     attempts: u32,
     due: Timestamp,
     /// When it was first transmitted (a round-trip sample if acknowledged before any
-    /// retransmission); `None` when restored (resent at once: never a sample).
+    /// retransmission); `None` when restored or never sent.
     sent: Option<Timestamp>,
 }
 
@@ -91,7 +105,19 @@ pub struct Source {
     last_keepalive: Timestamp,
     since_ack_request: u32,
     flow_limit: Option<u64>,
+    /// Round trips measured on messages acknowledged without a retransmission.
     rtt: RttEstimator,
+    /// The IncompleteSequenceBehavior the destination granted (CreateSequenceResponse,
+    /// WS-RM 1.1 §3.4): decides which acknowledged messages are safe to release.
+    incomplete: IncompleteSequenceBehavior,
+    /// The destination closed the sequence (CloseSequence or SequenceClosed).
+    closed_by_peer: bool,
+    /// Set when the sequence ended with messages unacknowledged.
+    undelivered: Option<Undelivered>,
+    /// Test-only: the defect of issue 15 (a sequence ending with gaps reports its
+    /// unacknowledged messages as acknowledged), to show the simulation catches it.
+    #[cfg(test)]
+    pub(crate) broken_fault_counts_as_ack: bool,
     persist: VecDeque<StoreOp>,
     transmit: VecDeque<Transmit>,
     events: VecDeque<SourceEvent>,
@@ -144,6 +170,9 @@ impl Source {
         s.state = SourceState::Active;
         s.id = Some(offer.id.clone());
         s.expires_at = offer.expires.map(|d| now.saturating_add(d));
+        s.incomplete = offer
+            .incomplete
+            .unwrap_or(IncompleteSequenceBehavior::NoDiscard);
         s.persist.push_back(StoreOp::SourceCreated(s.record()));
         s.events.push_back(SourceEvent::Created {
             id: offer.id.clone(),
@@ -178,6 +207,11 @@ impl Source {
             since_ack_request: 0,
             flow_limit: None,
             rtt: RttEstimator::new(),
+            incomplete: IncompleteSequenceBehavior::NoDiscard,
+            closed_by_peer: false,
+            undelivered: None,
+            #[cfg(test)]
+            broken_fault_counts_as_ack: false,
             persist: VecDeque::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
@@ -191,90 +225,8 @@ impl Source {
             to: self.to.clone(),
             binding: self.binding.clone(),
             expires_at: self.expires_at,
+            incomplete: self.incomplete,
         }
-    }
-
-    /// Rebuilds a Source from its durable records (all ops of one sequence, in the order
-    /// they were emitted). Returns `Ok(None)` when the records hold no live sequence (never
-    /// created, or terminated): the application starts afresh. Unacknowledged messages
-    /// are retransmitted at once.
-    pub fn restore<'a>(
-        now: Timestamp,
-        config: SourceConfig,
-        records: impl IntoIterator<Item = &'a StoreOp>,
-        random: RandomSource,
-    ) -> Result<Option<Self>, Error> {
-        let mut me: Option<Self> = None;
-        for op in records {
-            match op {
-                StoreOp::SourceCreated(r) => {
-                    let mut config = config.clone();
-                    config.version = r.version;
-                    let mut s =
-                        Self::blank(now, config, r.to.clone(), r.binding.clone(), Box::new(|| 0));
-                    s.id = Some(r.id.clone());
-                    s.expires_at = r.expires_at;
-                    s.state = SourceState::Active;
-                    me = Some(s);
-                }
-                StoreOp::OutboundStored {
-                    number,
-                    payload,
-                    last,
-                    ..
-                } => {
-                    let s = me
-                        .as_mut()
-                        .ok_or(Error::BadRecords("message before creation"))?;
-                    s.in_flight.insert(
-                        *number,
-                        Outbound {
-                            payload: *payload,
-                            last: *last,
-                            attempts: 0,
-                            due: now,
-                            sent: None,
-                        },
-                    );
-                    s.next_number = s.next_number.max(number.saturating_add(1));
-                    if *last {
-                        s.last_number = Some(*number);
-                    }
-                }
-                StoreOp::OutboundAcked { ranges, .. } => {
-                    let s = me
-                        .as_mut()
-                        .ok_or(Error::BadRecords("ack before creation"))?;
-                    for r in ranges {
-                        s.acked.insert_range_growing(*r);
-                        for n in r.lower..=r.upper.min(s.next_number) {
-                            s.in_flight.remove(&n);
-                        }
-                    }
-                }
-                StoreOp::SourceStateChanged {
-                    state, last_number, ..
-                } => {
-                    let s = me
-                        .as_mut()
-                        .ok_or(Error::BadRecords("state before creation"))?;
-                    s.state = *state;
-                    if last_number.is_some() {
-                        s.last_number = *last_number;
-                    }
-                }
-                StoreOp::SourceTerminated { .. } => me = None,
-                _ => {}
-            }
-        }
-        let Some(mut s) = me else { return Ok(None) };
-        s.random = random;
-        match s.state {
-            SourceState::Closing => s.maybe_send_close(now),
-            SourceState::Terminating => s.send_terminate(now),
-            _ => {}
-        }
-        Ok(Some(s))
     }
 
     /// The state.
@@ -292,9 +244,44 @@ impl Source {
         self.binding.as_ref()
     }
 
-    /// Unacknowledged messages.
+    /// Messages not yet released as acknowledged (see [`SourceEvent::Acknowledged`]).
     pub fn in_flight(&self) -> usize {
         self.in_flight.len()
+    }
+
+    /// The messages the sequence ended without delivering, and why, once it ended so
+    /// (also after [`Source::recover`]).
+    pub fn undelivered(&self) -> Option<&Undelivered> {
+        self.undelivered.as_ref()
+    }
+
+    /// Messages sent and not covered by the destination's acknowledgements (a message
+    /// acknowledged but held back from release, see [`Source::in_flight`], is not one).
+    pub fn unacknowledged(&self) -> usize {
+        self.in_flight
+            .keys()
+            .filter(|n| !self.acked.contains(**n))
+            .count()
+    }
+
+    /// Whether everything sent is done with as far as this side can go before closing:
+    /// acknowledged and released; or, where the destination granted
+    /// `DiscardEntireSequence` (it delivers nothing before the sequence is closed
+    /// complete, WS-RM 1.1 §3.4), acknowledged and waiting for the close that releases it.
+    pub fn flushed(&self) -> bool {
+        self.in_flight.is_empty()
+            || (self.incomplete == IncompleteSequenceBehavior::DiscardEntireSequence
+                && self.unacknowledged() == 0)
+    }
+
+    /// Whether message `number` was released as acknowledged.
+    pub fn is_acknowledged(&self, number: u64) -> bool {
+        number > 0 && number < self.next_number && !self.in_flight.contains_key(&number)
+    }
+
+    /// The IncompleteSequenceBehavior the destination granted.
+    pub fn incomplete_behavior(&self) -> IncompleteSequenceBehavior {
+        self.incomplete
     }
 
     /// The highest message number assigned so far (0 for none; recovered ones included).
@@ -306,15 +293,22 @@ impl Source {
     /// [`SourceConfig::bound_span`] the numbers from the lowest unacknowledged message
     /// to the next (never fewer).
     fn window_used(&self) -> u64 {
-        let count = u64::try_from(self.in_flight.len()).unwrap_or(u64::MAX);
+        let mut unacked = self.in_flight.keys().filter(|n| !self.acked.contains(**n));
+        let lowest = unacked.next().copied();
+        let count = u64::from(lowest.is_some()).saturating_add(unacked.count() as u64);
         if !self.config.bound_span {
             return count;
         }
-        self.in_flight
-            .keys()
-            .next()
-            .map_or(0, |low| self.next_number.saturating_sub(*low))
+        lowest
+            .map_or(0, |low| self.next_number.saturating_sub(low))
             .max(count)
+    }
+
+    /// Asks the destination for its acknowledgement now (WS-RM 1.1 §3.8).
+    fn request_ack(&mut self) {
+        self.push_transmit(Message::AckRequested(AckRequested {
+            id: self.current_id(),
+        }));
     }
 
     /// Whether `send` would accept a message now.
@@ -352,9 +346,62 @@ impl Source {
 
     /// Assigns the next message number to `payload`, records it (write-ahead) and
     /// transmits it. Fails with [`Error::Backpressure`] when the window is full.
+    ///
+    /// On a sequence that failed with messages undelivered ([`Source::undelivered`]),
+    /// the message is recorded under the next number but **not transmitted**: it joins
+    /// the held messages, in order, for the operator's resend (the application's
+    /// numbering and order are kept; see [`Source::hold`]).
     pub fn send(&mut self, now: Timestamp, payload: PayloadRef) -> Result<u64, Error> {
+        if self.state == SourceState::Terminated && self.undelivered.is_some() {
+            return self.hold(payload);
+        }
         self.check_send()?;
         Ok(self.push_message(now, Some(payload), false))
+    }
+
+    /// Records `payload` as the next message of this failed sequence without sending it:
+    /// held with the others (a new `SourceFailed` record and `Undelivered` event name
+    /// them all). Fails with [`Error::InvalidState`] unless the sequence failed.
+    pub fn hold(&mut self, payload: PayloadRef) -> Result<u64, Error> {
+        let Some(mut undelivered) = self.undelivered.clone() else {
+            return Err(Error::InvalidState(self.state.name()));
+        };
+        if self.next_number
+            > self
+                .config
+                .max_message_number
+                .min(crate::msg::MAX_MESSAGE_NUMBER)
+        {
+            return Err(Error::NumbersExhausted);
+        }
+        let number = self.next_number;
+        self.next_number = number.saturating_add(1);
+        let id = self.current_id();
+        self.persist.push_back(StoreOp::OutboundStored {
+            id: id.clone(),
+            number,
+            payload: Some(payload),
+            last: false,
+        });
+        self.in_flight.insert(
+            number,
+            Outbound {
+                payload: Some(payload),
+                last: false,
+                attempts: 0,
+                due: self.last_heard,
+                sent: None,
+            },
+        );
+        undelivered.numbers = crate::events::ranges_of(self.in_flight.keys().copied());
+        self.persist.push_back(StoreOp::SourceFailed {
+            id,
+            reason: undelivered.reason,
+            undelivered: undelivered.numbers.clone(),
+        });
+        self.undelivered = Some(undelivered.clone());
+        self.events.push_back(SourceEvent::Undelivered(undelivered));
+        Ok(number)
     }
 
     fn push_message(&mut self, now: Timestamp, payload: Option<PayloadRef>, last: bool) -> u64 {
@@ -444,132 +491,6 @@ impl Source {
         });
     }
 
-    /// Closes the sequence (WS-RM 1.1 §3.5): no new messages. CloseSequence is sent once
-    /// every message is acknowledged (as WCF does, B1201); on 1.0 a `LastMessage` message
-    /// takes its place.
-    pub fn close(&mut self, now: Timestamp) -> Result<(), Error> {
-        self.apply(SourceTrigger::Close)?;
-        let id = self.current_id();
-        if self.config.version == RmVersion::V1_0 {
-            let n = self.push_message(now, None, true);
-            self.last_number = Some(n);
-        } else {
-            self.last_number = self.next_number.checked_sub(1).filter(|n| *n > 0);
-        }
-        self.persist.push_back(StoreOp::SourceStateChanged {
-            id,
-            state: self.state,
-            last_number: self.last_number,
-        });
-        self.maybe_send_close(now);
-        Ok(())
-    }
-
-    fn maybe_send_close(&mut self, now: Timestamp) {
-        if self.state != SourceState::Closing || !self.in_flight.is_empty() {
-            return;
-        }
-        if self.config.version == RmVersion::V1_0 {
-            // Everything including LastMessage is acknowledged.
-            self.enter_closed(SourceTrigger::CloseCompleted);
-        } else if self.control.is_none() {
-            let msg = Message::CloseSequence(CloseSequence {
-                id: self.current_id(),
-                last_msg_number: self.last_number,
-            });
-            self.start_control(now, msg);
-        }
-    }
-
-    fn enter_closed(&mut self, trigger: SourceTrigger) {
-        if self.apply(trigger).is_ok() {
-            self.control = None;
-            let id = self.current_id();
-            self.persist.push_back(StoreOp::SourceStateChanged {
-                id,
-                state: self.state,
-                last_number: self.last_number,
-            });
-            self.events.push_back(SourceEvent::Closed);
-        }
-    }
-
-    /// Terminates the sequence (WS-RM 1.1 §3.6). Unacknowledged messages are abandoned.
-    /// On 1.1 TerminateSequence is retransmitted until answered; 1.0 has no answer.
-    pub fn terminate(&mut self, now: Timestamp) -> Result<(), Error> {
-        let before = self.state;
-        self.apply(SourceTrigger::Terminate)?;
-        if before == SourceState::Creating {
-            self.control = None;
-            self.finish(TerminationReason::Local);
-            return Ok(());
-        }
-        let id = self.current_id();
-        if self.last_number.is_none() {
-            self.last_number = self.next_number.checked_sub(1).filter(|n| *n > 0);
-        }
-        self.persist.push_back(StoreOp::SourceStateChanged {
-            id,
-            state: self.state,
-            last_number: self.last_number,
-        });
-        self.send_terminate(now);
-        Ok(())
-    }
-
-    fn send_terminate(&mut self, now: Timestamp) {
-        let msg = Message::TerminateSequence(TerminateSequence {
-            id: self.current_id(),
-            last_msg_number: if self.config.version == RmVersion::V1_1 {
-                self.last_number
-            } else {
-                None
-            },
-        });
-        if self.config.version == RmVersion::V1_0 {
-            self.push_transmit(msg);
-            let reason = if self.in_flight.is_empty() {
-                TerminationReason::Completed
-            } else {
-                TerminationReason::Local
-            };
-            if self.apply(SourceTrigger::TerminateCompleted).is_ok() {
-                self.finish(reason);
-            }
-        } else {
-            self.start_control(now, msg);
-        }
-    }
-
-    /// Moves to Terminated: records it, abandons what is unacknowledged, reports `reason`.
-    fn finish(&mut self, reason: TerminationReason) {
-        self.state = SourceState::Terminated;
-        self.control = None;
-        if let Some(id) = self.id.clone() {
-            self.persist.push_back(StoreOp::SourceTerminated { id });
-        }
-        for (number, o) in core::mem::take(&mut self.in_flight) {
-            self.events.push_back(SourceEvent::Abandoned {
-                number,
-                payload: o.payload,
-            });
-        }
-        self.events.push_back(SourceEvent::Terminated(reason));
-    }
-
-    fn apply(&mut self, trigger: SourceTrigger) -> Result<(), Error> {
-        let to = lookup(SOURCE_TRANSITIONS, self.state, trigger)
-            .ok_or(Error::InvalidState(self.state.name()))?;
-        self.state = to;
-        Ok(())
-    }
-
-    fn end(&mut self, trigger: SourceTrigger, reason: TerminationReason) {
-        if self.apply(trigger).is_ok() {
-            self.finish(reason);
-        }
-    }
-
     /// Handles one inbound RM message proven by `proof` (the token that verified it;
     /// `None` = unsigned). A message for this sequence not proven by its bound token is
     /// refused with [`Error::BindingMismatch`] and changes nothing (WS-RM 1.2 §5).
@@ -650,7 +571,10 @@ impl Source {
                     id: c.id,
                 }));
                 if matches!(self.state, SourceState::Active | SourceState::Closing) {
+                    self.closed_by_peer = true;
                     self.enter_closed(SourceTrigger::PeerClose);
+                    // Its final acknowledgement tells what can no longer be delivered.
+                    self.request_ack();
                 }
             }
             Message::TerminateSequence(t) => {
@@ -688,6 +612,10 @@ impl Source {
         self.control = None;
         self.id = Some(csr.id.clone());
         self.expires_at = csr.expires.map(|d| now.saturating_add(d));
+        // WS-RM 1.1 §3.4; 1.0 has no IncompleteSequenceBehavior (nothing is discarded).
+        self.incomplete = csr
+            .incomplete
+            .unwrap_or(IncompleteSequenceBehavior::NoDiscard);
         self.last_keepalive = now;
         self.persist
             .push_back(StoreOp::SourceCreated(self.record()));
@@ -696,269 +624,6 @@ impl Source {
             offer_accepted: csr.accept,
         });
         Ok(())
-    }
-
-    fn on_fault(&mut self, now: Timestamp, f: RmFault) -> Result<(), Error> {
-        match f.kind {
-            FaultKind::CreateSequenceRefused(r) if self.state == SourceState::Creating => {
-                self.end(SourceTrigger::CreateRefused, TerminationReason::Refused(r));
-            }
-            FaultKind::UnknownSequence if self.state == SourceState::Terminating => {
-                // Our TerminateSequence was processed but its response lost.
-                self.end(
-                    SourceTrigger::TerminateCompleted,
-                    TerminationReason::Completed,
-                );
-            }
-            FaultKind::SequenceClosed => {
-                if matches!(self.state, SourceState::Active | SourceState::Closing) {
-                    self.enter_closed(SourceTrigger::PeerClose);
-                }
-            }
-            FaultKind::MessageNumberRollover => {
-                // No more numbers: close.
-                if self.state == SourceState::Active {
-                    self.close(now)?;
-                }
-            }
-            kind => self.end(SourceTrigger::PeerTerminate, TerminationReason::Fault(kind)),
-        }
-        Ok(())
-    }
-
-    /// WS-RM 1.1 §3.9: ranges cover only sent messages, never drop what an earlier ack
-    /// covered (else InvalidAcknowledgement, §4.4); Nack asks for an immediate resend.
-    fn on_ack(&mut self, now: Timestamp, ack: SequenceAcknowledgement) -> Result<(), Error> {
-        if self.state == SourceState::Creating {
-            return Err(Error::Unexpected("ack before creation"));
-        }
-        let highest_sent = self.next_number.saturating_sub(1);
-        let id = self.current_id();
-        let invalid = |me: &mut Self, ack: SequenceAcknowledgement| {
-            let fault = RmFault {
-                kind: FaultKind::InvalidAcknowledgement,
-                code: FaultCode::Sender,
-                detail: FaultDetail::Acknowledgement(Box::new(ack)),
-            };
-            me.push_transmit(Message::Fault(fault));
-            me.end(
-                SourceTrigger::InvalidAck,
-                TerminationReason::InvalidAcknowledgement,
-            );
-            Err(Error::InvalidAcknowledgement(me.current_id()))
-        };
-        match &ack.body {
-            AckBody::None => {
-                // Nothing accepted yet: stale if we hold acknowledgements (see Ranges).
-            }
-            AckBody::Nacks(nacks) => {
-                if ack.final_
-                    || nacks
-                        .iter()
-                        .any(|n| *n == 0 || *n > highest_sent || self.acked.contains(*n))
-                {
-                    return invalid(self, ack);
-                }
-                for n in nacks {
-                    if let Some(o) = self.in_flight.get_mut(n) {
-                        o.due = now;
-                    }
-                }
-                // Resend now rather than at the next timeout.
-                self.retransmit_due(now);
-            }
-            AckBody::Ranges(ranges) => {
-                let mut new = RangeSet::new(ranges.len().max(1));
-                for r in ranges {
-                    if r.lower == 0 || r.lower > r.upper || r.upper > highest_sent {
-                        return invalid(self, ack);
-                    }
-                    new.insert_range(*r);
-                }
-                // Ranges never overlap (§3.9): the numbers they list add up to the set's size.
-                let listed: u128 = ranges
-                    .iter()
-                    .map(|r| u128::from(r.upper - r.lower) + 1)
-                    .sum();
-                let held: u128 = new
-                    .ranges()
-                    .iter()
-                    .map(|r| u128::from(r.upper - r.lower) + 1)
-                    .sum();
-                if listed != held {
-                    return invalid(self, ack);
-                }
-                // The cumulative invariant (§3.9) binds the destination; HTTP does not order
-                // messages, so an ack that fails to cover an earlier one is taken as stale
-                // (overtaken in transit), not as InvalidAcknowledgement: its numbers are
-                // merged. Acking an unsent number stays invalid (checked above).
-                let newly: Vec<u64> = self
-                    .in_flight
-                    .keys()
-                    .copied()
-                    .filter(|n| new.contains(*n))
-                    .collect();
-                let mut newly_ranges: Vec<AckRange> = Vec::new();
-                for n in newly {
-                    if let Some(o) = self.in_flight.remove(&n) {
-                        // Karn: only messages sent once give a round-trip sample.
-                        if let Some(sent) = o.sent.filter(|_| o.attempts == 0) {
-                            self.rtt.sample(now.saturating_since(sent));
-                        }
-                        self.events.push_back(SourceEvent::Acknowledged {
-                            number: n,
-                            payload: o.payload,
-                        });
-                    }
-                    match newly_ranges.last_mut() {
-                        Some(r) if r.upper.checked_add(1) == Some(n) => r.upper = n,
-                        _ => newly_ranges.push(AckRange { lower: n, upper: n }),
-                    }
-                }
-                if !newly_ranges.is_empty() {
-                    self.persist.push_back(StoreOp::OutboundAcked {
-                        id,
-                        ranges: newly_ranges,
-                    });
-                }
-                for r in new.ranges() {
-                    self.acked.insert_range_growing(*r);
-                }
-            }
-        }
-        // netrm:BufferRemaining: WCF-style flow control.
-        self.flow_limit = ack
-            .buffer_remaining
-            .map(|b| highest_sent.saturating_add(u64::from(b)));
-        self.maybe_send_close(now);
-        Ok(())
-    }
-
-    fn retransmit_due(&mut self, now: Timestamp) {
-        if !matches!(self.state, SourceState::Active | SourceState::Closing) {
-            return;
-        }
-        let due: Vec<u64> = self
-            .in_flight
-            .iter()
-            .filter(|(_, o)| o.due <= now)
-            .map(|(n, _)| *n)
-            .collect();
-        for n in due {
-            let attempts = self
-                .in_flight
-                .get(&n)
-                .map_or(0, |o| o.attempts.saturating_add(1));
-            let delay = self.retransmission_delay(attempts);
-            let Some(o) = self.in_flight.get_mut(&n) else {
-                continue;
-            };
-            o.attempts = attempts;
-            o.due = now.saturating_add(delay);
-            let (payload, last) = (o.payload, o.last);
-            self.transmit_app(n, payload, last, true);
-        }
-    }
-
-    /// The wait before retransmitting a message for the `attempt`-th time (0: after its
-    /// first transmission): the configured backoff, started from the retransmission
-    /// timeout the measured round trips give (never below the configured first
-    /// interval), with jitter.
-    fn retransmission_delay(&mut self, attempt: u32) -> Duration {
-        let backoff = self.config.retransmission;
-        let start = self.rtt.timeout(backoff.base, backoff.max);
-        let scaled = Backoff {
-            base: start,
-            ..backoff
-        };
-        scaled.jittered(attempt, (self.random)())
-    }
-
-    /// The smoothed round-trip time measured so far (message to acknowledgement).
-    pub fn smoothed_rtt(&self) -> Option<Duration> {
-        self.rtt.smoothed()
-    }
-
-    /// Handles the passage of time: retransmissions, keep-alive, inactivity, expiry.
-    pub fn handle_timeout(&mut self, now: Timestamp) {
-        if self.state == SourceState::Terminated {
-            return;
-        }
-        if self.expires_at.is_some_and(|e| now >= e) {
-            self.end(SourceTrigger::Expired, TerminationReason::Expired);
-            return;
-        }
-        if now
-            >= self
-                .last_heard
-                .saturating_add(self.config.inactivity_timeout)
-        {
-            self.end(
-                SourceTrigger::InactivityTimeout,
-                TerminationReason::InactivityTimeout,
-            );
-            return;
-        }
-        self.retransmit_due(now);
-        if let Some(c) = self.control.as_mut()
-            && c.due <= now
-        {
-            {
-                c.attempts = c.attempts.saturating_add(1);
-                let attempts = c.attempts;
-                let msg = c.message.clone();
-                let d = self
-                    .config
-                    .retransmission
-                    .jittered(attempts, (self.random)());
-                if let Some(c) = self.control.as_mut() {
-                    c.due = now.saturating_add(d);
-                }
-                self.push_transmit(msg);
-            }
-        }
-        if let Some(k) = self.keepalive_due()
-            && k <= now
-        {
-            {
-                self.last_keepalive = now;
-                self.push_transmit(Message::AckRequested(AckRequested {
-                    id: self.current_id(),
-                }));
-            }
-        }
-    }
-
-    fn keepalive_due(&self) -> Option<Timestamp> {
-        if !matches!(
-            self.state,
-            SourceState::Active | SourceState::Closing | SourceState::Closed
-        ) {
-            return None;
-        }
-        Some(
-            self.last_heard
-                .max(self.last_keepalive)
-                .saturating_add(self.config.inactivity_timeout / 2),
-        )
-    }
-
-    /// The next deadline at which `handle_timeout` must be called.
-    pub fn poll_timeout(&self) -> Option<Timestamp> {
-        if self.state == SourceState::Terminated {
-            return None;
-        }
-        let mut t = Some(
-            self.last_heard
-                .saturating_add(self.config.inactivity_timeout),
-        );
-        t = earliest(t, self.expires_at);
-        t = earliest(t, self.control.as_ref().map(|c| c.due));
-        t = earliest(t, self.keepalive_due());
-        if matches!(self.state, SourceState::Active | SourceState::Closing) {
-            t = earliest(t, self.in_flight.values().map(|o| o.due).min());
-        }
-        t
     }
 
     /// The next op to make durable.
@@ -980,7 +645,7 @@ impl Source {
     #[cfg(test)]
     pub(crate) fn fingerprint(&self) -> String {
         format!(
-            "{:?} {:?} {:?} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} q={}/{}",
+            "{:?} {:?} {:?} {} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} q={}/{}",
             self.state,
             self.id,
             self.expires_at,
@@ -993,6 +658,7 @@ impl Source {
             self.last_keepalive,
             self.flow_limit,
             self.since_ack_request,
+            (self.incomplete, self.closed_by_peer, &self.undelivered),
             self.persist.len(),
             self.transmit.len(),
         )

@@ -8,7 +8,8 @@
 //!           Terminated ◄──── TerminateSequenceResponse ─────────────┘
 //! ```
 //! WS-RM 1.1 §3.4–3.6; the 1.0 path closes with the `LastMessage` message and terminates
-//! without a response. Any non-terminal state ends on a peer fault, inactivity or expiry.
+//! without a response. Any non-terminal state ends on a peer fault, inactivity or expiry;
+//! a sequence the destination closed ends when its final acknowledgement leaves gaps.
 
 use crate::fsm::Transition;
 
@@ -50,8 +51,14 @@ pub enum SourceTrigger {
     PeerTerminate,
     /// The destination sent an invalid acknowledgement.
     InvalidAck,
+    /// The destination closed the sequence and its final acknowledgement leaves
+    /// messages out (WS-RM 1.1 §3.5): they can no longer be delivered on it.
+    PeerClosedIncomplete,
     /// Nothing heard from the destination for the inactivity timeout.
     InactivityTimeout,
+    /// The security context the sequence is bound to is gone for good (WS-RM 1.2 §5: it
+    /// is never moved to another token).
+    TokenLost,
     /// The sequence's `Expires` passed.
     Expired,
 }
@@ -69,12 +76,14 @@ pub const SOURCE_TRANSITIONS: &[Transition<SourceState, SourceTrigger>] = &[
     t(S::Creating, T::CreateRefused, S::Terminated),
     t(S::Creating, T::Terminate, S::Terminated),
     t(S::Creating, T::InactivityTimeout, S::Terminated),
+    t(S::Creating, T::TokenLost, S::Terminated),
     t(S::Active, T::Close, S::Closing),
     t(S::Active, T::PeerClose, S::Closed),
     t(S::Active, T::Terminate, S::Terminating),
     t(S::Active, T::PeerTerminate, S::Terminated),
     t(S::Active, T::InvalidAck, S::Terminated),
     t(S::Active, T::InactivityTimeout, S::Terminated),
+    t(S::Active, T::TokenLost, S::Terminated),
     t(S::Active, T::Expired, S::Terminated),
     t(S::Closing, T::CloseCompleted, S::Closed),
     t(S::Closing, T::PeerClose, S::Closed),
@@ -82,14 +91,18 @@ pub const SOURCE_TRANSITIONS: &[Transition<SourceState, SourceTrigger>] = &[
     t(S::Closing, T::PeerTerminate, S::Terminated),
     t(S::Closing, T::InvalidAck, S::Terminated),
     t(S::Closing, T::InactivityTimeout, S::Terminated),
+    t(S::Closing, T::TokenLost, S::Terminated),
     t(S::Closing, T::Expired, S::Terminated),
     t(S::Closed, T::Terminate, S::Terminating),
     t(S::Closed, T::PeerTerminate, S::Terminated),
+    t(S::Closed, T::PeerClosedIncomplete, S::Terminated),
     t(S::Closed, T::InactivityTimeout, S::Terminated),
+    t(S::Closed, T::TokenLost, S::Terminated),
     t(S::Closed, T::Expired, S::Terminated),
     t(S::Terminating, T::TerminateCompleted, S::Terminated),
     t(S::Terminating, T::PeerTerminate, S::Terminated),
     t(S::Terminating, T::InactivityTimeout, S::Terminated),
+    t(S::Terminating, T::TokenLost, S::Terminated),
     t(S::Terminating, T::Expired, S::Terminated),
 ];
 

@@ -1,7 +1,11 @@
 use std::time::Duration;
 
 use super::*;
-use crate::msg::AckBody;
+use crate::events::UndeliveredReason;
+use crate::msg::{
+    AckBody, AckRange, CloseSequence, FaultCode, FaultDetail, IncompleteSequenceBehavior, RmFault,
+    SequenceAcknowledgement, TerminateSequence,
+};
 
 fn x() -> SecurityBinding {
     SecurityBinding::new("urn:uuid:sct-x")
@@ -10,7 +14,7 @@ fn x() -> SecurityBinding {
 fn cfg() -> SourceConfig {
     SourceConfig {
         max_in_flight: 3,
-        retransmission: Backoff {
+        retransmission: crate::Backoff {
             base: Duration::from_millis(100),
             max: Duration::from_millis(400),
             factor: 2,
@@ -339,6 +343,316 @@ fn with_bound_span_the_window_bounds_the_numbers_past_a_gap() {
     .unwrap();
     assert!(s.can_send());
     assert_eq!(s.send(Timestamp(6), PayloadRef(4)), Ok(4));
+}
+
+// ---- Issue 15: a sequence that ends with gaps never reports them delivered ----------
+
+/// Sends `n` messages, acknowledges 1..=`acked`, drains everything.
+fn sent_and_partly_acked(n: u64, acked: u64) -> (Source, SequenceId) {
+    let (mut s, id) = active();
+    s.config.max_in_flight = 64;
+    for p in 1..=n {
+        s.send(Timestamp(2), PayloadRef(p)).unwrap();
+    }
+    if acked > 0 {
+        s.handle_message(
+            Timestamp(3),
+            Some(&x()),
+            ack(
+                &id,
+                AckBody::Ranges(vec![AckRange {
+                    lower: 1,
+                    upper: acked,
+                }]),
+            ),
+        )
+        .unwrap();
+    }
+    while s.poll_persist().is_some() {}
+    while s.poll_transmit().is_some() {}
+    while s.poll_event().is_some() {}
+    (s, id)
+}
+
+/// The ops and events of the last input: exactly one `SourceFailed` with `numbers` and
+/// `reason`, no `SourceTerminated`, one `Undelivered`, and nothing acknowledged.
+fn assert_failed(s: &mut Source, numbers: &[AckRange], reason: UndeliveredReason) {
+    let ops: Vec<StoreOp> = std::iter::from_fn(|| s.poll_persist()).collect();
+    let events: Vec<SourceEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert!(
+        ops.iter().any(|op| matches!(op,
+            StoreOp::SourceFailed { undelivered, reason: r, .. }
+                if undelivered == numbers && *r == reason)),
+        "{ops:?}"
+    );
+    assert!(
+        !ops.iter().any(|op| matches!(
+            op,
+            StoreOp::SourceTerminated { .. } | StoreOp::OutboundAcked { .. }
+        )),
+        "{ops:?}"
+    );
+    assert!(
+        events.iter().any(|e| matches!(e,
+            SourceEvent::Undelivered(u) if u.numbers == numbers && u.reason == reason
+                && u.next == crate::UndeliveredPolicy::Hold)),
+        "{events:?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, SourceEvent::Acknowledged { .. })),
+        "{events:?}"
+    );
+    assert_eq!(s.state(), SourceState::Terminated);
+    assert_eq!(s.undelivered().map(|u| u.reason), Some(reason));
+}
+
+fn fault(id: &SequenceId, kind: FaultKind) -> Message {
+    Message::Fault(RmFault {
+        kind,
+        code: FaultCode::Sender,
+        detail: FaultDetail::Identifier(id.clone()),
+    })
+}
+
+#[test]
+fn faults_that_end_the_sequence_leave_its_unacknowledged_messages_undelivered() {
+    for kind in [FaultKind::UnknownSequence, FaultKind::SequenceTerminated] {
+        let (mut s, id) = sent_and_partly_acked(7, 4);
+        s.handle_message(Timestamp(5), Some(&x()), fault(&id, kind))
+            .unwrap();
+        assert_failed(
+            &mut s,
+            &[AckRange { lower: 5, upper: 7 }],
+            UndeliveredReason::Fault(kind),
+        );
+    }
+}
+
+#[test]
+fn a_terminate_sequence_from_the_destination_leaves_them_undelivered() {
+    let (mut s, id) = sent_and_partly_acked(3, 1);
+    s.handle_message(
+        Timestamp(5),
+        Some(&x()),
+        Message::TerminateSequence(TerminateSequence {
+            id: id.clone(),
+            last_msg_number: Some(1),
+        }),
+    )
+    .unwrap();
+    assert_failed(
+        &mut s,
+        &[AckRange { lower: 2, upper: 3 }],
+        UndeliveredReason::TerminatedByDestination,
+    );
+}
+
+#[test]
+fn a_close_by_the_destination_fails_once_its_final_ack_leaves_gaps() {
+    let (mut s, id) = sent_and_partly_acked(4, 0);
+    s.handle_message(
+        Timestamp(5),
+        Some(&x()),
+        Message::CloseSequence(CloseSequence {
+            id: id.clone(),
+            last_msg_number: Some(2),
+        }),
+    )
+    .unwrap();
+    assert_eq!(s.state(), SourceState::Closed);
+    // The final acknowledgement covers 1 and 3: 2 and 4 are lost to this sequence.
+    let final_ack = Message::SequenceAcknowledgement(SequenceAcknowledgement {
+        id: id.clone(),
+        body: AckBody::Ranges(vec![
+            AckRange { lower: 1, upper: 1 },
+            AckRange { lower: 3, upper: 3 },
+        ]),
+        final_: true,
+        buffer_remaining: None,
+    });
+    while s.poll_persist().is_some() {}
+    while s.poll_event().is_some() {}
+    s.handle_message(Timestamp(6), Some(&x()), final_ack)
+        .unwrap();
+    let events: Vec<SourceEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+    let acked: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            SourceEvent::Acknowledged { number, .. } => Some(*number),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(acked, vec![1, 3], "{events:?}");
+    let undelivered = events.iter().find_map(|e| match e {
+        SourceEvent::Undelivered(u) => Some(u.clone()),
+        _ => None,
+    });
+    let u = undelivered.expect("undelivered reported");
+    assert_eq!(u.numbers_text(), "2,4");
+    assert_eq!(u.reason, UndeliveredReason::ClosedByDestination);
+}
+
+#[test]
+fn terminating_locally_with_gaps_is_never_completed() {
+    let (mut s, id) = sent_and_partly_acked(2, 1);
+    s.terminate(Timestamp(5)).unwrap();
+    while s.poll_persist().is_some() {}
+    s.handle_message(
+        Timestamp(6),
+        Some(&x()),
+        Message::TerminateSequenceResponse(TerminateSequenceResponse { id }),
+    )
+    .unwrap();
+    let mut probe = s;
+    let events: Vec<SourceEvent> = std::iter::from_fn(|| probe.poll_event()).collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, SourceEvent::Terminated(TerminationReason::Local))),
+        "{events:?}"
+    );
+    assert_eq!(
+        probe.undelivered().map(|u| (u.numbers_text(), u.reason)),
+        Some(("2".into(), UndeliveredReason::TerminatedLocally))
+    );
+}
+
+#[test]
+fn inactivity_and_expiry_leave_them_undelivered() {
+    let (mut s, _) = sent_and_partly_acked(2, 0);
+    s.handle_timeout(Timestamp(10_000_000));
+    assert_failed(
+        &mut s,
+        &[AckRange { lower: 1, upper: 2 }],
+        UndeliveredReason::InactivityTimeout,
+    );
+    let (mut s, _) = sent_and_partly_acked(2, 0);
+    s.expires_at = Some(Timestamp(100));
+    s.handle_timeout(Timestamp(100));
+    assert_failed(
+        &mut s,
+        &[AckRange { lower: 1, upper: 2 }],
+        UndeliveredReason::Expired,
+    );
+}
+
+#[test]
+fn a_failed_sequence_is_recovered_as_held_messages_until_resent() {
+    let (mut s, id) = active();
+    s.config.max_in_flight = 64;
+    let mut log: Vec<StoreOp> = vec![StoreOp::SourceCreated(s.record())];
+    for p in 1..=3 {
+        s.send(Timestamp(2), PayloadRef(p * 10)).unwrap();
+    }
+    s.handle_message(
+        Timestamp(3),
+        Some(&x()),
+        ack(&id, AckBody::Ranges(vec![AckRange { lower: 1, upper: 1 }])),
+    )
+    .unwrap();
+    s.handle_message(
+        Timestamp(4),
+        Some(&x()),
+        fault(&id, FaultKind::UnknownSequence),
+    )
+    .unwrap();
+    log.extend(std::iter::from_fn(|| s.poll_persist()));
+    // A restart: no live sequence to resume, the held messages instead.
+    assert!(
+        Source::restore(Timestamp(9), cfg(), &log, Box::new(|| 0))
+            .unwrap()
+            .is_none()
+    );
+    let Recovered::Held(h) = Source::recover(Timestamp(9), cfg(), &log, Box::new(|| 0)).unwrap()
+    else {
+        panic!("not held")
+    };
+    assert_eq!(
+        h.held.iter().map(|(n, p)| (*n, *p)).collect::<Vec<_>>(),
+        vec![(2, Some(PayloadRef(20))), (3, Some(PayloadRef(30)))]
+    );
+    assert_eq!(
+        h.reason,
+        UndeliveredReason::Fault(FaultKind::UnknownSequence)
+    );
+    assert_eq!(h.to, EndpointRef("http://dst".into()));
+    // Message 2 now travels on another sequence: only 3 is held.
+    log.push(StoreOp::OutboundResent {
+        id: id.clone(),
+        number: 2,
+        on: SequenceId::new("urn:t"),
+        new_number: 1,
+    });
+    let Recovered::Held(h) = Source::recover(Timestamp(9), cfg(), &log, Box::new(|| 0)).unwrap()
+    else {
+        panic!("not held")
+    };
+    assert_eq!(h.held.keys().copied().collect::<Vec<_>>(), vec![3]);
+    assert_eq!(h.report(crate::UndeliveredPolicy::Hold).numbers_text(), "3");
+    assert!(!h.all_resent());
+}
+
+#[test]
+fn resend_is_chosen_only_where_the_assurance_allows_duplicates() {
+    use crate::{DeliveryAssurance as A, UndeliveredPolicy as P};
+    assert_eq!(P::Resend.effective(A::AtLeastOnce), P::Resend);
+    assert_eq!(P::Resend.effective(A::ExactlyOnce), P::Hold);
+    assert_eq!(P::Resend.effective(A::AtMostOnce), P::Hold);
+    assert_eq!(P::Hold.effective(A::AtLeastOnce), P::Hold);
+    let (mut s, id) = sent_and_partly_acked(1, 0);
+    s.config.assurance = A::AtLeastOnce;
+    s.config.on_undelivered = P::Resend;
+    s.handle_message(
+        Timestamp(5),
+        Some(&x()),
+        fault(&id, FaultKind::UnknownSequence),
+    )
+    .unwrap();
+    assert_eq!(s.undelivered().map(|u| u.next), Some(P::Resend));
+}
+
+#[test]
+fn under_discard_following_first_gap_acknowledged_messages_past_a_gap_are_held_back() {
+    let (mut s, id) = sent_and_partly_acked(0, 0);
+    s.incomplete = IncompleteSequenceBehavior::DiscardFollowingFirstGap;
+    for p in 1..=3 {
+        s.send(Timestamp(2), PayloadRef(p)).unwrap();
+    }
+    while s.poll_persist().is_some() {}
+    while s.poll_event().is_some() {}
+    s.handle_message(
+        Timestamp(3),
+        Some(&x()),
+        ack(
+            &id,
+            AckBody::Ranges(vec![
+                AckRange { lower: 1, upper: 1 },
+                AckRange { lower: 3, upper: 3 },
+            ]),
+        ),
+    )
+    .unwrap();
+    let released: Vec<u64> = std::iter::from_fn(|| s.poll_event())
+        .filter_map(|e| match e {
+            SourceEvent::Acknowledged { number, .. } => Some(number),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(released, vec![1], "3 waits for the gap at 2");
+    assert_eq!(s.unacknowledged(), 1);
+    // The destination forgets the sequence: 3 may have been discarded with it.
+    s.handle_message(
+        Timestamp(4),
+        Some(&x()),
+        fault(&id, FaultKind::UnknownSequence),
+    )
+    .unwrap();
+    assert_eq!(
+        s.undelivered().map(|u| u.numbers_text()),
+        Some("2-3".into())
+    );
 }
 
 /// Round trips measured on messages acknowledged without a retransmission lengthen the

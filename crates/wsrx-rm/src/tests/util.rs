@@ -83,6 +83,18 @@ struct Packet {
     proof: Option<SecurityBinding>,
 }
 
+/// A destination-side ending injected into a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Trouble {
+    /// The destination terminates the sequence (1.1: TerminateSequence to the source).
+    Terminate,
+    /// The destination closes the sequence (1.1: CloseSequence and a final ack).
+    Close,
+    /// The destination forgets the sequence (operator terminate + restart): the source's
+    /// next message gets UnknownSequence.
+    Forget,
+}
+
 /// The two parties, their durable logs, the link and the application's view.
 pub(crate) struct Pair {
     pub(crate) now: Timestamp,
@@ -117,6 +129,8 @@ pub(crate) struct Pair {
     pub(crate) crashes: u32,
     src_crashed: bool,
     last_ack: BTreeMap<SequenceId, BTreeSet<u64>>,
+    /// Test-only defect switch set on every Source made (see `Source::finish`).
+    pub(crate) broken_source: bool,
 }
 
 impl Pair {
@@ -159,6 +173,7 @@ impl Pair {
             crashes: 0,
             src_crashed: false,
             last_ack: BTreeMap::new(),
+            broken_source: false,
         }
     }
 
@@ -171,12 +186,10 @@ impl Pair {
             offer: None,
         };
         let r = self.rng.next_u64();
-        self.source = Some(Source::create_sequence(
-            self.now,
-            self.src_cfg.clone(),
-            params,
-            SplitMix::boxed(r),
-        ));
+        let mut s =
+            Source::create_sequence(self.now, self.src_cfg.clone(), params, SplitMix::boxed(r));
+        s.broken_fault_counts_as_ack = self.broken_source;
+        self.source = Some(s);
         self.drain_source(false);
     }
 
@@ -494,17 +507,77 @@ impl Pair {
                 self.src_log.iter(),
                 SplitMix::boxed(r),
             ) {
-                Ok(s) => self.source = s,
+                Ok(s) => {
+                    self.source = s.map(|mut s| {
+                        s.broken_fault_counts_as_ack = self.broken_source;
+                        s
+                    });
+                }
                 Err(e) => self.violations.push(format!("source restore failed: {e}")),
             }
         }
     }
 
-    /// Whether the source's durable log says its sequence terminated.
-    pub(crate) fn source_terminated_durably(&self) -> bool {
-        self.src_log
-            .iter()
-            .any(|op| matches!(op, StoreOp::SourceTerminated { .. }))
+    /// Whether the source's durable log says its sequence ended: terminated, or failed
+    /// with messages undelivered.
+    pub(crate) fn source_ended_durably(&self) -> bool {
+        self.src_log.iter().any(|op| {
+            matches!(
+                op,
+                StoreOp::SourceTerminated { .. } | StoreOp::SourceFailed { .. }
+            )
+        })
+    }
+
+    /// Whether the destination is up and holds no sequence.
+    pub(crate) fn destination_idle(&self) -> bool {
+        self.dest.as_ref().is_some_and(|d| d.open_sequences() == 0)
+    }
+
+    /// The sequence the source created, if any.
+    fn sequence(&self) -> Option<SequenceId> {
+        self.src_log.iter().find_map(|op| match op {
+            StoreOp::SourceCreated(r) => Some(r.id.clone()),
+            _ => None,
+        })
+    }
+
+    /// Makes the destination end or lose the sequence (`what`), as a peer or an operator
+    /// may; returns whether it happened (the destination is up and holds the sequence).
+    pub(crate) fn destination_trouble(&mut self, what: Trouble) -> bool {
+        let Some(id) = self.sequence() else {
+            return false;
+        };
+        let Some(d) = self.dest.as_mut() else {
+            return false;
+        };
+        let Some(held) = d.sequence(&id).map(|s| s.held.len()) else {
+            return false;
+        };
+        match what {
+            Trouble::Terminate => {
+                let _ = d.terminate(&id);
+                self.drain_dest(false);
+            }
+            Trouble::Close => {
+                if d.close(&id).is_err() {
+                    return false;
+                }
+                self.drain_dest(false);
+            }
+            Trouble::Forget => {
+                // An operator's `wsrx store terminate` (refused while messages are held
+                // for delivery), then a restart: the destination no longer knows it.
+                if held > 0 {
+                    return false;
+                }
+                self.dst_log.push(StoreOp::DestinationTerminated { id });
+                self.dest = None;
+                self.dst_down_until = self.now;
+                self.restart_if_due();
+            }
+        }
+        true
     }
 
     /// Durably stored payloads in total.

@@ -1,6 +1,6 @@
 //! Between the wire model and the [`Message`]s the machines take and emit.
 
-use super::{
+use super::model::{
     CreateSequenceBody, Decoded, RmBody, RmHeader, StrRef, WireBody, WireMessage, WireProfile,
 };
 use crate::binding::TokenRef;

@@ -1,22 +1,24 @@
 //! Reading RM headers and bodies out of a parsed envelope (WS-RM 1.1 §3, WS-RM 1.0 §3–4;
-//! spec-facts §2, §6).
+//! spec-facts §2, §6), RM faults included (WS-RM 1.1 §4: SOAP 1.2 Subcode and Detail,
+//! the SOAP 1.1 `wsrm:SequenceFault` header, and WCF's forms).
 
-use wsrx_soap::{Envelope, QName};
+use wsrx_soap::{Envelope, Fault, FaultCode, QName, SoapVersion};
 use wsrx_xml::{Element, trim_xml_whitespace};
 
 use super::error::DecodeError;
-use super::values::{self, NumError};
-use super::{
+use super::model::{
     CreateSequenceBody, Decoded, Located, NS_WSMC, NS_WSSE, RmBody, RmHeader, StrRef, WireBody,
-    fault,
+    rm_version,
 };
+use super::values::{self, NumError};
 use crate::msg::{
     Accept, AckBody, AckRange, AckRequested, CloseSequence, CloseSequenceResponse,
-    CreateSequenceResponse, EndpointRef, IncompleteSequenceBehavior, MAX_MESSAGE_NUMBER, Offer,
+    CreateSequenceResponse, EndpointRef, FaultCode as RmFaultCode, FaultDetail, FaultKind,
+    IncompleteSequenceBehavior, MAX_MESSAGE_NUMBER, Offer, RefusalReason, RmFault,
     SequenceAcknowledgement, SequenceHeader, SequenceId, TerminateSequence,
     TerminateSequenceResponse,
 };
-use crate::version::{Action, NS_NETRM, NS_RM_1_0, NS_RM_1_1, RmVersion};
+use crate::version::{Action, NS_NETRM, RmVersion};
 
 /// Reads the RM content of `envelope`, whose WS-A Action is `action` (`None` when the
 /// message has no WS-A headers).
@@ -85,7 +87,7 @@ pub fn decode<'d>(envelope: &Envelope<'d>, action: Option<&str>) -> Result<Decod
     let soap_ns = envelope.version().namespace();
     let body = match envelope.payload() {
         None => WireBody::Empty,
-        Some(p) if p.is(soap_ns, "Fault") => match fault::decode(envelope, p)? {
+        Some(p) if p.is(soap_ns, "Fault") => match decode_fault(envelope, p)? {
             Some((v, f)) => {
                 if let Some(v) = v {
                     note(v)?;
@@ -167,14 +169,6 @@ pub fn understands(element: Element<'_>) -> bool {
             _ => false,
         },
         None => false,
-    }
-}
-
-pub(crate) fn rm_version(ns: Option<&str>) -> Option<RmVersion> {
-    match ns? {
-        NS_RM_1_0 => Some(RmVersion::V1_0),
-        NS_RM_1_1 => Some(RmVersion::V1_1),
-        _ => None,
     }
 }
 
@@ -616,4 +610,138 @@ fn str_ref(s: Element<'_>) -> Result<StrRef, DecodeError> {
         uri: uri.to_owned(),
         value_type,
     })
+}
+
+/// Reads a `Fault` body element as an RM fault. `Ok(None)` when it is not one (another
+/// subcode, a malformed SOAP fault, MustUnderstand...): the caller treats it as an
+/// application fault. The version is that of the subcode's namespace (`None` for
+/// `wsse:FailedAuthentication`).
+#[allow(clippy::type_complexity, reason = "a private helper's one return type")]
+fn decode_fault<'d>(
+    envelope: &Envelope<'d>,
+    el: Element<'d>,
+) -> Result<Option<(Option<RmVersion>, RmFault)>, DecodeError> {
+    let Ok(f) = Fault::parse(el, envelope.version()) else {
+        return Ok(None);
+    };
+    let code = match f.code {
+        FaultCode::Sender => RmFaultCode::Sender,
+        FaultCode::Receiver => RmFaultCode::Receiver,
+        _ => return Ok(None),
+    };
+    let children = |e: Option<Element<'d>>| -> Vec<Element<'d>> {
+        e.map(|e| e.child_elements().collect()).unwrap_or_default()
+    };
+    let (subcode, subsubcode, detail) = match envelope.version() {
+        SoapVersion::V12 => (
+            f.subcodes.first().cloned(),
+            f.subcodes.get(1).cloned(),
+            children(el.child(wsrx_soap::ns::SOAP12, "Detail")),
+        ),
+        SoapVersion::V11 if f.subcode_as_soap11_code => (
+            f.subcodes.first().cloned(),
+            None,
+            children(el.child("", "detail")),
+        ),
+        SoapVersion::V11 => {
+            let header = envelope
+                .header()
+                .into_iter()
+                .flat_map(|h| h.child_elements())
+                .find(|h| h.local_name() == "SequenceFault" && rm_version(h.namespace()).is_some());
+            let Some(sf) = header else {
+                return Ok(None);
+            };
+            let ns = sf.namespace().unwrap_or_default();
+            let Some(fc) = sf.child(ns, "FaultCode") else {
+                return Ok(None);
+            };
+            let code = QName::resolve(fc, &fc.text());
+            // WS-RM 1.1 wraps the detail in wsrm:Detail; 1.0 puts it after FaultCode.
+            let detail = match sf.child(ns, "Detail") {
+                Some(d) => children(Some(d)),
+                None => sf
+                    .child_elements()
+                    .filter(|c| !c.is(ns, "FaultCode"))
+                    .collect(),
+            };
+            (code, None, detail)
+        }
+    };
+    let Some(sub) = subcode else {
+        return Ok(None);
+    };
+    // SOAP 1.1 carries a second-level subcode as a detail element (see `encode`).
+    let subsubcode = subsubcode.or_else(|| {
+        detail
+            .iter()
+            .find(|e| e.is(NS_NETRM, "ConnectionLimitReached"))
+            .map(|e| QName::of(*e))
+    });
+    let (version, kind) = if sub.namespace == NS_WSSE && sub.local == "FailedAuthentication" {
+        (None, FaultKind::FailedAuthentication)
+    } else {
+        let Some(v) = rm_version(Some(&sub.namespace)) else {
+            return Ok(None);
+        };
+        let kind = match sub.local.as_str() {
+            "SequenceTerminated" => FaultKind::SequenceTerminated,
+            "UnknownSequence" => FaultKind::UnknownSequence,
+            "InvalidAcknowledgement" => FaultKind::InvalidAcknowledgement,
+            "MessageNumberRollover" => FaultKind::MessageNumberRollover,
+            "CreateSequenceRefused" => FaultKind::CreateSequenceRefused(match subsubcode {
+                Some(q) if q.namespace == NS_NETRM && q.local == "ConnectionLimitReached" => {
+                    RefusalReason::ConnectionLimitReached
+                }
+                _ => RefusalReason::Unspecified,
+            }),
+            "SequenceClosed" => FaultKind::SequenceClosed,
+            // The schema's spelling and WCF's (spec-facts §2.1).
+            "WSRMRequired" | "WsrmRequired" => FaultKind::WsrmRequired,
+            "LastMessageNumberExceeded" => FaultKind::LastMessageNumberExceeded,
+            _ => return Ok(None),
+        };
+        (Some(v), kind)
+    };
+    Ok(Some((
+        version,
+        RmFault {
+            kind,
+            code,
+            detail: detail_of(&detail)?,
+        },
+    )))
+}
+
+/// The detail, read by content: a SequenceAcknowledgement; an Identifier with a
+/// MaxMessageNumber; an Identifier; else none. Foreign detail elements are skipped.
+fn detail_of(elements: &[Element<'_>]) -> Result<FaultDetail, DecodeError> {
+    let rm = |local: &str| {
+        elements.iter().copied().find_map(|e| {
+            rm_version(e.namespace())
+                .filter(|_| e.local_name() == local)
+                .map(|v| (e, v))
+        })
+    };
+    if let Some((ack, v)) = rm("SequenceAcknowledgement") {
+        return Ok(FaultDetail::Acknowledgement(Box::new(acknowledgement(
+            ack, v,
+        )?)));
+    }
+    let Some((id, _)) = rm("Identifier") else {
+        return Ok(FaultDetail::None);
+    };
+    let text = id.text();
+    let id = values::absolute_uri(&text)
+        .map(SequenceId::new)
+        .ok_or_else(|| DecodeError::invalid("Identifier", &text))?;
+    match rm("MaxMessageNumber") {
+        Some((max, _)) => {
+            let text = max.text();
+            let n = values::unsigned(&text)
+                .map_err(|_| DecodeError::invalid("MaxMessageNumber", &text))?;
+            Ok(FaultDetail::MaxMessageNumber(id, n))
+        }
+        None => Ok(FaultDetail::Identifier(id)),
+    }
 }

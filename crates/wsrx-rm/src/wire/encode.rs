@@ -4,18 +4,21 @@
 //! WS-RM 1.0 lacks some fields of the shared model; they are dropped, not refused, so a
 //! machine configured for 1.0 can hand over what it has: Offer/Endpoint and
 //! IncompleteSequenceBehavior, `Final`, `LastMsgNumber`, `UsesSequenceSTR`. `None` is
-//! written as WCF's range `0-0` (doc B1402), which [`super::decode`] reads back as `None`.
+//! written as WCF's range `0-0` (doc B1402), which `decode` reads back as `None`.
 //! CloseSequence and the Close/Terminate responses do not exist in 1.0 and are refused.
 
 use wsrx_soap::{EnvelopeWriter, Fault, OutboundAddressing, SoapVersion};
 use wsrx_xml::XmlWriter;
 
 use super::error::EncodeError;
-use super::fault::{rm_subcode, soap_fault, write_sequence_fault};
+use super::fault::{rm_subcode, soap_fault};
+use super::model::{
+    CreateSequenceBody, NS_WSSE, RmBody, RmHeader, WireBody, WireMessage, WireProfile,
+};
 use super::values::format_duration;
-use super::{CreateSequenceBody, NS_WSSE, RmBody, RmHeader, WireBody, WireMessage, WireProfile};
-use crate::msg::{AckBody, EndpointRef, IncompleteSequenceBehavior, SequenceAcknowledgement};
-use crate::version::{NS_NETRM, RmVersion};
+use super::write::{write_ack, write_sequence_fault};
+use crate::msg::{EndpointRef, IncompleteSequenceBehavior};
+use crate::version::RmVersion;
 
 /// Asked for an optional `wsu:Id` per element, by local name: the RM header names
 /// (`Sequence`, `AckRequested`, `SequenceAcknowledgement`, `UsesSequenceSTR`,
@@ -84,8 +87,8 @@ pub fn encode(
     }
 }
 
-/// Writes a fault envelope: `fault` may come from [`super::soap_fault`],
-/// [`super::DecodeError::to_fault`] or elsewhere. For SOAP 1.1 an RM subcode is carried in
+/// Writes a fault envelope: `fault` may come from `soap_fault`,
+/// `DecodeError::to_fault` or elsewhere. For SOAP 1.1 an RM subcode is carried in
 /// the `wsrm:SequenceFault` header with the detail. The action is the profile's RM fault
 /// action for RM subcodes and the WS-A generic fault action otherwise.
 pub fn encode_fault(
@@ -254,55 +257,6 @@ fn write_header(env: &mut EnvelopeWriter, profile: WireProfile, h: &RmHeader, id
             }
         }
     }
-}
-
-/// `wsrm:SequenceAcknowledgement`: Identifier, ranges (Lower then Upper, as WCF) or None or
-/// Nacks, Final, `netrm:BufferRemaining`. An empty range list is written as None.
-pub(crate) fn write_ack(
-    w: &mut XmlWriter,
-    profile: WireProfile,
-    ack: &SequenceAcknowledgement,
-    id: Option<String>,
-) {
-    let ns = profile.namespace();
-    let v11 = profile.rm_version() == RmVersion::V1_1;
-    w.start(Some(ns), "SequenceAcknowledgement");
-    if let Some(id) = id {
-        w.attr(Some(wsrx_soap::ns::WSU), "Id", &id);
-    }
-    w.leaf(Some(ns), "Identifier", ack.id.as_str());
-    let range = |w: &mut XmlWriter, lower: u64, upper: u64| {
-        w.start(Some(ns), "AcknowledgementRange")
-            .attr(None, "Lower", &lower.to_string())
-            .attr(None, "Upper", &upper.to_string())
-            .end();
-    };
-    match &ack.body {
-        AckBody::Ranges(rs) if !rs.is_empty() => {
-            for r in rs {
-                range(w, r.lower, r.upper);
-            }
-        }
-        AckBody::Ranges(_) | AckBody::None => {
-            if v11 {
-                w.start(Some(ns), "None").end();
-            } else {
-                range(w, 0, 0);
-            }
-        }
-        AckBody::Nacks(ns_) => {
-            for n in ns_ {
-                w.leaf(Some(ns), "Nack", &n.to_string());
-            }
-        }
-    }
-    if ack.final_ && v11 && !matches!(ack.body, AckBody::Nacks(_)) {
-        w.start(Some(ns), "Final").end();
-    }
-    if let Some(b) = ack.buffer_remaining {
-        w.leaf(Some(NS_NETRM), "BufferRemaining", &b.to_string());
-    }
-    w.end();
 }
 
 fn epr(w: &mut XmlWriter, profile: WireProfile, local: &str, e: &EndpointRef) {

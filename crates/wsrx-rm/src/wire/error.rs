@@ -5,8 +5,8 @@ use thiserror::Error;
 use wsrx_soap::{Fault, FaultCode, QName, WsaVersion};
 use wsrx_xml::{WriterError, XmlWriter};
 
-use super::WireProfile;
 use super::fault::soap_fault;
+use super::model::WireProfile;
 use crate::msg::{
     FaultCode as RmFaultCode, FaultDetail, FaultKind, MAX_MESSAGE_NUMBER, RmFault, SequenceId,
 };
@@ -113,7 +113,7 @@ impl DecodeError {
     }
 
     /// The fault that answers this error, in `profile`'s RM namespace (see the table on
-    /// the type). Write it with [`super::encode_fault`].
+    /// the type). Write it with `encode_fault`.
     pub fn to_fault(&self, profile: WireProfile) -> Fault {
         let rm = |kind, detail| {
             soap_fault(

@@ -20,6 +20,7 @@ use crate::msg::{
     AckBody, ApplicationMessage, CloseSequence, FaultDetail, FaultKind, MAX_MESSAGE_NUMBER,
     Message, PayloadRef, RmFault, SequenceHeader, SequenceId,
 };
+use crate::version::{Action, RmVersion};
 
 const RM11: &str = crate::version::NS_RM_1_1;
 const RM10: &str = crate::version::NS_RM_1_0;

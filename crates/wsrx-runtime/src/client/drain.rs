@@ -58,6 +58,12 @@ impl<B: Backend> Client<B> {
             }
             add_op(&mut batch, &op);
         }
+        // A held message handed to this sequence: recorded there, its old copy dropped,
+        // in the commit that stores it here.
+        for (op, old_handle) in st.resent.drain(..) {
+            add_op(&mut batch, &op);
+            batch.payload_deletes.push(old_handle);
+        }
         // Renewed (or lost) tokens go with the same commit, so the store holds the
         // instance the next message is protected with.
         crate::recovery::add_changes(&mut batch, &self.inner.tokens.take_changes())?;
@@ -80,14 +86,30 @@ impl<B: Backend> Client<B> {
                 }
                 SourceEvent::Closed => st.closed = true,
                 SourceEvent::Terminated(reason) => {
-                    let text = format!("{reason:?}");
+                    // A cause already named (a lost token) is kept.
+                    let text = st.ended.clone().unwrap_or_else(|| format!("{reason:?}"));
                     for (_, r) in st.requests.drain() {
                         let _ = r.tx.send(Err(RuntimeError::SequenceEnded(text.clone())));
                     }
                     st.ended = Some(text);
                 }
+                SourceEvent::Undelivered(u) => {
+                    // Held in the store (SourceFailed keeps the log and the payloads).
+                    tracing::warn!(
+                        sequence = %u.id,
+                        numbers = %u.numbers_text(),
+                        reason = %u.reason,
+                        "sequence ended with messages undelivered; they are held"
+                    );
+                    for (_, r) in st.requests.drain() {
+                        let _ = r.tx.send(Err(RuntimeError::Undelivered {
+                            undelivered: u.clone(),
+                        }));
+                    }
+                    st.undelivered = Some(u);
+                }
                 SourceEvent::Refused(e) => tracing::info!(error = %e, "source refused a message"),
-                SourceEvent::Acknowledged { .. } | SourceEvent::Abandoned { .. } => {}
+                SourceEvent::Acknowledged { .. } => {}
             }
         }
         // The offered sequence's records ride in the same commit.
@@ -125,17 +147,19 @@ impl<B: Backend> Client<B> {
             return;
         };
         let text = format!(
-            "the security context {} the sequence is bound to was lost ({reason}); its \
-             {} unacknowledged messages are abandoned and the sequence removed",
+            "the security context {} the sequence is bound to was lost ({reason})",
             binding.as_str(),
-            st.by_number.len()
         );
         tracing::warn!(sct = %binding.as_str(), "{text}");
+        // wsrx-rm decides: the sequence ends; what it did not deliver is recorded as
+        // undelivered (TokenLost) and kept, the rest of it is forgotten.
+        if st.source.lose_token().is_ok() {
+            while let Some(op) = st.source.poll_persist() {
+                add_op(batch, &op);
+            }
+        }
         for (_, r) in st.requests.drain() {
             let _ = r.tx.send(Err(RuntimeError::SequenceEnded(text.clone())));
-        }
-        if let Some(id) = &st.created {
-            batch.sequence_deletes.push(id.as_str().to_owned());
         }
         st.lost = true;
         st.ended = Some(text);

@@ -209,13 +209,16 @@ impl<B: Backend> Server<B> {
             .or(opened.proof.as_ref())
             .map(|b| Protection::for_binding(b, profile, self.inner.resolver.as_ref()))
             .transpose()?;
-        let text = pipeline::seal(
+        let policy = &self.inner.config.inbound.policy;
+        let text = pipeline::seal_under(
             profile,
             opened.soap,
             &addressing,
             &wire,
             payload.as_deref(),
-            protection.as_ref(),
+            protection
+                .as_ref()
+                .map(|protection| pipeline::Protected { protection, policy }),
             SystemTime::now(),
         )?;
         if self.inner.tap.is_some() {

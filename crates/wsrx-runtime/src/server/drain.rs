@@ -4,9 +4,9 @@
 
 use wsrx_rm::msg::{EndpointRef, Route};
 use wsrx_rm::wire::{WireBody, WireProfile};
-use wsrx_rm::{DestinationEvent, PayloadRef, StoreOp, Transmit};
+use wsrx_rm::{DestinationEvent, PayloadRef, SequenceId, StoreOp, Transmit};
 use wsrx_soap::SoapVersion;
-use wsrx_store::{Backend, Batch, PayloadPut};
+use wsrx_store::{Backend, Batch, PayloadPut, Role};
 
 use super::post::Post;
 use super::{Delivery, Server, Slot};
@@ -32,7 +32,38 @@ impl<B: Backend> Server<B> {
         //    those handed over since the last commit).
         let mut batch = Batch::default();
         batch.payload_deletes.append(&mut slot.handed_over);
+        // Sequences with messages handed to the application in this batch (issue 15).
+        let mut delivering: Vec<SequenceId> = Vec::new();
         while let Some(op) = slot.dest.poll_persist() {
+            match &op {
+                StoreOp::DeliveredThrough { id, .. }
+                | StoreOp::InboundRecorded {
+                    id,
+                    delivered: true,
+                    ..
+                } => delivering.push(id.clone()),
+                _ => {}
+            }
+            // A sequence that ends while messages of it are still to be handed over (the
+            // held ones its ending delivers, or queued ones) keeps its log and payloads:
+            // deleting them now would lose acknowledged messages to a crash before the
+            // handler ran. The terminal record is kept instead; start-up redelivers what
+            // is left and `wsrx store purge` removes the log.
+            if let StoreOp::DestinationTerminated { id } = &op
+                && (delivering.contains(id) || slot.queue.pending_of(id).is_some())
+            {
+                slot.sequences.remove(id);
+                slot.dialects.remove(id);
+                slot.creates.retain(|_, s| s != id);
+                slot.responses.retain(|(s, _), _| s != id);
+                slot.handled.remove(id);
+                batch.records.push((
+                    id.as_str().to_owned(),
+                    Role::Destination,
+                    wsrx_rm::record::encode(&op),
+                ));
+                continue;
+            }
             match &op {
                 StoreOp::DestinationCreated(r) => {
                     slot.sequences.insert(r.id.clone(), r.clone());

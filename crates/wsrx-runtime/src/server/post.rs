@@ -91,13 +91,16 @@ impl<B: Backend> Server<B> {
                 message_id,
                 relationship: None,
             });
-            let text = pipeline::seal(
+            let policy = &self.inner.config.inbound.policy;
+            let text = pipeline::seal_under(
                 profile,
                 soap,
                 &addressing,
                 &wire,
                 post.payload.as_ref().map(|(_, p)| p.as_str()),
-                protection.as_ref(),
+                protection
+                    .as_ref()
+                    .map(|protection| pipeline::Protected { protection, policy }),
                 SystemTime::now(),
             )?;
             // "→URL" marks a POST to an addressable endpoint (back-channel answers have none).

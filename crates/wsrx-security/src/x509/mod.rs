@@ -202,7 +202,8 @@ impl<'a> X509Signer<'a> {
         now: SystemTime,
         rng: &mut dyn SecureRandom,
     ) -> Result<String, SecurityError> {
-        crate::sign::prepared(doc, &[TS_ID, BST_ID], &[], |doc, env| {
+        let signed = crate::protection::Parts::body_and_addressing_and_rm_headers();
+        crate::sign::prepared(doc, &[TS_ID, BST_ID], &signed, false, |doc, env| {
             self.secure_parsed(doc, env, now, rng)
         })
     }
@@ -215,8 +216,13 @@ impl<'a> X509Signer<'a> {
         rng: &mut dyn SecureRandom,
     ) -> Result<String, SecurityError> {
         let digest = wsrx_crypto::DigestAlgorithm::Sha256;
-        let (timestamp, references) =
-            crate::sign::timestamp_and_references(env, now, self.config.ttl, digest, &[])?;
+        let (timestamp, references) = crate::sign::timestamp_and_references(
+            env,
+            now,
+            self.config.ttl,
+            digest,
+            &crate::protection::Parts::body_and_addressing_and_rm_headers(),
+        )?;
         let algorithm = RsaSignatureAlgorithm::RsaSha256;
         let mut signed_info = String::with_capacity(256 + references.len() * 320);
         signed_info.push_str(&format!(

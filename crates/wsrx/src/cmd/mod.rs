@@ -5,6 +5,7 @@ mod bench_cost;
 pub(crate) mod demo;
 pub(crate) mod keys;
 pub(crate) mod policy;
+pub(crate) mod resend;
 pub(crate) mod rm_common;
 pub(crate) mod send;
 pub(crate) mod serve;

@@ -1,13 +1,21 @@
 //! `wsrx send`: create a secured sequence, send N echo messages, close (1.1), terminate.
+//!
+//! Exit status: 0 when every message is acknowledged, as the store's acknowledgement
+//! ranges show; 3 when the sequence ended before some were (the numbers and the reason
+//! go to stderr; the messages stay in the store for `wsrx store resend`, or are resent at
+//! once with `--on-undelivered resend --assurance at-least-once`); 2 on any other error.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 use wsrx_rm::wire::WireProfile;
+use wsrx_rm::{DeliveryAssurance, UndeliveredPolicy};
 use wsrx_runtime::client::{Client, ClientConfig};
 use wsrx_runtime::echo;
+use wsrx_runtime::error::RuntimeError;
 
+use super::resend::{self, undelivered_exit};
 use super::rm_common::{ClientTlsArgs, Common, client_tokens, open_store, soap_version};
 
 /// `wsrx send --to URL --count N [--rm 1.0|1.1] [--request-reply] …`
@@ -49,6 +57,20 @@ pub(crate) struct Args {
     /// with the same --store and --to continues it).
     #[arg(long)]
     no_terminate: bool,
+    /// End the sequence when nothing is heard from the destination for this many seconds
+    /// (default 600); its unacknowledged messages are then held as undelivered.
+    #[arg(long, value_name = "SECS", value_parser = resend::seconds)]
+    inactivity_timeout: Option<Duration>,
+    /// The delivery assurance the messages need: exactly-once (default), at-least-once or
+    /// at-most-once. It bounds --on-undelivered.
+    #[arg(long, default_value = "exactly-once")]
+    assurance: String,
+    /// What to do with messages a sequence ends without delivering: `hold` (default:
+    /// keep them in the store, exit 3, `wsrx store resend` sends them) or `resend` (send
+    /// them on a new sequence at once; only with --assurance at-least-once, since a
+    /// message the destination got but never acknowledged would come twice).
+    #[arg(long, default_value = "hold")]
+    on_undelivered: String,
     /// Show a progress bar instead of one line per message (default: when stderr is a
     /// terminal and --count is over 20).
     #[arg(long)]
@@ -114,6 +136,32 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(ms) = args.retransmit_ms {
         config.source.retransmission.base = Duration::from_millis(ms.max(1));
     }
+    if let Some(d) = args.inactivity_timeout {
+        config.source.inactivity_timeout = d;
+    }
+    config.source.assurance = match args.assurance.as_str() {
+        "exactly-once" => DeliveryAssurance::ExactlyOnce,
+        "at-least-once" => DeliveryAssurance::AtLeastOnce,
+        "at-most-once" => DeliveryAssurance::AtMostOnce,
+        other => anyhow::bail!(
+            "--assurance must be exactly-once, at-least-once or at-most-once, not {other}"
+        ),
+    };
+    config.source.on_undelivered = match args.on_undelivered.as_str() {
+        "hold" => UndeliveredPolicy::Hold,
+        "resend" => UndeliveredPolicy::Resend,
+        other => anyhow::bail!("--on-undelivered must be hold or resend, not {other}"),
+    };
+    anyhow::ensure!(
+        config
+            .source
+            .on_undelivered
+            .effective(config.source.assurance)
+            == config.source.on_undelivered,
+        "--on-undelivered resend needs --assurance at-least-once: with {} a resend could \
+         deliver a message twice, so undelivered messages are held for the operator",
+        args.assurance
+    );
     config.offer = args.offer;
     config.listen = args.listen;
     let persistence = open_store(&args.common.store, &args.common.keyring)?;
@@ -121,7 +169,34 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
     config.tls = tls.clone();
     let login = args.username.as_deref().zip(args.password.as_deref());
     let tokens = client_tokens(&args.common, login, &args.to, profile, soap, &tls)?;
-    let client = Client::start(config, persistence, tokens, None).await?;
+    let route = resend::Route {
+        profile: Some(profile),
+        soap,
+        tls,
+        retransmit: args
+            .retransmit_ms
+            .map(|ms| Duration::from_millis(ms.max(1))),
+        no_terminate: args.no_terminate,
+    };
+    let resend_policy = config.source.on_undelivered;
+    // Messages held by a failed sequence to this destination come first: a new sequence
+    // started now would number (and send) them again.
+    if let Some((id, numbers)) = resend::held_to(&persistence, &args.to).await?.first() {
+        eprintln!(
+            "wsrx: sequence {id} to {} failed with messages {numbers} undelivered; they are \
+             held in the store: `wsrx store resend {id}` sends them on a new sequence",
+            args.to
+        );
+        return Ok(ExitCode::from(resend::UNDELIVERED));
+    }
+    let client = match Client::start(config, persistence.clone(), tokens.clone(), None).await {
+        Ok(c) => c,
+        Err(RuntimeError::Undelivered { undelivered }) => {
+            eprintln!("wsrx: {}", RuntimeError::Undelivered { undelivered });
+            return Ok(ExitCode::from(resend::UNDELIVERED));
+        }
+        Err(e) => return Err(e.into()),
+    };
     if let Some(url) = client.local_url() {
         println!("AcksTo: listening at {url}");
     }
@@ -137,24 +212,66 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
         println!("sequence {id} created, bound to SCT {bound}");
     }
     let progress = Progress::new(args.progress, args.count, already);
-    for i in already.saturating_add(1)..=args.count {
-        let text = format!("message {i} of {}", args.count);
-        if args.request_reply {
-            let resp = client
-                .request(echo::ECHO_ACTION, &echo::body(&text))
-                .await?;
-            progress.line(&format!(
-                "  #{i} echoed: {}",
-                echo::text_of(&resp).unwrap_or_else(|| "(not an echo)".to_owned())
-            ));
-        } else {
-            let r = client.send(echo::NOTIFY_ACTION, &echo::body(&text)).await?;
-            progress.line(&format!("  #{} stored and sent", r.number));
+    let sent = async {
+        for i in already.saturating_add(1)..=args.count {
+            let text = format!("message {i} of {}", args.count);
+            if args.request_reply {
+                let resp = client
+                    .request(echo::ECHO_ACTION, &echo::body(&text))
+                    .await?;
+                progress.line(&format!(
+                    "  #{i} echoed: {}",
+                    echo::text_of(&resp).unwrap_or_else(|| "(not an echo)".to_owned())
+                ));
+            } else {
+                match client.send(echo::NOTIFY_ACTION, &echo::body(&text)).await {
+                    Ok(r) => progress.line(&format!("  #{} stored and sent", r.number)),
+                    // The sequence failed: the message is stored and held with the
+                    // undelivered ones, in order, for `wsrx store resend`.
+                    Err(RuntimeError::Undelivered { .. }) => {
+                        progress.line(&format!("  #{i} stored and held (the sequence failed)"));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
         }
+        client.flush().await
+    };
+    match sent.await {
+        Ok(()) => {}
+        Err(RuntimeError::Undelivered { undelivered }) => {
+            progress.finish();
+            let code = undelivered_exit(&client, &undelivered);
+            // Checked above: `resend` is only accepted with at-least-once.
+            if resend_policy == UndeliveredPolicy::Resend {
+                // AtLeastOnce: a duplicate is allowed, a loss is not; resend at once.
+                eprintln!(
+                    "wsrx: --on-undelivered resend: sending messages {} again on a new sequence",
+                    undelivered.numbers_text()
+                );
+                return resend::resend(persistence, tokens, undelivered.id.as_str(), route).await;
+            }
+            return Ok(code);
+        }
+        Err(e) => return Err(e.into()),
     }
-    client.flush().await?;
     progress.finish();
-    println!("all {} messages acknowledged", args.count);
+    // Reported from the acknowledgement ranges the store holds, not from the count.
+    let acked = client.stored_acknowledgements().await?;
+    let covered = (1..=args.count)
+        .filter(|n| acked.iter().any(|r| r.lower <= *n && *n <= r.upper))
+        .count() as u64;
+    if covered == args.count {
+        println!("all {} messages acknowledged", args.count);
+    } else {
+        // Only where the destination discards incomplete sequences whole: acknowledged,
+        // released when the sequence closes.
+        println!(
+            "{covered} of {} messages released as acknowledged; the rest are acknowledged \
+             and released when the sequence closes (DiscardEntireSequence)",
+            args.count
+        );
+    }
     if args.no_terminate {
         println!("sequence {id} left open (--no-terminate)");
         client.shutdown();

@@ -26,6 +26,14 @@ pub(crate) struct Args {
     /// (wsrm:CreateSequenceRefused).
     #[arg(long, default_value_t = 128)]
     max_sequences: usize,
+    /// Signatures remembered for replay detection (default 100000). When it is full of
+    /// live entries, new messages are refused (SOAP Receiver fault) until entries age out.
+    #[arg(long, value_name = "N")]
+    replay_capacity: Option<usize>,
+    /// End an inbound sequence after this many seconds without a message on it (default
+    /// 600; fractions allowed). Its source then holds what was not acknowledged.
+    #[arg(long, value_name = "SECS", value_parser = super::resend::seconds)]
+    inactivity_timeout: Option<std::time::Duration>,
     /// Serve Prometheus metrics at `http://ADDR/metrics` (open sequences, deliveries,
     /// duplicates, acknowledgement latency, token time to expiry, refusals).
     #[arg(long, value_name = "ADDR")]
@@ -104,6 +112,12 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         ..ServerConfig::default()
     };
     config.destination.max_open_sequences = args.max_sequences;
+    if let Some(n) = args.replay_capacity {
+        config.replay_capacity = n.max(1);
+    }
+    if let Some(d) = args.inactivity_timeout {
+        config.destination.inactivity_timeout = d;
+    }
     if args.allow_unbound_sequences {
         config.destination.require_binding = false;
         eprintln!(

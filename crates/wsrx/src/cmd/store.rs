@@ -6,11 +6,18 @@
 //! records carry no key material, payloads are shown by number, tokens are never
 //! opened beyond their identifier and expiry.
 //!
-//! `terminate` appends the RM terminal record (`SourceTerminated` /
-//! `DestinationTerminated`) to a sequence's log: a runtime restarted on the store then
-//! forgets it (`wsrx send` starts a new sequence). `purge` deletes finished sequences
-//! (terminated, or closed with nothing left to acknowledge or deliver) with their
-//! payloads, and expired tokens no live sequence is bound to.
+//! `terminate` appends the RM terminal record to a sequence's log: a runtime restarted on
+//! the store then forgets it (`wsrx send` starts a new sequence). A source sequence with
+//! messages unacknowledged is not forgotten with them: it is marked failed
+//! (`SourceFailed`, reason "terminated locally") and its messages stay held, as any
+//! sequence that ends with gaps (issue 15). A destination sequence holding received
+//! messages not yet delivered is refused: they were acknowledged to the source, so only
+//! the server may end it (it delivers them first). `list` and `show` show a failed
+//! sequence's state, reason and held numbers; `resend` sends the held messages on a new
+//! sequence to the same destination (it takes `send`'s security options to get a token).
+//! `purge` deletes finished sequences (terminated; closed with nothing left to
+//! acknowledge or deliver; failed with every held message resent) with their payloads,
+//! and expired tokens no live sequence is bound to.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -18,7 +25,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use wsrx_rm::{SequenceId, SourceState, StoreOp, record};
+use wsrx_rm::events::{ranges_of, ranges_text};
+use wsrx_rm::{SequenceId, SourceState, StoreOp, UndeliveredReason, record};
 use wsrx_store::{
     Batch, KeyRing, KeyRingSource, Role, SequenceLog, SqliteBackend, SqliteOptions, Store,
 };
@@ -46,17 +54,60 @@ enum StoreCommand {
         /// The sequence identifier.
         id: String,
     },
-    /// End a sequence in the store (appends its terminal record).
+    /// End a sequence in the store (appends its terminal record). A source sequence
+    /// with unacknowledged messages is marked failed and keeps them (see `resend`); a
+    /// destination sequence holding undelivered messages is refused.
     Terminate {
         /// The sequence identifier.
         id: String,
     },
+    /// Send the held (undelivered) messages of a failed source sequence on a new
+    /// sequence to the same destination; they stay in the store until acknowledged
+    /// there. Takes the security options of `wsrx send` to get a token. Exit 0 when all
+    /// are acknowledged, 3 when that sequence fails too.
+    Resend(Box<ResendArgs>),
     /// Delete finished sequences and expired tokens no live sequence is bound to.
     Purge,
     /// Open every row and report the ones that fail, by name; exit 1 if any does.
     Check,
     /// Re-seal every row under the active key of the ring.
     Rewrap,
+}
+
+/// `wsrx store resend ID …`: the options of `wsrx send` that reach the destination.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ResendArgs {
+    /// The failed sequence.
+    id: String,
+    /// A pre-established SCT identifier (as `wsrx send --sct-id`).
+    #[arg(long = "sct-id", value_name = "ID")]
+    sct_id: Vec<String>,
+    /// The secret of the SCT, base64.
+    #[arg(long = "sct-secret", value_name = "BASE64")]
+    sct_secret: Vec<String>,
+    /// Establish the SCT through the destination's WS-Trust token service instead.
+    #[arg(long, requires = "password")]
+    username: Option<String>,
+    /// The password of --username.
+    #[arg(long, requires = "username")]
+    password: Option<String>,
+    /// SOAP version.
+    #[arg(long, default_value = "1.2")]
+    soap: String,
+    /// A peer dialect as `wsrx send --profile` (default: from the sequence's RM version).
+    #[arg(long)]
+    profile: Option<String>,
+    /// First retransmission interval in milliseconds.
+    #[arg(long, value_name = "MS")]
+    retransmit_ms: Option<u64>,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+    /// Leave the new sequence open once everything is acknowledged.
+    #[arg(long)]
+    no_terminate: bool,
+    #[command(flatten)]
+    tls: super::rm_common::ClientTlsArgs,
 }
 
 fn keyring(args: &Args) -> anyhow::Result<KeyRing> {
@@ -88,6 +139,14 @@ struct Summary {
     delivered: BTreeSet<u64>,
     terminated: bool,
     closed: bool,
+    /// Source: the sequence ended with messages undelivered, and why.
+    failed: Option<UndeliveredReason>,
+    /// Source: the numbers it failed with.
+    undelivered: BTreeSet<u64>,
+    /// Source: undelivered numbers since resent on another sequence.
+    resent: BTreeSet<u64>,
+    /// Destination: received numbers held for delivery.
+    held: BTreeSet<u64>,
     /// The first record that did not decode: (index, error).
     bad: Option<(usize, String)>,
     ops: Vec<StoreOp>,
@@ -158,16 +217,57 @@ impl Summary {
                 self.terminated = true;
                 self.state = "terminated".into();
             }
+            StoreOp::SourceFailed {
+                reason,
+                undelivered,
+                ..
+            } => {
+                self.failed = Some(*reason);
+                self.state = "failed".into();
+                self.undelivered = undelivered
+                    .iter()
+                    .flat_map(|r| r.lower..=r.upper)
+                    .filter(|n| self.stored.contains(n))
+                    .collect();
+            }
+            StoreOp::OutboundResent { number, .. } => {
+                self.resent.insert(*number);
+            }
             _ => {}
+        }
+        if let StoreOp::InboundRecorded {
+            number,
+            delivered: false,
+            ..
+        } = op
+        {
+            self.held.insert(*number);
+        }
+        if let StoreOp::DeliveredThrough { number, .. } = op {
+            self.held = self.held.split_off(&number.saturating_add(1));
+        }
+        if let StoreOp::Discarded { numbers, .. } = op {
+            for n in numbers {
+                self.held.remove(n);
+            }
         }
     }
 
+    /// Source: the undelivered messages still held here (not resent).
+    fn held_undelivered(&self) -> BTreeSet<u64> {
+        self.undelivered.difference(&self.resent).copied().collect()
+    }
+
     fn unacked(&self) -> usize {
-        self.stored.len().saturating_sub(self.acked.len())
+        self.stored
+            .len()
+            .saturating_sub(self.acked.len())
+            .saturating_sub(self.resent.len())
     }
 
     fn finished(&self, role: Role) -> bool {
         self.terminated
+            || (self.failed.is_some() && self.held_undelivered().is_empty())
             || (self.closed
                 && match role {
                     Role::Source => self.unacked() == 0,
@@ -185,25 +285,7 @@ fn role_name(role: Role) -> &'static str {
 
 /// `1-5,7,9-10`
 fn ranges(set: &BTreeSet<u64>) -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut it = set.iter().copied().peekable();
-    while let Some(lo) = it.next() {
-        let mut hi = lo;
-        while it.peek() == Some(&hi.saturating_add(1)) {
-            hi = hi.saturating_add(1);
-            it.next();
-        }
-        out.push(if lo == hi {
-            lo.to_string()
-        } else {
-            format!("{lo}-{hi}")
-        });
-    }
-    if out.is_empty() {
-        "none".into()
-    } else {
-        out.join(",")
-    }
+    ranges_text(&ranges_of(set.iter().copied()))
 }
 
 fn now_ms() -> i64 {
@@ -222,6 +304,9 @@ fn expiry(ms: Option<i64>) -> String {
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let store = open(&args)?;
+    if let StoreCommand::Resend(r) = &args.command {
+        return resend(store, &args, r);
+    }
     match args.command {
         StoreCommand::List => list(&store)?,
         StoreCommand::Show { id } => show(&store, &id)?,
@@ -241,6 +326,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             let n = store.rewrap()?;
             println!("re-sealed {n} rows under the active key");
         }
+        StoreCommand::Resend(_) => {}
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -304,10 +390,22 @@ fn show(store: &Store<SqliteBackend>, id: &str) -> anyhow::Result<()> {
         Role::Source => {
             println!("stored     {}", ranges(&s.stored));
             println!("acked      {}", ranges(&s.acked));
+            if let Some(reason) = &s.failed {
+                println!("failed     {reason}");
+                println!("undelivered {}", ranges(&s.undelivered));
+                println!("held       {}", ranges(&s.held_undelivered()));
+                println!("resent     {}", ranges(&s.resent));
+                if !s.held_undelivered().is_empty() {
+                    println!(
+                        "           (`wsrx store resend {id}` sends the held messages on a new sequence)"
+                    );
+                }
+            }
         }
         Role::Destination => {
             println!("received   {}", ranges(&s.stored));
             println!("delivered  {}", ranges(&s.delivered));
+            println!("held       {}", ranges(&s.held));
         }
     }
     let payloads: BTreeSet<u64> = log.payloads.iter().map(|(_, n)| *n).collect();
@@ -331,22 +429,53 @@ fn terminate(store: &Store<SqliteBackend>, id: &str) -> anyhow::Result<()> {
         anyhow::bail!("record {i} of sequence {id} cannot be decoded: {e}");
     }
     anyhow::ensure!(!s.terminated, "sequence {id} is already terminated");
+    anyhow::ensure!(
+        s.failed.is_none(),
+        "sequence {id} already failed; its held messages are {} (`wsrx store resend`)",
+        ranges(&s.held_undelivered())
+    );
     let sid = SequenceId::new(id);
+    let unacked: BTreeSet<u64> = s.stored.difference(&s.acked).copied().collect();
     let op = match log.role {
+        // Issue 15: ending with gaps fails the sequence and keeps its messages.
+        Role::Source if !unacked.is_empty() => StoreOp::SourceFailed {
+            id: sid,
+            reason: UndeliveredReason::TerminatedLocally,
+            undelivered: ranges_of(unacked.iter().copied()),
+        },
         Role::Source => StoreOp::SourceTerminated { id: sid },
-        Role::Destination => StoreOp::DestinationTerminated { id: sid },
+        Role::Destination => {
+            // Acknowledged to the source, so they must reach the application: only the
+            // server (which delivers them first) may end this sequence.
+            anyhow::ensure!(
+                s.held.is_empty(),
+                "sequence {id} holds received messages {} not yet delivered (they were \
+                 acknowledged to the source): start the server on this store to deliver \
+                 them before ending it",
+                ranges(&s.held)
+            );
+            StoreOp::DestinationTerminated { id: sid }
+        }
     };
     let mut batch = Batch::default();
     batch
         .records
         .push((id.to_owned(), log.role, record::encode(&op)));
     store.commit(batch)?;
-    println!(
-        "terminated {} sequence {id} ({} unacknowledged, {} payloads left for purge)",
-        role_name(log.role),
-        s.unacked(),
-        log.payloads.len()
-    );
+    if matches!(op, StoreOp::SourceFailed { .. }) {
+        println!(
+            "terminated source sequence {id} as failed: messages {} were never acknowledged \
+             and are held (`wsrx store resend {id}` sends them on a new sequence)",
+            ranges(&unacked)
+        );
+    } else {
+        println!(
+            "terminated {} sequence {id} ({} unacknowledged, {} payloads left for purge)",
+            role_name(log.role),
+            s.unacked(),
+            log.payloads.len()
+        );
+    }
     Ok(())
 }
 
@@ -366,8 +495,17 @@ fn purge(store: &Store<SqliteBackend>) -> anyhow::Result<()> {
                 log.payloads.len()
             );
             batch.sequence_deletes.push(log.sequence.clone());
-        } else if let Some(t) = s.token {
-            live_tokens.insert(t);
+        } else {
+            if s.failed.is_some() {
+                println!(
+                    "kept failed source sequence {} (messages {} held: `wsrx store resend`)",
+                    log.sequence,
+                    ranges(&s.held_undelivered())
+                );
+            }
+            if let Some(t) = s.token {
+                live_tokens.insert(t);
+            }
         }
     }
     let now = now_ms();
@@ -381,4 +519,54 @@ fn purge(store: &Store<SqliteBackend>) -> anyhow::Result<()> {
     store.commit(batch)?;
     println!("purged {n} items");
     Ok(())
+}
+
+/// `wsrx store resend ID`: the held messages of a failed sequence on a new sequence.
+fn resend(store: Store<SqliteBackend>, args: &Args, r: &ResendArgs) -> anyhow::Result<ExitCode> {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let persistence = wsrx_runtime::persist::Persistence::new(Arc::new(store));
+    let soap = super::rm_common::soap_version(&r.soap)?;
+    let profile = match r.profile.as_deref() {
+        None => None,
+        Some("wcf-wshttp") => Some(wsrx_rm::wire::WireProfile::Rm10Wcf),
+        Some("wcf-ws2007" | "rm11") => Some(wsrx_rm::wire::WireProfile::Rm11),
+        Some("cxf") => Some(wsrx_rm::wire::WireProfile::Rm10Submission),
+        Some(other) => {
+            anyhow::bail!("--profile must be rm11, wcf-wshttp, wcf-ws2007 or cxf, not {other}")
+        }
+    };
+    let tls = r.tls.load()?;
+    let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let limit = Duration::from_secs(r.timeout);
+    rt.block_on(async move {
+        let held = super::resend::held(&persistence, &r.id).await?;
+        let common = super::rm_common::Common {
+            store: args.store.clone(),
+            keyring: args.keyring.clone().unwrap_or_default(),
+            sct_id: r.sct_id.clone(),
+            sct_secret: r.sct_secret.clone(),
+            soap: r.soap.clone(),
+        };
+        let wire = profile.unwrap_or(match held.version {
+            wsrx_rm::RmVersion::V1_1 => wsrx_rm::wire::WireProfile::Rm11,
+            wsrx_rm::RmVersion::V1_0 => wsrx_rm::wire::WireProfile::Rm10Wcf,
+        });
+        let login = r.username.as_deref().zip(r.password.as_deref());
+        let tokens = super::rm_common::client_tokens(&common, login, &held.to.0, wire, soap, &tls)?;
+        let route = super::resend::Route {
+            profile: Some(wire),
+            soap,
+            tls,
+            retransmit: r.retransmit_ms.map(|ms| Duration::from_millis(ms.max(1))),
+            no_terminate: r.no_terminate,
+        };
+        tokio::time::timeout(
+            limit,
+            super::resend::resend(persistence, tokens, &r.id, route),
+        )
+        .await
+        .context("timed out")?
+    })
 }

@@ -437,18 +437,27 @@ impl<B: Backend> Client<B> {
         self.inner.state.lock().source.last_number_assigned()
     }
 
-    /// Waits until `ready` holds under the lock (checked after every drain).
+    /// Waits until `ready` holds under the lock (checked after every drain) and what it
+    /// observed is durable.
     async fn wait_for<T>(
         &self,
         mut ready: impl FnMut(&mut State) -> Option<Result<T, RuntimeError>>,
     ) -> Result<T, RuntimeError> {
         let mut rx = self.inner.generation.subscribe();
         loop {
-            {
+            let outcome = {
                 let mut st = self.inner.state.lock();
-                if let Some(r) = ready(&mut st) {
-                    return r;
+                ready(&mut st)
+            };
+            if let Some(r) = outcome {
+                // What `ready` saw is durable too (the batch that made it true was
+                // submitted before the state changed): a caller that reads the store
+                // next finds it there, as when drains waited for their commits.
+                if r.is_ok() {
+                    let persistence = &self.inner.persistence;
+                    persistence.durable(persistence.last_issued()).await?;
                 }
+                return r;
             }
             if rx.changed().await.is_err() {
                 return Err(RuntimeError::Shutdown);

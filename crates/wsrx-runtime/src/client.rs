@@ -450,13 +450,12 @@ impl<B: Backend> Client<B> {
                 ready(&mut st)
             };
             if let Some(r) = outcome {
-                // What `ready` saw is durable too (the batch that made it true was
-                // submitted before the state changed): a caller that reads the store
-                // next finds it there, as when drains waited for their commits.
-                if r.is_ok() {
-                    let persistence = &self.inner.persistence;
-                    persistence.durable(persistence.last_issued()).await?;
-                }
+                // What `ready` saw (an outcome or an end, such as messages recorded as
+                // undelivered) is durable too: the batch that made it so was submitted
+                // before the state changed, and a caller that reads the store next finds
+                // it there, as when drains waited for their commits.
+                let persistence = &self.inner.persistence;
+                persistence.durable(persistence.last_issued()).await?;
                 return r;
             }
             if rx.changed().await.is_err() {
@@ -578,30 +577,31 @@ impl<B: Backend> Client<B> {
                         .unwrap_or_default();
                     if holds {
                         // Stored and held, in order, with the undelivered ones: the
-                        // caller is told at once that it is not being sent.
-                        self.drain(&mut st)?;
-                        return Err(RuntimeError::Undelivered {
-                            undelivered: st.undelivered.clone().unwrap_or_else(|| {
-                                wsrx_rm::Undelivered {
+                        // caller is told, once that is durable, that it is not sent.
+                        let ticket = self.drain(&mut st)?;
+                        let undelivered =
+                            st.undelivered
+                                .clone()
+                                .unwrap_or_else(|| wsrx_rm::Undelivered {
                                     id: SequenceId::new(sequence.clone()),
                                     numbers: Vec::new(),
                                     reason: wsrx_rm::UndeliveredReason::TerminatedLocally,
                                     next: wsrx_rm::UndeliveredPolicy::Hold,
-                                }
-                            }),
-                        });
+                                });
+                        Some((Err(RuntimeError::Undelivered { undelivered }), ticket))
+                    } else {
+                        if let Some((old, old_number, old_handle)) = resent_from.take() {
+                            let op = StoreOp::OutboundResent {
+                                id: old,
+                                number: old_number,
+                                on: SequenceId::new(sequence.clone()),
+                                new_number: number,
+                            };
+                            st.resent.push((op, old_handle));
+                        }
+                        let ticket = self.drain(&mut st)?;
+                        Some((Ok(Receipt { sequence, number }), ticket))
                     }
-                    if let Some((old, old_number, old_handle)) = resent_from.take() {
-                        let op = StoreOp::OutboundResent {
-                            id: old,
-                            number: old_number,
-                            on: SequenceId::new(sequence.clone()),
-                            new_number: number,
-                        };
-                        st.resent.push((op, old_handle));
-                    }
-                    let ticket = self.drain(&mut st)?;
-                    Some((Receipt { sequence, number }, ticket))
                 } else {
                     None
                 }
@@ -609,7 +609,7 @@ impl<B: Backend> Client<B> {
             if let Some((receipt, ticket)) = stored {
                 // "Durably stored under its number": the lock released, the commit shared.
                 self.inner.persistence.durable(ticket).await?;
-                return Ok(receipt);
+                return receipt;
             }
             if rx.changed().await.is_err() {
                 return Err(RuntimeError::Shutdown);

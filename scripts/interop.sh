@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Live interoperability with gSOAP (Debian gsoap/libgsoap-dev), on loopback.
 #
-# Builds the gSOAP WS-RM peers from ../shared/peers (copied to target/peers, since
-# shared/ is read-only), then runs every exchange below, keeping each one's wire log
-# under target/interop/<case>/. Prints one line per case:
+# Builds the gSOAP WS-RM peers of interop/gsoap (interop/build.sh gsoap: Debian's gSOAP,
+# installed when missing, built into target/interop/peers/gsoap), then runs every exchange
+# below, keeping each one's wire log under target/interop/wire/<case>/. Prints one line per case:
 #   PASS|FAIL|XFAIL <direction> <mode>
 # XFAIL marks a case that is known to fail today (listed in KNOWN_FAILURES with the
 # reason); it is run and reported but not counted as a failure. Ends with
@@ -14,8 +14,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-OUT=$ROOT/target/interop
-PEERS=$ROOT/target/peers
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
+OUT=$TARGET/interop/wire
+PEERS=$TARGET/interop/peers
 SCT=urn:uuid:6a1c2a5e-5c0b-4a36-9d43-2f1f0c0ffee1
 SECRET=c2VjdXJlLWNvbnZlcnNhdGlvbi1kZW1vLXNlY3JldCE=
 PORT=18080
@@ -38,14 +40,14 @@ judge() { # $1 ok(0/1), $2 direction, $3 mode
   else record FAIL "$2" "$3"; fi
 }
 
-echo "== building the gSOAP peers (target/peers)"
-rm -rf "$PEERS" && mkdir -p "$PEERS" && cp -r ../shared/peers/gsoap "$PEERS/" && chmod -R u+w "$PEERS"
-if ! sh "$PEERS/gsoap/build.sh" > "$OUT.build.log" 2>&1; then
-  mkdir -p "$OUT"; cat "$OUT.build.log"; echo "0 passed, 1 failed"; exit 1
+echo "== building the gSOAP peers (interop/build.sh gsoap -> $PEERS/gsoap)"
+mkdir -p "$TARGET/interop"
+if ! sh "$ROOT/interop/build.sh" gsoap > "$TARGET/interop/gsoap-build.log" 2>&1; then
+  cat "$TARGET/interop/gsoap-build.log"; echo "0 passed, 1 failed"; exit 1
 fi
 echo "== building wsrx"
 cargo build -q -p wsrx || { echo "0 passed, 1 failed"; exit 1; }
-WSRX=${CARGO_TARGET_DIR:-$ROOT/target}/debug/wsrx
+WSRX=$TARGET/debug/wsrx
 [ -x "$WSRX" ] || { echo "wsrx binary not found at $WSRX"; echo "0 passed, 1 failed"; exit 1; }
 rm -rf "$OUT" && mkdir -p "$OUT"
 "$WSRX" keys generate "$OUT/ring" > /dev/null
@@ -149,6 +151,6 @@ s = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, s, flags=
 open(p, "w").write(s)
 PY
 fi
-echo "$XFAIL known failures (XFAIL) not counted; wire logs in target/interop/"
+echo "$XFAIL known failures (XFAIL) not counted; wire logs in $OUT/"
 echo "$PASS passed, $FAIL failed"
 [ $FAIL = 0 ]

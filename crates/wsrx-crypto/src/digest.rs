@@ -7,9 +7,6 @@ use sha1::Digest as _;
 use crate::output::FixedOutput;
 use crate::{CryptoError, Result};
 
-/// The longest digest this crate produces (SHA-256), in bytes.
-pub const MAX_DIGEST_LEN: usize = 32;
-
 /// A digest algorithm of XML-DSig `DigestMethod`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

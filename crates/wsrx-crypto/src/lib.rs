@@ -49,11 +49,12 @@ mod seal;
 mod secret;
 
 pub use cipher::BlockCipherAlgorithm;
-pub use digest::{DigestAlgorithm, DigestValue, Digester, MAX_DIGEST_LEN};
+pub use digest::{DigestAlgorithm, DigestValue, Digester};
 pub use error::CryptoError;
 pub use keyring::KeyRing;
 pub use keywrap::KeyWrapAlgorithm;
 pub use mac::{Mac, MacAlgorithm, MacValue};
+pub use output::MAX_DIGEST_LEN;
 pub use phash::{
     COMPUTED_KEY_PSHA1_URI_200502, COMPUTED_KEY_PSHA1_URI_200512, DEFAULT_LABEL,
     MAX_DERIVATION_BYTES, MAX_SEED_BYTES, P_SHA1_URI_200502, P_SHA1_URI_200512, PHashAlgorithm,

@@ -1,9 +1,11 @@
 //! Storage shared by [`crate::DigestValue`] and [`crate::MacValue`]: a hash or MAC
-//! output held inline (no heap), compared in constant time.
+//! output held inline (no heap), compared in constant time. A leaf module: it imports no
+//! other module of the crate (`digest` and `mac` build on it).
 
 use subtle::ConstantTimeEq;
 
-use crate::digest::MAX_DIGEST_LEN;
+/// The longest digest this crate produces (SHA-256), in bytes.
+pub const MAX_DIGEST_LEN: usize = 32;
 
 /// At most [`MAX_DIGEST_LEN`] output bytes.
 #[derive(Clone, Copy)]

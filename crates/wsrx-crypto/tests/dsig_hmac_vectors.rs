@@ -1,4 +1,4 @@
-//! HMAC-SHA1 and SHA-1 known answers from `shared/vectors/dsig/` (Phaos and Merlin XML-DSig
+//! HMAC-SHA1 and SHA-1 known answers from `testdata/dsig/` (Phaos and Merlin XML-DSig
 //! interop samples via Apache Santuario, Apache-2.0; `MANIFEST.md` §3). The canonical forms are
 //! the `derived/` and `*-c14n-*.txt` files, so no XML is parsed here: this checks the primitives
 //! and the truncation policy (D-1c, D-1d, D-2b must be rejected).
@@ -39,7 +39,7 @@ struct Signature {
 }
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/dsig")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/dsig")
 }
 
 fn read(dir: &Path, rel: &str) -> Vec<u8> {

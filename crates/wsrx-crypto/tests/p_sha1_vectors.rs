@@ -1,6 +1,6 @@
-//! P_SHA1 known answers PS-1 … PS-9 from `shared/vectors/p_sha1.toml`, read at run time.
+//! P_SHA1 known answers PS-1 … PS-9 from `testdata/p_sha1/p_sha1.toml`, read at run time.
 //!
-//! Origins (see `shared/vectors/MANIFEST.md` §1): PS-1 mono/mono (MIT), PS-2/PS-3 ASNeG/OpcUaStack
+//! Origins (see `testdata/p_sha1/MANIFEST.md`): PS-1 mono/mono (MIT), PS-2/PS-3 ASNeG/OpcUaStack
 //! (Apache-2.0), PS-4 leandrob/node-psha1 (MIT), PS-5 … PS-9 the project's own, cross-checked
 //! with WSS4J. No value is retyped here.
 #![allow(
@@ -40,8 +40,7 @@ struct Vector {
 }
 
 fn load() -> File {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/p_sha1.toml");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/p_sha1/p_sha1.toml");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     toml::from_str(&text).unwrap()

@@ -1,4 +1,4 @@
-//! XML-Enc known answers from `shared/vectors/xmlenc/` (Merlin XML-Enc interop samples and the
+//! XML-Enc known answers from `testdata/xmlenc/` (Merlin XML-Enc interop samples and the
 //! W3C XML Encryption 1.1 interop case, via Apache Santuario, Apache-2.0; `MANIFEST.md` §4).
 //!
 //! The content key comes from the manifest (`key_hex`, or `cek_hex` where the original wraps it
@@ -42,7 +42,7 @@ struct Encrypted {
 }
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/xmlenc")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/xmlenc")
 }
 
 fn read(dir: &Path, rel: &str) -> Vec<u8> {

@@ -356,7 +356,7 @@ fn encode_then_decode_gives_back_every_message_in_every_profile_and_soap_version
 }
 
 fn vectors() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }
 
 /// Every RM sample (header fragments wrapped in a SOAP 1.2 envelope) and gSOAP capture.

@@ -1,7 +1,7 @@
-//! The RM codecs against the shared vectors, read at run time (never retyped):
-//! `shared/vectors/rm/` (WCF 1.0/1.1 documentation samples, CC-BY-4.0 adaptations; CXF and
+//! The RM codecs against the known-answer data, read at run time (never retyped):
+//! `testdata/rm/` (WCF 1.0/1.1 documentation samples, CC-BY-4.0 adaptations; CXF and
 //! Sandesha2 test resources, Apache-2.0) and the 48 gSOAP 2.8.124 captures
-//! (`shared/vectors/gsoap/`). Each message decodes with the values its manifest lists
+//! (`testdata/gsoap/`). Each message decodes with the values its manifest lists
 //! (`accept`, `accept-lenient`) or is refused with the error its `trap` explains (`reject`);
 //! our WCF-dialect encodings have the shapes of the WCF samples.
 #![allow(
@@ -29,12 +29,8 @@ use wsrx_xml::{Document, Element};
 const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
 
 fn vectors() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
-    assert!(
-        dir.is_dir(),
-        "shared/vectors not found at {}",
-        dir.display()
-    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+    assert!(dir.is_dir(), "testdata/ not found at {}", dir.display());
     dir
 }
 

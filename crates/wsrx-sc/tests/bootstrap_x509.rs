@@ -6,9 +6,9 @@
 //! Negative: untrusted, expired, unsigned and tampered RSTs get `wst:FailedAuthentication` and
 //! no token.
 //!
-//! Certificates are made at test time with the `openssl` CLI (a CA; a client it signs; a rogue
-//! CA with the *same* name and a client it signs; an expired client). Without `openssl` the
-//! tests print a NOTICE and pass, unless `WSRX_REQUIRE_INTEROP` is set.
+//! Certificates are made at test time with rcgen from committed RSA test keys
+//! (`testdata/x509-keys/`): a CA; a client it signs; a rogue CA with the *same* name and a
+//! client it signs; an expired client. No external tool: these tests run everywhere.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,11 +17,14 @@
     reason = "test code"
 )]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, KeyUsagePurpose,
+    SerialNumber,
+};
 use wsrx_crypto::{InsecureSeededRandom, RsaPrivateKey};
 use wsrx_sc::{
     Dialect, EntropyMode, Issuer, IssuerConfig, Outcome, ProofToken, Rstr, Session, SessionConfig,
@@ -35,113 +38,89 @@ use wsrx_xml::Document;
 
 const ENDPOINT: &str = "http://localhost/rm";
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// A committed RSA test key (`testdata/x509-keys/`), as PEM text and as rcgen sees it.
+fn test_key(name: &str) -> (String, KeyPair) {
+    let path = wsrx_peers::testdata().join(format!("x509-keys/{name}.pk8.pem"));
+    let pem = std::fs::read_to_string(path).unwrap();
+    let pair = KeyPair::from_pem(&pem).unwrap();
+    (pem, pair)
 }
 
-/// Test PKI files in a fresh directory; `None` (with a NOTICE) without `openssl`.
+/// Subject `O=wsrx, CN=cn`, valid from a minute ago for `days`.
+fn params(
+    cn: &str,
+    days: i64,
+    serial: u64,
+    ca: IsCa,
+    usages: Vec<KeyUsagePurpose>,
+) -> CertificateParams {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    // A fresh name (rcgen's default holds a CN already): `O=wsrx, CN=…` in DER order.
+    p.distinguished_name = DistinguishedName::new();
+    p.distinguished_name.push(DnType::OrganizationName, "wsrx");
+    p.distinguished_name.push(DnType::CommonName, cn);
+    let start = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    p.not_before = start;
+    p.not_after = start + time::Duration::days(days);
+    p.serial_number = Some(SerialNumber::from(serial));
+    p.is_ca = ca;
+    p.key_usages = usages;
+    p
+}
+
+/// Test PKI files (`<name>.pem`, `<name>.key`) in a fresh directory, made with rcgen from
+/// committed keys: a CA; a client it signs; a rogue CA with the *same* name and a client it
+/// signs; an expired client (one day; the tests run two days later).
 struct Pki {
     dir: PathBuf,
 }
 
 impl Pki {
-    fn make(tag: &str) -> Option<Self> {
-        if Command::new("openssl").arg("version").output().is_err() {
-            assert!(
-                std::env::var_os("WSRX_REQUIRE_INTEROP").is_none(),
-                "WSRX_REQUIRE_INTEROP is set but openssl is not installed"
-            );
-            eprintln!(
-                "NOTICE: openssl not found, X.509 bootstrap test skipped (apt-get install openssl)"
-            );
-            return None;
-        }
+    fn make(tag: &str) -> Self {
+        use KeyUsagePurpose::{CrlSign, DigitalSignature, KeyCertSign, KeyEncipherment};
         let dir = std::env::temp_dir().join(format!("wsrx-x509-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("ee.ext"),
-            "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n",
-        )
-        .unwrap();
-        for ca in ["ca", "rogue-ca"] {
-            openssl(
-                &dir,
-                &[
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "rsa:2048",
-                    "-nodes",
-                    "-keyout",
-                    &format!("{ca}.key"),
-                    "-out",
-                    &format!("{ca}.pem"),
-                    "-days",
-                    "3650",
-                    "-sha256",
-                    "-subj",
-                    "/CN=wsrx test CA",
-                    "-addext",
-                    "basicConstraints=critical,CA:TRUE",
-                    "-addext",
-                    "keyUsage=critical,keyCertSign,cRLSign",
-                ],
+        let write = |name: &str, cert_pem: String, key_pem: &str| {
+            std::fs::write(dir.join(format!("{name}.pem")), cert_pem).unwrap();
+            std::fs::write(dir.join(format!("{name}.key")), key_pem).unwrap();
+        };
+        let mut cas = Vec::new();
+        for (serial, ca) in ["ca", "rogue-ca"].into_iter().enumerate() {
+            let (pem, pair) = test_key(ca);
+            let p = params(
+                "wsrx test CA",
+                3650,
+                serial as u64 + 1,
+                IsCa::Ca(BasicConstraints::Unconstrained),
+                vec![KeyCertSign, CrlSign],
             );
+            let issuer = rcgen::CertifiedIssuer::self_signed(p, pair).unwrap();
+            write(ca, issuer.pem(), &pem);
+            cas.push((ca, issuer));
         }
-        // client: 30 days; expired: 1 day (the tests run two days later); rogue: by rogue-ca.
-        for (name, ca, days) in [
-            ("client", "ca", "30"),
-            ("expired", "ca", "1"),
-            ("rogue", "rogue-ca", "30"),
-        ] {
-            openssl(
-                &dir,
-                &[
-                    "req",
-                    "-newkey",
-                    "rsa:2048",
-                    "-nodes",
-                    "-keyout",
-                    &format!("{name}.key"),
-                    "-out",
-                    &format!("{name}.csr"),
-                    "-subj",
-                    &format!("/O=wsrx/CN={name}"),
-                ],
-            );
-            openssl(
-                &dir,
-                &[
-                    "x509",
-                    "-req",
-                    "-in",
-                    &format!("{name}.csr"),
-                    "-CA",
-                    &format!("{ca}.pem"),
-                    "-CAkey",
-                    &format!("{ca}.key"),
-                    "-CAcreateserial",
-                    "-days",
-                    days,
-                    "-sha256",
-                    "-extfile",
-                    "ee.ext",
-                    "-out",
-                    &format!("{name}.pem"),
-                ],
-            );
+        for (serial, (name, ca, days)) in [
+            ("client", "ca", 30),
+            ("expired", "ca", 1),
+            ("rogue", "rogue-ca", 30),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (pem, pair) = test_key(name);
+            let issuer = &cas.iter().find(|(n, _)| *n == ca).unwrap().1;
+            let cert = params(
+                name,
+                days,
+                serial as u64 + 10,
+                IsCa::ExplicitNoCa,
+                vec![DigitalSignature, KeyEncipherment],
+            )
+            .signed_by(&pair, issuer)
+            .unwrap();
+            write(name, cert.pem(), &pem);
         }
-        Some(Self { dir })
+        Self { dir }
     }
 
     fn read(&self, file: &str) -> String {
@@ -211,7 +190,7 @@ fn app_message(soap_ns: &str) -> String {
 
 #[test]
 fn x509_bootstrap_end_to_end_with_encrypted_key() {
-    let Some(pki) = Pki::make("e2e") else { return };
+    let pki = Pki::make("e2e");
     let now = now();
     for (d, entropy) in [
         (Dialect::V13, EntropyMode::Issuer),
@@ -322,7 +301,7 @@ fn refused(pki: &Pki, who: &str, rewrite: impl Fn(String) -> String, at: SystemT
 
 #[test]
 fn untrusted_expired_unsigned_and_tampered_rsts_are_refused() {
-    let Some(pki) = Pki::make("neg") else { return };
+    let pki = Pki::make("neg");
     let now = now();
     // Signed by a CA with the trusted CA's name but another key.
     refused(&pki, "rogue", |e| e, now);
@@ -391,7 +370,7 @@ fn untrusted_expired_unsigned_and_tampered_rsts_are_refused() {
 
 #[test]
 fn username_path_is_unchanged_and_x509_signature_is_no_sct_proof() {
-    let Some(pki) = Pki::make("mix") else { return };
+    let pki = Pki::make("mix");
     let now = now();
     // An X.509-signed message carries no SCT signature: the SCT policy refuses it.
     let mut s = session(&pki, "client", Dialect::V13, EntropyMode::Issuer);

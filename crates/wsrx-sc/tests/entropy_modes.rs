@@ -1,5 +1,5 @@
 //! Every key-agreement mode end to end (WS-Trust 1.3 §4.4.3), in both dialects, with the
-//! computed key checked against vector PS-4 of `shared/vectors/p_sha1.toml` (read at run
+//! computed key checked against vector PS-4 of `testdata/p_sha1/p_sha1.toml` (read at run
 //! time; the values are never retyped here).
 #![allow(
     clippy::unwrap_used,

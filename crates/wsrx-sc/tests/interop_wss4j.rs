@@ -1,8 +1,9 @@
 //! Interop: a context obtained through our Session and Issuer in the WS-SC/WS-Trust
 //! 2005/02 dialect (WSS4J's default), used to sign an application message, must get
-//! `VERIFIED OK` from Apache WSS4J 1.6.19 (`shared/peers/wss4j/WsscOracle.java`, run as
-//! a subprocess as in `crates/wsrx-security/tests/interop_wss4j.rs`). Skips with a
-//! NOTICE when the JDK or jars are missing, but fails when `WSRX_REQUIRE_INTEROP` is set.
+//! `VERIFIED OK` from Apache WSS4J 1.6.19 (`interop/wss4j`, run through `wsrx_peers::wss4j`
+//! as in `crates/wsrx-security/tests/interop_wss4j.rs`). Without a JDK and Debian's WSS4J
+//! jars it reports `skipped: needs WSS4J` (counted at the end of the run), and fails when
+//! `WSRX_REQUIRE_INTEROP` is set.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -15,8 +16,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 use common::{ENDPOINT, Scripted, app_message, exchange, issuer, session};
@@ -24,53 +24,6 @@ use wsrx_crypto::OsRandom;
 use wsrx_sc::{Dialect, EntropyMode, IssuerConfig, TokenFor};
 use wsrx_security::{AlgorithmSuite, SignConfig, Signer};
 use wsrx_xml::Document;
-
-const JARS: &[&str] = &[
-    "wss4j.jar",
-    "xmlsec.jar",
-    "commons-logging.jar",
-    "commons-codec.jar",
-    "slf4j-api.jar",
-    "slf4j-nop.jar",
-    "woodstox-core.jar",
-    "stax2-api.jar",
-];
-
-fn oracle() -> Option<String> {
-    let jars: Vec<String> = JARS
-        .iter()
-        .map(|j| format!("/usr/share/java/{j}"))
-        .collect();
-    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/peers/wss4j/WsscOracle.java");
-    let javac_ok = Command::new("javac")
-        .arg("-version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !javac_ok || !source.exists() || jars.iter().any(|j| !Path::new(j).exists()) {
-        assert!(
-            std::env::var_os("WSRX_REQUIRE_INTEROP").is_none(),
-            "WSRX_REQUIRE_INTEROP is set but the WSS4J oracle is unavailable"
-        );
-        println!(
-            "NOTICE: WSS4J oracle unavailable (javac, jars or WsscOracle.java missing); skipping"
-        );
-        return None;
-    }
-    let classes = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wss4j-classes-sc");
-    let classpath = jars.join(":");
-    if !classes.join("WsscOracle.class").exists() {
-        std::fs::create_dir_all(&classes).unwrap();
-        let status = Command::new("javac")
-            .args(["-nowarn", "-cp", &classpath, "-d"])
-            .arg(&classes)
-            .arg(&source)
-            .status()
-            .unwrap();
-        assert!(status.success(), "javac failed");
-    }
-    Some(format!("{}:{classpath}", classes.display()))
-}
 
 fn b64(data: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -92,7 +45,9 @@ fn b64(data: &[u8]) -> String {
 
 #[test]
 fn wss4j_verifies_a_message_signed_with_an_issued_feb2005_context() {
-    let Some(classpath) = oracle() else { return };
+    let Some(oracle) = wsrx_peers::wss4j() else {
+        return;
+    };
     // A real clock: WSS4J refuses Timestamps older than 300 s.
     let now = SystemTime::now();
     let mut s = session(
@@ -117,11 +72,8 @@ fn wss4j_verifies_a_message_signed_with_an_issued_feb2005_context() {
         .unwrap();
     let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wsrx-sc-feb2005-signed.xml");
     std::fs::write(&file, &signed).unwrap();
-    let out = Command::new("java")
-        .args([
-            "-cp",
-            &classpath,
-            "WsscOracle",
+    let out = oracle
+        .command(&[
             "verify",
             "--secret",
             &b64(ctx.secret.expose_secret()),

@@ -45,17 +45,14 @@
 //!
 //! # Interop tests
 //!
-//! `tests/interop_wss4j.rs` and `tests/interop_xmlsec1.rs` run third-party verifiers
-//! as subprocesses and skip with a printed notice when they are not installed:
+//! `tests/interop_wss4j.rs` and `tests/interop_xmlsec1*.rs` run third-party verifiers
+//! (the harnesses of `interop/`) as subprocesses; without them each test says
+//! `skipped: needs <peer>; run interop/build.sh <peer>` and the run counts it:
 //!
 //! ```sh
-//! apt-get install default-jdk-headless libwss4j-java libxml-security-java \
-//!     libcommons-logging-java libcommons-codec-java libslf4j-java libwoodstox-java xmlsec1
-//! cargo test -p wsrx-security --test interop_wss4j --test interop_xmlsec1 -- --nocapture
+//! interop/build.sh wss4j xmlsec      # Debian packages, as root; builds into target/
+//! WSRX_REQUIRE_INTEROP=1 cargo test -p wsrx-security --test interop_wss4j --test interop_xmlsec1
 //! ```
-//!
-//! The WSS4J test compiles `shared/peers/wss4j/WsscOracle.java` into a temporary
-//! directory (the peers folder may be read-only), so only the Debian packages are needed.
 #![forbid(unsafe_code)]
 
 pub mod decryption;

@@ -1,6 +1,6 @@
-//! Every row of `shared/vectors/dsig/manifest.toml` (MANIFEST.md §3, D-1 and D-2: Phaos
+//! Every row of `testdata/dsig/manifest.toml` (its MANIFEST.md, D-1 and D-2: Phaos
 //! and Merlin XML-DSig interop samples via Apache Santuario, Apache-2.0; see
-//! shared/vectors/NOTICE) through the generic XML-DSig entry point [`wsrx_security::dsig`]:
+//! testdata/dsig/NOTICE) through the generic XML-DSig entry point [`wsrx_security::dsig`]:
 //! must-verify rows verify with the key of the manifest, must-reject rows are refused
 //! with the opaque check failure, and the canonical SignedInfo and Reference octets are
 //! byte-compared with the files the manifest names. Detached references are mapped to

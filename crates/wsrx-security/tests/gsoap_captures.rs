@@ -1,4 +1,4 @@
-//! Every signed gSOAP capture (`shared/vectors/gsoap/sct-hmac/`, `sct-dkt/`, MANIFEST §6)
+//! Every signed gSOAP capture (`testdata/gsoap/sct-hmac/`, `sct-dkt/`, its MANIFEST.md)
 //! verifies at a time inside its Timestamp window, and satisfies the signed-parts
 //! policy for Body, Timestamp, WS-A and WS-RM headers as gSOAP signs them.
 #![allow(

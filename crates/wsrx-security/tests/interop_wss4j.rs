@@ -1,14 +1,14 @@
-//! Interop with Apache WSS4J 1.6.19 + Santuario (shared/peers/README.md §2), run as a
-//! subprocess. Skips with a notice when the JDK or the Debian jars are missing:
-//! `apt-get install default-jdk-headless libwss4j-java libxml-security-java
-//! libcommons-logging-java libcommons-codec-java libslf4j-java libwoodstox-java`.
+//! Interop with Apache WSS4J 1.6.19 + Santuario (`interop/wss4j`, interop/README.md §2), run
+//! as a subprocess through `wsrx_peers::wss4j`. Without a JDK and Debian's WSS4J jars the
+//! oracle tests report `skipped: needs WSS4J; run interop/build.sh wss4j` (counted at the end
+//! of the run; a failure under `WSRX_REQUIRE_INTEROP=1`).
 //!
 //! - our messages (both WS-SC namespaces × both HMAC suites × with/without Body
 //!   encryption) must get `VERIFIED OK` from `WsscOracle verify`;
 //! - our EncryptedHeader and encrypted-Signature messages (AES-256-CBC) must decrypt
 //!   and verify in WSS4J too;
-//! - WSS4J's signed samples in `shared/peers/wss4j/samples/` must decrypt, verify and
-//!   pass our policy here;
+//! - WSS4J's signed samples in `testdata/wss4j/` must decrypt, verify and pass our policy
+//!   here (no JDK needed: the samples are committed);
 //! - the WS-SP 1.2 §6.1 suites WSS4J 1.6.19 supports with derived keys (HMAC-SHA1 with SHA-1
 //!   or SHA-256 digests; AES-128/256-CBC and Triple DES data encryption): our messages
 //!   under each verify and decrypt there with the algorithms of the suite, and WSS4J's own
@@ -26,11 +26,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use common::{MapResolver, created_of, demo_token, peers};
+use common::{MapResolver, created_of, demo_token, vectors};
 use wsrx_crypto::OsRandom;
 use wsrx_security::{
     AlgorithmPolicy, AlgorithmSuite, HeaderName, HeaderSelector, Policy, ProtectionOrder,
@@ -38,60 +37,9 @@ use wsrx_security::{
 };
 use wsrx_xml::Document;
 
-const JARS: &[&str] = &[
-    "wss4j.jar",
-    "xmlsec.jar",
-    "commons-logging.jar",
-    "commons-codec.jar",
-    "slf4j-api.jar",
-    "slf4j-nop.jar",
-    "woodstox-core.jar",
-    "stax2-api.jar",
-];
-
-/// Compiles the oracle into a temp dir; `None` (with a notice) when unavailable.
-fn oracle() -> Option<(PathBuf, String)> {
-    let classpath = JARS
-        .iter()
-        .map(|j| format!("/usr/share/java/{j}"))
-        .collect::<Vec<_>>();
-    let source = peers().join("wss4j/WsscOracle.java");
-    let javac_ok = Command::new("javac")
-        .arg("-version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !javac_ok || !source.exists() || classpath.iter().any(|j| !Path::new(j).exists()) {
-        assert!(
-            std::env::var_os("WSRX_REQUIRE_INTEROP").is_none(),
-            "WSRX_REQUIRE_INTEROP is set but the WSS4J oracle is unavailable"
-        );
-        println!(
-            "NOTICE: WSS4J oracle unavailable (javac, jars or WsscOracle.java missing); skipping"
-        );
-        return None;
-    }
-    let classes = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wss4j-classes");
-    let classpath = classpath.join(":");
-    if !classes.join("WsscOracle.class").exists() {
-        std::fs::create_dir_all(&classes).unwrap();
-        let status = Command::new("javac")
-            .args(["-nowarn", "-cp", &classpath, "-d"])
-            .arg(&classes)
-            .arg(&source)
-            .status()
-            .unwrap();
-        assert!(status.success(), "javac failed");
-    }
-    Some((classes, classpath))
-}
-
-fn run_oracle(oracle: &(PathBuf, String), args: &[&str]) -> (bool, String) {
-    let cp = format!("{}:{}", oracle.0.display(), oracle.1);
-    let out = Command::new("java")
-        .args(["-cp", &cp, "WsscOracle"])
-        .args(args)
-        .output()
-        .unwrap();
+/// Runs the oracle (`interop/wss4j/oracle.sh`); true when it printed `VERIFIED OK`.
+fn run_oracle(oracle: &wsrx_peers::Wss4j, args: &[&str]) -> (bool, String) {
+    let out = oracle.command(args).output().unwrap();
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -100,14 +48,20 @@ fn run_oracle(oracle: &(PathBuf, String), args: &[&str]) -> (bool, String) {
     (out.status.success() && text.contains("VERIFIED OK"), text)
 }
 
+/// The unsigned input of the WSS4J samples (`testdata/wss4j/`).
+fn echo_unsigned() -> String {
+    std::fs::read_to_string(vectors().join("wss4j/echo-unsigned.xml")).unwrap()
+}
+
 #[test]
 fn wss4j_verifies_our_messages() {
-    let Some(oracle) = oracle() else { return };
+    let Some(oracle) = wsrx_peers::wss4j() else {
+        return;
+    };
     let manifest = common::gsoap_manifest();
     let secret_b64 = manifest["sct_secret_b64"].as_str().unwrap();
     let sct_id = manifest["sct_identifier"].as_str().unwrap();
-    let unsigned =
-        std::fs::read_to_string(peers().join("wss4j/samples/echo-unsigned.xml")).unwrap();
+    let unsigned = echo_unsigned();
     let doc = Document::parse(unsigned.as_bytes()).unwrap();
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wss4j-ours");
     std::fs::create_dir_all(&dir).unwrap();
@@ -153,12 +107,13 @@ fn wss4j_verifies_our_messages() {
 /// ReferenceList in header order, then verifies the decrypted Signature.
 #[test]
 fn wss4j_verifies_encrypted_header_and_signature() {
-    let Some(oracle) = oracle() else { return };
+    let Some(oracle) = wsrx_peers::wss4j() else {
+        return;
+    };
     let manifest = common::gsoap_manifest();
     let secret_b64 = manifest["sct_secret_b64"].as_str().unwrap();
     let sct_id = manifest["sct_identifier"].as_str().unwrap();
-    let unsigned =
-        std::fs::read_to_string(peers().join("wss4j/samples/echo-unsigned.xml")).unwrap();
+    let unsigned = echo_unsigned();
     let unsigned = unsigned.replace(
         "\t</SOAP-ENV:Header>",
         "\t\t<app:Secret xmlns:app=\"urn:example:app\" SOAP-ENV:mustUnderstand=\"true\">card</app:Secret>\n\t</SOAP-ENV:Header>",
@@ -219,9 +174,7 @@ fn wss4j_verifies_encrypted_header_and_signature() {
 
 #[test]
 fn wss4j_samples_verify_here() {
-    if oracle().is_none() {
-        return;
-    }
+    // The samples are committed (testdata/wss4j): no JDK needed to check them here.
     let resolver = MapResolver::demo();
     let (identifier, _) = common::demo_context();
     for name in [
@@ -230,7 +183,7 @@ fn wss4j_samples_verify_here() {
         "echo-dkt-signed-encrypted.xml",
         "createsequence-str-dkt-signed.xml",
     ] {
-        let text = std::fs::read_to_string(peers().join("wss4j/samples").join(name)).unwrap();
+        let text = std::fs::read_to_string(vectors().join("wss4j").join(name)).unwrap();
         let doc = Document::parse(text.as_bytes()).unwrap();
         let decrypted = decrypt(&doc, &resolver).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(decrypted.is_some(), name.contains("encrypted"), "{name}");
@@ -264,12 +217,13 @@ const ORACLE_SUITES: [(AlgorithmSuite, &str); 6] = [
 
 #[test]
 fn wss4j_verifies_our_messages_under_each_suite() {
-    let Some(oracle) = oracle() else { return };
+    let Some(oracle) = wsrx_peers::wss4j() else {
+        return;
+    };
     let manifest = common::gsoap_manifest();
     let secret_b64 = manifest["sct_secret_b64"].as_str().unwrap();
     let sct_id = manifest["sct_identifier"].as_str().unwrap();
-    let unsigned =
-        std::fs::read_to_string(peers().join("wss4j/samples/echo-unsigned.xml")).unwrap();
+    let unsigned = echo_unsigned();
     let doc = Document::parse(unsigned.as_bytes()).unwrap();
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wss4j-suites");
     std::fs::create_dir_all(&dir).unwrap();
@@ -319,11 +273,13 @@ fn wss4j_verifies_our_messages_under_each_suite() {
 
 #[test]
 fn wss4j_messages_open_under_the_suite_held_strictly() {
-    let Some(oracle) = oracle() else { return };
+    let Some(oracle) = wsrx_peers::wss4j() else {
+        return;
+    };
     let manifest = common::gsoap_manifest();
     let secret_b64 = manifest["sct_secret_b64"].as_str().unwrap();
     let sct_id = manifest["sct_identifier"].as_str().unwrap();
-    let input = peers().join("wss4j/samples/echo-unsigned.xml");
+    let input = vectors().join("wss4j/echo-unsigned.xml");
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wss4j-suites");
     std::fs::create_dir_all(&dir).unwrap();
     let resolver = MapResolver::demo();
@@ -371,12 +327,13 @@ fn wss4j_messages_open_under_the_suite_held_strictly() {
 
 #[test]
 fn wss4j_verifies_encrypt_before_signing() {
-    let Some(oracle) = oracle() else { return };
+    let Some(oracle) = wsrx_peers::wss4j() else {
+        return;
+    };
     let manifest = common::gsoap_manifest();
     let secret_b64 = manifest["sct_secret_b64"].as_str().unwrap();
     let sct_id = manifest["sct_identifier"].as_str().unwrap();
-    let unsigned =
-        std::fs::read_to_string(peers().join("wss4j/samples/echo-unsigned.xml")).unwrap();
+    let unsigned = echo_unsigned();
     let unsigned = unsigned.replace(
         "\t</SOAP-ENV:Header>",
         "\t\t<app:Secret xmlns:app=\"urn:example:app\" SOAP-ENV:mustUnderstand=\"true\">card</app:Secret>\n\t</SOAP-ENV:Header>",

@@ -1,7 +1,7 @@
-//! xmlsec1 (shared/peers/README.md §3) verifies our signatures as plain XML-DSig,
-//! given the HMAC key: the derived key (re-derived here from the DKT we wrote) or the
-//! SCT secret for direct signatures. Skips with a notice without `xmlsec1`
-//! (`apt-get install xmlsec1`).
+//! xmlsec1 (interop/README.md §3) verifies our signatures as plain XML-DSig, given the
+//! HMAC key: the derived key (re-derived here from the DKT we wrote) or the SCT secret for
+//! direct signatures. Without `xmlsec1` it reports `skipped: needs xmlsec1; run
+//! interop/build.sh xmlsec` (counted; a failure under `WSRX_REQUIRE_INTEROP=1`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -41,16 +41,7 @@ fn id_attrs(doc: &Document) -> Vec<String> {
 
 #[test]
 fn xmlsec1_verifies_our_signatures() {
-    if !Command::new("xmlsec1")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        assert!(
-            std::env::var_os("WSRX_REQUIRE_INTEROP").is_none(),
-            "WSRX_REQUIRE_INTEROP is set but xmlsec1 is not installed"
-        );
-        println!("NOTICE: xmlsec1 not installed; skipping");
+    if wsrx_peers::xmlsec1().is_none() {
         return;
     }
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xmlsec1");

@@ -1,9 +1,9 @@
-//! xmlsec1 (shared/peers/README.md §3) as a known-answer oracle for the X.509 path: it
-//! verifies our RSA-SHA256 signature given the certificate (`--pubkey-cert-pem`), and decrypts
-//! our RSA-OAEP-MGF1P `xenc:EncryptedKey` given the private key (`openssl pkeyutl` does the
-//! raw OAEP check). The test key is wsrx-crypto's `tests/data/rsa2048-test-a.pk8.pem`; its
-//! self-signed certificate is made at test time with `openssl req -x509`. Skips with a NOTICE
-//! without `xmlsec1`/`openssl`, fails then if `WSRX_REQUIRE_INTEROP` is set.
+//! Oracles for the X.509 path: xmlsec1 (interop/README.md §3) verifies our RSA-SHA256
+//! signature given only the certificate (`--pubkey-cert-pem`), and `openssl pkeyutl`
+//! decrypts our RSA-OAEP-MGF1P `xenc:EncryptedKey` given the private key. The test key is
+//! wsrx-crypto's `tests/data/rsa2048-test-a.pk8.pem`; its self-signed certificate is made
+//! with rcgen. Each test reports `skipped: needs <tool>` without its tool (counted; a
+//! failure under `WSRX_REQUIRE_INTEROP=1`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -14,6 +14,7 @@
 
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
@@ -24,54 +25,49 @@ use wsrx_xml::Document;
 
 const KEY: &str = "../wsrx-crypto/tests/data/rsa2048-test-a.pk8.pem";
 
-fn have(tool: &str) -> bool {
-    if Command::new(tool).arg("--version").output().is_ok()
-        || Command::new(tool).arg("version").output().is_ok()
-    {
-        return true;
-    }
-    assert!(
-        std::env::var_os("WSRX_REQUIRE_INTEROP").is_none(),
-        "WSRX_REQUIRE_INTEROP is set but {tool} is not installed"
-    );
-    println!("NOTICE: {tool} not installed; skipping");
-    false
+/// The test key and a self-signed certificate for it, made with rcgen (no tool needed),
+/// written as PEM under `dir`; returns (credential, certificate, key path, certificate path).
+fn credential(dir: &Path) -> (X509Credential, Certificate, PathBuf, PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let key_path = Path::new(env!("CARGO_MANIFEST_DIR")).join(KEY);
+    let key_pem = std::fs::read_to_string(&key_path).unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "wsrx xmlsec1");
+    let now = time::OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::minutes(1);
+    params.not_after = now + time::Duration::days(30);
+    let pem = params
+        .self_signed(&rcgen::KeyPair::from_pem(&key_pem).unwrap())
+        .unwrap()
+        .pem();
+    let cert_path = dir.join("cert.pem");
+    std::fs::write(&cert_path, &pem).unwrap();
+    let cert = Certificate::from_pem(&pem).unwrap();
+    let key = RsaPrivateKey::from_pkcs8_pem(&key_pem).unwrap();
+    (
+        X509Credential::new(cert.clone(), key).unwrap(),
+        cert,
+        key_path,
+        cert_path,
+    )
+}
+
+fn work_dir(tag: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("wsrx-xmlsec-x509-{tag}-{}", std::process::id()))
 }
 
 #[test]
-fn xmlsec1_verifies_rsa_signature_and_openssl_decrypts_encrypted_key() {
-    if !have("xmlsec1") || !have("openssl") {
+fn xmlsec1_verifies_rsa_signature() {
+    if wsrx_peers::xmlsec1().is_none() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("wsrx-xmlsec-x509-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let key_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(KEY);
-    let cert_path = dir.join("cert.pem");
-    let out = Command::new("openssl")
-        .args(["req", "-x509", "-new", "-key"])
-        .arg(&key_path)
-        .args([
-            "-days",
-            "30",
-            "-sha256",
-            "-subj",
-            "/CN=wsrx xmlsec1",
-            "-out",
-        ])
-        .arg(&cert_path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let cert = Certificate::from_pem(&std::fs::read_to_string(&cert_path).unwrap()).unwrap();
-    let key = RsaPrivateKey::from_pkcs8_pem(&std::fs::read_to_string(&key_path).unwrap()).unwrap();
-    let credential = X509Credential::new(cert.clone(), key).unwrap();
+    let dir = work_dir("sig");
+    let (credential, _, _, cert_path) = credential(&dir);
     let mut rng = InsecureSeededRandom::from_seed(11);
 
-    // 1. The signature, checked by xmlsec1 with only the certificate.
+    // The signature, checked by xmlsec1 with only the certificate.
     let unsigned = Document::parse(unsigned_message("x509 interop").as_bytes()).unwrap();
     let signed = X509Signer::new(&credential, Default::default())
         .secure(&unsigned, SystemTime::now(), &mut rng)
@@ -86,7 +82,7 @@ fn xmlsec1_verifies_rsa_signature_and_openssl_decrypts_encrypted_key() {
         .collect();
     ids.sort();
     ids.dedup();
-    let xmlsec = |file: &std::path::Path| {
+    let xmlsec = |file: &Path| {
         let mut cmd = Command::new("xmlsec1");
         cmd.args(["--verify", "--pubkey-cert-pem"]).arg(&cert_path);
         for id in &ids {
@@ -106,7 +102,19 @@ fn xmlsec1_verifies_rsa_signature_and_openssl_decrypts_encrypted_key() {
     std::fs::write(&msg, &tampered).unwrap();
     assert!(!xmlsec(&msg).status.success());
 
-    // 2. The EncryptedKey: OpenSSL decrypts the CipherValue with OAEP (SHA-1, MGF1-SHA1).
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Our RSA-OAEP-MGF1P `xenc:EncryptedKey`: OpenSSL decrypts the CipherValue with OAEP
+/// (SHA-1, MGF1-SHA1) and the private key.
+#[test]
+fn openssl_decrypts_our_encrypted_key() {
+    if wsrx_peers::openssl().is_none() {
+        return;
+    }
+    let dir = work_dir("ek");
+    let (credential, cert, key_path, _) = credential(&dir);
+    let mut rng = InsecureSeededRandom::from_seed(12);
     let secret = SecretKey::from_slice(b"0123456789abcdef0123456789abcdef");
     let ek = EncryptedKey::encrypt(&secret, &cert, &mut rng).unwrap();
     let xml = ek.to_xml();

@@ -3,10 +3,10 @@
 //! [`X509Signer`], resolved by [`Verifier::with_x509_certificates`] against configured
 //! certificates, validated by [`Policy::check_x509`].
 //!
-//! Certificates are made at test time with the `openssl` CLI: a CA, a rogue CA with the
-//! same name, an unrelated CA, leaves they sign, a self-signed leaf, a sub-CA, a leaf
-//! without `digitalSignature`. Without `openssl` the tests skip with a NOTICE (and fail
-//! if `WSRX_REQUIRE_INTEROP` is set).
+//! Certificates are made at test time with rcgen from committed RSA test keys
+//! (`testdata/x509-keys/`): a CA, a rogue CA with the same name, an unrelated CA, leaves
+//! they sign, a self-signed leaf, a sub-CA, a leaf without `digitalSignature`. No external
+//! tool: these tests run everywhere.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -19,10 +19,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, KeyUsagePurpose,
+    SerialNumber,
+};
 use wsrx_crypto::{InsecureSeededRandom, RsaPrivateKey};
 use wsrx_security::x509::{KeyPurpose, X509SignConfig};
 use wsrx_security::{
@@ -31,98 +34,116 @@ use wsrx_security::{
 };
 use wsrx_xml::Document;
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
+/// A committed RSA test key (`testdata/x509-keys/`), as PEM text and as rcgen sees it.
+fn test_key(name: &str) -> (String, KeyPair) {
+    let pem = std::fs::read_to_string(common::vectors().join(format!("x509-keys/{name}.pk8.pem")))
         .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let pair = KeyPair::from_pem(&pem).unwrap();
+    (pem, pair)
 }
 
-const CA_EXT: [&str; 4] = [
-    "-addext",
-    "basicConstraints=critical,CA:TRUE",
-    "-addext",
-    "keyUsage=critical,keyCertSign,cRLSign",
-];
+/// Certificate parameters: subject `O=wsrx, CN=cn`, valid from a minute ago for `days`.
+fn params(
+    cn: &str,
+    days: i64,
+    serial: u64,
+    ca: IsCa,
+    usages: Vec<KeyUsagePurpose>,
+) -> CertificateParams {
+    let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+    // A fresh name (rcgen's default holds a CN already): `O=wsrx, CN=…` in DER order.
+    p.distinguished_name = DistinguishedName::new();
+    p.distinguished_name.push(DnType::OrganizationName, "wsrx");
+    p.distinguished_name.push(DnType::CommonName, cn);
+    let start = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    p.not_before = start;
+    p.not_after = start + time::Duration::days(days);
+    p.serial_number = Some(SerialNumber::from(serial));
+    p.is_ca = ca;
+    p.key_usages = usages;
+    p
+}
 
-/// The test PKI, made once per test binary; `None` without openssl.
-fn pki() -> Option<&'static PathBuf> {
-    static PKI: OnceLock<Option<PathBuf>> = OnceLock::new();
+/// The test PKI, made once per test binary with rcgen from committed keys: a CA, a rogue
+/// CA with the same name, an unrelated CA, leaves they sign, a self-signed leaf, a sub-CA,
+/// a leaf without `digitalSignature`. Writes `<name>.pem` and `<name>.key` per certificate.
+fn pki() -> &'static PathBuf {
+    static PKI: OnceLock<PathBuf> = OnceLock::new();
     PKI.get_or_init(|| {
-        if Command::new("openssl").arg("version").output().is_err() {
-            assert!(
-                std::env::var_os("WSRX_REQUIRE_INTEROP").is_none(),
-                "WSRX_REQUIRE_INTEROP is set but openssl is not installed"
-            );
-            println!("NOTICE: openssl not found, X.509 trust tests skipped");
-            return None;
-        }
+        use KeyUsagePurpose::{CrlSign, DigitalSignature, KeyCertSign, KeyEncipherment};
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("x509-trust");
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let exts = [
-            ("ee.ext", "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"),
-            ("enc-only.ext", "basicConstraints=CA:FALSE\nkeyUsage=critical,keyEncipherment\n"),
-            ("sub-ca.ext", "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,digitalSignature\n"),
-        ];
-        for (name, text) in exts {
-            std::fs::write(dir.join(name), text).unwrap();
-        }
-        for (ca, cn) in [
+        let write = |name: &str, cert_pem: String, key_pem: &str| {
+            std::fs::write(dir.join(format!("{name}.pem")), cert_pem).unwrap();
+            std::fs::write(dir.join(format!("{name}.key")), key_pem).unwrap();
+        };
+        let ca_usages = || vec![KeyCertSign, CrlSign];
+        let mut cas = Vec::new();
+        for (serial, (ca, cn)) in [
             ("ca", "wsrx trust CA"),
             ("rogue-ca", "wsrx trust CA"),
             ("other-ca", "other CA"),
-        ] {
-            let mut args = vec![
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-            ];
-            let key = format!("{ca}.key");
-            let pem = format!("{ca}.pem");
-            let subj = format!("/O=wsrx/CN={cn}");
-            args.extend([key.as_str(), "-out", &pem, "-days", "3650", "-sha256", "-subj", &subj]);
-            args.extend(CA_EXT);
-            openssl(&dir, &args);
-        }
-        openssl(
-            &dir,
-            &[
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "self.key", "-out",
-                "self.pem", "-days", "30", "-sha256", "-subj", "/O=wsrx/CN=self",
-                "-addext", "basicConstraints=critical,CA:FALSE",
-                "-addext", "keyUsage=critical,digitalSignature",
-            ],
-        );
-        for (name, ca, ext) in [
-            ("client", "ca", "ee.ext"),
-            ("enc-only", "ca", "enc-only.ext"),
-            ("sub-ca", "ca", "sub-ca.ext"),
-            ("rogue", "rogue-ca", "ee.ext"),
-            ("stranger", "other-ca", "ee.ext"),
-        ] {
-            let (key, csr, pem) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"));
-            let subj = format!("/O=wsrx/CN={name}");
-            openssl(
-                &dir,
-                &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &csr, "-subj", &subj],
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (pem, pair) = test_key(ca);
+            let p = params(
+                cn,
+                3650,
+                serial as u64 + 1,
+                IsCa::Ca(BasicConstraints::Unconstrained),
+                ca_usages(),
             );
-            let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
-            openssl(
-                &dir,
-                &[
-                    "x509", "-req", "-in", &csr, "-CA", &ca_pem, "-CAkey", &ca_key,
-                    "-CAcreateserial", "-days", "30", "-sha256", "-extfile", ext, "-out", &pem,
-                ],
-            );
+            let issuer = rcgen::CertifiedIssuer::self_signed(p, pair).unwrap();
+            write(ca, issuer.pem(), &pem);
+            cas.push((ca, issuer));
         }
-        Some(dir)
+        let (pem, pair) = test_key("self");
+        let cert = params("self", 30, 10, IsCa::ExplicitNoCa, vec![DigitalSignature])
+            .self_signed(&pair)
+            .unwrap();
+        write("self", cert.pem(), &pem);
+        for (serial, (name, ca, is_ca, usages)) in [
+            (
+                "client",
+                "ca",
+                false,
+                vec![DigitalSignature, KeyEncipherment],
+            ),
+            ("enc-only", "ca", false, vec![KeyEncipherment]),
+            ("sub-ca", "ca", true, vec![KeyCertSign, DigitalSignature]),
+            (
+                "rogue",
+                "rogue-ca",
+                false,
+                vec![DigitalSignature, KeyEncipherment],
+            ),
+            (
+                "stranger",
+                "other-ca",
+                false,
+                vec![DigitalSignature, KeyEncipherment],
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (pem, pair) = test_key(name);
+            let ca_kind = if is_ca {
+                IsCa::Ca(BasicConstraints::Unconstrained)
+            } else {
+                IsCa::ExplicitNoCa
+            };
+            let issuer = &cas.iter().find(|(n, _)| *n == ca).unwrap().1;
+            let cert = params(name, 30, serial as u64 + 20, ca_kind, usages)
+                .signed_by(&pair, issuer)
+                .unwrap();
+            write(name, cert.pem(), &pem);
+        }
+        dir
     })
-    .as_ref()
 }
 
 fn cert(dir: &Path, name: &str) -> Certificate {
@@ -146,7 +167,7 @@ fn validate(dir: &Path, name: &str, at: SystemTime) -> Result<(), CertificateErr
 
 #[test]
 fn a_leaf_of_the_trusted_ca_validates() {
-    let Some(dir) = pki() else { return };
+    let dir = pki();
     validate(dir, "client", now()).unwrap();
     trust(dir)
         .validate(&cert(dir, "enc-only"), now(), KeyPurpose::KeyEncipherment)
@@ -155,7 +176,7 @@ fn a_leaf_of_the_trusted_ca_validates() {
 
 #[test]
 fn expired_and_not_yet_valid() {
-    let Some(dir) = pki() else { return };
+    let dir = pki();
     let day = Duration::from_secs(86_400);
     assert_eq!(
         validate(dir, "client", now() + 31 * day),
@@ -169,7 +190,7 @@ fn expired_and_not_yet_valid() {
 
 #[test]
 fn unknown_issuer_and_self_signed_leaf() {
-    let Some(dir) = pki() else { return };
+    let dir = pki();
     assert_eq!(
         validate(dir, "stranger", now()),
         Err(CertificateError::UntrustedIssuer)
@@ -192,7 +213,7 @@ fn unknown_issuer_and_self_signed_leaf() {
 
 #[test]
 fn wrong_signature_on_the_chain() {
-    let Some(dir) = pki() else { return };
+    let dir = pki();
     // Issued by a CA with the trusted CA's name but another key.
     assert_eq!(
         validate(dir, "rogue", now()),
@@ -211,7 +232,7 @@ fn wrong_signature_on_the_chain() {
 
 #[test]
 fn cas_are_not_leaves_and_key_usage_is_enforced() {
-    let Some(dir) = pki() else { return };
+    let dir = pki();
     // basicConstraints cA=TRUE is refused for an end entity: the trust anchor itself and a
     // sub-CA it signed (which has digitalSignature, so only the CA rule refuses it).
     assert_eq!(validate(dir, "ca", now()), Err(CertificateError::Usage));
@@ -244,7 +265,7 @@ fn signed_by_issuer_serial(dir: &Path, name: &str) -> String {
 
 #[test]
 fn issuer_serial_reference_resolves_against_configured_certificates() {
-    let Some(dir) = pki() else { return };
+    let dir = pki();
     let client = cert(dir, "client");
     let reference = X509IssuerSerial::of(&client);
     assert!(reference.matches(&client));

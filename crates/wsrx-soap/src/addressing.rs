@@ -9,8 +9,9 @@ use thiserror::Error;
 use wsrx_xml::{Element, XmlWriter, trim_xml_whitespace};
 
 use crate::envelope::{Envelope, EnvelopeWriter};
-use crate::fault::{Fault, FaultCode, QName};
+use crate::fault::{Fault, FaultCode};
 use crate::ns::{WSA10, WSA200408};
+use crate::qname::QName;
 use crate::version::SoapVersion;
 
 /// Which WS-Addressing a message uses.

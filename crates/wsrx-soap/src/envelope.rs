@@ -3,8 +3,9 @@
 use wsrx_xml::{Document, Element, Node, WriterError, XmlWriter};
 
 use crate::error::SoapError;
-use crate::fault::{Fault, QName};
+use crate::fault::Fault;
 use crate::ns::PREFERRED_PREFIXES;
+use crate::qname::QName;
 use crate::version::SoapVersion;
 
 /// A validated view of a SOAP envelope in a parsed [`Document`].

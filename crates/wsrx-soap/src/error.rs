@@ -1,9 +1,10 @@
-//! Errors of the SOAP layer and their faults.
+//! Errors of the SOAP layer. The fault each one answers with is [`SoapError::to_fault`]
+//! (in `fault.rs`, beside the fault model).
 
 use thiserror::Error;
 use wsrx_xml::XmlError;
 
-use crate::fault::{Fault, FaultCode, QName};
+use crate::qname::QName;
 
 /// Why an envelope was refused. Every variant is the sender's fault and maps to
 /// a SOAP fault through [`SoapError::to_fault`].
@@ -31,25 +32,4 @@ pub enum SoapError {
     /// A `Fault` element that does not follow the SOAP schema.
     #[error("malformed SOAP fault: {0}")]
     InvalidFault(&'static str),
-}
-
-impl SoapError {
-    /// The fault to answer with.
-    pub fn to_fault(&self) -> Fault {
-        match self {
-            Self::VersionMismatch => Fault::new(
-                FaultCode::VersionMismatch,
-                "Unsupported SOAP envelope namespace",
-            ),
-            Self::MustUnderstand(names) => {
-                let mut f = Fault::new(
-                    FaultCode::MustUnderstand,
-                    "One or more mandatory header blocks not understood",
-                );
-                f.not_understood.clone_from(names);
-                f
-            }
-            other => Fault::new(FaultCode::Sender, other.to_string()),
-        }
-    }
 }

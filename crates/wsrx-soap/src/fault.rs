@@ -1,68 +1,13 @@
-//! The SOAP fault model, written and read in both versions
-//! (SOAP 1.2 part 1 §5.4; SOAP 1.1 §4.4).
+//! The SOAP fault model and how it is read in both versions (SOAP 1.2 part 1 §5.4;
+//! SOAP 1.1 §4.4), and the fault each [`SoapError`] answers with. Writing a fault into an
+//! envelope is in `fault_writer.rs` (it needs the envelope writer, which needs this model).
 
-use wsrx_xml::{Element, XML_NS, trim_xml_whitespace};
+use wsrx_xml::Element;
 
-use crate::envelope::EnvelopeWriter;
 use crate::error::SoapError;
 use crate::ns::{SOAP11, SOAP12};
+use crate::qname::QName;
 use crate::version::SoapVersion;
-
-/// A namespace-qualified name, as used for fault subcodes and header names.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct QName {
-    /// Namespace URI.
-    pub namespace: String,
-    /// Local name.
-    pub local: String,
-}
-
-impl QName {
-    /// A QName from its parts.
-    pub fn new(namespace: &str, local: &str) -> Self {
-        Self {
-            namespace: namespace.to_owned(),
-            local: local.to_owned(),
-        }
-    }
-
-    /// The name of `element`.
-    pub fn of(element: Element<'_>) -> Self {
-        Self::new(element.namespace().unwrap_or(""), element.local_name())
-    }
-
-    /// Resolves a `prefix:local` text (a QName in element content) against the
-    /// namespaces in scope at `context`.
-    pub fn resolve(context: Element<'_>, text: &str) -> Option<Self> {
-        let text = trim_xml_whitespace(text);
-        let (prefix, local) = match text.split_once(':') {
-            Some((p, l)) => (Some(p), l),
-            None => (None, text),
-        };
-        if !is_ncname(local) || prefix.is_some_and(|p| !is_ncname(p)) {
-            return None;
-        }
-        let ns = context.lookup_namespace(prefix);
-        if prefix.is_some() && ns.is_none() {
-            return None;
-        }
-        Some(Self::new(ns.unwrap_or(""), local))
-    }
-}
-
-/// Namespaces in XML 1.0 `NCName`, conservatively: a letter or `_` first, then
-/// letters, digits, `_`, `-`, `.` (no colon, no whitespace, no markup).
-fn is_ncname(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
-}
-
-impl std::fmt::Display for QName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{{{}}}{}", self.namespace, self.local)
-    }
-}
 
 /// The top-level fault code (SOAP 1.2 part 1 §5.4.6; SOAP 1.1 §4.4.1 names in brackets).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,7 +25,7 @@ pub enum FaultCode {
 }
 
 impl FaultCode {
-    fn local(self, version: SoapVersion) -> &'static str {
+    pub(crate) fn local(self, version: SoapVersion) -> &'static str {
         match (self, version) {
             (Self::VersionMismatch, _) => "VersionMismatch",
             (Self::MustUnderstand, _) => "MustUnderstand",
@@ -155,88 +100,6 @@ impl Fault {
         self.subcodes.first()
     }
 
-    /// Writes the `NotUnderstood` and `Upgrade` header blocks this fault needs in
-    /// SOAP 1.2 (part 1 §5.4.7, §5.4.8). Call while writing headers.
-    pub fn write_headers(&self, env: &mut EnvelopeWriter) {
-        if env.version() != SoapVersion::V12 {
-            return;
-        }
-        for q in &self.not_understood {
-            let w = env.header();
-            w.start(Some(SOAP12), "NotUnderstood");
-            let value = w.qname_value(&q.namespace, &q.local);
-            w.attr(None, "qname", &value).end();
-        }
-        if self.code == FaultCode::VersionMismatch {
-            let w = env.header();
-            w.start(Some(SOAP12), "Upgrade");
-            for ns in [SOAP12, SOAP11] {
-                w.start(Some(SOAP12), "SupportedEnvelope");
-                let value = w.qname_value(ns, "Envelope");
-                w.attr(None, "qname", &value).end();
-            }
-            w.end();
-        }
-    }
-
-    /// Writes the `Fault` element into the body.
-    pub fn write_body(&self, env: &mut EnvelopeWriter) {
-        let version = env.version();
-        let w = env.body();
-        match version {
-            SoapVersion::V12 => {
-                w.start(Some(SOAP12), "Fault")
-                    .start(Some(SOAP12), "Code")
-                    .start(Some(SOAP12), "Value");
-                let code = w.qname_value(SOAP12, self.code.local(version));
-                w.text(&code).end();
-                for sub in &self.subcodes {
-                    w.start(Some(SOAP12), "Subcode")
-                        .start(Some(SOAP12), "Value");
-                    let value = w.qname_value(&sub.namespace, &sub.local);
-                    w.text(&value).end();
-                }
-                for _ in &self.subcodes {
-                    w.end();
-                }
-                w.end();
-                w.start(Some(SOAP12), "Reason")
-                    .start(Some(SOAP12), "Text")
-                    .attr(Some(XML_NS), "lang", "en");
-                w.text(&self.reason).end().end();
-                if !self.detail.is_empty() {
-                    w.start(Some(SOAP12), "Detail");
-                    for d in &self.detail {
-                        w.raw(d);
-                    }
-                    w.end();
-                }
-                w.end();
-            }
-            SoapVersion::V11 => {
-                w.start(Some(SOAP11), "Fault").start(None, "faultcode");
-                let code = match self
-                    .subcodes
-                    .first()
-                    .filter(|_| self.subcode_as_soap11_code)
-                {
-                    Some(sub) => w.qname_value(&sub.namespace, &sub.local),
-                    None => w.qname_value(SOAP11, self.code.local(version)),
-                };
-                w.text(&code).end();
-                w.leaf(None, "faultstring", &self.reason);
-                if !self.detail.is_empty() {
-                    w.start(None, "detail");
-                    for d in &self.detail {
-                        w.raw(d);
-                    }
-                    w.end();
-                }
-                w.end();
-            }
-        }
-    }
-
     /// Reads a `Fault` element of either version.
     pub fn parse(fault: Element<'_>, version: SoapVersion) -> Result<Self, SoapError> {
         match version {
@@ -306,5 +169,26 @@ impl Fault {
             fault_model.detail = detail.child_elements().map(|e| e.to_xml()).collect();
         }
         Ok(fault_model)
+    }
+}
+
+impl SoapError {
+    /// The fault to answer with.
+    pub fn to_fault(&self) -> Fault {
+        match self {
+            Self::VersionMismatch => Fault::new(
+                FaultCode::VersionMismatch,
+                "Unsupported SOAP envelope namespace",
+            ),
+            Self::MustUnderstand(names) => {
+                let mut f = Fault::new(
+                    FaultCode::MustUnderstand,
+                    "One or more mandatory header blocks not understood",
+                );
+                f.not_understood.clone_from(names);
+                f
+            }
+            other => Fault::new(FaultCode::Sender, other.to_string()),
+        }
     }
 }

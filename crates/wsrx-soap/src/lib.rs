@@ -20,9 +20,11 @@ mod addressing;
 mod envelope;
 mod error;
 mod fault;
+mod fault_writer;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod ns;
+mod qname;
 mod version;
 
 pub use addressing::{
@@ -31,7 +33,8 @@ pub use addressing::{
 };
 pub use envelope::{Envelope, EnvelopeWriter, HeaderBlock};
 pub use error::SoapError;
-pub use fault::{Fault, FaultCode, QName};
+pub use fault::{Fault, FaultCode};
+pub use qname::QName;
 pub use version::{
     ACTOR_NEXT_11, ROLE_NEXT_12, ROLE_NONE_12, ROLE_ULTIMATE_RECEIVER_12, SoapVersion,
 };

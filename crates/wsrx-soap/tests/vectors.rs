@@ -1,6 +1,6 @@
-//! The WS-RM sample envelopes (`shared/vectors/rm/`: WCF 1.0/1.1 documentation
+//! The WS-RM sample envelopes (`testdata/rm/`: WCF 1.0/1.1 documentation
 //! samples CC-BY-4.0, CXF and Sandesha2 Apache-2.0) and the 48 gSOAP captures
-//! (`shared/vectors/gsoap/`) parse as SOAP, their headers are found with the
+//! (`testdata/gsoap/`) parse as SOAP, their headers are found with the
 //! values the manifests give, and re-serialized envelopes parse back to the same
 //! model.
 #![allow(
@@ -21,12 +21,8 @@ const WSRM11: &str = "http://docs.oasis-open.org/ws-rx/wsrm/200702";
 const WSRM10: &str = "http://schemas.xmlsoap.org/ws/2005/02/rm";
 
 fn vectors() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
-    assert!(
-        dir.is_dir(),
-        "shared/vectors not found beside the repository at {}",
-        dir.display()
-    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+    assert!(dir.is_dir(), "testdata/ not found at {}", dir.display());
     dir
 }
 

@@ -32,7 +32,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 /// Seeds: the c14n, DSig and gSOAP vector documents.
 fn seeds() -> Vec<Vec<u8>> {
-    let vectors = root().join("../shared/vectors");
+    let vectors = root().join("testdata");
     let mut out = Vec::new();
     for sub in [
         "c14n/merlin-exc-c14n-one",
@@ -50,10 +50,7 @@ fn seeds() -> Vec<Vec<u8>> {
                 .map(|p| std::fs::read(p).unwrap()),
         );
     }
-    assert!(
-        out.len() > 20,
-        "shared/vectors not found beside the repository"
-    );
+    assert!(out.len() > 20, "testdata/ not found in the repository");
     out
 }
 

@@ -1,7 +1,7 @@
 //! Inclusive Canonical XML 1.0 known answers: the inclusive cases of
-//! `shared/vectors/c14n/manifest.toml` (W3C exc-c14n Recommendation examples, C-2.1i and
+//! `testdata/c14n/manifest.toml` (W3C exc-c14n Recommendation examples, C-2.1i and
 //! C-2.2i), the canonical forms of the XML-DSig vectors D-1 and D-2
-//! (`shared/vectors/dsig/`, Apache-2.0 via apache/santuario; see shared/vectors/NOTICE),
+//! (`testdata/dsig/`, Apache-2.0 via apache/santuario; see testdata/dsig/NOTICE),
 //! and small cases for the C14N 1.0 §2.4 `xml:*` inheritance and namespace rules.
 #![allow(
     clippy::unwrap_used,
@@ -36,12 +36,8 @@ struct Case {
 }
 
 fn vectors() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
-    assert!(
-        dir.is_dir(),
-        "shared/vectors not found at {}",
-        dir.display()
-    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+    assert!(dir.is_dir(), "testdata/ not found at {}", dir.display());
     dir
 }
 

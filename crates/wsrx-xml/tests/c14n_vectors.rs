@@ -1,6 +1,6 @@
-//! Known-answer tests: every exclusive-c14n case in `shared/vectors/c14n/manifest.toml`
+//! Known-answer tests: every exclusive-c14n case in `testdata/c14n/manifest.toml`
 //! (Merlin exc-c14n-one and the W3C exc-c14n Recommendation examples, Apache-2.0,
-//! via apache/santuario; see shared/vectors/NOTICE) must come out byte for byte.
+//! via apache/santuario; see testdata/c14n/NOTICE) must come out byte for byte.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -32,12 +32,8 @@ struct Case {
 }
 
 fn vectors() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
-    assert!(
-        dir.is_dir(),
-        "shared/vectors not found beside the repository at {}",
-        dir.display()
-    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata");
+    assert!(dir.is_dir(), "testdata/ not found at {}", dir.display());
     dir
 }
 

@@ -1,4 +1,4 @@
-//! `wsrx verify` on the gSOAP captures (`shared/vectors/gsoap/`, SCT and secret from
+//! `wsrx verify` on the gSOAP captures (`testdata/gsoap/`, SCT and secret from
 //! its manifest): every signed message verifies at a time inside its Timestamp
 //! window; tampering, a wrong secret and an expired Timestamp fail with a reason.
 #![allow(
@@ -34,7 +34,7 @@ struct Window {
 }
 
 fn gsoap() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/gsoap")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/gsoap")
 }
 
 fn manifest() -> Manifest {
@@ -102,9 +102,9 @@ fn every_signed_gsoap_capture_verifies_at_its_time() {
 
 #[test]
 fn wss4j_signed_and_encrypted_sample_verifies_and_shows_the_plaintext() {
-    // shared/peers/wss4j/samples carry 10-year Timestamps and the demo SCT.
+    // testdata/wss4j samples carry 10-year Timestamps and the demo SCT.
     let m = manifest();
-    let file = gsoap().join("../../peers/wss4j/samples/echo-dkt-signed-encrypted.xml");
+    let file = gsoap().join("../wss4j/echo-dkt-signed-encrypted.xml");
     let o = verify(&m, &m.sct_secret_b64, &file, None);
     assert!(o.status.success(), "{}", out(&o));
     assert!(

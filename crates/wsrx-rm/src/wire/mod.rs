@@ -16,7 +16,7 @@
 //!   and the [`Message`](crate::msg::Message)s the machines take and emit.
 //!
 //! Shapes follow the WS-RM 1.1 schema (spec-facts §2) and WS-RM 1.0 (2005/02), header order
-//! and forms as WCF writes them (spec-facts §3.5; the WCF samples in `shared/vectors/rm`).
+//! and forms as WCF writes them (spec-facts §3.5; the WCF samples in `testdata/rm`).
 //! Reading is tolerant where real peers differ (spec-facts §6): whitespace around values is
 //! collapsed (CXF's `Upper=" 3"`), `Final` may come before the ranges (gSOAP), Expires may be
 //! `PT00H01M00S` (gSOAP), `Sequence` may lack mustUnderstand, WCF's 1.0 `0-0` range means

@@ -13,9 +13,9 @@ use wsrx_sc::{
 };
 use wsrx_xml::Document;
 
-/// `../../../shared/vectors/` relative to this crate.
+/// The repository's `testdata/` (known-answer data with its MANIFEST.md files).
 pub(crate) fn vectors() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }
 
 /// A fixed test epoch.
@@ -32,7 +32,7 @@ pub(crate) fn hex(s: &str) -> Vec<u8> {
 
 /// The PS-4 vector: (client entropy, server entropy, key size bits, expected, swapped).
 pub(crate) fn ps4() -> (Vec<u8>, Vec<u8>, u32, Vec<u8>, Vec<u8>) {
-    let text = std::fs::read_to_string(vectors().join("p_sha1.toml")).unwrap();
+    let text = std::fs::read_to_string(vectors().join("p_sha1/p_sha1.toml")).unwrap();
     let v: toml::Value = toml::from_str(&text).unwrap();
     let ps4 = v["vector"]
         .as_array()

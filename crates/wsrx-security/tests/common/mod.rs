@@ -1,4 +1,4 @@
-//! Shared test support: the vectors folder, a map-backed resolver, envelope builders.
+//! Shared test support: the test data folder, a map-backed resolver, envelope builders.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use std::collections::HashMap;
@@ -9,14 +9,9 @@ use base64::Engine;
 use wsrx_crypto::SecretKey;
 use wsrx_security::{KeyResolver, ResolveError, ScVersion, SecurityContextToken};
 
-/// `../../../shared/vectors/` relative to this crate.
+/// The repository's `testdata/` (known-answer data; a MANIFEST.md per folder).
 pub(crate) fn vectors() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors")
-}
-
-/// `../../../shared/peers/`.
-pub(crate) fn peers() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peers")
+    wsrx_peers::testdata()
 }
 
 /// The gSOAP manifest.

@@ -37,7 +37,8 @@ enum Keys {
     },
 }
 
-fn new_key_hex() -> anyhow::Result<(String, KeyId)> {
+/// A new random key as 64 hex digits, with its id.
+pub(crate) fn new_key_hex() -> anyhow::Result<(String, KeyId)> {
     let key = OsRandom
         .generate_key(wsrx_store::KEK_LEN)
         .context("randomness unavailable")?;

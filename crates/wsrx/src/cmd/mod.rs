@@ -9,5 +9,6 @@ pub(crate) mod resend;
 pub(crate) mod rm_common;
 pub(crate) mod send;
 pub(crate) mod serve;
+pub(crate) mod state;
 pub(crate) mod store;
 pub(crate) mod verify;

@@ -16,7 +16,7 @@ use wsrx_runtime::tls::{ClientTls, ServerTls};
 use wsrx_runtime::token::PreEstablished;
 use wsrx_sc::auth::UsernameVerifier;
 use wsrx_soap::SoapVersion;
-use wsrx_store::{KeyRing, KeyRingSource, SqliteBackend, SqliteOptions, Store};
+use wsrx_store::{KeyRing, SqliteBackend, SqliteOptions, Store};
 
 /// `--soap 1.1|1.2`
 pub(crate) fn soap_version(text: &str) -> anyhow::Result<SoapVersion> {
@@ -27,14 +27,49 @@ pub(crate) fn soap_version(text: &str) -> anyhow::Result<SoapVersion> {
     }
 }
 
-/// The SQLite store at `path`, sealed with the ring in `keyring`.
+/// The store of `role` (`serve`, `send`) for `endpoint` (listen address, destination URL):
+/// `--store`/`--keyring` or the defaults in the user's data directory, checked (see
+/// [`super::state`]); prints where it is, once, on stderr.
 pub(crate) fn open_store(
-    path: &Path,
-    keyring: &Path,
+    common: &Common,
+    role: &str,
+    endpoint: &str,
 ) -> anyhow::Result<Persistence<SqliteBackend>> {
-    let ring = KeyRing::from_file(keyring)
-        .with_context(|| format!("cannot load key ring {}", keyring.display()))?;
-    open_store_with(path, ring)
+    let state = super::state::resolve(
+        role,
+        endpoint,
+        common.store.as_deref(),
+        common.keyring.as_deref(),
+    )?;
+    let described = state.describe();
+    let ids = state.ring.ids();
+    if !state.store.exists() {
+        create_private_file(&state.store)?;
+    }
+    let backend = SqliteBackend::open(&state.store, SqliteOptions::default())
+        .with_context(|| format!("cannot open store {}", state.store.display()))?;
+    let store = Store::open(backend, state.ring)
+        .with_context(|| format!("cannot open store {}", state.store.display()))?;
+    super::state::check_ring_fits(&store, &ids, &state.store, &state.keyring)?;
+    eprintln!("wsrx {role}: {described}");
+    Ok(Persistence::new(Arc::new(store)))
+}
+
+/// An empty file with mode 0600, for SQLite to make a store in (its journal files take the
+/// database file's mode).
+fn create_private_file(path: &Path) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot create store {}", path.display())),
+    }
 }
 
 /// The SQLite store at `path`, sealed with `ring`.
@@ -57,12 +92,14 @@ pub(crate) fn token(id: &str, secret_b64: &str) -> anyhow::Result<PreEstablished
 /// Store and security options.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Common {
-    /// The store file (SQLite).
-    #[arg(long)]
-    pub(crate) store: PathBuf,
-    /// Key-ring file sealing the store (mode 0600; see `wsrx keys generate`).
-    #[arg(long)]
-    pub(crate) keyring: PathBuf,
+    /// The store file (SQLite, mode 0600). Default: one per role and endpoint in
+    /// $XDG_DATA_HOME/wsrx (else ~/.local/share/wsrx), e.g. serve-127.0.0.1_8080.db.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) store: Option<PathBuf>,
+    /// Key-ring file sealing the store (mode 0600; see `wsrx keys generate`). Default:
+    /// ring.keys in the same data directory, created on first use.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) keyring: Option<PathBuf>,
     /// A pre-established SCT identifier (e.g. urn:uuid:…); `serve` takes several, each
     /// paired in order with an --sct-secret.
     #[arg(long = "sct-id", value_name = "ID")]

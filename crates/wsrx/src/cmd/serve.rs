@@ -11,7 +11,7 @@ use wsrx_runtime::server::{Server, ServerConfig};
 
 use super::rm_common::{Common, ServerTlsArgs, UserArgs, open_store};
 
-/// `wsrx serve --listen ADDR --store PATH --keyring FILE --sct-id ID --sct-secret B64`
+/// `wsrx serve [--listen ADDR] (--users FILE | --sct-id ID --sct-secret B64 | --x509-trust PEM) …`
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Address to listen on.
@@ -50,6 +50,44 @@ pub(crate) struct Args {
     tls: ServerTlsArgs,
     #[command(flatten)]
     users: UserArgs,
+    /// Run the WS-Trust token service for clients that sign their request with an X.509
+    /// certificate issued by one of these CAs (PEM; repeatable, bundles allowed).
+    #[arg(long = "x509-trust", value_name = "PEM")]
+    x509_trust: Vec<std::path::PathBuf>,
+}
+
+/// What `serve` says when nothing could authenticate a client.
+const NO_AUTHENTICATION: &str = "wsrx serve authenticates every client, and none could be: \
+give at least one of
+  --users FILE                     WS-Trust token service for the users of FILE (name:password lines, mode 0600)
+  --user NAME:PASSWORD             the same for one user given on the command line (demos: it shows in ps)
+  --sct-id ID --sct-secret BASE64  a security context token agreed out of band (repeatable, one per peer)
+  --x509-trust CA.pem              WS-Trust token service for clients with certificates issued by CA.pem";
+
+/// The CA certificates of `--x509-trust` files (each may hold several PEM blocks).
+fn x509_trust(files: &[std::path::PathBuf]) -> anyhow::Result<Option<wsrx_security::TrustStore>> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut trust = wsrx_security::TrustStore::new();
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read --x509-trust {}", file.display()))?;
+        let end = "-----END CERTIFICATE-----";
+        let mut count = 0;
+        for block in text.split_inclusive(end).filter(|b| b.contains(end)) {
+            let cert =
+                wsrx_security::Certificate::from_pem(block.trim_start()).with_context(|| {
+                    format!("{}: certificate {} is not valid", file.display(), count + 1)
+                })?;
+            trust.add(cert).with_context(|| {
+                format!("{}: certificate {} is not a CA", file.display(), count + 1)
+            })?;
+            count += 1;
+        }
+        anyhow::ensure!(count > 0, "{} holds no PEM certificate", file.display());
+    }
+    Ok(Some(trust))
 }
 
 /// The pre-established SCTs (one per peer) and, with users, the WS-Trust token service
@@ -75,10 +113,19 @@ fn token_providers(args: &Args) -> anyhow::Result<wsrx_runtime::token::Combined>
             format!("WS-Trust token service, UsernameToken bootstrap ({count} users)"),
         )));
     }
-    anyhow::ensure!(
-        !providers.is_empty(),
-        "give a pre-established SCT (--sct-id/--sct-secret) or token-service users (--user/--users)"
-    );
+    if let Some(trust) = x509_trust(&args.x509_trust)? {
+        let count = trust.cas().len();
+        let issuer = wsrx_sc::Issuer::new(
+            wsrx_sc::IssuerConfig::default(),
+            wsrx_sc::X509Authenticator::new(trust, wsrx_sc::X509AuthenticatorConfig::default()),
+            wsrx_crypto::OsRandom,
+        );
+        providers.push(Arc::new(wsrx_runtime::trust::IssuerProvider::new(
+            issuer,
+            format!("WS-Trust token service, X.509 bootstrap ({count} trusted CAs)"),
+        )));
+    }
+    anyhow::ensure!(!providers.is_empty(), "{NO_AUTHENTICATION}");
     Ok(wsrx_runtime::token::Combined::new(providers))
 }
 
@@ -90,8 +137,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     // The server answers in the SOAP version of each request; --soap only validates.
     super::rm_common::soap_version(&args.common.soap)?;
-    let persistence = open_store(&args.common.store, &args.common.keyring)?;
+    // Who may connect, before any state is made: a refusal creates nothing.
     let tokens = Arc::new(token_providers(&args)?);
+    let persistence = open_store(&args.common, "serve", &args.listen.to_string())?;
     let tls = args.tls.load()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let security = wsrx_runtime::token::TokenProvider::describe(tokens.as_ref());

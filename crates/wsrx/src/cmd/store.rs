@@ -543,8 +543,8 @@ fn resend(store: Store<SqliteBackend>, args: &Args, r: &ResendArgs) -> anyhow::R
     rt.block_on(async move {
         let held = super::resend::held(&persistence, &r.id).await?;
         let common = super::rm_common::Common {
-            store: args.store.clone(),
-            keyring: args.keyring.clone().unwrap_or_default(),
+            store: Some(args.store.clone()),
+            keyring: args.keyring.clone(),
             sct_id: r.sct_id.clone(),
             sct_secret: r.sct_secret.clone(),
             soap: r.soap.clone(),

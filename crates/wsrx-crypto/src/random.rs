@@ -68,13 +68,62 @@ impl<R: SecureRandom + ?Sized> SecureRandom for Box<R> {
 }
 
 /// The operating system's generator (via `getrandom`). The only reader of OS randomness in the
-/// workspace; stateless, so copies are free.
+/// workspace; copies are free.
+///
+/// Wire-visible draws ([`SecureRandom::fill_nonce`]) are served from a per-thread block of
+/// 4 KiB read from the OS at once, so a message's nonces, MessageIDs and
+/// sealing nonces cost one `getrandom` per block instead of one each; bytes handed out are
+/// wiped from the block. Secret draws always read the OS directly and are never buffered. (A
+/// process that forks and keeps running without `exec` would share the block with its child;
+/// wsrx never does.)
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OsRandom;
 
+/// Bytes of OS randomness read at once for wire-visible draws.
+pub(crate) const NONCE_BLOCK: usize = 4096;
+
+/// A draw larger than this reads the OS directly.
+const BUFFERED_MAX: usize = 256;
+
+struct NonceBlock {
+    bytes: zeroize::Zeroizing<Vec<u8>>,
+    /// Where the unused bytes start.
+    at: usize,
+}
+
+thread_local! {
+    static NONCES: core::cell::RefCell<NonceBlock> = core::cell::RefCell::new(NonceBlock {
+        bytes: zeroize::Zeroizing::new(vec![0u8; NONCE_BLOCK]),
+        at: NONCE_BLOCK,
+    });
+}
+
+fn buffered_nonce(buf: &mut [u8]) -> Result<()> {
+    if buf.len() > BUFFERED_MAX {
+        return getrandom::fill(buf).map_err(|_| CryptoError::RandomUnavailable);
+    }
+    NONCES.with(|block| {
+        let mut block = block.borrow_mut();
+        if block.at.saturating_add(buf.len()) > block.bytes.len() {
+            getrandom::fill(&mut block.bytes).map_err(|_| CryptoError::RandomUnavailable)?;
+            block.at = 0;
+        }
+        let at = block.at;
+        let end = at.saturating_add(buf.len());
+        let taken = block
+            .bytes
+            .get_mut(at..end)
+            .ok_or(CryptoError::RandomUnavailable)?;
+        buf.copy_from_slice(taken);
+        zeroize::Zeroize::zeroize(taken);
+        block.at = end;
+        Ok(())
+    })
+}
+
 impl SecureRandom for OsRandom {
     fn fill_nonce(&mut self, buf: &mut [u8]) -> Result<()> {
-        getrandom::fill(buf).map_err(|_| CryptoError::RandomUnavailable)
+        buffered_nonce(buf)
     }
 
     fn fill_secret(&mut self, buf: &mut [u8]) -> Result<()> {
@@ -174,6 +223,31 @@ impl Xoshiro256 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buffered_nonces_never_repeat_across_blocks_and_sizes() {
+        let mut seen = std::collections::HashSet::new();
+        // 3 blocks' worth of 16-byte draws plus odd sizes and one unbuffered draw.
+        for i in 0..(3 * NONCE_BLOCK / 16) {
+            let mut n = [0u8; 16];
+            OsRandom.fill_nonce(&mut n).unwrap();
+            assert!(seen.insert(n), "nonce {i} repeated");
+            let mut odd = vec![0u8; 1 + i % 37];
+            OsRandom.fill_nonce(&mut odd).unwrap();
+        }
+        let mut big = vec![0u8; BUFFERED_MAX + 1];
+        OsRandom.fill_nonce(&mut big).unwrap();
+        assert!(big.iter().any(|b| *b != 0));
+        // Each thread has its own block: draws there do not repeat ours either.
+        let other = std::thread::spawn(|| {
+            let mut n = [0u8; 16];
+            OsRandom.fill_nonce(&mut n).unwrap();
+            n
+        })
+        .join()
+        .unwrap();
+        assert!(seen.insert(other));
+    }
 
     #[test]
     fn seeded_output_is_reproducible_and_seed_dependent() {

@@ -117,6 +117,7 @@ pub mod msg;
 pub mod persist;
 pub mod ranges;
 pub mod record;
+pub mod rtt;
 pub mod source;
 pub mod time;
 pub mod version;

@@ -1,10 +1,12 @@
 //! The RM Source side: one outbound sequence to one endpoint, with a handle to send on.
 //!
-//! One [`Source`] behind one async mutex (its poll loop). Every input (a command, a
-//! response, a timeout) is followed by the drain in the contract order: `poll_persist` →
-//! commit (with the payloads of newly stored messages; acknowledged payloads deleted)
-//! → `poll_transmit` (queued to the sender task only after the commit returned) →
-//! `poll_event` → `poll_timeout` (the driver task sleeps until it). The commit also
+//! One [`Source`] behind one short synchronous lock (its poll loop, never held across
+//! an `.await`). Every input (a command, a response, a timeout) is followed by the
+//! drain in the contract order: `poll_persist` → one batch submitted to the store
+//! (with the payloads of newly stored messages; acknowledged payloads deleted; the
+//! offered sequence's records too) → `poll_transmit` (queued to the sender task with
+//! the batch's ticket: it is sent once that is durable) → `poll_event` →
+//! `poll_timeout` (the driver task sleeps until it). The commit also
 //! carries the token provider's changes (a renewed SCT replaces the stored one); a
 //! sequence whose SCT the provider reports lost ends with an explicit error and is
 //! removed, never rebound to another token (`check_lost`). The sender task
@@ -30,25 +32,26 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::{Mutex, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
-use wsrx_rm::msg::{ApplicationMessage, EndpointRef, Route, SequenceHeader};
-use wsrx_rm::wire::{WireMessage, WireProfile};
+use wsrx_rm::msg::EndpointRef;
+use wsrx_rm::wire::WireProfile;
 use wsrx_rm::{
-    CreateParams, Message, PayloadRef, SecurityBinding, SequenceId, Source, SourceConfig,
-    SourceEvent, SourceState, StoreOp, Transmit,
+    CreateParams, PayloadRef, SecurityBinding, SequenceId, Source, SourceConfig, SourceState,
+    StoreOp, Transmit,
 };
 use wsrx_security::{KeyResolver, ReplayCache};
-use wsrx_soap::{EndpointReference, OutboundAddressing, SoapVersion};
-use wsrx_store::{Backend, Batch, PayloadPut, Role};
+use wsrx_soap::SoapVersion;
+use wsrx_store::{Backend, Batch, Role};
 
 use crate::clock;
 use crate::duplex::ClientDuplex;
 use crate::error::RuntimeError;
 use crate::http::HttpClient;
-use crate::persist::{Persistence, add_op, decode_log, decode_payload, encode_payload, new_handle};
-use crate::pipeline::{self, InboundConfig, Protection};
-use crate::tap::{Direction, Tap, emit};
+use crate::persist::{Persistence, Ticket, add_op, decode_log, decode_payload, new_handle};
+use crate::pipeline::{self, InboundConfig};
+use crate::shard::Shard;
+use crate::tap::Tap;
 use crate::token::TokenProvider;
 
 /// Client settings.
@@ -77,6 +80,9 @@ pub struct ClientConfig {
     /// then POSTed to it instead of riding on HTTP responses. Port 0 picks one; a
     /// sequence that must survive a restart needs a fixed port (its AcksTo is the URL).
     pub listen: Option<std::net::SocketAddr>,
+    /// An HTTP client (connection pool and in-flight bound) shared with other clients
+    /// of the same server; `None`: one of its own from `http_timeout` and `tls`.
+    pub http: Option<HttpClient>,
 }
 
 impl ClientConfig {
@@ -98,6 +104,7 @@ impl ClientConfig {
             request_retry: Duration::from_secs(2),
             offer: false,
             listen: None,
+            http: None,
         }
     }
 }
@@ -110,6 +117,10 @@ pub struct Receipt {
     /// The message number.
     pub number: u64,
 }
+
+/// Where a request's response goes: the payload, with the ticket of the batch that
+/// recorded it when it came on the offered sequence (the caller waits for it).
+type ResponseSender = oneshot::Sender<Result<(String, Ticket), RuntimeError>>;
 
 /// What became of a sent message ([`Client::outcome`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,7 +135,7 @@ pub enum Outcome {
 }
 
 struct PendingRequest {
-    tx: oneshot::Sender<Result<String, RuntimeError>>,
+    tx: ResponseSender,
     last_sent: Instant,
 }
 
@@ -160,9 +171,14 @@ struct Inner<B: Backend> {
     resolver: Arc<dyn KeyResolver + Send + Sync>,
     http: HttpClient,
     config: ClientConfig,
-    state: Mutex<State>,
+    state: Shard<State>,
     generation: watch::Sender<u64>,
-    out: mpsc::UnboundedSender<Transmit>,
+    /// Transmits for the sender task, each with the ticket it waits for.
+    out: mpsc::UnboundedSender<(Transmit, Ticket)>,
+    /// Application messages (by number) whose transmission is queued or whose HTTP
+    /// exchange is still open: a retransmission of one of them is not sent (HTTP has
+    /// not lost it yet; under load it would only queue a duplicate behind it).
+    outstanding: StdMutex<std::collections::HashSet<u64>>,
     replay: StdMutex<ReplayCache>,
     wake: tokio::sync::Notify,
     stop: watch::Sender<bool>,
@@ -177,7 +193,9 @@ struct Inner<B: Backend> {
     create_message_id: String,
 }
 
+mod drain;
 mod listener;
+mod send;
 mod undelivered;
 
 /// A handle on one outbound sequence (cheap to clone).
@@ -363,10 +381,13 @@ impl<B: Backend> Client<B> {
             persistence,
             resolver: tokens.resolver(),
             tokens: Arc::clone(&tokens),
-            http: HttpClient::with_tls(config.http_timeout, &config.tls)?,
+            http: match &config.http {
+                Some(shared) => shared.clone(),
+                None => HttpClient::with_tls(config.http_timeout, &config.tls)?,
+            },
             replay: StdMutex::new(ReplayCache::new(100_000, Duration::from_secs(900))),
             config,
-            state: Mutex::new(state),
+            state: Shard::new(state),
             generation,
             out,
             wake: tokio::sync::Notify::new(),
@@ -374,6 +395,7 @@ impl<B: Backend> Client<B> {
             tap,
             local,
             listener_stop: StdMutex::new(None),
+            outstanding: StdMutex::new(std::collections::HashSet::new()),
             create_message_id: pipeline::new_message_id(),
         });
         let client = Self { inner };
@@ -391,42 +413,50 @@ impl<B: Backend> Client<B> {
             tokio::spawn(async move { c.driver().await });
         }
         {
-            let mut st = client.inner.state.lock().await;
-            client.drain(&mut st).await?;
+            let mut st = client.inner.state.lock();
+            client.drain(&mut st)?;
         }
         Ok(client)
     }
 
     /// The sequence identifier, once created.
     pub async fn sequence_id(&self) -> Option<String> {
-        let st = self.inner.state.lock().await;
+        let st = self.inner.state.lock();
         st.created.as_ref().map(|s| s.as_str().to_owned())
     }
 
     /// The SCT identifier the sequence is bound to.
     pub async fn bound_to(&self) -> Option<String> {
-        let st = self.inner.state.lock().await;
+        let st = self.inner.state.lock();
         st.source.binding().map(|b| b.as_str().to_owned())
     }
 
     /// The highest message number stored in the sequence so far (0 for none): after a
     /// restart, the messages up to it are already the sequence's and will be delivered.
     pub async fn highest_number(&self) -> u64 {
-        self.inner.state.lock().await.source.last_number_assigned()
+        self.inner.state.lock().source.last_number_assigned()
     }
 
-    /// Waits until `ready` holds under the lock (checked after every drain).
+    /// Waits until `ready` holds under the lock (checked after every drain) and what it
+    /// observed is durable.
     async fn wait_for<T>(
         &self,
         mut ready: impl FnMut(&mut State) -> Option<Result<T, RuntimeError>>,
     ) -> Result<T, RuntimeError> {
         let mut rx = self.inner.generation.subscribe();
         loop {
-            {
-                let mut st = self.inner.state.lock().await;
-                if let Some(r) = ready(&mut st) {
-                    return r;
-                }
+            let outcome = {
+                let mut st = self.inner.state.lock();
+                ready(&mut st)
+            };
+            if let Some(r) = outcome {
+                // What `ready` saw (an outcome or an end, such as messages recorded as
+                // undelivered) is durable too: the batch that made it so was submitted
+                // before the state changed, and a caller that reads the store next finds
+                // it there, as when drains waited for their commits.
+                let persistence = &self.inner.persistence;
+                persistence.durable(persistence.last_issued()).await?;
+                return r;
             }
             if rx.changed().await.is_err() {
                 return Err(RuntimeError::Shutdown);
@@ -469,14 +499,17 @@ impl<B: Backend> Client<B> {
     pub async fn request(&self, action: &str, payload: &str) -> Result<String, RuntimeError> {
         let (tx, rx) = oneshot::channel();
         self.submit(action, payload, Some(tx)).await?;
-        rx.await.map_err(|_| RuntimeError::Shutdown)?
+        let (response, recorded) = rx.await.map_err(|_| RuntimeError::Shutdown)??;
+        // A response on the offered sequence is handed over once its record is durable.
+        self.inner.persistence.durable(recorded).await?;
+        Ok(response)
     }
 
     async fn submit(
         &self,
         action: &str,
         payload: &str,
-        waiter: Option<oneshot::Sender<Result<String, RuntimeError>>>,
+        waiter: Option<ResponseSender>,
     ) -> Result<Receipt, RuntimeError> {
         self.submit_inner(action, payload, waiter, None).await
     }
@@ -496,13 +529,13 @@ impl<B: Backend> Client<B> {
         &self,
         action: &str,
         payload: &str,
-        mut waiter: Option<oneshot::Sender<Result<String, RuntimeError>>>,
-        resent_from: Option<(SequenceId, u64, u64)>,
+        mut waiter: Option<ResponseSender>,
+        mut resent_from: Option<(SequenceId, u64, u64)>,
     ) -> Result<Receipt, RuntimeError> {
         let mut rx = self.inner.generation.subscribe();
         loop {
-            {
-                let mut st = self.inner.state.lock().await;
+            let stored = {
+                let mut st = self.inner.state.lock();
                 // A one-way message after the sequence failed is stored and held with
                 // the undelivered ones (wsrx-rm `Source::hold`), in order, for a resend;
                 // a request, whose caller waits for its response, fails at once.
@@ -544,31 +577,39 @@ impl<B: Backend> Client<B> {
                         .unwrap_or_default();
                     if holds {
                         // Stored and held, in order, with the undelivered ones: the
-                        // caller is told at once that it is not being sent.
-                        self.drain(&mut st).await?;
-                        return Err(RuntimeError::Undelivered {
-                            undelivered: st.undelivered.clone().unwrap_or_else(|| {
-                                wsrx_rm::Undelivered {
+                        // caller is told, once that is durable, that it is not sent.
+                        let ticket = self.drain(&mut st)?;
+                        let undelivered =
+                            st.undelivered
+                                .clone()
+                                .unwrap_or_else(|| wsrx_rm::Undelivered {
                                     id: SequenceId::new(sequence.clone()),
                                     numbers: Vec::new(),
                                     reason: wsrx_rm::UndeliveredReason::TerminatedLocally,
                                     next: wsrx_rm::UndeliveredPolicy::Hold,
-                                }
-                            }),
-                        });
+                                });
+                        Some((Err(RuntimeError::Undelivered { undelivered }), ticket))
+                    } else {
+                        if let Some((old, old_number, old_handle)) = resent_from.take() {
+                            let op = StoreOp::OutboundResent {
+                                id: old,
+                                number: old_number,
+                                on: SequenceId::new(sequence.clone()),
+                                new_number: number,
+                            };
+                            st.resent.push((op, old_handle));
+                        }
+                        let ticket = self.drain(&mut st)?;
+                        Some((Ok(Receipt { sequence, number }), ticket))
                     }
-                    if let Some((old, old_number, old_handle)) = resent_from {
-                        let op = StoreOp::OutboundResent {
-                            id: old,
-                            number: old_number,
-                            on: SequenceId::new(sequence.clone()),
-                            new_number: number,
-                        };
-                        st.resent.push((op, old_handle));
-                    }
-                    self.drain(&mut st).await?;
-                    return Ok(Receipt { sequence, number });
+                } else {
+                    None
                 }
+            };
+            if let Some((receipt, ticket)) = stored {
+                // "Durably stored under its number": the lock released, the commit shared.
+                self.inner.persistence.durable(ticket).await?;
+                return receipt;
             }
             if rx.changed().await.is_err() {
                 return Err(RuntimeError::Shutdown);
@@ -606,7 +647,7 @@ impl<B: Backend> Client<B> {
     /// [`RuntimeError::Usage`] if it cannot be closed now; [`RuntimeError::SequenceEnded`].
     pub async fn close(&self) -> Result<(), RuntimeError> {
         {
-            let mut st = self.inner.state.lock().await;
+            let mut st = self.inner.state.lock();
             // A sequence resumed while closing (or closed) is only waited for.
             if !matches!(
                 st.source.state(),
@@ -615,7 +656,7 @@ impl<B: Backend> Client<B> {
                 st.source
                     .close(clock::rm_now())
                     .map_err(|e| RuntimeError::Usage(e.to_string()))?;
-                self.drain(&mut st).await?;
+                self.drain(&mut st)?;
             }
         }
         self.wait_for(|st| {
@@ -636,7 +677,7 @@ impl<B: Backend> Client<B> {
     /// [`RuntimeError::Usage`] if it cannot be terminated now.
     pub async fn terminate(&self) -> Result<String, RuntimeError> {
         {
-            let mut st = self.inner.state.lock().await;
+            let mut st = self.inner.state.lock();
             // WS-RM 1.1 §3.6: the offered sequence ends with the forward one. Its source
             // (the server) cannot reach an anonymous endpoint on its own, so this side
             // sends its TerminateSequence; 1.0 forgets it.
@@ -649,7 +690,7 @@ impl<B: Backend> Client<B> {
                 st.source
                     .terminate(clock::rm_now())
                     .map_err(|e| RuntimeError::Usage(e.to_string()))?;
-                self.drain(&mut st).await?;
+                self.drain(&mut st)?;
             }
         }
         self.wait_for(|st| st.ended.clone().map(Ok)).await
@@ -672,485 +713,5 @@ impl<B: Backend> Client<B> {
     /// The listener's URL, when the client runs one (`ClientConfig::listen`).
     pub fn local_url(&self) -> Option<&str> {
         self.inner.local.as_deref()
-    }
-
-    /// The drain after an input (see the module docs).
-    async fn drain(&self, st: &mut State) -> Result<(), RuntimeError> {
-        let mut batch = Batch::default();
-        while let Some(op) = st.source.poll_persist() {
-            match &op {
-                StoreOp::OutboundStored {
-                    id,
-                    number,
-                    payload: Some(PayloadRef(h)),
-                    ..
-                } => {
-                    if let Some((action, text)) = st.payloads.get(h) {
-                        batch.payloads.push(PayloadPut {
-                            handle: *h,
-                            sequence: id.as_str().to_owned(),
-                            number: *number,
-                            plaintext: encode_payload(action, text),
-                        });
-                    }
-                    st.by_number.insert(*number, *h);
-                }
-                StoreOp::OutboundAcked { ranges, .. } => {
-                    for r in ranges {
-                        let numbers: Vec<u64> = st
-                            .by_number
-                            .range(r.lower..=r.upper)
-                            .map(|(n, _)| *n)
-                            .collect();
-                        for n in numbers {
-                            if let Some(h) = st.by_number.remove(&n) {
-                                batch.payload_deletes.push(h);
-                                if !st.request_numbers.contains_key(&n) {
-                                    st.payloads.remove(&h);
-                                }
-                            }
-                        }
-                    }
-                }
-                _ => {}
-            }
-            add_op(&mut batch, &op);
-        }
-        // A held message handed to this sequence: recorded there, its old copy dropped,
-        // in the commit that stores it here.
-        for (op, old_handle) in st.resent.drain(..) {
-            add_op(&mut batch, &op);
-            batch.payload_deletes.push(old_handle);
-        }
-        // Renewed (or lost) tokens go with the same commit, so the store holds the
-        // instance the next message is protected with.
-        crate::recovery::add_changes(&mut batch, &self.inner.tokens.take_changes())?;
-        self.check_lost(st, &mut batch);
-        // Commit-before-send: nothing below runs unless the ops are durable.
-        self.inner.persistence.commit(batch).await?;
-        while let Some(t) = st.source.poll_transmit() {
-            if st.lost {
-                continue;
-            }
-            if self.inner.out.send(t).is_err() {
-                return Err(RuntimeError::Shutdown);
-            }
-        }
-        while let Some(ev) = st.source.poll_event() {
-            match ev {
-                SourceEvent::Created { id, offer_accepted } => {
-                    tracing::info!(sequence = %id, "outbound sequence created");
-                    st.created = Some(id);
-                    let binding = st.source.binding().cloned();
-                    if let (Some(accept), Some(d)) = (offer_accepted, st.duplex.as_mut()) {
-                        d.accepted(clock::rm_now(), &accept, binding);
-                    }
-                }
-                SourceEvent::Closed => st.closed = true,
-                SourceEvent::Terminated(reason) => {
-                    // A cause already named (a lost token) is kept.
-                    let text = st.ended.clone().unwrap_or_else(|| format!("{reason:?}"));
-                    for (_, r) in st.requests.drain() {
-                        let _ = r.tx.send(Err(RuntimeError::SequenceEnded(text.clone())));
-                    }
-                    st.ended = Some(text);
-                }
-                SourceEvent::Undelivered(u) => {
-                    // Held in the store (SourceFailed keeps the log and the payloads).
-                    tracing::warn!(
-                        sequence = %u.id,
-                        numbers = %u.numbers_text(),
-                        reason = %u.reason,
-                        "sequence ended with messages undelivered; they are held"
-                    );
-                    for (_, r) in st.requests.drain() {
-                        let _ = r.tx.send(Err(RuntimeError::Undelivered {
-                            undelivered: u.clone(),
-                        }));
-                    }
-                    st.undelivered = Some(u);
-                }
-                SourceEvent::Refused(e) => tracing::info!(error = %e, "source refused a message"),
-                SourceEvent::Acknowledged { .. } => {}
-            }
-        }
-        self.drain_duplex(st).await?;
-        self.inner
-            .generation
-            .send_modify(|g| *g = g.wrapping_add(1));
-        self.inner.wake.notify_one();
-        Ok(())
-    }
-
-    /// Ends the sequence, explicitly, when the security context it is bound to was lost
-    /// (renewal refused, expired unrenewed): it is never moved to another token (WS-SC
-    /// binding rule, see [`crate::trust`]). Its records are deleted with `batch`.
-    fn check_lost(&self, st: &mut State, batch: &mut Batch) {
-        if st.lost || st.ended.is_some() {
-            return;
-        }
-        let Some(binding) = st.source.binding().cloned() else {
-            return;
-        };
-        let Some(reason) = self.inner.tokens.lost(binding.as_str()) else {
-            return;
-        };
-        let text = format!(
-            "the security context {} the sequence is bound to was lost ({reason})",
-            binding.as_str(),
-        );
-        tracing::warn!(sct = %binding.as_str(), "{text}");
-        // wsrx-rm decides: the sequence ends; what it did not deliver is recorded as
-        // undelivered (TokenLost) and kept, the rest of it is forgotten.
-        if st.source.lose_token().is_ok() {
-            while let Some(op) = st.source.poll_persist() {
-                add_op(batch, &op);
-            }
-        }
-        for (_, r) in st.requests.drain() {
-            let _ = r.tx.send(Err(RuntimeError::SequenceEnded(text.clone())));
-        }
-        st.lost = true;
-        st.ended = Some(text);
-    }
-
-    /// Feeds a verified message to the Source or the offered sequence's Destination
-    /// (`number`: the request it came back on); whether it carried a sequenced response.
-    fn feed(
-        st: &mut State,
-        opened: &pipeline::Opened,
-        number: Option<u64>,
-        now: wsrx_rm::Timestamp,
-    ) -> bool {
-        let mut sequenced = false;
-        for m in opened.messages(None) {
-            match st.duplex.as_mut().filter(|d| d.takes(&m)) {
-                Some(d) => {
-                    // A message of the offered sequence: a response, or its control.
-                    let app = matches!(m, Message::Application(_)) && opened.is_application();
-                    sequenced |= app;
-                    d.handle(
-                        now,
-                        opened.proof.as_ref(),
-                        m,
-                        opened.payload.as_deref().filter(|_| app),
-                        opened.relates_to.as_deref(),
-                        number,
-                    );
-                }
-                None => {
-                    let _ = st.source.handle_message(now, opened.proof.as_ref(), m);
-                }
-            }
-        }
-        sequenced
-    }
-
-    /// The drain of the offered sequence's Destination: persist → commit → transmits
-    /// (acknowledgements, its TerminateSequence: to the server) → deliveries (each
-    /// response to its waiting request, once).
-    async fn drain_duplex(&self, st: &mut State) -> Result<(), RuntimeError> {
-        let Some(d) = st.duplex.as_mut() else {
-            return Ok(());
-        };
-        let mut batch = Batch::default();
-        while let Some(op) = d.poll_persist() {
-            add_op(&mut batch, &op);
-        }
-        self.inner.persistence.commit(batch).await?;
-        while let Some(t) = d.poll_transmit() {
-            if matches!(t.route, Route::Reply) {
-                // An answer to a message at the listener (kept for it; cleared otherwise).
-                st.replies.push(t);
-                continue;
-            }
-            if self.inner.out.send(t).is_err() {
-                return Err(RuntimeError::Shutdown);
-            }
-        }
-        for r in d.poll_delivered() {
-            let Some(n) = r.request else {
-                tracing::info!("a response on the offered sequence answers no known request");
-                continue;
-            };
-            if let Some(w) = st.requests.remove(&n) {
-                let _ = w.tx.send(Ok(r.payload));
-            }
-            if let Some(h) = st.request_numbers.remove(&n)
-                && !st.by_number.contains_key(&n)
-            {
-                st.payloads.remove(&h);
-            }
-        }
-        Ok(())
-    }
-
-    async fn driver(&self) {
-        let mut stop = self.inner.stop.subscribe();
-        let retry = self.inner.config.request_retry;
-        let mut changes = self.inner.tokens.changes();
-        loop {
-            let deadline = {
-                let st = self.inner.state.lock().await;
-                if st.lost {
-                    return;
-                }
-                let d = st
-                    .source
-                    .poll_timeout()
-                    .into_iter()
-                    .chain(st.duplex.as_ref().and_then(ClientDuplex::poll_timeout))
-                    .min()
-                    .map(clock::until);
-                let r = (!st.requests.is_empty()).then_some(retry);
-                match (d, r) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
-            };
-            let sleep = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep(d).await,
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            tokio::select! {
-                () = sleep => {
-                    let mut st = self.inner.state.lock().await;
-                    if st.source.poll_timeout().is_some_and(|d| d <= clock::rm_now()) {
-                        st.source.handle_timeout(clock::rm_now());
-                    }
-                    if let Some(d) = st.duplex.as_mut() {
-                        d.handle_timeout(clock::rm_now());
-                    }
-                    self.resend_requests(&mut st);
-                    if let Err(e) = self.drain(&mut st).await {
-                        tracing::warn!(error = %e, "client drain failed");
-                    }
-                }
-                () = self.inner.wake.notified() => {}
-                // A context was renewed or lost: commit it (and end the sequence if
-                // its context is gone) now, not with the next message.
-                Some(()) = token_changed(changes.as_mut()) => {
-                    let mut st = self.inner.state.lock().await;
-                    if let Err(e) = self.drain(&mut st).await {
-                        tracing::warn!(error = %e, "client drain failed");
-                    }
-                }
-                _ = stop.changed() => return,
-            }
-        }
-    }
-
-    /// Re-sends requests whose response is overdue (duplicates: never delivered twice).
-    fn resend_requests(&self, st: &mut State) {
-        let Some(id) = st.created.clone() else { return };
-        let retry = self.inner.config.request_retry;
-        let binding = st.source.binding().cloned();
-        let mut due = Vec::new();
-        for (n, r) in &mut st.requests {
-            if r.last_sent.elapsed() >= retry {
-                r.last_sent = Instant::now();
-                due.push(*n);
-            }
-        }
-        for n in due {
-            let Some(h) = st.request_numbers.get(&n).copied() else {
-                continue;
-            };
-            let t = Transmit {
-                route: Route::Peer(EndpointRef(self.inner.config.to.clone())),
-                message: Message::Application(ApplicationMessage {
-                    sequence: SequenceHeader {
-                        id: id.clone(),
-                        number: n,
-                        last_message: false,
-                    },
-                    ack_requested: true,
-                    payload: Some(PayloadRef(h)),
-                }),
-                ack: None,
-                protect_with: binding.clone(),
-            };
-            let _ = self.inner.out.send(t);
-        }
-    }
-
-    async fn sender(&self, mut rx: mpsc::UnboundedReceiver<Transmit>) {
-        let mut stop = self.inner.stop.subscribe();
-        loop {
-            tokio::select! {
-                t = rx.recv() => {
-                    let Some(t) = t else { return };
-                    let c = self.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = c.transmit(t).await {
-                            tracing::debug!(error = %e, "transmission failed (will be retried)");
-                        }
-                    });
-                }
-                _ = stop.changed() => return,
-            }
-        }
-    }
-
-    /// Encodes, secures, POSTs one transmit and feeds the answer back.
-    async fn transmit(&self, mut t: Transmit) -> Result<(), RuntimeError> {
-        let profile = self.inner.config.profile;
-        let soap = self.inner.config.soap;
-        let message_id = if matches!(t.message, Message::CreateSequence(_)) {
-            self.inner.create_message_id.clone()
-        } else {
-            pipeline::new_message_id()
-        };
-        {
-            let mut st = self.inner.state.lock().await;
-            let st = &mut *st;
-            if st.lost {
-                return Ok(());
-            }
-            if let Some(d) = st.duplex.as_mut() {
-                // The offered sequence's acknowledgement rides on what goes to the server.
-                if t.ack.is_none() && t.message.sequence_id() != d.offered() {
-                    t.ack = d.take_ack();
-                }
-                if let Message::Application(m) = &t.message
-                    && st.requests.contains_key(&m.sequence.number)
-                {
-                    d.sent_request(&message_id, m.sequence.number);
-                }
-            }
-        }
-        let wire = WireMessage::from_transmit(&t, profile);
-        let (number, payload) = match &t.message {
-            Message::Application(m) => {
-                let p = match m.payload {
-                    Some(PayloadRef(h)) => {
-                        let st = self.inner.state.lock().await;
-                        st.payloads.get(&h).cloned()
-                    }
-                    None => None,
-                };
-                (Some(m.sequence.number), p)
-            }
-            _ => (None, None),
-        };
-        if matches!(&t.message, Message::Application(m) if m.payload.is_some()) && payload.is_none()
-        {
-            return Ok(()); // acknowledged meanwhile
-        }
-        let action = wire
-            .action(profile)
-            .map(str::to_owned)
-            .or_else(|| payload.as_ref().map(|(a, _)| a.clone()))
-            .unwrap_or_default();
-        let mut addressing =
-            OutboundAddressing::request(profile.wsa_version(), &self.inner.config.to, &action);
-        addressing.message_id = Some(message_id);
-        // Responses come to the listener only on the offered sequence (its Endpoint);
-        // otherwise they ride on the HTTP response.
-        let reply_to = match &self.inner.local {
-            Some(url) if self.inner.config.offer => url.as_str(),
-            _ => profile.wsa_version().anonymous(),
-        };
-        addressing.reply_to = Some(EndpointReference::new(reply_to));
-        let protection = t
-            .protect_with
-            .as_ref()
-            .map(|b| Protection::for_binding(b, profile, self.inner.resolver.as_ref()))
-            .transpose()?;
-        let text = pipeline::seal(
-            profile,
-            soap,
-            &addressing,
-            &wire,
-            payload.as_ref().map(|(_, p)| p.as_str()),
-            protection.as_ref(),
-            SystemTime::now(),
-        )?;
-        let summary = pipeline::summarize(
-            &wire,
-            Some(&action),
-            t.protect_with.as_ref().map(SecurityBinding::as_str),
-        );
-        emit(
-            self.inner.tap.as_ref(),
-            "client",
-            Direction::Sent,
-            &summary,
-            &text,
-        );
-        let (status, body) = self
-            .inner
-            .http
-            .post(&self.inner.config.to, soap, &action, text)
-            .await?;
-        let Some((hint, bytes)) = body else {
-            return Ok(());
-        };
-        let opened = match pipeline::open(
-            &bytes,
-            hint,
-            &self.inner.config.inbound,
-            self.inner.resolver.as_ref(),
-            &self.inner.replay,
-            SystemTime::now(),
-        ) {
-            Ok(o) => o,
-            Err(r) => {
-                emit(
-                    self.inner.tap.as_ref(),
-                    "client",
-                    Direction::Refused,
-                    &r.reason,
-                    &String::from_utf8_lossy(&bytes),
-                );
-                return Err(RuntimeError::Peer(format!("HTTP {status}: {}", r.reason)));
-            }
-        };
-        emit(
-            self.inner.tap.as_ref(),
-            "client",
-            Direction::Received,
-            &opened.summary(),
-            &String::from_utf8_lossy(&bytes),
-        );
-        let mut st = self.inner.state.lock().await;
-        let now = clock::rm_now();
-        let sequenced = Self::feed(&mut st, &opened, number, now);
-        if let Some(n) = number.filter(|_| !sequenced) {
-            let bound = st.source.binding().cloned();
-            let proven = bound.is_none() || bound == opened.proof;
-            if proven && opened.is_application() {
-                if let Some(r) = st.requests.remove(&n) {
-                    let _ = r.tx.send(Ok(opened.payload.clone().unwrap_or_default()));
-                }
-                if let Some(h) = st.request_numbers.remove(&n)
-                    && !st.by_number.contains_key(&n)
-                {
-                    st.payloads.remove(&h);
-                }
-            } else if let Some(f) = &opened.soap_fault
-                && proven
-                && let Some(r) = st.requests.remove(&n)
-            {
-                let _ = r.tx.send(Err(RuntimeError::PeerFault(f.reason.clone())));
-            }
-        }
-        let r = self.drain(&mut st).await;
-        st.replies.clear(); // answers only matter at the listener
-        r
-    }
-}
-
-/// Resolves when the token provider signals a change (`None`: it never does, or its
-/// sender is gone).
-async fn token_changed(rx: Option<&mut watch::Receiver<u64>>) -> Option<()> {
-    match rx {
-        Some(rx) => match rx.changed().await {
-            Ok(()) => Some(()),
-            Err(_) => std::future::pending().await,
-        },
-        None => std::future::pending().await,
     }
 }

@@ -331,10 +331,19 @@ async fn accept_tls(
     Ok(())
 }
 
-/// The HTTP client: one connection pool, rustls.
+/// Requests one [`HttpClient`] (and its clones) has in flight at most; as many idle
+/// keep-alive connections per host are kept, so under load every request finds an
+/// open connection instead of opening a new one.
+pub const MAX_IN_FLIGHT: usize = 64;
+
+/// The HTTP client: one connection pool, rustls, at most [`MAX_IN_FLIGHT`] requests
+/// at once (further ones wait for a slot: back-pressure instead of a connection per
+/// message). Clones share the pool and the bound; give one to many
+/// [`Client`](crate::Client)s to the same server (`ClientConfig::http`).
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
+    slots: Arc<Semaphore>,
 }
 
 impl HttpClient {
@@ -356,9 +365,13 @@ impl HttpClient {
         let builder = reqwest::Client::builder()
             .use_rustls_tls()
             .timeout(timeout)
-            .pool_max_idle_per_host(8);
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(MAX_IN_FLIGHT);
         let client = tls.apply(builder)?.build()?;
-        Ok(Self { client })
+        Ok(Self {
+            client,
+            slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+        })
     }
 
     /// POSTs a SOAP message; returns the response (status and body, if any).
@@ -372,6 +385,12 @@ impl HttpClient {
         action: &str,
         body: String,
     ) -> Result<(u16, Option<(SoapVersion, Bytes)>), RuntimeError> {
+        crate::shard::assert_unlocked("sending an HTTP request");
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| RuntimeError::Shutdown)?;
         let (ct, soap_action) = content_type(soap, action);
         let mut req = self
             .client

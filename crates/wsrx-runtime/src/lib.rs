@@ -39,12 +39,16 @@
 //!
 //! ## The driver contract (house-style §2)
 //!
-//! Each machine sits behind one async mutex: its poll loop. After every input (an inbound
-//! message, a command, a timeout) the holder drains, in order: `poll_persist` → one
-//! [`Batch`](wsrx_store::Batch) committed durably → `poll_transmit` → `poll_event` →
-//! `poll_timeout` (a task sleeps until it). **Commit-before-send**: a transmit is handed
-//! to the sender only after the commit of the ops emitted before it has returned; a
-//! failed commit sends nothing.
+//! Each machine sits behind one short synchronous lock (a `Shard`, never held across
+//! an `.await`). After every input (an inbound message, a command, a timeout) the
+//! holder drains, in order: `poll_persist` → one [`Batch`](wsrx_store::Batch)
+//! *submitted* to the store ([`persist::Persistence::submit`], no IO wait; it returns a
+//! [`persist::Ticket`]) → `poll_transmit` → `poll_event` → `poll_timeout` (a task sleeps
+//! until it). The transmits and deliveries are tagged with the ticket. **Commit-before-
+//! send**: with the lock released, the driver waits until the ticket is durable
+//! ([`persist::Persistence::durable`]) before it sends a transmit or hands a message to
+//! the application; a failed commit sends nothing. Concurrent inputs share one group
+//! commit of the store instead of waiting for one another's fsync.
 #![forbid(unsafe_code)]
 
 pub mod client;
@@ -61,6 +65,7 @@ pub mod pipeline;
 pub mod recovery;
 pub mod server;
 pub mod settings;
+mod shard;
 pub mod tap;
 pub mod tls;
 pub mod token;

@@ -80,9 +80,19 @@ pub fn delivered() {
     metrics::counter!(DELIVERED).increment(1);
 }
 
+/// Retransmissions received by every server of this process, also without a metrics
+/// recorder installed (`wsrx bench` reports them).
+static RETRANSMISSIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// A message already recorded arrived again.
 pub fn retransmission_received() {
+    RETRANSMISSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     metrics::counter!(RETRANSMISSIONS_RECEIVED).increment(1);
+}
+
+/// Retransmissions of recorded messages received so far by this process's servers.
+pub fn retransmissions_received_total() -> u64 {
+    RETRANSMISSIONS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// One message received and not delivered.

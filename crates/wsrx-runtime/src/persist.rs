@@ -1,28 +1,96 @@
 //! The store adapter: [`StoreOp`]s as opaque records per sequence
-//! ([`wsrx_rm::record`]), payloads by handle, commits off the async threads.
+//! ([`wsrx_rm::record`]), payloads by handle, and **commit tickets**.
 //!
-//! The store's commit is synchronous and durable when it returns; the runtime calls it
-//! through [`tokio::task::spawn_blocking`] and acts on nothing emitted after the ops
-//! until it has returned (commit-before-send).
+//! A machine's drain hands its batch to [`Persistence::submit`] while it holds the
+//! machine's lock: that only seals and queues the batch (no IO wait) and returns its
+//! [`Ticket`]. The caller releases the lock, then waits with [`Persistence::durable`]
+//! before it acts on anything the batch's ops preceded (commit-before-send): a
+//! transmit, a hand-over to the application, a receipt. Concurrent inputs thus share
+//! one group commit (one fsync) of the store's writer instead of queueing behind one
+//! another's, and no lock is ever held while a commit is made durable
+//! (the `shard` module checks it in debug builds).
+//!
+//! Tickets become durable in order. Once a batch fails, every later ticket of this
+//! `Persistence` fails too: what followed it may depend on it (an acknowledgement
+//! covering a message it recorded), so nothing more is sent until a restart.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
+use tokio::sync::oneshot;
 use wsrx_crypto::{OsRandom, SecureRandom};
 use wsrx_rm::{StoreOp, record};
-use wsrx_store::{Backend, Batch, Role, Snapshot, Store};
+pub use wsrx_store::Ticket;
+use wsrx_store::{Backend, Batch, Role, Snapshot, Store, StoreError};
 use zeroize::Zeroizing;
 
 use crate::error::RuntimeError;
 
-/// A shared store, with async wrappers over its blocking calls.
+/// A shared store, with commit tickets and async wrappers over its blocking calls.
 pub struct Persistence<B: Backend> {
     store: Arc<Store<B>>,
+    durability: Arc<Mutex<Watermark>>,
 }
 
 impl<B: Backend> Clone for Persistence<B> {
     fn clone(&self) -> Self {
         Self {
             store: Arc::clone(&self.store),
+            durability: Arc::clone(&self.durability),
+        }
+    }
+}
+
+/// What is durable among the tickets this `Persistence` issued.
+#[derive(Default)]
+struct Watermark {
+    /// The last ticket issued through this `Persistence`.
+    issued: Ticket,
+    /// Every own ticket up to this one is durable (completions run in ticket order).
+    through: Ticket,
+    /// The first own ticket that failed, and why: it and every later one fail.
+    failed: Option<(Ticket, String)>,
+    /// Who waits for which ticket.
+    waiters: BTreeMap<Ticket, Vec<oneshot::Sender<()>>>,
+    /// Batches submitted and commits completed (for the benchmark).
+    submitted: u64,
+}
+
+impl Watermark {
+    fn outcome(&self, t: Ticket) -> Option<Result<(), RuntimeError>> {
+        if let Some((f, why)) = &self.failed
+            && *f <= t
+        {
+            return Some(Err(RuntimeError::Store(StoreError::Backend(format!(
+                "an earlier commit failed: {why}"
+            )))));
+        }
+        (self.through >= t).then_some(Ok(()))
+    }
+
+    fn complete(&mut self, t: Ticket, result: Result<(), StoreError>) {
+        match result {
+            Ok(()) => self.through = self.through.max(t),
+            Err(e) => {
+                if self.failed.is_none() {
+                    tracing::error!(error = %e, "a store commit failed: nothing more is sent");
+                    self.failed = Some((t, e.to_string()));
+                }
+            }
+        }
+        let woken: Vec<Ticket> = match &self.failed {
+            // Every waiter at or past the failure learns of it.
+            Some(_) => self.waiters.keys().copied().collect(),
+            None => self
+                .waiters
+                .range(..=self.through)
+                .map(|(k, _)| *k)
+                .collect(),
+        };
+        for k in woken {
+            for tx in self.waiters.remove(&k).unwrap_or_default() {
+                let _ = tx.send(());
+            }
         }
     }
 }
@@ -36,7 +104,10 @@ impl<B: Backend> std::fmt::Debug for Persistence<B> {
 impl<B: Backend> Persistence<B> {
     /// Wraps a store.
     pub fn new(store: Arc<Store<B>>) -> Self {
-        Self { store }
+        Self {
+            store,
+            durability: Arc::new(Mutex::new(Watermark::default())),
+        }
     }
 
     /// The store.
@@ -44,19 +115,70 @@ impl<B: Backend> Persistence<B> {
         &self.store
     }
 
-    /// Commits `batch` durably (on a blocking thread).
+    /// Seals and queues `batch` for the store's writer without waiting; returns the
+    /// ticket to wait for ([`Persistence::durable`]) before acting on what followed its
+    /// ops. An empty batch returns the last ticket issued here: whatever the caller
+    /// acts on may depend on a batch an earlier input submitted.
+    ///
+    /// # Errors
+    /// [`RuntimeError::Store`] when the batch cannot be sealed.
+    pub fn submit(&self, batch: Batch) -> Result<Ticket, RuntimeError> {
+        if batch.is_empty() {
+            return Ok(self.last_issued());
+        }
+        let durability = Arc::clone(&self.durability);
+        // Not under the watermark lock: a backend without a writer thread runs the
+        // completion inside `submit`.
+        let ticket = self.store.submit(batch, move |t, result| {
+            lock(&durability).complete(t, result);
+        })?;
+        let mut w = lock(&self.durability);
+        w.issued = w.issued.max(ticket);
+        w.submitted += 1;
+        Ok(ticket)
+    }
+
+    /// The last ticket issued here (what everything sent now may depend on).
+    pub fn last_issued(&self) -> Ticket {
+        lock(&self.durability).issued
+    }
+
+    /// Batches submitted so far through this `Persistence` and its clones.
+    pub fn submitted(&self) -> u64 {
+        lock(&self.durability).submitted
+    }
+
+    /// Waits until `ticket` is durable. Must not be called with a machine's lock held
+    /// (checked in debug builds).
+    ///
+    /// # Errors
+    /// [`RuntimeError::Store`] when this or an earlier batch failed; nothing that
+    /// depends on it may be sent.
+    pub async fn durable(&self, ticket: Ticket) -> Result<(), RuntimeError> {
+        crate::shard::assert_unlocked("waiting for a store commit");
+        loop {
+            let rx = {
+                let mut w = lock(&self.durability);
+                if let Some(r) = w.outcome(ticket) {
+                    return r;
+                }
+                let (tx, rx) = oneshot::channel();
+                w.waiters.entry(ticket).or_default().push(tx);
+                rx
+            };
+            if rx.await.is_err() {
+                return Err(RuntimeError::Shutdown);
+            }
+        }
+    }
+
+    /// Commits `batch` and waits until it (and every batch before it) is durable.
     ///
     /// # Errors
     /// [`RuntimeError::Store`]; the caller must then not send what followed the ops.
     pub async fn commit(&self, batch: Batch) -> Result<(), RuntimeError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || store.commit(batch))
-            .await
-            .map_err(|e| RuntimeError::Io(format!("commit task: {e}")))??;
-        Ok(())
+        let ticket = self.submit(batch)?;
+        self.durable(ticket).await
     }
 
     /// Loads every record and token (on a blocking thread).
@@ -80,6 +202,10 @@ impl<B: Backend> Persistence<B> {
             .await
             .map_err(|e| RuntimeError::Io(format!("payload task: {e}")))??)
     }
+}
+
+fn lock(m: &Mutex<Watermark>) -> std::sync::MutexGuard<'_, Watermark> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Appends `op` to `batch` as a record of its sequence. A terminated sequence is

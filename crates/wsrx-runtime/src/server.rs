@@ -1,10 +1,14 @@
 //! The RM Destination side: inbound sequences, delivery to a [`Handler`], answers on the
 //! HTTP back-channel or POSTed to an addressable AcksTo, responses on offered sequences.
 //!
-//! One [`Destination`] per RM version, each behind one async mutex (its poll loop):
-//! every input (an inbound message, a timeout, `take_ack`) is followed by the drain in
-//! the contract order: `poll_persist` → commit → `poll_transmit` → `poll_event` →
-//! `poll_timeout` (the timer task sleeps until it).
+//! One [`Destination`] per RM version, each behind one short synchronous lock (its poll
+//! loop, never held across an `.await`): every input (an inbound message, a timeout,
+//! `take_ack`) is followed by the drain in the contract order: `poll_persist` → one
+//! batch submitted to the store (a ticket, no IO wait) → `poll_transmit` → `poll_event`
+//! → `poll_timeout` (the timer task sleeps until it). What the drain produced is acted
+//! on with the lock released and only once the batch's ticket is durable: answers,
+//! POSTs and hand-overs to the handler (commit-before-send). So the messages of every
+//! sequence share the store's group commits instead of waiting for each other's.
 //!
 //! ## Exactly-once delivery (the durable inbox)
 //!
@@ -59,28 +63,28 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::{Mutex, Notify};
-use wsrx_rm::msg::{EndpointRef, Route};
+use tokio::sync::Notify;
+use wsrx_rm::msg::EndpointRef;
 use wsrx_rm::persist::DestinationRecord;
-use wsrx_rm::wire::{RmHeader, WireBody, WireMessage, WireProfile};
+use wsrx_rm::wire::{WireBody, WireProfile};
 use wsrx_rm::{
-    DeliveryAssurance, Destination, DestinationConfig, DestinationEvent, PayloadRef, RmVersion,
-    SecurityBinding, SequenceId, SourceConfig, StoreOp, Transmit,
+    DeliveryAssurance, Destination, DestinationConfig, PayloadRef, RmVersion, SequenceId,
+    SourceConfig, StoreOp, Transmit,
 };
 use wsrx_security::{KeyResolver, ReplayCache};
 use wsrx_soap::{Fault, FaultCode, SoapVersion};
-use wsrx_store::{Backend, Batch, PayloadPut, Role};
+use wsrx_store::{Backend, Batch, Role};
 
 use crate::clock;
 use crate::error::RuntimeError;
 use crate::http::{HttpClient, HttpReply};
 use crate::metrics;
-use crate::offered::{self, Offered, is_anonymous};
-use crate::persist::{Persistence, add_op, decode_log, decode_payload, encode_payload, new_handle};
+use crate::offered::{self, Offered};
+use crate::persist::{Persistence, Ticket, decode_log, decode_payload, new_handle};
 use crate::pipeline::{
     self, InboundConfig, Opened, Protected, Protection, Refusal, refusal_addressing,
-    reply_addressing,
 };
+use crate::shard::Shard;
 use crate::tap::{Direction, Tap, emit};
 use crate::token::{BoxFuture, TokenProvider};
 
@@ -201,6 +205,46 @@ struct Slot {
     /// marked `redelivered`, as the exactly-once protocol of the module docs allows,
     /// and delivery does not wait for an fsync per message.
     handed_over: Vec<u64>,
+    /// The last store ticket whose batch changed each sequence (forward or offered):
+    /// an answer about a sequence waits for it, not for unrelated later commits
+    /// (the deletion of handed-over payloads, other sequences' records).
+    touched: HashMap<String, Ticket>,
+    /// Per sequence, the highest message number the handler has finished with (in
+    /// order: every number up to it): a request held for a gap is answered once it is.
+    handled: HashMap<SequenceId, u64>,
+}
+
+impl Slot {
+    /// Submits `batch` and notes its ticket for every sequence it changes.
+    fn submit<B: Backend>(
+        &mut self,
+        persistence: &Persistence<B>,
+        batch: Batch,
+    ) -> Result<Ticket, RuntimeError> {
+        let mut ids: Vec<String> = batch.records.iter().map(|(s, _, _)| s.clone()).collect();
+        ids.extend(batch.payloads.iter().map(|p| p.sequence.clone()));
+        let deleted = batch.sequence_deletes.clone();
+        let ticket = persistence.submit(batch)?;
+        for id in ids {
+            self.touched.insert(id, ticket);
+        }
+        for id in &deleted {
+            self.touched.remove(id);
+        }
+        Ok(ticket)
+    }
+
+    /// What an answer about sequence `id` depends on: its own and its offered
+    /// sequence's last batches.
+    fn depends(&self, id: &SequenceId) -> Ticket {
+        let own = self.touched.get(id.as_str()).copied().unwrap_or_default();
+        let offered = self
+            .duplex
+            .get(id)
+            .and_then(|o| self.touched.get(o.id.as_str()).copied())
+            .unwrap_or_default();
+        own.max(offered)
+    }
 }
 
 struct Inner<B: Backend> {
@@ -211,20 +255,23 @@ struct Inner<B: Backend> {
     tokens: Arc<dyn TokenProvider>,
     handler: Arc<dyn Handler>,
     config: ServerConfig,
-    v11: Mutex<Slot>,
-    v10: Mutex<Slot>,
+    v11: Shard<Slot>,
+    v10: Shard<Slot>,
     replay: StdMutex<ReplayCache>,
     wake: Notify,
+    /// Signalled whenever the handler finished with a message.
+    handled: Notify,
     tap: Option<Tap>,
     stop: tokio::sync::watch::Sender<bool>,
     /// For transmits to addressable endpoints (`server/post.rs`).
     http: HttpClient,
 }
 
+mod answer;
 mod deliver;
+mod drain;
 mod duplex;
 mod post;
-use post::Post;
 
 /// The server side of the runtime (cheap to clone).
 pub struct Server<B: Backend> {
@@ -258,6 +305,8 @@ struct Delivery {
     message_id: Option<String>,
     /// Its place in the delivery queue (`server/deliver.rs`).
     ticket: u64,
+    /// The store ticket of the batch that recorded it: handed over once durable.
+    after: Ticket,
 }
 
 impl<B: Backend> Server<B> {
@@ -336,6 +385,7 @@ impl<B: Backend> Server<B> {
                         redelivered: true,
                         message_id: None,
                         ticket: 0,
+                        after: Ticket::default(),
                     });
                 } else {
                     let i = usize::from(version == RmVersion::V1_0);
@@ -383,6 +433,8 @@ impl<B: Backend> Server<B> {
                 queue: deliver::Queue::default(),
                 creates: HashMap::new(),
                 handed_over: Vec::new(),
+                touched: HashMap::new(),
+                handled: HashMap::new(),
             })
         };
         let mut v11 = make(RmVersion::V1_1, held11)?;
@@ -407,9 +459,10 @@ impl<B: Backend> Server<B> {
                 config.inbound.verifier.config().clock_skew * 2 + Duration::from_secs(300),
             )),
             config,
-            v11: Mutex::new(v11),
-            v10: Mutex::new(v10),
+            v11: Shard::new(v11),
+            v10: Shard::new(v10),
             wake: Notify::new(),
+            handled: Notify::new(),
             tap,
             stop,
             http: HttpClient::new(Duration::from_secs(30))?,
@@ -428,7 +481,7 @@ impl<B: Backend> Server<B> {
         let _ = self.inner.stop.send(true);
     }
 
-    fn slot(&self, version: RmVersion) -> &Mutex<Slot> {
+    fn slot(&self, version: RmVersion) -> &Shard<Slot> {
         match version {
             RmVersion::V1_1 => &self.inner.v11,
             RmVersion::V1_0 => &self.inner.v10,
@@ -438,20 +491,21 @@ impl<B: Backend> Server<B> {
     async fn redeliver(&self, list: Vec<Delivery>) -> Result<(), RuntimeError> {
         let mut list = list;
         for version in [RmVersion::V1_1, RmVersion::V1_0] {
-            let mut slot = self.slot(version).lock().await;
-            let (mine, rest): (Vec<Delivery>, Vec<Delivery>) = list.into_iter().partition(|d| {
-                slot.sequences
-                    .get(&d.id)
-                    .is_some_and(|r| r.version == version)
-            });
-            list = rest;
-            let before = slot.queue.issued();
-            self.enqueue(&mut slot, mine);
-            let issued = slot.queue.issued();
-            drop(
-                self.settle(version, slot, |q| q.pending_between(before, issued))
-                    .await,
-            );
+            let (before, issued) = {
+                let mut slot = self.slot(version).lock();
+                let (mine, rest): (Vec<Delivery>, Vec<Delivery>) =
+                    list.into_iter().partition(|d| {
+                        slot.sequences
+                            .get(&d.id)
+                            .is_some_and(|r| r.version == version)
+                    });
+                list = rest;
+                let before = slot.queue.issued();
+                self.enqueue(&mut slot, mine);
+                (before, slot.queue.issued())
+            };
+            self.settle(version, |q| q.pending_between(before, issued))
+                .await;
         }
         Ok(())
     }
@@ -460,7 +514,7 @@ impl<B: Backend> Server<B> {
         let mut stop = self.inner.stop.subscribe();
         loop {
             let deadline = {
-                let slot = self.slot(version).lock().await;
+                let slot = self.slot(version).lock();
                 slot.duplex
                     .values()
                     .filter_map(|o| o.source.poll_timeout())
@@ -475,7 +529,7 @@ impl<B: Backend> Server<B> {
             };
             tokio::select! {
                 () = sleep => {
-                    let mut slot = self.slot(version).lock().await;
+                    let mut slot = self.slot(version).lock();
                     let now = clock::rm_now();
                     if slot.dest.poll_timeout().is_some_and(|d| d <= now) {
                         slot.dest.handle_timeout(now);
@@ -485,7 +539,7 @@ impl<B: Backend> Server<B> {
                             o.source.handle_timeout(now);
                         }
                     }
-                    if let Err(e) = self.drain(&mut slot, None).await {
+                    if let Err(e) = self.drain(&mut slot, None).map(|_| ()) {
                         tracing::warn!(error = %e, "destination timer drain failed");
                     }
                 }
@@ -567,7 +621,7 @@ impl<B: Backend> Server<B> {
             now,
         ) {
             Ok(text) => {
-                emit(
+                emit!(
                     self.inner.tap.as_ref(),
                     "server",
                     Direction::Sent,
@@ -625,7 +679,7 @@ impl<B: Backend> Server<B> {
             let mut batch = Batch::default();
             crate::recovery::add_changes(&mut batch, &self.inner.tokens.take_changes())?;
             self.inner.persistence.commit(batch).await?;
-            emit(
+            emit!(
                 self.inner.tap.as_ref(),
                 "server",
                 Direction::Sent,
@@ -659,7 +713,7 @@ impl<B: Backend> Server<B> {
             Ok(o) => o,
             Err(r) => {
                 tracing::info!(reason = %r.reason, "refused inbound message");
-                emit(
+                emit!(
                     self.inner.tap.as_ref(),
                     "server",
                     Direction::Refused,
@@ -669,7 +723,7 @@ impl<B: Backend> Server<B> {
                 return Ok(self.fault_reply(&r));
             }
         };
-        emit(
+        emit!(
             self.inner.tap.as_ref(),
             "server",
             Direction::Received,
@@ -699,12 +753,66 @@ impl<B: Backend> Server<B> {
                 reason: "no WS-RM header".to_owned(),
             }));
         };
-        let mut slot = self.slot(version).lock().await;
         // A TerminateSequence ends the sequence and forgets its records: its queued
-        // deliveries are finished first.
-        if let WireBody::Rm(wsrx_rm::wire::RmBody::TerminateSequence(t)) = &opened.wire.body {
-            slot = self.settle(version, slot, |q| q.pending_of(&t.id)).await;
+        // deliveries are finished first (checked again under the lock, since another
+        // request may have queued one meanwhile).
+        let terminating = match &opened.wire.body {
+            WireBody::Rm(wsrx_rm::wire::RmBody::TerminateSequence(t)) => Some(t.id.clone()),
+            _ => None,
+        };
+        let (replies, before, issued, ticket, held) = loop {
+            if let Some(id) = &terminating {
+                self.settle(version, |q| q.pending_of(id)).await;
+            }
+            let mut slot = self.slot(version).lock();
+            if terminating
+                .as_ref()
+                .is_some_and(|id| slot.queue.pending_of(id).is_some())
+            {
+                continue;
+            }
+            let before = slot.queue.issued();
+            let (replies, ticket, held) = self.feed(&mut slot, &opened)?;
+            break (replies, before, slot.queue.issued(), ticket, held);
+        };
+        // The answer (the response, the acknowledgement) follows the deliveries this
+        // message caused: wait for them, the lock released (other messages go on). So a
+        // sender that saw its acknowledgement, or a server whose in-flight requests
+        // finished (graceful shutdown), leaves nothing half-delivered.
+        self.settle(version, |q| q.pending_between(before, issued))
+            .await;
+        // A request that arrived before the one ahead of it (pipelined requests on
+        // several connections overtake each other) is held for the gap: its response
+        // rides on this HTTP response, so wait until the handler answered it.
+        if held && let Some((id, number)) = self.held_request(&opened) {
+            self.wait_handled(version, &id, number).await;
         }
+        let (plan, depends) = {
+            let mut slot = self.slot(version).lock();
+            let plan = self.answer(&mut slot, &opened, received, replies)?;
+            // The acknowledgement covers what earlier inputs recorded on the sequence,
+            // a response its own record: the sequence's last batch, and this input's.
+            let depends = opened
+                .messages(None)
+                .iter()
+                .filter_map(wsrx_rm::Message::sequence_id)
+                .fold(ticket, |t, id| t.max(slot.depends(id)));
+            (plan, depends)
+        };
+        // Commit-before-send.
+        self.inner.persistence.durable(depends).await?;
+        self.seal_answer(&opened, plan)
+    }
+
+    /// Feeds one verified message to the machines of its version and drains them;
+    /// returns the transmits that answer it.
+    /// Also whether its payload is now held in the reorder buffer (recorded, not yet
+    /// delivered: a gap before it).
+    fn feed(
+        &self,
+        slot: &mut Slot,
+        opened: &Opened,
+    ) -> Result<(Vec<Transmit>, Ticket, bool), RuntimeError> {
         let handle = match (&opened.payload, opened.is_application()) {
             (Some(text), true) => {
                 let h = new_handle();
@@ -763,366 +871,8 @@ impl<B: Backend> Server<B> {
                 }
             }
         }
-        let before = slot.queue.issued();
-        let replies = self.drain(&mut slot, Some(&opened)).await?;
-        // The answer (the response, the acknowledgement) follows the deliveries this
-        // message caused: wait for them, the lock released (other messages go on). So a
-        // sender that saw its acknowledgement, or a server whose in-flight requests
-        // finished (graceful shutdown), leaves nothing half-delivered.
-        let issued = slot.queue.issued();
-        slot = self
-            .settle(version, slot, |q| q.pending_between(before, issued))
-            .await;
-        let reply = self.answer(&mut slot, &opened, received, replies).await?;
-        Ok(reply)
-    }
-
-    /// Chooses the HTTP answer to `opened`.
-    async fn answer(
-        &self,
-        slot: &mut Slot,
-        opened: &Opened,
-        received: std::time::Instant,
-        replies: Vec<Transmit>,
-    ) -> Result<HttpReply, RuntimeError> {
-        let profile = opened.profile();
-        if let Some(t) = replies.into_iter().next() {
-            let wire = WireMessage::from_transmit(&t, profile);
-            return self.send_back(
-                opened,
-                profile,
-                &wire,
-                None,
-                "",
-                t.protect_with.as_ref(),
-                200,
-            );
-        }
-        let seq = opened.wire.headers.iter().find_map(|h| match h {
-            RmHeader::Sequence(s) => Some((s.id.clone(), s.number)),
-            RmHeader::AckRequested(a) => Some((a.id.clone(), 0)),
-            _ => None,
-        });
-        let Some((id, number)) = seq else {
-            return Ok(HttpReply::accepted(opened.soap));
-        };
-        let Some(record) = slot.sequences.get(&id).cloned() else {
-            return Ok(HttpReply::accepted(opened.soap));
-        };
-        let anonymous = is_anonymous(&record.acks_to.0);
-        let ack = if anonymous {
-            slot.dest.take_ack(&id)
-        } else {
-            None
-        };
-        if ack.is_some() {
-            metrics::ack_latency(received.elapsed());
-            // take_ack is an input: drain it (nothing to persist; it settles a batched ack).
-            let _ = self.drain(slot, None).await?;
-        }
-        // Duplex: the response travels on the offered sequence, on this back-channel when
-        // its endpoint is anonymous (again on every re-sent request, until acknowledged).
-        if let Some(o) = slot.duplex.get(&id).filter(|o| o.anonymous())
-            && let Some((t, pending)) = o.response_to(number, ack.clone(), record.binding.as_ref())
-        {
-            let wire = WireMessage::from_transmit(&t, profile);
-            let reply = pending.reply.clone();
-            return self.send_back(
-                opened,
-                profile,
-                &wire,
-                Some(&reply.payload),
-                &reply.action,
-                record.binding.as_ref(),
-                200,
-            );
-        }
-        let headers: Vec<RmHeader> = ack
-            .into_iter()
-            .map(RmHeader::SequenceAcknowledgement)
-            .collect();
-        if let Some(reply) = slot.responses.get(&(id.clone(), number)).cloned() {
-            let wire = WireMessage {
-                headers,
-                body: WireBody::Application,
-            };
-            return self.send_back(
-                opened,
-                profile,
-                &wire,
-                Some(&reply.payload),
-                &reply.action,
-                record.binding.as_ref(),
-                200,
-            );
-        }
-        if headers.is_empty() {
-            return Ok(HttpReply::accepted(opened.soap));
-        }
-        let wire = WireMessage {
-            headers,
-            body: WireBody::Empty,
-        };
-        self.send_back(
-            opened,
-            profile,
-            &wire,
-            None,
-            "",
-            record.binding.as_ref(),
-            200,
-        )
-    }
-
-    #[allow(clippy::too_many_arguments, reason = "one call site shape, all needed")]
-    fn send_back(
-        &self,
-        opened: &Opened,
-        profile: WireProfile,
-        wire: &WireMessage,
-        payload: Option<&str>,
-        action: &str,
-        binding: Option<&SecurityBinding>,
-        status: u16,
-    ) -> Result<HttpReply, RuntimeError> {
-        let action = wire
-            .action(profile)
-            .map_or_else(|| action.to_owned(), str::to_owned);
-        let addressing = reply_addressing(opened, profile, &action);
-        // A bound sequence answers with its token; an unbound one (allowed by policy)
-        // answers with the token that proved the request, if any.
-        let protection = binding
-            .or(opened.proof.as_ref())
-            .map(|b| Protection::for_binding(b, profile, self.inner.resolver.as_ref()))
-            .transpose()?;
-        let policy = &self.inner.config.inbound.policy;
-        let text = pipeline::seal_under(
-            profile,
-            opened.soap,
-            &addressing,
-            wire,
-            payload,
-            protection
-                .as_ref()
-                .map(|protection| Protected { protection, policy }),
-            SystemTime::now(),
-        )?;
-        let summary =
-            pipeline::summarize(wire, Some(&action), binding.map(SecurityBinding::as_str));
-        emit(
-            self.inner.tap.as_ref(),
-            "server",
-            Direction::Sent,
-            &summary,
-            &text,
-        );
-        let status = if matches!(wire.body, WireBody::Rm(wsrx_rm::wire::RmBody::Fault(_))) {
-            if opened.soap == SoapVersion::V12 {
-                400
-            } else {
-                500
-            }
-        } else {
-            status
-        };
-        Ok(HttpReply {
-            status,
-            soap: opened.soap,
-            action,
-            body: Some(text),
-        })
-    }
-
-    /// The drain after an input: persist (commit) → transmit → events (deliveries).
-    /// Returns the transmits routed as the reply to `current`.
-    async fn drain(
-        &self,
-        slot: &mut Slot,
-        current: Option<&Opened>,
-    ) -> Result<Vec<Transmit>, RuntimeError> {
-        // 1. persist, with the payloads of newly recorded messages (and the deletion of
-        //    those handed over since the last commit), in one commit.
-        let mut batch = Batch::default();
-        batch.payload_deletes.append(&mut slot.handed_over);
-        // Sequences with messages handed to the application in this batch (issue 15).
-        let mut delivering: Vec<SequenceId> = Vec::new();
-        while let Some(op) = slot.dest.poll_persist() {
-            match &op {
-                StoreOp::DeliveredThrough { id, .. }
-                | StoreOp::InboundRecorded {
-                    id,
-                    delivered: true,
-                    ..
-                } => delivering.push(id.clone()),
-                _ => {}
-            }
-            // A sequence that ends while messages of it are still to be handed over (the
-            // held ones its ending delivers, or queued ones) keeps its log and payloads:
-            // deleting them now would lose acknowledged messages to a crash before the
-            // handler ran. The terminal record is kept instead; start-up redelivers what
-            // is left and `wsrx store purge` removes the log.
-            if let StoreOp::DestinationTerminated { id } = &op
-                && (delivering.contains(id) || slot.queue.pending_of(id).is_some())
-            {
-                slot.sequences.remove(id);
-                slot.dialects.remove(id);
-                slot.creates.retain(|_, s| s != id);
-                slot.responses.retain(|(s, _), _| s != id);
-                batch.records.push((
-                    id.as_str().to_owned(),
-                    Role::Destination,
-                    wsrx_rm::record::encode(&op),
-                ));
-                continue;
-            }
-            match &op {
-                StoreOp::DestinationCreated(r) => {
-                    slot.sequences.insert(r.id.clone(), r.clone());
-                    if let Some(o) = current {
-                        slot.dialects.insert(r.id.clone(), (o.profile(), o.soap));
-                        if let Some(key) = &o.message_id
-                            && matches!(
-                                o.wire.body,
-                                WireBody::Rm(wsrx_rm::wire::RmBody::CreateSequence(_))
-                            )
-                        {
-                            slot.creates.insert(key.clone(), r.id.clone());
-                        }
-                    }
-                }
-                StoreOp::InboundRecorded {
-                    id,
-                    number,
-                    payload: Some(PayloadRef(h)),
-                    ..
-                } => {
-                    if let Some(held) = slot.held.get_mut(h) {
-                        batch.payloads.push(PayloadPut {
-                            handle: *h,
-                            sequence: id.as_str().to_owned(),
-                            number: *number,
-                            plaintext: encode_payload(&held.action, &held.text),
-                        });
-                        held.put = true;
-                    }
-                }
-                StoreOp::DestinationTerminated { id } => {
-                    slot.sequences.remove(id);
-                    slot.dialects.remove(id);
-                    slot.creates.retain(|_, s| s != id);
-                    slot.responses.retain(|(s, _), _| s != id);
-                }
-                _ => {}
-            }
-            add_op(&mut batch, &op);
-        }
-        self.inner.persistence.commit(batch).await?;
-        // 2. transmits.
-        let mut replies = Vec::new();
-        while let Some(t) = slot.dest.poll_transmit() {
-            match &t.route {
-                Route::Reply if current.is_some() => replies.push(t),
-                Route::Peer(EndpointRef(addr)) if is_anonymous(addr) => {
-                    // Anonymous AcksTo: acknowledgements ride on the next back-channel
-                    // (answer() piggy-backs the current one on every response).
-                }
-                Route::Peer(EndpointRef(addr)) => {
-                    // Addressable AcksTo (named by the verified CreateSequence): POST.
-                    let dialect = t
-                        .message
-                        .sequence_id()
-                        .and_then(|id| slot.dialects.get(id).copied())
-                        .unwrap_or((
-                            WireProfile::from_versions(slot.version, None),
-                            SoapVersion::V12,
-                        ));
-                    self.post(Post {
-                        version: slot.version,
-                        to: addr.clone(),
-                        transmit: t,
-                        dialect,
-                        payload: None,
-                        relates_to: None,
-                    });
-                }
-                Route::Reply => {
-                    tracing::debug!("reply without a request to answer dropped");
-                }
-            }
-        }
-        // 3. events.
-        let mut deliveries = Vec::new();
-        while let Some(ev) = slot.dest.poll_event() {
-            match ev {
-                DestinationEvent::Delivered {
-                    id,
-                    number,
-                    payload,
-                } => {
-                    if let Some(h) = slot.held.remove(&payload.0) {
-                        let bound_to = slot
-                            .sequences
-                            .get(&id)
-                            .and_then(|r| r.binding.as_ref().map(|b| b.as_str().to_owned()));
-                        deliveries.push(Delivery {
-                            id,
-                            number,
-                            handle: payload.0,
-                            action: h.action,
-                            text: h.text,
-                            bound_to,
-                            redelivered: false,
-                            message_id: h.message_id,
-                            ticket: 0,
-                        });
-                    }
-                }
-                DestinationEvent::Released { payload, .. } => {
-                    metrics::released();
-                    if let Some(h) = slot.held.remove(&payload.0)
-                        && h.put
-                    {
-                        let mut b = Batch::default();
-                        b.payload_deletes.push(payload.0);
-                        self.inner.persistence.commit(b).await?;
-                    }
-                }
-                DestinationEvent::Refused(e) => {
-                    tracing::info!(error = %e, "destination refused a message");
-                    if let wsrx_rm::Error::CreateSequenceRefused(r) = &e {
-                        metrics::create_refused(metrics::refusal_label(*r));
-                    }
-                }
-                DestinationEvent::Terminated { id, reason } => {
-                    tracing::info!(sequence = %id, ?reason, "inbound sequence ended");
-                    metrics::sequences_opened(-1.0);
-                    // WS-RM 1.1 §3.6: the offered sequence ends with the forward one. An
-                    // addressable endpoint is told (TerminateSequence); an anonymous one
-                    // cannot be reached unasked, so there the client ends it.
-                    if let Some(o) = slot.duplex.get_mut(&id)
-                        && offered::is_postable(&o.endpoint)
-                    {
-                        let _ = o.source.terminate(clock::rm_now());
-                    }
-                }
-                DestinationEvent::Created { id, offer } => {
-                    tracing::info!(sequence = %id, "inbound sequence created");
-                    metrics::sequences_opened(1.0);
-                    if let Some(offer) = offer {
-                        self.start_offered(slot, id, &offer, current);
-                    }
-                }
-                DestinationEvent::Closed { id } => {
-                    tracing::info!(sequence = %id, "inbound sequence closed");
-                }
-            }
-        }
-        // Handed to the handler in order, the lock released (`server/deliver.rs`).
-        self.enqueue(slot, deliveries);
-        // 4. the Sources of offered sequences.
-        replies.extend(self.drain_offered(slot, current.is_some()).await?);
-        // 5. the timer task re-reads poll_timeout.
-        self.inner.wake.notify_waiters();
-        Ok(replies)
+        let (replies, ticket) = self.drain(slot, Some(opened))?;
+        let held = handle.is_some_and(|h| slot.held.contains_key(&h));
+        Ok((replies, ticket, held))
     }
 }

@@ -30,19 +30,19 @@ pub struct TapEvent<'a> {
 /// The observer callback.
 pub type Tap = Arc<dyn Fn(&TapEvent<'_>) + Send + Sync>;
 
-pub(crate) fn emit(
-    tap: Option<&Tap>,
-    side: &'static str,
-    direction: Direction,
-    summary: &str,
-    xml: &str,
-) {
-    if let Some(t) = tap {
-        t(&TapEvent {
-            side,
-            direction,
-            summary,
-            xml,
-        });
-    }
+/// Shows a message to the tap, if one is attached. A macro, so that the summary and the
+/// envelope text (a lossy UTF-8 copy of every body, for instance) are only computed
+/// when someone looks: no work for a tap that is not there.
+macro_rules! emit {
+    ($tap:expr, $side:expr, $direction:expr, $summary:expr, $xml:expr $(,)?) => {
+        if let Some(t) = $tap {
+            t(&$crate::tap::TapEvent {
+                side: $side,
+                direction: $direction,
+                summary: $summary,
+                xml: $xml,
+            });
+        }
+    };
 }
+pub(crate) use emit;

@@ -67,11 +67,24 @@ pub struct RowBatch {
     pub rewrapped_payloads: Vec<PayloadRow>,
 }
 
+/// What runs once a submitted batch is durable (`Ok`) or was refused (`Err`). It runs
+/// on whatever thread finished the commit (the SQLite writer, or the submitter for
+/// backends without a writer of their own), so it must be short and never block.
+pub type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
 /// A storage engine. Implementations must make a committed batch durable before
 /// `commit` returns and must apply it entirely or not at all.
 pub trait Backend: Send + Sync + 'static {
     /// Applies `batch` atomically and durably.
     fn commit(&self, batch: RowBatch) -> Result<(), StoreError>;
+    /// Queues `batch` and returns at once; `done` runs when it is durable or refused.
+    /// Batches submitted one after another (by one thread, or under one lock) become
+    /// durable in that order, and `done` runs in that order. The default commits
+    /// synchronously and then runs `done`; a backend with a writer of its own (SQLite)
+    /// queues the batch so that concurrent submitters share one commit (group commit).
+    fn submit(&self, batch: RowBatch, done: Completion) {
+        done(self.commit(batch));
+    }
     /// The store's random identity, if it was set.
     fn store_id(&self) -> Result<Option<[u8; 16]>, StoreError>;
     /// Sets the identity of a new store (once).

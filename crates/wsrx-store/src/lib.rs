@@ -12,7 +12,11 @@
 //!   open with older keys in the ring, [`Store::rewrap`] re-seals them.
 //! - A [`Batch`] (records appended to sequence logs, payloads put and deleted,
 //!   sequences forgotten, tokens put and deleted) commits all or nothing, and is
-//!   durable when [`Store::commit`] returns.
+//!   durable when [`Store::commit`] returns. [`Store::submit`] is the non-blocking
+//!   form: it seals and queues the batch, returns its [`Ticket`] (tickets grow in
+//!   submission order, and batches become durable in that order), and runs a
+//!   [`Completion`] once the batch is durable, so a caller can release its locks
+//!   before waiting and concurrent submitters share one fsync.
 //! - Backends: [`SqliteBackend`] (feature `sqlite`, the default: bundled SQLite,
 //!   WAL, `synchronous=FULL`, migrations, one writer thread with group commit) and
 //!   [`MemoryBackend`] (tests and simulation, with a crash model). Every backend
@@ -38,12 +42,12 @@ mod sqlite;
 mod store;
 pub mod testing;
 
-pub use backend::{Backend, PayloadRow, RecordRow, RowBatch, TokenRow};
+pub use backend::{Backend, Completion, PayloadRow, RecordRow, RowBatch, TokenRow};
 pub use error::{RecordName, StoreError};
 pub use keyring::{KEK_LEN, KeyRingSource};
 pub use memory::MemoryBackend;
 pub use model::{Batch, PayloadPut, RecoveredToken, Role, SequenceLog, Snapshot, TokenPut};
 #[cfg(feature = "sqlite")]
-pub use sqlite::{Durability, SqliteBackend, SqliteOptions};
-pub use store::{CheckReport, Store};
+pub use sqlite::{Durability, SqliteBackend, SqliteOptions, WriterStats};
+pub use store::{CheckReport, Store, Ticket};
 pub use wsrx_crypto::KeyRing;

@@ -5,13 +5,13 @@
 //! batch that conflicts is rolled back alone and the others still commit.
 
 use std::path::Path;
-use std::sync::Mutex;
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::backend::{Backend, PayloadRow, RecordRow, RowBatch, TokenRow};
+use crate::backend::{Backend, Completion, PayloadRow, RecordRow, RowBatch, TokenRow};
 use crate::error::StoreError;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -43,8 +43,6 @@ pub struct SqliteOptions {
     pub durability: Durability,
     /// Most batches one group commit takes.
     pub max_group: usize,
-    /// Bound of the writer's queue (callers block beyond it).
-    pub queue: usize,
 }
 
 impl Default for SqliteOptions {
@@ -52,21 +50,49 @@ impl Default for SqliteOptions {
         Self {
             durability: Durability::Full,
             max_group: 256,
-            queue: 1024,
         }
     }
 }
 
 struct Job {
     batch: RowBatch,
-    reply: SyncSender<Result<(), StoreError>>,
+    reply: Reply,
+}
+
+/// How the writer reports a job's outcome.
+enum Reply {
+    /// A blocked [`Backend::commit`] caller.
+    Wait(SyncSender<Result<(), StoreError>>),
+    /// A [`Backend::submit`] caller's completion.
+    Then(Completion),
+}
+
+impl Reply {
+    fn send(self, result: Result<(), StoreError>) {
+        match self {
+            Self::Wait(tx) => {
+                let _ = tx.send(result);
+            }
+            Self::Then(done) => done(result),
+        }
+    }
+}
+
+/// What the writer has done so far (for `wsrx bench`: fsyncs per message).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Group commits (one transaction, one fsync of the WAL each with `synchronous=FULL`).
+    pub groups: u64,
+    /// Batches committed in them.
+    pub batches: u64,
 }
 
 /// SQLite rows with a group-committing writer thread.
 pub struct SqliteBackend {
     reader: Mutex<Connection>,
-    sender: Mutex<Option<SyncSender<Job>>>,
+    sender: Mutex<Option<Sender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    stats: Arc<Mutex<WriterStats>>,
 }
 
 impl std::fmt::Debug for SqliteBackend {
@@ -127,17 +153,39 @@ impl SqliteBackend {
         let mut writer_conn = connect(path, options.durability)?;
         migrate(&mut writer_conn)?;
         let reader = connect(path, options.durability)?;
-        let (sender, receiver) = mpsc::sync_channel::<Job>(options.queue.max(1));
+        // Unbounded: submitters never block (they may hold a machine's lock); what
+        // bounds the queue is the bounded work upstream (HTTP concurrency, windows).
+        let (sender, receiver) = mpsc::channel::<Job>();
         let max_group = options.max_group.max(1);
+        let stats = Arc::new(Mutex::new(WriterStats::default()));
+        let writer_stats = Arc::clone(&stats);
         let writer = std::thread::Builder::new()
             .name("wsrx-store-writer".into())
-            .spawn(move || writer_loop(writer_conn, &receiver, max_group))
+            .spawn(move || writer_loop(writer_conn, &receiver, max_group, &writer_stats))
             .map_err(|e| StoreError::Backend(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             reader: Mutex::new(reader),
             sender: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(writer)),
+            stats,
         })
+    }
+
+    /// Group commits and batches so far.
+    pub fn stats(&self) -> WriterStats {
+        self.stats.lock().map(|s| *s).unwrap_or_default()
+    }
+
+    fn queue(&self, job: Job) {
+        let sender = self.sender.lock().ok().and_then(|s| s.clone());
+        match sender {
+            Some(tx) => {
+                if let Err(mpsc::SendError(job)) = tx.send(job) {
+                    job.reply.send(Err(StoreError::Closed));
+                }
+            }
+            None => job.reply.send(Err(StoreError::Closed)),
+        }
     }
 
     fn reader(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
@@ -188,7 +236,12 @@ impl Drop for SqliteBackend {
     }
 }
 
-fn writer_loop(mut conn: Connection, receiver: &Receiver<Job>, max_group: usize) {
+fn writer_loop(
+    mut conn: Connection,
+    receiver: &Receiver<Job>,
+    max_group: usize,
+    stats: &Mutex<WriterStats>,
+) {
     while let Ok(first) = receiver.recv() {
         let mut jobs = vec![first];
         while jobs.len() < max_group {
@@ -198,8 +251,13 @@ fn writer_loop(mut conn: Connection, receiver: &Receiver<Job>, max_group: usize)
             }
         }
         let results = commit_group(&mut conn, &mut jobs);
+        if let Ok(mut s) = stats.lock() {
+            s.groups += 1;
+            s.batches += jobs.len() as u64;
+        }
+        // In queue order: a completion never runs before an earlier batch's.
         for (job, result) in jobs.into_iter().zip(results) {
-            let _ = job.reply.send(result);
+            job.reply.send(result);
         }
     }
 }
@@ -317,17 +375,19 @@ fn kek(bytes: Vec<u8>) -> [u8; 8] {
 
 impl Backend for SqliteBackend {
     fn commit(&self, batch: RowBatch) -> Result<(), StoreError> {
-        let sender = self
-            .sender
-            .lock()
-            .map_err(|_| StoreError::Closed)?
-            .clone()
-            .ok_or(StoreError::Closed)?;
         let (reply, answer) = mpsc::sync_channel(1);
-        sender
-            .send(Job { batch, reply })
-            .map_err(|_| StoreError::Closed)?;
+        self.queue(Job {
+            batch,
+            reply: Reply::Wait(reply),
+        });
         answer.recv().map_err(|_| StoreError::Closed)?
+    }
+
+    fn submit(&self, batch: RowBatch, done: Completion) {
+        self.queue(Job {
+            batch,
+            reply: Reply::Then(done),
+        });
     }
 
     fn store_id(&self) -> Result<Option<[u8; 16]>, StoreError> {

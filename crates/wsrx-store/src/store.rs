@@ -29,8 +29,21 @@ pub struct Store<B: Backend> {
     backend: B,
     keyring: KeyRing,
     store_id: [u8; 16],
-    next_index: Mutex<HashMap<String, u64>>,
+    order: Mutex<Order>,
 }
+
+/// The order of commits: the next log position per sequence and the last ticket,
+/// both assigned under one lock together with the queueing of the batch.
+#[derive(Debug, Default)]
+struct Order {
+    next_index: HashMap<String, u64>,
+    tickets: u64,
+}
+
+/// The place of a submitted batch in the commit order ([`Store::submit`]): a batch
+/// with a higher ticket becomes durable after every batch with a lower one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Ticket(pub u64);
 
 impl<B: Backend> std::fmt::Debug for Store<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -67,7 +80,10 @@ impl<B: Backend> Store<B> {
             backend,
             keyring,
             store_id,
-            next_index: Mutex::new(next_index),
+            order: Mutex::new(Order {
+                next_index,
+                tickets: 0,
+            }),
         })
     }
 
@@ -149,6 +165,59 @@ impl<B: Backend> Store<B> {
         if batch.is_empty() {
             return Ok(());
         }
+        let (rows, reserved) = {
+            let mut order = self.lock_order()?;
+            let reserved = Self::reserve(&mut order, &batch.records, &batch.sequence_deletes);
+            (self.seal_rows(batch, &reserved)?, reserved)
+        };
+        let result = self.backend.commit(rows);
+        if result.is_err() {
+            self.release(&reserved);
+        }
+        result
+    }
+
+    /// Seals `batch` and queues it with the backend without waiting; `done` runs with
+    /// the batch's ticket once it is durable (or refused). Returns that [`Ticket`]:
+    /// tickets grow in submission order, batches become durable in that order, and
+    /// completions run in that order. An empty batch gets no ticket of its own: the
+    /// last one issued is returned and `done` is dropped without running. A sealing
+    /// failure is returned here and `done` is not run.
+    ///
+    /// Submitting is short (sealing and a queue push), so a caller may submit while it
+    /// holds the lock of the machine whose ops these are, and wait for durability after
+    /// releasing it: that is how commits of concurrent inputs share one fsync.
+    pub fn submit(
+        &self,
+        batch: Batch,
+        done: impl FnOnce(Ticket, Result<(), StoreError>) + Send + 'static,
+    ) -> Result<Ticket, StoreError> {
+        let mut order = self.lock_order()?;
+        if batch.is_empty() {
+            return Ok(Ticket(order.tickets));
+        }
+        let reserved = Self::reserve(&mut order, &batch.records, &batch.sequence_deletes);
+        let rows = self.seal_rows(batch, &reserved)?;
+        order.tickets = order.tickets.saturating_add(1);
+        let ticket = Ticket(order.tickets);
+        // Queued under the order lock: queue order = ticket order = log order.
+        self.backend
+            .submit(rows, Box::new(move |result| done(ticket, result)));
+        Ok(ticket)
+    }
+
+    /// The last ticket issued by [`Store::submit`] (0 before the first).
+    pub fn last_ticket(&self) -> Ticket {
+        Ticket(self.lock_order().map_or(0, |o| o.tickets))
+    }
+
+    fn lock_order(&self) -> Result<std::sync::MutexGuard<'_, Order>, StoreError> {
+        self.order
+            .lock()
+            .map_err(|_| StoreError::Backend("index map poisoned".into()))
+    }
+
+    fn seal_rows(&self, batch: Batch, reserved: &[(String, u64)]) -> Result<RowBatch, StoreError> {
         let (kek, _) = self.keyring.active();
         let mut rows = RowBatch {
             payload_deletes: batch.payload_deletes,
@@ -156,7 +225,7 @@ impl<B: Backend> Store<B> {
             token_deletes: batch.token_deletes,
             ..RowBatch::default()
         };
-        let reserved = self.reserve(&batch.records, &rows.sequence_deletes)?;
+        rows.records.reserve(batch.records.len());
         for ((sequence, role, record), index) in
             batch.records.into_iter().zip(reserved.iter().map(|r| r.1))
         {
@@ -191,23 +260,16 @@ impl<B: Backend> Store<B> {
                 blob,
             });
         }
-        let result = self.backend.commit(rows);
-        if result.is_err() {
-            self.release(&reserved);
-        }
-        result
+        Ok(rows)
     }
 
     /// Assigns log positions to new records; returns `(sequence, index)` per record.
     fn reserve(
-        &self,
+        order: &mut Order,
         records: &[(String, Role, Vec<u8>)],
         deletes: &[String],
-    ) -> Result<Vec<(String, u64)>, StoreError> {
-        let mut next = self
-            .next_index
-            .lock()
-            .map_err(|_| StoreError::Backend("index map poisoned".into()))?;
+    ) -> Vec<(String, u64)> {
+        let next = &mut order.next_index;
         let out = records
             .iter()
             .map(|(sequence, _, _)| {
@@ -220,14 +282,14 @@ impl<B: Backend> Store<B> {
         for d in deletes {
             next.remove(d);
         }
-        Ok(out)
+        out
     }
 
     /// Gives back positions of a failed commit (the first reserved one per sequence).
     fn release(&self, reserved: &[(String, u64)]) {
-        if let Ok(mut next) = self.next_index.lock() {
+        if let Ok(mut order) = self.order.lock() {
             for (sequence, index) in reserved {
-                if let Some(n) = next.get_mut(sequence) {
+                if let Some(n) = order.next_index.get_mut(sequence) {
                     *n = (*n).min(*index);
                 }
             }

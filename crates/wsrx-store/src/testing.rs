@@ -74,6 +74,7 @@ pub mod conformance {
         unknown_keys_are_reported(h);
         keys_rotate_and_rewrap(h);
         concurrent_commits_are_all_durable(h);
+        submitted_batches_complete_in_order(h);
         nothing_sensitive_is_stored_in_clear(h);
     }
 
@@ -308,6 +309,54 @@ pub mod conformance {
             assert_eq!(numbers, (0..25).collect::<Vec<_>>(), "{}", log.sequence);
             assert_eq!(log.payloads.len(), 25);
         }
+    }
+
+    /// Batches submitted without waiting get growing tickets, complete in submission
+    /// order, and are all durable (in log order) once their completions ran; an
+    /// empty batch gets the last ticket and completes nothing.
+    pub fn submitted_batches_complete_in_order<H: Harness>(h: &mut H) {
+        let store = Store::open(h.fresh(), ring(&[1])).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut tickets = Vec::new();
+        assert_eq!(store.last_ticket(), crate::Ticket(0));
+        for n in 0..40u64 {
+            let mut b = Batch::default();
+            b.records.push((
+                "urn:s:1".to_owned(),
+                Role::Destination,
+                n.to_be_bytes().to_vec(),
+            ));
+            b.payloads.push(payload(500 + n, "urn:s:1", n + 1, "p"));
+            let tx = tx.clone();
+            let t = store
+                .submit(b, move |t, r| tx.send((t, n, r.is_ok())).unwrap())
+                .unwrap();
+            tickets.push(t);
+        }
+        let empty = store
+            .submit(Batch::default(), |_, _| {
+                panic!("an empty batch completes nothing")
+            })
+            .unwrap();
+        assert_eq!(empty, *tickets.last().unwrap());
+        assert_eq!(store.last_ticket(), empty);
+        assert!(tickets.windows(2).all(|w| w[0] < w[1]), "{tickets:?}");
+        let done: Vec<(crate::Ticket, u64, bool)> = (0..40).map(|_| rx.recv().unwrap()).collect();
+        let expected: Vec<_> = tickets
+            .iter()
+            .zip(0..40)
+            .map(|(t, n)| (*t, n, true))
+            .collect();
+        assert_eq!(done, expected);
+        let store = Store::open(h.restart(store.into_backend()), ring(&[1])).unwrap();
+        let snap = store.load().unwrap();
+        let numbers: Vec<u64> = snap.sequences[0]
+            .records
+            .iter()
+            .map(|r| u64::from_be_bytes(r[..8].try_into().unwrap()))
+            .collect();
+        assert_eq!(numbers, (0..40).collect::<Vec<_>>());
+        assert_eq!(snap.sequences[0].payloads.len(), 40);
     }
 
     /// Payload and token bytes never reach the backend in clear.

@@ -84,6 +84,20 @@ impl Source {
                 // messages, so an ack that fails to cover an earlier one is taken as stale
                 // (overtaken in transit), not as InvalidAcknowledgement: its numbers are
                 // merged. Acking an unsent number stays invalid (checked above).
+                // Round trips (RFC 6298) of messages this ack covers first, sent once
+                // (Karn's rule: a retransmitted one says nothing about the round trip).
+                let mut samples = Vec::new();
+                for (n, o) in &self.in_flight {
+                    if let Some(sent) = o.sent.filter(|_| o.attempts == 0)
+                        && new.contains(*n)
+                        && !self.acked.contains(*n)
+                    {
+                        samples.push(now.saturating_since(sent));
+                    }
+                }
+                for r in samples {
+                    self.rtt.sample(r);
+                }
                 for r in new.ranges() {
                     self.acked.insert_range_growing(*r);
                 }
@@ -150,6 +164,25 @@ impl Source {
         }
     }
 
+    /// The wait before retransmitting a message for the `attempt`-th time (0: after its
+    /// first transmission): the configured backoff, started from the retransmission
+    /// timeout the measured round trips give (never below the configured first
+    /// interval), with jitter.
+    pub(super) fn retransmission_delay(&mut self, attempt: u32) -> core::time::Duration {
+        let backoff = self.config.retransmission;
+        let start = self.rtt.timeout(backoff.base, backoff.max);
+        let scaled = crate::config::Backoff {
+            base: start,
+            ..backoff
+        };
+        scaled.jittered(attempt, (self.random)())
+    }
+
+    /// The smoothed round-trip time measured so far (message to acknowledgement).
+    pub fn smoothed_rtt(&self) -> Option<core::time::Duration> {
+        self.rtt.smoothed()
+    }
+
     pub(super) fn retransmit_due(&mut self, now: Timestamp) {
         if !matches!(self.state, SourceState::Active | SourceState::Closing) {
             return;
@@ -161,13 +194,16 @@ impl Source {
             .map(|(n, _)| *n)
             .collect();
         for n in due {
-            let r = (self.random)();
-            let backoff = self.config.retransmission;
+            let attempts = self
+                .in_flight
+                .get(&n)
+                .map_or(0, |o| o.attempts.saturating_add(1));
+            let delay = self.retransmission_delay(attempts);
             let Some(o) = self.in_flight.get_mut(&n) else {
                 continue;
             };
-            o.attempts = o.attempts.saturating_add(1);
-            o.due = now.saturating_add(backoff.jittered(o.attempts, r));
+            o.attempts = attempts;
+            o.due = now.saturating_add(delay);
             let (payload, last) = (o.payload, o.last);
             self.transmit_app(n, payload, last, true);
         }

@@ -1,7 +1,8 @@
 //! The RM Source: one outbound sequence (WS-RM 1.1 §2.3 "RM Source").
 //!
 //! Numbering, write-ahead storage of each message before its first transmission,
-//! retransmission with exponential backoff and injected jitter, AckRequested policy,
+//! retransmission with exponential backoff and injected jitter from a timeout that
+//! measured round trips lengthen ([`crate::rtt`]), AckRequested policy,
 //! immediate resend on Nack, the in-flight window (`send` pushes back with
 //! [`Error::Backpressure`]; nothing is queued without bound), close, terminate,
 //! inactivity, expiry and the maximum message number.
@@ -29,6 +30,7 @@ use crate::msg::{
 };
 use crate::persist::{SourceRecord, StoreOp};
 use crate::ranges::RangeSet;
+use crate::rtt::RttEstimator;
 use crate::time::Timestamp;
 use crate::version::RmVersion;
 
@@ -67,6 +69,9 @@ struct Outbound {
     last: bool,
     attempts: u32,
     due: Timestamp,
+    /// When it was first transmitted (a round-trip sample if acknowledged before any
+    /// retransmission); `None` when restored or never sent.
+    sent: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +105,8 @@ pub struct Source {
     last_keepalive: Timestamp,
     since_ack_request: u32,
     flow_limit: Option<u64>,
+    /// Round trips measured on messages acknowledged without a retransmission.
+    rtt: RttEstimator,
     /// The IncompleteSequenceBehavior the destination granted (CreateSequenceResponse,
     /// WS-RM 1.1 §3.4): decides which acknowledged messages are safe to release.
     incomplete: IncompleteSequenceBehavior,
@@ -199,6 +206,7 @@ impl Source {
             last_keepalive: now,
             since_ack_request: 0,
             flow_limit: None,
+            rtt: RttEstimator::new(),
             incomplete: IncompleteSequenceBehavior::NoDiscard,
             closed_by_peer: false,
             undelivered: None,
@@ -382,6 +390,7 @@ impl Source {
                 last: false,
                 attempts: 0,
                 due: self.last_heard,
+                sent: None,
             },
         );
         undelivered.numbers = crate::events::ranges_of(self.in_flight.keys().copied());
@@ -425,7 +434,7 @@ impl Source {
         if ack_requested {
             self.since_ack_request = 0;
         }
-        let delay = self.config.retransmission.jittered(0, (self.random)());
+        let delay = self.retransmission_delay(0);
         self.in_flight.insert(
             number,
             Outbound {
@@ -433,6 +442,7 @@ impl Source {
                 last,
                 attempts: 0,
                 due: now.saturating_add(delay),
+                sent: Some(now),
             },
         );
         self.transmit_app(number, payload, last, ack_requested);

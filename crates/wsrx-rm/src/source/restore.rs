@@ -74,6 +74,7 @@ impl Source {
                             last: *last,
                             attempts: 0,
                             due: now,
+                            sent: None,
                         },
                     );
                     s.next_number = s.next_number.max(number.saturating_add(1));

@@ -654,3 +654,41 @@ fn under_discard_following_first_gap_acknowledged_messages_past_a_gap_are_held_b
         Some("2-3".into())
     );
 }
+
+/// Round trips measured on messages acknowledged without a retransmission lengthen the
+/// first retransmission interval of later messages (RFC 6298, Karn's rule), within the
+/// configured cap; a retransmitted message gives no sample.
+#[test]
+fn measured_round_trips_lengthen_the_retransmission_timer() {
+    let mut c = cfg();
+    c.retransmission.max = Duration::from_secs(10);
+    c.max_in_flight = 8;
+    let (mut s, id) = {
+        let (s, id) = active();
+        (Source { config: c, ..s }, id)
+    };
+    // Message 1 is acknowledged 300 ms after it was sent: one sample.
+    s.send(Timestamp(1000), PayloadRef(1)).unwrap();
+    sent_numbers(&mut s);
+    s.handle_message(
+        Timestamp(1300),
+        Some(&x()),
+        ack(&id, AckBody::Ranges(vec![AckRange { lower: 1, upper: 1 }])),
+    )
+    .unwrap();
+    assert_eq!(s.smoothed_rtt(), Some(Duration::from_millis(300)));
+    // SRTT 300 + 4·150: message 2 waits 900 ms, not the configured 100.
+    s.send(Timestamp(2000), PayloadRef(2)).unwrap();
+    sent_numbers(&mut s);
+    assert_eq!(s.poll_timeout(), Some(Timestamp(2900)));
+    // Retransmitted, then acknowledged: Karn's rule, no new sample.
+    s.handle_timeout(Timestamp(2900));
+    assert_eq!(sent_numbers(&mut s), vec![2]);
+    s.handle_message(
+        Timestamp(5000),
+        Some(&x()),
+        ack(&id, AckBody::Ranges(vec![AckRange { lower: 1, upper: 2 }])),
+    )
+    .unwrap();
+    assert_eq!(s.smoothed_rtt(), Some(Duration::from_millis(300)));
+}

@@ -115,7 +115,7 @@ impl<B: Backend> Client<B> {
         ) {
             Ok(o) => o,
             Err(r) => {
-                emit(
+                emit!(
                     self.inner.tap.as_ref(),
                     "client",
                     Direction::Refused,
@@ -139,20 +139,22 @@ impl<B: Backend> Client<B> {
                 });
             }
         };
-        emit(
+        emit!(
             self.inner.tap.as_ref(),
             "client",
             Direction::Received,
             &opened.summary(),
             &String::from_utf8_lossy(body),
         );
-        let answer = {
-            let mut st = self.inner.state.lock().await;
+        let (answer, ticket) = {
+            let mut st = self.inner.state.lock();
             st.replies.clear();
             Self::feed(&mut st, &opened, None, clock::rm_now());
-            self.drain(&mut st).await?;
-            std::mem::take(&mut st.replies).into_iter().next()
+            let ticket = self.drain(&mut st)?;
+            (std::mem::take(&mut st.replies).into_iter().next(), ticket)
         };
+        // Commit-before-send: the answer follows the records of what it answers.
+        self.inner.persistence.durable(ticket).await?;
         let Some(t) = answer else {
             return Ok(HttpReply::accepted(opened.soap));
         };
@@ -174,7 +176,7 @@ impl<B: Backend> Client<B> {
             protection.as_ref(),
             SystemTime::now(),
         )?;
-        emit(
+        emit!(
             self.inner.tap.as_ref(),
             "client",
             Direction::Sent,

@@ -18,7 +18,7 @@ impl<B: Backend> Client<B> {
     /// # Errors
     /// [`RuntimeError::Usage`] for a receipt of another sequence.
     pub async fn outcome(&self, receipt: &Receipt) -> Result<Outcome, RuntimeError> {
-        let st = self.inner.state.lock().await;
+        let st = self.inner.state.lock();
         if st.created.as_ref().map(SequenceId::as_str) != Some(receipt.sequence.as_str()) {
             return Err(RuntimeError::Usage(format!(
                 "receipt of sequence {}, not of this client's",
@@ -63,7 +63,7 @@ impl<B: Backend> Client<B> {
 
     /// The messages this client's sequence ended without delivering, if it did.
     pub async fn undelivered(&self) -> Option<wsrx_rm::Undelivered> {
-        self.inner.state.lock().await.undelivered.clone()
+        self.inner.state.lock().undelivered.clone()
     }
 
     /// The acknowledgement ranges of this client's sequence as its durable records hold

@@ -22,7 +22,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
-use tokio::sync::{MutexGuard, Notify};
+use tokio::sync::Notify;
 use wsrx_rm::{PayloadRef, RmVersion, SequenceId};
 use wsrx_store::{Backend, Batch};
 
@@ -71,6 +71,9 @@ impl Queue {
 enum Outcome {
     Done,
     Reply(Reply),
+    /// Not handed over: the batch that recorded it did not become durable. Its payload
+    /// stays in the store and it is handed over again after a restart.
+    Withheld,
 }
 
 impl<B: Backend> Server<B> {
@@ -98,41 +101,57 @@ impl<B: Backend> Server<B> {
     }
 
     /// Waits, with the lock released, while `pending` names a sequence with unfinished
-    /// deliveries (woken by that sequence's deliveries only); returns the lock held again.
-    pub(super) async fn settle<'a>(
-        &'a self,
+    /// deliveries (woken by that sequence's deliveries only).
+    pub(super) async fn settle(
+        &self,
         version: RmVersion,
-        mut slot: MutexGuard<'a, Slot>,
         pending: impl Fn(&Queue) -> Option<SequenceId>,
-    ) -> MutexGuard<'a, Slot> {
-        while let Some(id) = pending(&slot.queue) {
-            // A pending delivery means its deliverer runs, with its signal.
-            let Some(signal) = slot.queue.signals.get(&id).cloned() else {
-                break;
+    ) {
+        loop {
+            let signal = {
+                let slot = self.slot(version).lock();
+                let Some(id) = pending(&slot.queue) else {
+                    return;
+                };
+                // A pending delivery means its deliverer runs, with its signal.
+                let Some(signal) = slot.queue.signals.get(&id).cloned() else {
+                    return;
+                };
+                signal
             };
             let notified = signal.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            drop(slot);
+            // Checked again after `enable`: a delivery that finished in between
+            // signalled before this waiter existed.
+            let still = {
+                let slot = self.slot(version).lock();
+                pending(&slot.queue).is_some()
+            };
+            if !still {
+                return;
+            }
             notified.await;
-            slot = self.slot(version).lock().await;
         }
-        slot
     }
 
     /// The deliverer task of one sequence (see the module docs): runs until its queue is
     /// empty ([`Server::enqueue`] starts it again). One lock hold per delivery: the
-    /// outcome of the previous one is recorded and the next one taken together.
+    /// outcome of the previous one is recorded and the next one taken together. A
+    /// message is handed over only once the batch that recorded it is durable.
     async fn deliverer(&self, version: RmVersion, id: SequenceId) {
         let mut done: Option<(Delivery, Outcome)> = None;
         loop {
             let next = {
-                let mut slot = self.slot(version).lock().await;
+                let mut slot = self.slot(version).lock();
                 if let Some((d, outcome)) = done.take() {
-                    if let Err(e) = self.finish(&mut slot, &d, outcome).await {
+                    if let Err(e) = self.finish(&mut slot, &d, outcome) {
                         tracing::warn!(error = %e, "recording a delivery failed (redelivered at restart)");
                     }
                     slot.queue.pending.remove(&d.ticket);
+                    let handled = slot.handled.entry(d.id.clone()).or_insert(0);
+                    *handled = (*handled).max(d.number);
+                    self.inner.handled.notify_waiters();
                     if let Some(signal) = slot.queue.signals.get(&id) {
                         signal.notify_waiters();
                     }
@@ -146,7 +165,7 @@ impl<B: Backend> Server<B> {
                         payload_deletes: std::mem::take(&mut slot.handed_over),
                         ..Batch::default()
                     };
-                    if let Err(e) = self.inner.persistence.commit(b).await {
+                    if let Err(e) = self.inner.persistence.submit(b) {
                         tracing::warn!(error = %e, "recording hand-overs failed (redelivered at restart)");
                     }
                 }
@@ -155,7 +174,14 @@ impl<B: Backend> Server<B> {
             let Some(d) = next else {
                 return;
             };
-            let outcome = self.hand_over(&d).await;
+            // Commit-before-hand-over: the record and payload of the message are durable.
+            let outcome = match self.inner.persistence.durable(d.after).await {
+                Ok(()) => self.hand_over(&d).await,
+                Err(e) => {
+                    tracing::error!(error = %e, sequence = %d.id, number = d.number, "not handed over: its commit failed");
+                    Outcome::Withheld
+                }
+            };
             done = Some((d, outcome));
         }
     }
@@ -201,12 +227,10 @@ impl<B: Backend> Server<B> {
     /// Records the outcome (the response: on the offered sequence, stored durably
     /// before it is sent; or kept for the back-channel), then marks the payload for
     /// deletion with the next commit ([`Slot::handed_over`](super::Slot)).
-    async fn finish(
-        &self,
-        slot: &mut Slot,
-        d: &Delivery,
-        outcome: Outcome,
-    ) -> Result<(), RuntimeError> {
+    fn finish(&self, slot: &mut Slot, d: &Delivery, outcome: Outcome) -> Result<(), RuntimeError> {
+        if matches!(outcome, Outcome::Withheld) {
+            return Ok(());
+        }
         if let Outcome::Reply(reply) = outcome {
             match slot.duplex.get_mut(&d.id) {
                 Some(o) => {
@@ -240,6 +264,13 @@ impl<B: Backend> Server<B> {
         }
         slot.handed_over.push(d.handle);
         // The offered sequence's new message: committed, then sent (addressable).
-        self.drain_offered(slot, false).await.map(|_| ())
+        let mut batch = Batch::default();
+        let (_, posts) = self.collect_offered(slot, false, &mut batch);
+        let ticket = slot.submit(&self.inner.persistence, batch)?;
+        for mut p in posts {
+            p.after = ticket;
+            self.post(p);
+        }
+        Ok(())
     }
 }

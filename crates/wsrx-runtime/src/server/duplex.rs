@@ -1,5 +1,6 @@
 //! The server's half of duplex pairs: starting the Source of an offered sequence the
-//! Destination accepted, and its drain (persist → commit → transmits → events). The
+//! Destination accepted, and its drain (persist into the input's batch → transmits →
+//! events). The
 //! state it works on is [`crate::offered::Offered`], one per forward sequence, in the
 //! slot of the forward sequence's RM version.
 
@@ -60,15 +61,17 @@ impl<B: Backend> Server<B> {
         );
     }
 
-    /// The drain of the offered sequences' Sources: persist (the responses' payloads in
-    /// the commit of their records) → transmits → events. Returns the transmits that
-    /// answer the message being handled.
-    pub(super) async fn drain_offered(
+    /// The drain of the offered sequences' Sources: persist into `batch` (the
+    /// responses' payloads with their records) → transmits → events. Returns the
+    /// transmits that answer the message being handled, and the POSTs to send once
+    /// `batch` is durable (the caller submits it and tags them with its ticket).
+    pub(super) fn collect_offered(
         &self,
         slot: &mut Slot,
         handling: bool,
-    ) -> Result<Vec<Transmit>, RuntimeError> {
-        let mut batch = Batch::default();
+        batch: &mut Batch,
+    ) -> (Vec<Transmit>, Vec<Post>) {
+        let pending_before = !batch.is_empty();
         for o in slot.duplex.values_mut() {
             while let Some(op) = o.source.poll_persist() {
                 match &op {
@@ -104,16 +107,14 @@ impl<B: Backend> Server<B> {
                     }
                     _ => {}
                 }
-                add_op(&mut batch, &op);
+                add_op(batch, &op);
             }
         }
         // Requests handed over ride in the commit of their responses (never a commit
         // of their own here: see `Slot::handed_over`).
-        if !batch.is_empty() {
+        if !batch.is_empty() || pending_before {
             batch.payload_deletes.append(&mut slot.handed_over);
         }
-        // Commit-before-send.
-        self.inner.persistence.commit(batch).await?;
         let mut replies = Vec::new();
         let mut ended = Vec::new();
         let mut posts = Vec::new();
@@ -148,6 +149,7 @@ impl<B: Backend> Server<B> {
                             dialect: (o.profile, o.soap),
                             payload,
                             relates_to,
+                            after: crate::persist::Ticket::default(),
                         });
                     }
                     Route::Reply => {}
@@ -171,10 +173,7 @@ impl<B: Backend> Server<B> {
                 slot.offered_ids.remove(&o.id);
             }
         }
-        for p in posts {
-            self.post(p);
-        }
-        Ok(replies)
+        (replies, posts)
     }
 }
 

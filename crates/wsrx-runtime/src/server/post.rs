@@ -44,6 +44,8 @@ pub(super) struct Post {
     pub(super) payload: Option<(String, String)>,
     /// The request a response answers.
     pub(super) relates_to: Option<String>,
+    /// The store ticket of the batch it follows: sent once that is durable.
+    pub(super) after: crate::persist::Ticket,
 }
 
 impl<B: Backend> Server<B> {
@@ -55,6 +57,11 @@ impl<B: Backend> Server<B> {
         }
         let s = self.clone();
         tokio::spawn(async move {
+            // Commit-before-send.
+            if let Err(e) = s.inner.persistence.durable(post.after).await {
+                tracing::warn!(error = %e, to = %post.to, "not sent: its commit failed");
+                return;
+            }
             if let Err(e) = s.post_now(&post).await {
                 tracing::debug!(error = %e, to = %post.to, "POST failed (the protocol retries)");
             }
@@ -97,20 +104,19 @@ impl<B: Backend> Server<B> {
                 SystemTime::now(),
             )?;
             // "→URL" marks a POST to an addressable endpoint (back-channel answers have none).
-            let summary = format!(
-                "→{}  {}",
-                post.to,
-                pipeline::summarize(
-                    &wire,
-                    Some(&action),
-                    t.protect_with.as_ref().map(SecurityBinding::as_str),
-                )
-            );
-            emit(
+            emit!(
                 self.inner.tap.as_ref(),
                 "server",
                 Direction::Sent,
-                &summary,
+                &format!(
+                    "→{}  {}",
+                    post.to,
+                    pipeline::summarize(
+                        &wire,
+                        Some(&action),
+                        t.protect_with.as_ref().map(SecurityBinding::as_str),
+                    )
+                ),
                 &text,
             );
             match self.inner.http.post(&post.to, soap, &action, text).await {
@@ -145,7 +151,7 @@ impl<B: Backend> Server<B> {
         ) {
             Ok(o) => o,
             Err(r) => {
-                emit(
+                emit!(
                     self.inner.tap.as_ref(),
                     "server",
                     Direction::Refused,
@@ -155,14 +161,14 @@ impl<B: Backend> Server<B> {
                 return Ok(());
             }
         };
-        emit(
+        emit!(
             self.inner.tap.as_ref(),
             "server",
             Direction::Received,
             &opened.summary(),
             &String::from_utf8_lossy(bytes),
         );
-        let mut slot = self.slot(version).lock().await;
+        let mut slot = self.slot(version).lock();
         let now = clock::rm_now();
         for m in opened.messages(None) {
             let forward = m
@@ -173,6 +179,6 @@ impl<B: Backend> Server<B> {
                 let _ = o.source.handle_message(now, opened.proof.as_ref(), m);
             }
         }
-        self.drain(&mut slot, None).await.map(|_| ())
+        self.drain(&mut slot, None).map(|_| ())
     }
 }

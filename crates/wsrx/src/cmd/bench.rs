@@ -11,7 +11,16 @@
 //! - delivery latency: from the call to `Client::send` to the server application
 //!   receiving the message (percentiles p50/p90/p99/max);
 //! - store latency: how long `Client::send` took to return, i.e. until the message was
-//!   durably committed in the client's store (back-pressure from the window included).
+//!   durably committed in the client's store (back-pressure from the window included);
+//! - what each message cost, both sides together (they share this process;
+//!   `bench_cost.rs`): CPU ms, fsyncs (store group commits) of the server's and the
+//!   client's store, read/write-class syscalls, and the retransmissions the server
+//!   received as a percentage of the messages.
+//!
+//! With `--request-reply` every message is an `Echo` request whose response the
+//! server's application returns (on the HTTP response, with the sequence's
+//! acknowledgement piggy-backed); `--pipeline N` keeps N requests in flight per
+//! sequence. The latency is then the round trip of `Client::request`.
 //!
 //! Without `--rate`, every sequence sends as fast as its window allows: the figure that
 //! matters is then the throughput, and the latencies include the queue the burst
@@ -38,6 +47,7 @@ use wsrx_runtime::token::{BoxFuture, PreEstablished, TokenProvider};
 use wsrx_soap::{Fault, FaultCode, SoapVersion};
 use wsrx_store::KeyRing;
 
+use super::bench_cost::{self, Reading};
 use super::rm_common::open_store_with;
 
 /// `wsrx bench [--sequences 1,64] [--messages N] [--payload BYTES]`
@@ -60,6 +70,12 @@ pub(crate) struct Args {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 600)]
     timeout: u64,
+    /// Send `Echo` requests and wait for their responses instead of one-way messages.
+    #[arg(long)]
+    request_reply: bool,
+    /// Requests in flight per sequence with `--request-reply`.
+    #[arg(long, default_value_t = 1)]
+    pipeline: usize,
 }
 
 /// When each message was submitted, and when it arrived.
@@ -75,38 +91,55 @@ struct Timings {
 #[derive(Clone)]
 struct Recorder(Arc<Mutex<Timings>>);
 
+impl Recorder {
+    /// Notes the arrival of the message whose text is in `payload`.
+    fn arrived(&self, payload: &str) -> Option<String> {
+        let now = Instant::now();
+        let text = echo::text_of(payload);
+        let key = text
+            .as_deref()
+            .and_then(|t| t.split_once('|').map(|(k, _)| k.to_owned()));
+        if let Ok(mut t) = self.0.lock() {
+            match key.and_then(|k| t.submitted.remove(&k)) {
+                Some(start) => {
+                    t.delivery.push(now.duration_since(start));
+                    t.last_delivery = Some(now);
+                }
+                None => t.unexpected += 1,
+            }
+        }
+        text
+    }
+}
+
 impl Handler for Recorder {
-    fn operation(&self, _action: &str) -> Operation {
-        Operation::OneWay
+    fn operation(&self, action: &str) -> Operation {
+        if action == echo::ECHO_ACTION {
+            Operation::RequestReply
+        } else {
+            Operation::OneWay
+        }
     }
 
     fn one_way<'a>(&'a self, payload: String, _info: DeliveryInfo) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let now = Instant::now();
-            let key =
-                echo::text_of(&payload).and_then(|t| t.split_once('|').map(|(k, _)| k.to_owned()));
-            if let Ok(mut t) = self.0.lock() {
-                match key.and_then(|k| t.submitted.remove(&k)) {
-                    Some(start) => {
-                        t.delivery.push(now.duration_since(start));
-                        t.last_delivery = Some(now);
-                    }
-                    None => t.unexpected += 1,
-                }
-            }
+            self.arrived(&payload);
         })
     }
 
     fn request<'a>(
         &'a self,
-        _payload: String,
+        payload: String,
         _info: DeliveryInfo,
     ) -> BoxFuture<'a, Result<Reply, Fault>> {
-        Box::pin(async {
-            Err(Fault::new(
-                FaultCode::Receiver,
-                "the benchmark service has no request-reply operation",
-            ))
+        Box::pin(async move {
+            match self.arrived(&payload) {
+                Some(text) => Ok(Reply {
+                    action: echo::ECHO_RESPONSE_ACTION.to_owned(),
+                    payload: echo::response_body(&text),
+                }),
+                None => Err(Fault::new(FaultCode::Sender, "not an Echo request")),
+            }
         })
     }
 }
@@ -164,7 +197,7 @@ async fn bench(args: Args) -> anyhow::Result<ExitCode> {
     config.destination.max_open_sequences = args.sequences.iter().sum::<usize>() + 16;
     let server = Server::start(
         config,
-        server_store,
+        server_store.clone(),
         Arc::clone(&tokens),
         Arc::new(Recorder(Arc::clone(&timings))),
         None,
@@ -177,21 +210,30 @@ async fn bench(args: Args) -> anyhow::Result<ExitCode> {
     let serving = http::serve_on(listener, server.clone(), &limits)?;
 
     println!(
-        "wsrx bench: one-way messages with {} B payloads over loopback HTTP; SOAP 1.2, WS-RM 1.1; \
+        "wsrx bench: {} with {} B payloads over loopback HTTP; SOAP 1.2, WS-RM 1.1; \
          every message signed with keys derived from one SCT; SQLite stores (synchronous=FULL) on both sides",
+        if args.request_reply {
+            format!(
+                "request-reply echo, {} in flight per sequence",
+                args.pipeline.max(1)
+            )
+        } else {
+            "one-way messages".to_owned()
+        },
         args.payload
     );
     if args.rate > 0 {
         println!("offered load: {} messages/s over all sequences", args.rate);
     }
     println!(
-        "{:>9} {:>9} {:>9} {:>10}   {:<38} {:<20}",
+        "{:>9} {:>9} {:>9} {:>10}   {:<38} {:<20} {}",
         "sequences",
         "messages",
         "seconds",
         "msg/s",
         "delivery latency ms p50/p90/p99/max",
-        "store ms p50/p99"
+        "store ms p50/p99",
+        bench_cost::HEADER
     );
     let mut ok = true;
     for (run, &sequences) in args.sequences.iter().enumerate() {
@@ -200,7 +242,7 @@ async fn bench(args: Args) -> anyhow::Result<ExitCode> {
             sequences,
             &args,
             &url,
-            &client_store,
+            (&server_store, &client_store),
             &tokens,
             &timings,
         )
@@ -232,6 +274,63 @@ fn uuid_like() -> anyhow::Result<String> {
     ))
 }
 
+/// Sends `n` Echo requests on `client` (sequence `i` of run `run`), `pipeline` at a
+/// time, each checked against its response; returns how long each took.
+async fn requests(
+    client: Client<wsrx_store::SqliteBackend>,
+    timings: Arc<Mutex<Timings>>,
+    (run, i, n): (usize, usize, usize),
+    pipeline: usize,
+    padding: String,
+) -> Result<Vec<Duration>, wsrx_runtime::RuntimeError> {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut lanes = Vec::with_capacity(pipeline);
+    for _ in 0..pipeline {
+        let (client, timings, next, padding) = (
+            client.clone(),
+            Arc::clone(&timings),
+            Arc::clone(&next),
+            padding.clone(),
+        );
+        lanes.push(tokio::spawn(async move {
+            let mut took = Vec::new();
+            loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if k >= n {
+                    return Ok::<_, wsrx_runtime::RuntimeError>(took);
+                }
+                let key = format!("{run}.{i}.{k}");
+                let text = format!("{key}|{padding}");
+                let t0 = Instant::now();
+                if let Ok(mut t) = timings.lock() {
+                    t.submitted.insert(key, t0);
+                }
+                let response = client
+                    .request(echo::ECHO_ACTION, &echo::body(&text))
+                    .await?;
+                if echo::text_of(&response).as_deref() != Some(text.as_str()) {
+                    return Err(wsrx_runtime::RuntimeError::Peer(format!(
+                        "response to {run}.{i}.{k} does not echo its request"
+                    )));
+                }
+                took.push(t0.elapsed());
+            }
+        }));
+    }
+    let mut took = Vec::with_capacity(n);
+    for lane in lanes {
+        took.extend(
+            lane.await
+                .map_err(|e| wsrx_runtime::RuntimeError::Io(e.to_string()))??,
+        );
+    }
+    client.flush().await?;
+    Ok(took)
+}
+
+/// The benchmark's stores.
+type Stores = wsrx_runtime::persist::Persistence<wsrx_store::SqliteBackend>;
+
 struct Report {
     sequences: usize,
     sent: usize,
@@ -240,6 +339,7 @@ struct Report {
     elapsed: Duration,
     delivery: Vec<Duration>,
     store: Vec<Duration>,
+    cost: bench_cost::Cost,
 }
 
 impl Report {
@@ -280,8 +380,8 @@ impl std::fmt::Display for Report {
         let st = format!("{:.2}/{:.2}", percentile(&s, 50.0), percentile(&s, 99.0));
         write!(
             f,
-            "{:>9} {:>9} {:>9.2} {:>10.0}   {:<38} {:<20}",
-            self.sequences, self.delivered, secs, rate, lat, st
+            "{:>9} {:>9} {:>9.2} {:>10.0}   {:<38} {:<20} {}",
+            self.sequences, self.delivered, secs, rate, lat, st, self.cost
         )?;
         if !self.complete() {
             write!(
@@ -299,19 +399,29 @@ async fn one_run(
     sequences: usize,
     args: &Args,
     url: &str,
-    store: &wsrx_runtime::persist::Persistence<wsrx_store::SqliteBackend>,
+    (server_store, store): (&Stores, &Stores),
     tokens: &Arc<dyn TokenProvider>,
     timings: &Arc<Mutex<Timings>>,
 ) -> anyhow::Result<Report> {
+    let reading = || {
+        Reading::now(
+            server_store.store().backend().stats().groups,
+            store.store().backend().stats().groups,
+            wsrx_runtime::metrics::retransmissions_received_total(),
+        )
+    };
     if let Ok(mut t) = timings.lock() {
         *t = Timings::default();
     }
     // Open every sequence first: the measurement covers the messages, not the creates.
+    // The sequences share one HTTP connection pool, as one sender process would.
+    let http = http::HttpClient::new(Duration::from_secs(30))?;
     let mut clients = Vec::with_capacity(sequences);
     for i in 0..sequences {
         let mut config = ClientConfig::new(format!("{url}bench/{run}/{i}"));
         config.soap = SoapVersion::V12;
         config.profile = WireProfile::Rm11;
+        config.http = Some(http.clone());
         config.source.retransmission.base = Duration::from_millis(500);
         let client = Client::start(config, store.clone(), Arc::clone(tokens), None).await?;
         clients.push(client);
@@ -322,6 +432,7 @@ async fn one_run(
     let per = args.messages / sequences;
     let extra = args.messages % sequences;
     let padding = "x".repeat(args.payload);
+    let before = reading();
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(sequences);
     for (i, client) in clients.iter().enumerate() {
@@ -333,6 +444,16 @@ async fn one_run(
         // offset so the sequences do not send in lockstep.
         let period =
             (args.rate > 0).then(|| Duration::from_secs_f64(sequences as f64 / args.rate as f64));
+        if args.request_reply {
+            tasks.push(tokio::spawn(requests(
+                client,
+                Arc::clone(&timings),
+                (run, i, n),
+                args.pipeline.max(1),
+                padding,
+            )));
+            continue;
+        }
         tasks.push(tokio::spawn(async move {
             let mut store_latency = Vec::with_capacity(n);
             let mut ticks = period.map(|p| {
@@ -370,6 +491,7 @@ async fn one_run(
             .unwrap_or((0, None));
         if pending == 0 || Instant::now() > deadline {
             let elapsed = last.unwrap_or_else(Instant::now).duration_since(started);
+            let after = reading();
             for c in &clients {
                 c.close().await?;
                 c.terminate().await?;
@@ -382,6 +504,7 @@ async fn one_run(
             return Ok(Report {
                 sequences,
                 sent: args.messages,
+                cost: after.per_message(&before, delivery.len()),
                 delivered: delivery.len(),
                 unexpected,
                 elapsed,

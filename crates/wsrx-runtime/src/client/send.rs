@@ -1,0 +1,330 @@
+//! The client's tasks: the driver (timers, re-sent requests, token changes) and the
+//! sender (each transmit waits for its ticket, is sealed, POSTed, and what comes back is
+//! verified and fed to the machines), with at most one copy of a message queued or in
+//! flight.
+
+use std::time::SystemTime;
+
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use wsrx_rm::msg::{ApplicationMessage, EndpointRef, Route, SequenceHeader};
+use wsrx_rm::wire::WireMessage;
+use wsrx_rm::{Message, PayloadRef, SecurityBinding, Transmit};
+use wsrx_soap::{EndpointReference, OutboundAddressing};
+use wsrx_store::Backend;
+
+use super::{Client, State};
+use crate::clock;
+use crate::duplex::ClientDuplex;
+use crate::error::RuntimeError;
+use crate::persist::Ticket;
+use crate::pipeline::{self, Protection};
+use crate::tap::{Direction, emit};
+
+impl<B: Backend> Client<B> {
+    pub(super) async fn driver(&self) {
+        let mut stop = self.inner.stop.subscribe();
+        let retry = self.inner.config.request_retry;
+        let mut changes = self.inner.tokens.changes();
+        loop {
+            let deadline = {
+                let st = self.inner.state.lock();
+                if st.lost {
+                    return;
+                }
+                let d = st
+                    .source
+                    .poll_timeout()
+                    .into_iter()
+                    .chain(st.duplex.as_ref().and_then(ClientDuplex::poll_timeout))
+                    .min()
+                    .map(clock::until);
+                let r = (!st.requests.is_empty()).then_some(retry);
+                match (d, r) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            };
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = sleep => {
+                    let mut st = self.inner.state.lock();
+                    if st.source.poll_timeout().is_some_and(|d| d <= clock::rm_now()) {
+                        st.source.handle_timeout(clock::rm_now());
+                    }
+                    if let Some(d) = st.duplex.as_mut() {
+                        d.handle_timeout(clock::rm_now());
+                    }
+                    self.resend_requests(&mut st);
+                    if let Err(e) = self.drain(&mut st) {
+                        tracing::warn!(error = %e, "client drain failed");
+                    }
+                }
+                () = self.inner.wake.notified() => {}
+                // A context was renewed or lost: commit it (and end the sequence if
+                // its context is gone) now, not with the next message.
+                Some(()) = token_changed(changes.as_mut()) => {
+                    let mut st = self.inner.state.lock();
+                    if let Err(e) = self.drain(&mut st) {
+                        tracing::warn!(error = %e, "client drain failed");
+                    }
+                }
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Re-sends requests whose response is overdue (duplicates: never delivered twice).
+    pub(super) fn resend_requests(&self, st: &mut State) {
+        let Some(id) = st.created.clone() else { return };
+        let retry = self.inner.config.request_retry;
+        let binding = st.source.binding().cloned();
+        let mut due = Vec::new();
+        for (n, r) in &mut st.requests {
+            if r.last_sent.elapsed() >= retry {
+                r.last_sent = Instant::now();
+                due.push(*n);
+            }
+        }
+        for n in due {
+            let Some(h) = st.request_numbers.get(&n).copied() else {
+                continue;
+            };
+            let t = Transmit {
+                route: Route::Peer(EndpointRef(self.inner.config.to.clone())),
+                message: Message::Application(ApplicationMessage {
+                    sequence: SequenceHeader {
+                        id: id.clone(),
+                        number: n,
+                        last_message: false,
+                    },
+                    ack_requested: true,
+                    payload: Some(PayloadRef(h)),
+                }),
+                ack: None,
+                protect_with: binding.clone(),
+            };
+            // A re-sent request depends on nothing new: whatever was issued so far.
+            let _ = self
+                .inner
+                .out
+                .send((t, self.inner.persistence.last_issued()));
+        }
+    }
+
+    pub(super) async fn sender(&self, mut rx: mpsc::UnboundedReceiver<(Transmit, Ticket)>) {
+        let mut stop = self.inner.stop.subscribe();
+        loop {
+            tokio::select! {
+                t = rx.recv() => {
+                    let Some((t, ticket)) = t else { return };
+                    let number = match &t.message {
+                        Message::Application(m) => Some(m.sequence.number),
+                        _ => None,
+                    };
+                    if let Some(n) = number
+                        && !self.outstanding(|o| o.insert(n))
+                    {
+                        continue; // a copy is queued or in flight
+                    }
+                    let c = self.clone();
+                    tokio::spawn(async move {
+                        // Commit-before-send: the ops this transmit followed are durable.
+                        let sent = match c.inner.persistence.durable(ticket).await {
+                            Ok(()) => c.transmit(t).await,
+                            Err(e) => Err(e),
+                        };
+                        if let Some(n) = number {
+                            c.outstanding(|o| o.remove(&n));
+                        }
+                        if let Err(e) = sent {
+                            tracing::debug!(error = %e, "transmission failed (will be retried)");
+                        }
+                    });
+                }
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Runs `f` on the set of outstanding message numbers.
+    pub(super) fn outstanding(
+        &self,
+        f: impl FnOnce(&mut std::collections::HashSet<u64>) -> bool,
+    ) -> bool {
+        let mut o = self
+            .inner
+            .outstanding
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut o)
+    }
+
+    /// Encodes, secures, POSTs one transmit and feeds the answer back.
+    pub(super) async fn transmit(&self, mut t: Transmit) -> Result<(), RuntimeError> {
+        let profile = self.inner.config.profile;
+        let soap = self.inner.config.soap;
+        let message_id = if matches!(t.message, Message::CreateSequence(_)) {
+            self.inner.create_message_id.clone()
+        } else {
+            pipeline::new_message_id()
+        };
+        {
+            let mut st = self.inner.state.lock();
+            let st = &mut *st;
+            if st.lost {
+                return Ok(());
+            }
+            if let Some(d) = st.duplex.as_mut() {
+                // The offered sequence's acknowledgement rides on what goes to the server.
+                if t.ack.is_none() && t.message.sequence_id() != d.offered() {
+                    t.ack = d.take_ack();
+                }
+                if let Message::Application(m) = &t.message
+                    && st.requests.contains_key(&m.sequence.number)
+                {
+                    d.sent_request(&message_id, m.sequence.number);
+                }
+            }
+        }
+        let wire = WireMessage::from_transmit(&t, profile);
+        let (number, payload) = match &t.message {
+            Message::Application(m) => {
+                let p = match m.payload {
+                    Some(PayloadRef(h)) => {
+                        let st = self.inner.state.lock();
+                        st.payloads.get(&h).cloned()
+                    }
+                    None => None,
+                };
+                (Some(m.sequence.number), p)
+            }
+            _ => (None, None),
+        };
+        if matches!(&t.message, Message::Application(m) if m.payload.is_some()) && payload.is_none()
+        {
+            return Ok(()); // acknowledged meanwhile
+        }
+        let action = wire
+            .action(profile)
+            .map(str::to_owned)
+            .or_else(|| payload.as_ref().map(|(a, _)| a.clone()))
+            .unwrap_or_default();
+        let mut addressing =
+            OutboundAddressing::request(profile.wsa_version(), &self.inner.config.to, &action);
+        addressing.message_id = Some(message_id);
+        // Responses come to the listener only on the offered sequence (its Endpoint);
+        // otherwise they ride on the HTTP response.
+        let reply_to = match &self.inner.local {
+            Some(url) if self.inner.config.offer => url.as_str(),
+            _ => profile.wsa_version().anonymous(),
+        };
+        addressing.reply_to = Some(EndpointReference::new(reply_to));
+        let protection = t
+            .protect_with
+            .as_ref()
+            .map(|b| Protection::for_binding(b, profile, self.inner.resolver.as_ref()))
+            .transpose()?;
+        let text = pipeline::seal(
+            profile,
+            soap,
+            &addressing,
+            &wire,
+            payload.as_ref().map(|(_, p)| p.as_str()),
+            protection.as_ref(),
+            SystemTime::now(),
+        )?;
+        emit!(
+            self.inner.tap.as_ref(),
+            "client",
+            Direction::Sent,
+            &pipeline::summarize(
+                &wire,
+                Some(&action),
+                t.protect_with.as_ref().map(SecurityBinding::as_str),
+            ),
+            &text,
+        );
+        let (status, body) = self
+            .inner
+            .http
+            .post(&self.inner.config.to, soap, &action, text)
+            .await?;
+        let Some((hint, bytes)) = body else {
+            return Ok(());
+        };
+        let opened = match pipeline::open(
+            &bytes,
+            hint,
+            &self.inner.config.inbound,
+            self.inner.resolver.as_ref(),
+            &self.inner.replay,
+            SystemTime::now(),
+        ) {
+            Ok(o) => o,
+            Err(r) => {
+                emit!(
+                    self.inner.tap.as_ref(),
+                    "client",
+                    Direction::Refused,
+                    &r.reason,
+                    &String::from_utf8_lossy(&bytes),
+                );
+                return Err(RuntimeError::Peer(format!("HTTP {status}: {}", r.reason)));
+            }
+        };
+        emit!(
+            self.inner.tap.as_ref(),
+            "client",
+            Direction::Received,
+            &opened.summary(),
+            &String::from_utf8_lossy(&bytes),
+        );
+        let mut st = self.inner.state.lock();
+        let now = clock::rm_now();
+        let sequenced = Self::feed(&mut st, &opened, number, now);
+        if let Some(n) = number.filter(|_| !sequenced) {
+            let bound = st.source.binding().cloned();
+            let proven = bound.is_none() || bound == opened.proof;
+            if proven && opened.is_application() {
+                if let Some(r) = st.requests.remove(&n) {
+                    // Not recorded anywhere: nothing to wait for.
+                    let _ = r.tx.send(Ok((
+                        opened.payload.clone().unwrap_or_default(),
+                        Ticket::default(),
+                    )));
+                }
+                if let Some(h) = st.request_numbers.remove(&n)
+                    && !st.by_number.contains_key(&n)
+                {
+                    st.payloads.remove(&h);
+                }
+            } else if let Some(f) = &opened.soap_fault
+                && proven
+                && let Some(r) = st.requests.remove(&n)
+            {
+                let _ = r.tx.send(Err(RuntimeError::PeerFault(f.reason.clone())));
+            }
+        }
+        let r = self.drain(&mut st).map(|_| ());
+        st.replies.clear(); // answers only matter at the listener
+        r
+    }
+}
+
+/// Resolves when the token provider signals a change (`None`: it never does, or its
+/// sender is gone).
+async fn token_changed(rx: Option<&mut watch::Receiver<u64>>) -> Option<()> {
+    match rx {
+        Some(rx) => match rx.changed().await {
+            Ok(()) => Some(()),
+            Err(_) => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
+}

@@ -493,3 +493,67 @@ fn a_restored_issuer_honours_cancel_of_a_context_issued_before_the_restart() {
         .unwrap();
     assert_eq!(s.poll_event(), Some(SessionEvent::Cancelled { identifier }));
 }
+
+/// The EncryptedKey names the service's certificate as the policy asks (WS-SP 1.2 §5.4.3):
+/// by issuer and serial number, or by subject key identifier; the service finds itself in
+/// each, and RSA 1.5 under an Rsa15 suite.
+#[test]
+fn every_certificate_reference_form_and_rsa15_round_trip() {
+    use wsrx_security::{AlgorithmSuite, CertificateReference};
+    let now = recorded_day();
+    let cert = certificate("cxf", "server");
+    assert!(
+        cert.subject_key_identifier().is_some(),
+        "the test certificate has an SKI"
+    );
+    for (i, (form, suite)) in [
+        (CertificateReference::IssuerSerial, AlgorithmSuite::Basic256),
+        (
+            CertificateReference::SubjectKeyIdentifier,
+            AlgorithmSuite::Basic256Sha256,
+        ),
+        (
+            CertificateReference::Thumbprint,
+            AlgorithmSuite::Basic256Rsa15,
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut bootstrap = X509Bootstrap::with_suite(suite);
+        bootstrap.reference = form;
+        let mut s = Session::new(
+            SessionConfig {
+                server_certificate: Some(Arc::new(cert.clone())),
+                bootstrap: bootstrap.clone(),
+                ..SessionConfig::default()
+            },
+            InsecureSeededRandom::from_seed(80 + i as u64),
+        );
+        let mut issuer = Issuer::new(
+            IssuerConfig {
+                x509: Some(X509Service {
+                    credential: credential("cxf"),
+                    bootstrap,
+                }),
+                ..IssuerConfig::default()
+            },
+            UsernameAuthenticator::new(NoUsers, UsernameConfig::default()),
+            InsecureSeededRandom::from_seed(90 + i as u64),
+        );
+        let (rst, _, event) = exchange(&mut s, &mut issuer, now, |e| e);
+        assert!(
+            matches!(event, SessionEvent::Established { .. }),
+            "{form:?} {suite:?}: {event:?}"
+        );
+        let marker = match form {
+            CertificateReference::IssuerSerial => "X509IssuerSerial",
+            CertificateReference::SubjectKeyIdentifier => "X509SubjectKeyIdentifier",
+            CertificateReference::Thumbprint => "ThumbprintSHA1",
+        };
+        assert!(rst.contains(marker), "{form:?}");
+        if suite == AlgorithmSuite::Basic256Rsa15 {
+            assert!(rst.contains("rsa-1_5"));
+        }
+    }
+}

@@ -667,7 +667,7 @@ impl<B: Backend> Server<B> {
             && let Ok(doc) = wsrx_xml::Document::parse_with(body, &self.inner.config.inbound.limits)
             && let Some(answer) = self.inner.tokens.answer_trust(&doc, now_sys, peer)
         {
-            emit(
+            emit!(
                 self.inner.tap.as_ref(),
                 "server",
                 Direction::Received,

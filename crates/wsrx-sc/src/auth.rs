@@ -261,7 +261,7 @@ impl UsernameToken {
             .attr(Some(soap.namespace()), "mustUnderstand", "1");
         // WS-SP 1.2 §6.2 IncludeTimestamp of the TransportBinding bootstrap (CXF requires it;
         // over TLS it is not signed, §7.3).
-        crate::issuer::write_timestamp(&mut w, now, Duration::from_secs(300));
+        crate::util::write_timestamp(&mut w, now, Duration::from_secs(300));
         w.start(Some(WSSE), "UsernameToken")
             .leaf(Some(WSSE), "Username", &self.username);
         if self.digest {

@@ -51,7 +51,6 @@ use crate::util::new_uuid_urn;
 
 mod channel;
 pub use channel::timestamp_header;
-pub(crate) use channel::write_timestamp;
 use channel::{Answer, CLEAR_KEY_MATERIAL, Channel, check_issue_secrecy};
 
 /// Issuer settings.

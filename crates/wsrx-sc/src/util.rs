@@ -42,6 +42,27 @@ pub(crate) fn element_children<'d>(
     text_free.then(|| e.child_elements())
 }
 
+/// Writes a `wsu:Timestamp` at the writer's position (WSS 1.1 §10).
+pub(crate) fn write_timestamp(
+    w: &mut wsrx_xml::XmlWriter,
+    now: std::time::SystemTime,
+    ttl: std::time::Duration,
+) {
+    w.start(Some(crate::dialect::WSU), "Timestamp")
+        .attr(Some(crate::dialect::WSU), "Id", "wsrx-ts")
+        .leaf(
+            Some(crate::dialect::WSU),
+            "Created",
+            &wsrx_security::format_datetime(now),
+        )
+        .leaf(
+            Some(crate::dialect::WSU),
+            "Expires",
+            &wsrx_security::format_datetime(now + ttl),
+        )
+        .end();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,6 +31,7 @@ use crate::dialect::{Dialect, RequestType, WSSE, WSU};
 use crate::error::TrustFault;
 use crate::message::{write_fault, write_response};
 use crate::trust::{Rst, Rstr, SecretType};
+use crate::util::write_timestamp;
 
 /// Lifetime of the Timestamp of an answer.
 const ANSWER_TTL: Duration = Duration::from_secs(300);
@@ -88,19 +89,6 @@ pub fn timestamp_header(soap: SoapVersion, now: SystemTime, ttl: Duration) -> St
     write_timestamp(&mut w, now, ttl);
     w.end();
     w.finish().unwrap_or_default()
-}
-
-/// Writes a `wsu:Timestamp` at the writer's position (WSS 1.1 §10).
-pub(crate) fn write_timestamp(w: &mut XmlWriter, now: SystemTime, ttl: Duration) {
-    w.start(Some(WSU), "Timestamp")
-        .attr(Some(WSU), "Id", "wsrx-ts")
-        .leaf(Some(WSU), "Created", &wsrx_security::format_datetime(now))
-        .leaf(
-            Some(WSU),
-            "Expires",
-            &wsrx_security::format_datetime(now + ttl),
-        )
-        .end();
 }
 
 /// The `wsu:Timestamp` of the request's security header, checked at `now` (WSS 1.1 §10:

@@ -64,6 +64,8 @@ pub struct Opened {
     pub relates_to: Option<String>,
     /// The reply endpoint's address (ReplyTo, default anonymous).
     pub reply_to: Option<String>,
+    /// `wsa:To`: the address the peer sent the message to (what it knows us by).
+    pub to: Option<String>,
     /// The identifier of the SCT that signed the message (`None`: unsigned).
     pub proof: Option<SecurityBinding>,
     /// The RM content.
@@ -87,7 +89,21 @@ impl Opened {
     /// The machine inputs, with `payload` as the handle of the application body.
     pub fn messages(&self, payload: Option<PayloadRef>) -> Vec<Message> {
         let token = self.str_token.clone();
-        self.wire.messages(payload, &mut |_: &StrRef| token.clone())
+        let mut out = self.wire.messages(payload, &mut |_: &StrRef| token.clone());
+        // Addresses we answer with are the one the peer used (issue 18 item 11).
+        for m in &mut out {
+            if let Message::CreateSequence(cs) = m {
+                cs.to = self
+                    .to
+                    .as_ref()
+                    .filter(|t| {
+                        let scheme = t.get(..8).unwrap_or_default().to_ascii_lowercase();
+                        scheme.starts_with("http://") || scheme == "https://"
+                    })
+                    .map(|t| wsrx_rm::msg::EndpointRef(t.clone()));
+            }
+        }
+        out
     }
 
     /// Whether the body is an application payload (not RM, not empty).
@@ -243,6 +259,10 @@ pub fn open(
             e.to_fault(profile),
         )
     })?;
+    // What real stacks send and the decoder reads one way only (`wire::Tolerated`).
+    for t in &decoded.tolerated {
+        tracing::debug!(tolerated = %t, action = action.as_deref().unwrap_or(""), "accepted a departure from the WS-RM schema");
+    }
     let str_token = match &decoded.body {
         WireBody::Rm(RmBody::CreateSequence(cs)) => cs
             .str_ref
@@ -266,6 +286,7 @@ pub fn open(
             .as_ref()
             .and_then(|a| a.relates_to.first().map(|r| r.message_id.clone())),
         reply_to: addressing.as_ref().map(|a| a.reply_endpoint().address),
+        to: addressing.as_ref().and_then(|a| a.to.clone()),
         message_id: addressing.as_ref().and_then(|a| a.message_id.clone()),
         action,
         proof,

@@ -78,6 +78,9 @@ pub struct Opened {
     pub payload: Option<String>,
     /// A SOAP fault that is not an RM fault, if the body is one.
     pub soap_fault: Option<Fault>,
+    /// Any SOAP fault in the body (RM faults included), as the peer wrote it: code,
+    /// subcodes and reason ([`fault_summary`]), for errors and logs.
+    pub fault_text: Option<String>,
 }
 
 impl Opened {
@@ -118,6 +121,32 @@ impl Opened {
             self.action.as_deref(),
             self.proof.as_ref().map(SecurityBinding::as_str),
         )
+    }
+}
+
+/// A peer's SOAP fault as it wrote it, for errors and logs: the code, the subcodes (their
+/// QNames, outermost first) and the reason, verbatim.
+pub fn fault_summary(f: &Fault) -> String {
+    let mut text = format!("{:?}", f.code);
+    for s in &f.subcodes {
+        text.push_str(&format!(" / {s}"));
+    }
+    if !f.not_understood.is_empty() {
+        let names: Vec<String> = f.not_understood.iter().map(ToString::to_string).collect();
+        text.push_str(&format!(" (not understood: {})", names.join(", ")));
+    }
+    format!("{text}: {}", f.reason.trim())
+}
+
+/// The SOAP fault in `body`, if it is a readable envelope with one ([`fault_summary`]):
+/// for answers that could not be opened (unverifiable, unsigned where a signature was
+/// due), whose fault is still the peer's word for what went wrong. Never proof of anything.
+pub fn fault_in(body: &[u8]) -> Option<String> {
+    let doc = Document::parse(body).ok()?;
+    let env = Envelope::new(&doc).ok()?;
+    match env.fault()? {
+        Ok(f) => Some(fault_summary(&f)),
+        Err(_) => None,
     }
 }
 
@@ -279,7 +308,12 @@ pub fn open(
         (WireBody::Application, Some(p)) if soap_fault.is_none() => Some(canonical(p)),
         _ => None,
     };
+    let fault_text = match env.fault() {
+        Some(Ok(f)) => Some(fault_summary(&f)),
+        _ => None,
+    };
     Ok(Opened {
+        fault_text,
         soap,
         wsa: addressing.as_ref().map(|a| a.version),
         relates_to: addressing

@@ -348,9 +348,14 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
         client.shutdown();
         return Ok(ExitCode::SUCCESS);
     }
+    // WS-RM 1.1 §3.5 CloseSequence, answered; WS-RM 1.0 has no Close: its last message
+    // carries `LastMessage` (1.0 §3.3), acknowledged like any other. Then TerminateSequence
+    // (1.1: answered; 1.0: its POST reached the peer, or this fails saying why).
+    client.close().await?;
     if profile == WireProfile::Rm11 {
-        client.close().await?;
         println!("sequence closed");
+    } else {
+        println!("last message (LastMessage) acknowledged");
     }
     let how = client.terminate().await?;
     println!("sequence terminated ({how})");

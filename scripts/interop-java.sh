@@ -80,6 +80,7 @@ wsrx_args() { # $1 profile, $2 mode, $3 peer -> the options `wsrx send` has for 
   case $1 in
     ut-tls*) a="$a --username alice --password secret --ca $KEYS/ca.pem";;
     x509-encsig*) a="$a --bootstrap x509 --server-cert $KEYS/server.pem --suite $suite --encrypt-signature";;
+    x509-rm10*) a="$a --bootstrap x509 --server-cert $KEYS/server.pem --suite $suite --sc 1.3";;  # RM 1.0 with SC 1.3
     x509*) a="$a --bootstrap x509 --server-cert $KEYS/server.pem --suite $suite";;
     *) a="$a --sct-id $SCT --sct-secret $SECRET";;  # no unsecured mode in wsrx send
   esac

@@ -156,6 +156,9 @@ pub struct ServerConfig {
     /// The settings of the Sources of offered sequences (duplex responses); the version
     /// follows the forward sequence's.
     pub offered: SourceConfig,
+    /// What sequences without a token may do (`crate::sequence_security`); the
+    /// Destination's `require_binding` is set from it by the caller.
+    pub security: crate::sequence_security::SequenceSecurity,
 }
 
 impl Default for ServerConfig {
@@ -166,6 +169,7 @@ impl Default for ServerConfig {
             endpoint: String::new(),
             replay_capacity: 100_000,
             offered: SourceConfig::default(),
+            security: crate::sequence_security::SequenceSecurity::Token,
         }
     }
 }
@@ -730,6 +734,15 @@ impl<B: Backend> Server<B> {
             &opened.summary(),
             &String::from_utf8_lossy(body),
         );
+        if let Err(why) = (self.inner.config.security).admits(opened.proof.as_ref(), peer.transport)
+        {
+            let fault = Fault::new(FaultCode::Sender, why);
+            let (soap, profile) = (opened.soap, opened.profile());
+            let message_id = opened.message_id.clone();
+            let reason = why.to_owned();
+            let r = Refusal { soap, profile, fault, proof: None, message_id, reason };
+            return Ok(self.fault_reply(&r));
+        }
         if opened.soap_fault.is_some() {
             return Ok(HttpReply::accepted(opened.soap));
         }

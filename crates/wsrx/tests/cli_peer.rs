@@ -7,7 +7,9 @@
 //!   (UsesSequenceStrMismatch), accepted under `--peer cxf`;
 //! * WS-RM 1.0 (`--rm 1.0`): the sequence ends with an acknowledged LastMessage and a
 //!   TerminateSequence that reached the server (the server's delivery log has every
-//!   message once, and its store no longer holds the sequence).
+//!   message once, and its store no longer holds the sequence);
+//! * `--security none` (plain WS-RM, issue 18 item 12) is explicit on both sides: refused
+//!   by a default server, delivered unbound by one with `--security none`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -163,5 +165,20 @@ fn peer_profiles_decide_the_binding_and_rm10_ends_at_the_peer() {
         .find(|l| l.contains(&sequence))
         .unwrap_or_default();
     assert!(line.is_empty() || line.contains("terminated"), "{shown}");
+
+    // Plain WS-RM: refused unless the server says so too.
+    let (_plain, plain_url) = serve(&dir, "plain", &ring, &["--security", "none"]);
+    let o = send(&dir, &ring, "p1", &strict_url, &["--security", "none"]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("CreateSequenceRefused"), "{}", text(&o));
+    let o = send(&dir, &ring, "p2", &plain_url, &["--security", "none"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let got = delivered(&dir.join("plain.jsonl"));
+    assert_eq!(got.iter().map(|d| d.1).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert!(got.iter().all(|d| d.2.is_empty()), "{got:?}");
+    // tls-bound is refused over plain HTTP before anything is sent.
+    let o = send(&dir, &ring, "p3", &plain_url, &["--security", "tls-bound"]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("https://"), "{}", text(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -55,6 +55,12 @@ pub(crate) struct Args {
     /// docs/sequence-binding.md.
     #[arg(long, value_name = "NAME", default_value = "wsrx")]
     peer: String,
+    /// What protects the sequence: `token` (default: a security context token from
+    /// --sct-id, --username or --bootstrap x509; the sequence is bound to it and every
+    /// message signed), `none` (plain WS-RM: nothing signed, bound to nothing) or
+    /// `tls-bound` (no token, an https:// destination: wsrmp:SequenceTransportSecurity).
+    #[arg(long, value_name = "MODE", default_value = "token")]
+    security: String,
     /// First retransmission interval in milliseconds (then exponential back-off).
     #[arg(long, value_name = "MS")]
     retransmit_ms: Option<u64>,
@@ -169,9 +175,25 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
             args.peer
         )
     })?;
+    let security = wsrx_runtime::sequence_security::SequenceSecurity::from_name(&args.security)
+        .with_context(|| {
+            format!(
+                "--security must be token, none or tls-bound, not {}",
+                args.security
+            )
+        })?;
+    let https = args
+        .to
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+    anyhow::ensure!(
+        security != wsrx_runtime::sequence_security::SequenceSecurity::TlsBound || https,
+        "--security tls-bound needs an https:// destination"
+    );
     let mut config = ClientConfig::new(&args.to);
     config.soap = soap;
     config.profile = profile;
+    config.security = security;
     peer.apply_to_source(&mut config.source);
     if peer != wsrx_runtime::peer::PeerProfile::Wsrx {
         println!("{}", peer.describe());
@@ -230,7 +252,23 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
         Some("2005-02" | "2005/02") => Some(wsrx_sc::Dialect::V200502),
         Some(other) => anyhow::bail!("--sc must be 1.3 or 2005-02, not {other}"),
     };
-    let (tokens, trust_session) = client_tokens_with(
+    let (tokens, trust_session) = if !security.uses_token() {
+        anyhow::ensure!(
+            args.common.sct_id.is_empty() && login.is_none() && x509.is_none(),
+            "--security {} runs the sequence without a security context: leave out \
+             --sct-id, --username and --bootstrap",
+            security.name()
+        );
+        eprintln!(
+            "wsrx send: WARNING: --security {}: the sequence is bound to no security context \
+             and nothing is signed",
+            security.name()
+        );
+        let none: std::sync::Arc<dyn wsrx_runtime::token::TokenProvider> =
+            std::sync::Arc::new(wsrx_runtime::token::Combined::new(Vec::new()));
+        (none, None)
+    } else {
+        client_tokens_with(
         &args.common,
         login,
         x509.as_ref(),
@@ -239,7 +277,8 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
         profile,
         soap,
         &tls,
-    )?;
+    )?
+    };
     let route = resend::Route {
         profile: Some(profile),
         soap,
@@ -276,7 +315,10 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
     // the highest number stored are already the sequence's (and are resent until
     // acknowledged); only the rest are sent, with the same texts.
     let already = client.highest_number().await;
-    let bound = client.bound_to().await.unwrap_or_default();
+    let bound = client
+        .bound_to()
+        .await
+        .unwrap_or_else(|| format!("(none: --security {})", security.name()));
     if already > 0 {
         println!("sequence {id} resumed from the store at message {already}, bound to SCT {bound}");
     } else {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use wsrx_runtime::echo::EchoService;
 use wsrx_runtime::http::{self, HttpLimits};
+use wsrx_runtime::sequence_security::SequenceSecurity;
 use wsrx_runtime::server::{Server, ServerConfig};
 
 use super::rm_common::{Common, ServerTlsArgs, UserArgs, open_store};
@@ -22,6 +23,12 @@ pub(crate) struct Args {
     /// bound to a token, so any sender may use it. Off by default (WS-RM 1.2 §5, as WCF).
     #[arg(long)]
     allow_unbound_sequences: bool,
+    /// What protects inbound sequences: `token` (default: each bound to a security
+    /// context token), `none` (also plain WS-RM sequences, unsigned, bound to nothing;
+    /// the same as --allow-unbound-sequences) or `tls-bound` (also sequences without a
+    /// token, but only over HTTPS: wsrmp:SequenceTransportSecurity; needs --tls-cert).
+    #[arg(long, value_name = "MODE", default_value = "token")]
+    security: String,
     /// The peer stack's profile: `wsrx` (default: strict), `cxf`, `metro`, `wcf` or
     /// `gsoap`. With `cxf` or `gsoap`, a CreateSequence without an STR that a security
     /// context signed is bound to that context (those stacks never write the STR); strict
@@ -193,6 +200,18 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     // The server answers in the SOAP version of each request; --soap only validates.
     super::rm_common::soap_version(&args.common.soap)?;
+    let security = match SequenceSecurity::from_name(&args.security) {
+        Some(SequenceSecurity::Token) if args.allow_unbound_sequences => SequenceSecurity::None,
+        Some(s) => s,
+        None => anyhow::bail!(
+            "--security must be token, none or tls-bound, not {}",
+            args.security
+        ),
+    };
+    anyhow::ensure!(
+        security != SequenceSecurity::TlsBound || args.tls.tls_cert.is_some(),
+        "--security tls-bound needs HTTPS (--tls-cert/--tls-key)"
+    );
     let peer = wsrx_runtime::peer::PeerProfile::from_name(&args.peer).with_context(|| {
         format!(
             "--peer must be wsrx, cxf, metro, wcf or gsoap, not {}",
@@ -232,10 +251,18 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(d) = args.inactivity_timeout {
         config.destination.inactivity_timeout = d;
     }
-    if args.allow_unbound_sequences {
-        config.destination.require_binding = false;
+    if security != SequenceSecurity::Token {
+        config.security = security;
+        security.apply_to_destination(&mut config.destination);
         eprintln!(
-            "wsrx serve: WARNING: sequences without an STR are accepted and are not bound to a token"
+            "wsrx serve: WARNING: --security {}: sequences without a security context token are \
+             accepted{}, and are not bound to a token",
+            security.name(),
+            if security == SequenceSecurity::TlsBound {
+                " over HTTPS only"
+            } else {
+                ""
+            }
         );
     }
     let echo = match &args.delivery_log {

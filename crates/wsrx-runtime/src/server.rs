@@ -740,7 +740,14 @@ impl<B: Backend> Server<B> {
             let (soap, profile) = (opened.soap, opened.profile());
             let message_id = opened.message_id.clone();
             let reason = why.to_owned();
-            let r = Refusal { soap, profile, fault, proof: None, message_id, reason };
+            let r = Refusal {
+                soap,
+                profile,
+                fault,
+                proof: None,
+                message_id,
+                reason,
+            };
             return Ok(self.fault_reply(&r));
         }
         if opened.soap_fault.is_some() {

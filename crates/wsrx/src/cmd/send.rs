@@ -269,15 +269,15 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
         (none, None)
     } else {
         client_tokens_with(
-        &args.common,
-        login,
-        x509.as_ref(),
-        dialect,
-        &args.to,
-        profile,
-        soap,
-        &tls,
-    )?
+            &args.common,
+            login,
+            x509.as_ref(),
+            dialect,
+            &args.to,
+            profile,
+            soap,
+            &tls,
+        )?
     };
     let route = resend::Route {
         profile: Some(profile),

@@ -200,7 +200,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     // The server answers in the SOAP version of each request; --soap only validates.
     super::rm_common::soap_version(&args.common.soap)?;
-    let security = match SequenceSecurity::from_name(&args.security) {
+    let sequence_security = match SequenceSecurity::from_name(&args.security) {
         Some(SequenceSecurity::Token) if args.allow_unbound_sequences => SequenceSecurity::None,
         Some(s) => s,
         None => anyhow::bail!(
@@ -209,7 +209,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         ),
     };
     anyhow::ensure!(
-        security != SequenceSecurity::TlsBound || args.tls.tls_cert.is_some(),
+        sequence_security != SequenceSecurity::TlsBound || args.tls.tls_cert.is_some(),
         "--security tls-bound needs HTTPS (--tls-cert/--tls-key)"
     );
     let peer = wsrx_runtime::peer::PeerProfile::from_name(&args.peer).with_context(|| {
@@ -251,14 +251,14 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(d) = args.inactivity_timeout {
         config.destination.inactivity_timeout = d;
     }
-    if security != SequenceSecurity::Token {
-        config.security = security;
-        security.apply_to_destination(&mut config.destination);
+    if sequence_security != SequenceSecurity::Token {
+        config.security = sequence_security;
+        sequence_security.apply_to_destination(&mut config.destination);
         eprintln!(
             "wsrx serve: WARNING: --security {}: sequences without a security context token are \
              accepted{}, and are not bound to a token",
-            security.name(),
-            if security == SequenceSecurity::TlsBound {
+            sequence_security.name(),
+            if sequence_security == SequenceSecurity::TlsBound {
                 " over HTTPS only"
             } else {
                 ""

@@ -63,6 +63,7 @@ mod offered;
 pub mod persist;
 pub mod pipeline;
 pub mod recovery;
+pub mod replay;
 pub mod server;
 pub mod settings;
 mod shard;

@@ -146,7 +146,7 @@ pub trait Handler: Send + Sync + 'static {
 
 /// Default replay-cache quotas: 30,000 entries per identity (50 signed messages a second
 /// sustained over the default 600 s window: 300 s maximum age + 300 s skew) and 500,000 in
-/// all (about 60 MB at most).
+/// all (about 75 MB at most).
 pub const DEFAULT_REPLAY_LIMITS: ReplayLimits = ReplayLimits {
     per_identity: 30_000,
     total: 500_000,

@@ -54,7 +54,7 @@ pub struct ReplayLimits {
     /// Live entries one signing identity may hold: its sustained signed-message rate
     /// times the window (e.g. 50 msg/s × 600 s = 30,000).
     pub per_identity: usize,
-    /// Live entries in all (bounds memory: about 100 bytes each).
+    /// Live entries in all (bounds memory: about 150 bytes each).
     pub total: usize,
 }
 

@@ -161,7 +161,7 @@ fn retransmission_is_fresh_and_replay_is_caught() {
     let mut tiny = ReplayCache::new(0, Duration::from_secs(600));
     assert_eq!(
         tiny.check(&v, now()),
-        Err(SecurityError::ReplayCacheFull(ReplayQuota::Total))
+        Err(SecurityError::ReplayCacheFull(ReplayQuota::PerIdentity))
     );
 }
 

@@ -38,8 +38,8 @@ fn check(
     msg: &str,
     now: SystemTime,
 ) -> Result<Vec<ReplayEntry>, SecurityError> {
-    let doc = Document::parse(msg.as_bytes()).unwrap();
-    let v = Verifier::default().verify(&doc, &FixedKey, now).unwrap();
+    let doc = Document::parse(msg.as_bytes()).map_err(|_| SecurityError::Local)?;
+    let v = Verifier::default().verify(&doc, &FixedKey, now)?;
     cache.check_entries(&v, now)
 }
 

@@ -126,7 +126,10 @@ async fn unknown_token_is_refused() {
     let r = tokio::time::timeout(Duration::from_secs(20), client.created()).await;
     match r {
         Ok(Err(wsrx_runtime::RuntimeError::PeerFault(f))) => {
-            assert!(f.contains("BadContextToken") && f.contains("unsigned"), "{f}");
+            assert!(
+                f.contains("BadContextToken") && f.contains("unsigned"),
+                "{f}"
+            );
         }
         other => panic!("no sequence may be created: {other:?}"),
     }

@@ -15,6 +15,8 @@
     reason = "test code"
 )]
 
+use wsrx_test::fixture::runtime::store;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -33,7 +35,6 @@ use wsrx_runtime::server::{Server, ServerConfig};
 use wsrx_runtime::tap::{Direction, Tap};
 use wsrx_runtime::token::{PreEstablished, TokenProvider};
 use wsrx_soap::SoapVersion;
-use wsrx_test::fixture::runtime::store;
 
 const SCT: &str = "urn:uuid:6a1e3c9e-0000-4000-8000-00000000c0f1";
 const OTHER: &str = "urn:uuid:6a1e3c9e-0000-4000-8000-00000000c0f2";

@@ -25,7 +25,7 @@ use common::{
 };
 use wsrx_rm::SequenceId;
 use wsrx_rm::msg::{AckRange, EndpointRef, Offer};
-use wsrx_rm::wire::{CreateSequenceBody, RmBody, StrRef, WireBody, WireMessage};
+use wsrx_rm::wire::{CreateSequenceBody, RmBody, RmHeader, StrRef, WireBody, WireMessage};
 use wsrx_soap::WsaVersion;
 
 fn free_port() -> SocketAddr {
@@ -100,7 +100,7 @@ fn refused(
 fn create_with_offer(t: &Target, offered: &str) -> Victim {
     let url = t.url();
     let wire = WireMessage {
-        headers: Vec::new(),
+        headers: vec![RmHeader::UsesSequenceStr],
         body: WireBody::Rm(RmBody::CreateSequence(CreateSequenceBody {
             acks_to: EndpointRef(WsaVersion::V10.anonymous().to_owned()),
             expires: None,

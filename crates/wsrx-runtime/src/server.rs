@@ -306,6 +306,7 @@ mod deliver;
 mod drain;
 mod duplex;
 mod post;
+mod refusals;
 
 /// The server side of the runtime (cheap to clone).
 pub struct Server<B: Backend> {
@@ -625,10 +626,13 @@ impl<B: Backend> Server<B> {
     }
 
     fn fault_reply(&self, r: &Refusal) -> HttpReply {
-        metrics::refused(
-            r.fault
+        metrics::refusal(
+            &r.fault
                 .subcode()
                 .map_or_else(|| format!("{:?}", r.fault.code), |q| q.local.clone()),
+            r.proof.as_ref().map(wsrx_rm::SecurityBinding::as_str),
+            None,
+            &r.reason,
         );
         let now = SystemTime::now();
         // Faults are protected as the policy in force says, like every reply.
@@ -878,6 +882,8 @@ impl<B: Backend> Server<B> {
             _ => None,
         };
         let now = clock::rm_now();
+        let proof = opened.proof.as_ref();
+        let mut offered_refusals = Vec::new();
         for m in opened.messages(handle.map(PayloadRef)) {
             if let wsrx_rm::Message::Application(a) = &m
                 && slot.dest.has_received(&a.sequence.id, a.sequence.number)
@@ -900,7 +906,10 @@ impl<B: Backend> Server<B> {
             }
             match forward.and_then(|f| slot.duplex.get_mut(&f)) {
                 Some(o) => {
-                    let _ = o.source.handle_message(now, opened.proof.as_ref(), m);
+                    if let Err(e) = o.source.handle_message(now, proof, m) {
+                        refusals::record(&e, proof, "offered sequence");
+                        offered_refusals.push(e);
+                    }
                 }
                 None => {
                     if let wsrx_rm::Message::CreateSequence(cs) = &m
@@ -915,11 +924,19 @@ impl<B: Backend> Server<B> {
                     {
                         continue;
                     }
-                    let _ = slot.dest.handle_message(now, opened.proof.as_ref(), m);
+                    if let Err(e) = slot.dest.handle_message(now, proof, m) {
+                        refusals::record(&e, proof, "destination");
+                    }
                 }
             }
         }
-        let (replies, ticket) = self.drain(slot, Some(opened))?;
+        let (mut replies, ticket) = self.drain(slot, Some(opened))?;
+        // A refusal on an offered sequence is answered like any other, not with 202.
+        for e in &offered_refusals {
+            if let Some(t) = refusals::offered_fault(e, proof, &replies) {
+                replies.insert(0, t);
+            }
+        }
         let held = handle.is_some_and(|h| slot.held.contains_key(&h));
         Ok((replies, ticket, held))
     }

@@ -35,6 +35,8 @@
 //! own); callers on tokio use `spawn_blocking` or a dedicated thread for reads.
 #![forbid(unsafe_code)]
 
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+mod any;
 mod backend;
 mod error;
 mod keyring;
@@ -47,6 +49,8 @@ mod sqlite;
 mod store;
 pub mod testing;
 
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+pub use any::AnyBackend;
 pub use backend::{Backend, Completion, PayloadRow, RecordRow, RowBatch, TokenRow};
 pub use error::{RecordName, StoreError};
 pub use keyring::{KEK_LEN, KeyRingSource};

@@ -106,7 +106,11 @@ impl PostgresBackend {
             .build()
             .map_err(|e| StoreError::Backend(format!("cannot start the store's runtime: {e}")))?;
         let handle = runtime.handle().clone();
-        let pool = runtime.block_on(async { options.pool() })?;
+        // Entered, not blocked on: `open` may run inside another runtime.
+        let pool = {
+            let _entered = runtime.enter();
+            options.pool()?
+        };
         let backend = Self {
             runtime: Some(runtime),
             handle,

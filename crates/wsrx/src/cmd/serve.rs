@@ -44,6 +44,10 @@ pub(crate) struct Args {
     /// appended again, so it shows every message exactly once.
     #[arg(long, value_name = "PATH")]
     delivery_log: Option<std::path::PathBuf>,
+    /// This node's name among the nodes sharing a PostgreSQL store (default: host name
+    /// and process id). Two live nodes with one id are refused.
+    #[arg(long, value_name = "ID")]
+    node_id: Option<String>,
     #[command(flatten)]
     common: Common,
     #[command(flatten)]
@@ -189,7 +193,17 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     super::rm_common::soap_version(&args.common.soap)?;
     // Who may connect, before any state is made: a refusal creates nothing.
     let tokens = Arc::new(token_providers(&args)?);
-    let persistence = open_store(&args.common, "serve", &args.listen.to_string())?;
+    let node_id = args
+        .node_id
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}", super::backend::hostname(), std::process::id()));
+    anyhow::ensure!(!node_id.trim().is_empty(), "--node-id is empty");
+    let persistence = open_store(
+        &args.common,
+        "serve",
+        &args.listen.to_string(),
+        Some(&node_id),
+    )?;
     let tls = args.tls.load()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let security = wsrx_runtime::token::TokenProvider::describe(tokens.as_ref());

@@ -1,0 +1,244 @@
+//! `wsrx serve` and `wsrx store` on a PostgreSQL store (`--store postgres://…`), against a
+//! throw-away server the test starts (`initdb` + `pg_ctl` on a free loopback port; the
+//! tests that need it are skipped, counted, when PostgreSQL is not installed). And the
+//! refusals at start (issue 21, item 6): a database that cannot be reached (non-zero exit,
+//! nothing listening), a schema from a newer wsrx, a node id already running, a password
+//! in the URL, a shared store without an explicit key ring.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code"
+)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::{Serve, free_port, keyring};
+use wsrx_peers::postgres::TempPostgres;
+
+const SCT: &str = "urn:uuid:6a1c2a5e-5c0b-4a36-9d43-2f1f0c0ffee1";
+const SECRET: &str = "c2VjdXJlLWNvbnZlcnNhdGlvbi1kZW1vLXNlY3JldCE=";
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wsrx-cli-pg-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn wsrx() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wsrx"));
+    cmd.env_remove("WSRX_KEYRING")
+        .env_remove("WSRX_STORE_PASSWORD")
+        .env_remove("WSRX_STORE_PASSWORD_FILE");
+    cmd
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn serve_cmd(url: &str, ring: &Path, port: u16, node: &str) -> Command {
+    let mut cmd = wsrx();
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--store", url, "--keyring"])
+        .arg(ring)
+        .args(["--node-id", node, "--sct-id", SCT, "--sct-secret", SECRET]);
+    cmd
+}
+
+/// Starts `wsrx serve` and waits for its "listening" line; returns it with what it said on
+/// stderr before that line.
+fn spawn_serve(mut cmd: Command) -> (Serve, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let serve = Serve(child);
+    let said: Vec<String> = rx.try_iter().collect();
+    assert!(
+        line.contains("listening on"),
+        "serve did not start: {line}{said:?}"
+    );
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    (serve, said.join("\n"))
+}
+
+/// Runs a `wsrx serve` that must refuse to start; returns what it said.
+fn refused(mut cmd: Command, port: u16) -> String {
+    let out = cmd.output().unwrap();
+    let said = text(&out);
+    assert!(!out.status.success(), "serve started: {said}");
+    assert!(!said.contains("listening on"), "{said}");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "something listens on {port} after a refused start"
+    );
+    said
+}
+
+#[test]
+fn serve_keeps_its_state_in_postgres_and_a_second_node_id_is_refused() {
+    let Some(pg) = TempPostgres::start() else {
+        return;
+    };
+    pg.create_db("wsrx");
+    let url = pg.url("wsrx");
+    let dir = scratch("serve");
+    let ring = keyring(&dir);
+    let port = free_port();
+    let (server, said) = spawn_serve(serve_cmd(&url, &ring, port, "node-a"));
+    assert!(said.contains("(PostgreSQL, schema version 2)"), "{said}");
+    assert!(said.contains("node id node-a"), "{said}");
+
+    let out = wsrx()
+        .args([
+            "send",
+            "--to",
+            &format!("http://127.0.0.1:{port}/"),
+            "--count",
+            "3",
+        ])
+        .args(["--timeout", "30", "--sct-id", SCT, "--sct-secret", SECRET])
+        // Left open, so that the server's sequence stays in the store for `store list`.
+        .arg("--no-terminate")
+        .arg("--store")
+        .arg(dir.join("client.db"))
+        .arg("--keyring")
+        .arg(&ring)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("all 3 messages acknowledged"),
+        "{}",
+        text(&out)
+    );
+
+    // Another node with the same id is refused while the first runs; another id starts.
+    let other = free_port();
+    let said = refused(serve_cmd(&url, &ring, other, "node-a"), other);
+    assert!(said.contains("node id node-a is in use"), "{said}");
+    let (second, said) = spawn_serve(serve_cmd(&url, &ring, other, "node-b"));
+    assert!(said.contains("node id node-b"), "{said}");
+    drop(second);
+    drop(server);
+
+    // The store commands read the shared store; the rows hold no message text in clear.
+    let out = wsrx()
+        .args(["store", "--store", &url, "--keyring"])
+        .arg(&ring)
+        .arg("list")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let listed = text(&out);
+    let destination = listed
+        .lines()
+        .find(|l| l.contains("destination"))
+        .unwrap_or_else(|| panic!("no destination sequence: {listed}"));
+    // Three received, three delivered (the last column).
+    assert!(destination.trim_end().ends_with(" 3"), "{listed}");
+    let clear = pg.psql(
+        "wsrx",
+        "SELECT count(*) FROM records r FULL JOIN payloads p ON false \
+         WHERE position('message'::bytea in coalesce(r.blob, p.blob)) > 0",
+    );
+    assert_eq!(clear.trim(), "0");
+    assert_eq!(
+        pg.psql("wsrx", "SELECT count(*) > 0 FROM records").trim(),
+        "t"
+    );
+    let out = wsrx()
+        .args(["store", "--store", &url, "migrate"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("schema version 2"), "{}", text(&out));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_database_from_a_newer_wsrx_is_refused() {
+    let Some(pg) = TempPostgres::start() else {
+        return;
+    };
+    pg.create_db("newer");
+    let url = pg.url("newer");
+    let out = wsrx()
+        .args(["store", "--store", &url, "migrate"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    pg.psql("newer", "UPDATE schema_version SET version = 7");
+    let dir = scratch("newer");
+    let ring = keyring(&dir);
+    let port = free_port();
+    let said = refused(serve_cmd(&url, &ring, port, "n"), port);
+    assert!(
+        said.contains("store schema version 7 is newer than this wsrx supports (2)"),
+        "{said}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_unreachable_database_stops_the_start_with_a_clear_error() {
+    let dir = scratch("unreachable");
+    let ring = keyring(&dir);
+    let db_port = free_port();
+    let url = format!("postgres://wsrx@127.0.0.1:{db_port}/wsrx?sslmode=disable");
+    let port = free_port();
+    let said = refused(serve_cmd(&url, &ring, port, "n"), port);
+    assert!(
+        said.contains(&format!(
+            "cannot reach the store at postgres://wsrx@127.0.0.1:{db_port}/wsrx"
+        )),
+        "{said}"
+    );
+    assert!(said.contains("retry later"), "{said}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn shared_store_options_that_would_leak_or_split_are_refused() {
+    let dir = scratch("options");
+    let ring = keyring(&dir);
+    let port = free_port();
+    let said = refused(
+        serve_cmd("postgres://wsrx:hunter2@127.0.0.1:1/wsrx", &ring, port, "n"),
+        port,
+    );
+    assert!(said.contains("a password in the URL is refused"), "{said}");
+    assert!(!said.contains("hunter2"), "{said}");
+    let mut cmd = wsrx();
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--store", "postgres://wsrx@127.0.0.1:1/wsrx"])
+        .args(["--sct-id", SCT, "--sct-secret", SECRET]);
+    let said = refused(cmd, port);
+    assert!(
+        said.contains("give its key ring with --keyring FILE"),
+        "{said}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

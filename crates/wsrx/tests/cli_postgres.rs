@@ -58,7 +58,13 @@ fn serve_cmd(url: &str, ring: &Path, port: u16, node: &str) -> Command {
 
 /// Starts `wsrx serve` and waits for its "listening" line; returns it with what it said on
 /// stderr before that line.
-fn spawn_serve(mut cmd: Command) -> (Serve, String) {
+fn spawn_serve(cmd: Command) -> (Serve, String) {
+    let (serve, said, _) = spawn_serve_rx(cmd);
+    (serve, said)
+}
+
+/// As [`spawn_serve`], with the rest of its stderr lines to come.
+fn spawn_serve_rx(mut cmd: Command) -> (Serve, String, std::sync::mpsc::Receiver<String>) {
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -81,7 +87,7 @@ fn spawn_serve(mut cmd: Command) -> (Serve, String) {
         "serve did not start: {line}{said:?}"
     );
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    (serve, said.join("\n"))
+    (serve, said.join("\n"), rx)
 }
 
 /// Runs a `wsrx serve` that must refuse to start; returns what it said.
@@ -240,5 +246,90 @@ fn shared_store_options_that_would_leak_or_split_are_refused() {
         said.contains("give its key ring with --keyring FILE"),
         "{said}"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_database_lost_while_serving_acknowledges_nothing_and_the_node_restarts_clean() {
+    let Some(pg) = TempPostgres::start() else {
+        return;
+    };
+    pg.create_db("lost");
+    let url = pg.url("lost");
+    let dir = scratch("lost");
+    let ring = keyring(&dir);
+    let port = free_port();
+    let send = |count: &str, timeout: &str, client: &str| {
+        wsrx()
+            .args([
+                "send",
+                "--to",
+                &format!("http://127.0.0.1:{port}/"),
+                "--count",
+                count,
+            ])
+            .args([
+                "--timeout",
+                timeout,
+                "--sct-id",
+                SCT,
+                "--sct-secret",
+                SECRET,
+            ])
+            .arg("--no-terminate")
+            .arg("--store")
+            .arg(dir.join(client))
+            .arg("--keyring")
+            .arg(&ring)
+            .output()
+            .unwrap()
+    };
+    let (mut server, _, stderr) = spawn_serve_rx(serve_cmd(&url, &ring, port, "node-a"));
+    let out = send("2", "30", "before.db");
+    assert!(
+        text(&out).contains("all 2 messages acknowledged"),
+        "{}",
+        text(&out)
+    );
+
+    pg.stop();
+    let out = send("1", "5", "during.db");
+    assert!(
+        !out.status.success(),
+        "acknowledged without a database: {}",
+        text(&out)
+    );
+    // The node stops by itself (its memory ran ahead of the store) with EX_TEMPFAIL.
+    let status = server.0.wait().unwrap();
+    let said: Vec<String> = stderr.try_iter().collect();
+    assert_eq!(status.code(), Some(75), "{said:?}");
+    assert!(
+        said.iter().any(|l| l.contains("a store commit failed")),
+        "{said:?}"
+    );
+
+    pg.restart();
+    let (server, _) = spawn_serve(serve_cmd(&url, &ring, port, "node-a"));
+    let out = send("2", "30", "after.db");
+    assert!(
+        text(&out).contains("all 2 messages acknowledged"),
+        "{}",
+        text(&out)
+    );
+    drop(server);
+    let out = wsrx()
+        .args(["store", "--store", &url, "--keyring"])
+        .arg(&ring)
+        .arg("list")
+        .output()
+        .unwrap();
+    let listed = text(&out);
+    let delivered: Vec<&str> = listed
+        .lines()
+        .filter(|l| l.contains("destination"))
+        .map(|l| l.split_whitespace().last().unwrap_or(""))
+        .collect();
+    // Two sequences with two messages each; the one begun during the outage left nothing.
+    assert_eq!(delivered, ["2", "2"], "{listed}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

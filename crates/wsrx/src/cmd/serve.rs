@@ -241,6 +241,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot open the delivery log {}", path.display()))?,
         None => EchoService::new(),
     };
+    let watched = persistence.clone();
     let server = Server::start(config, persistence, tokens, Arc::new(echo.clone()), None).await?;
     let serving = match &tls {
         Some(tls) => http::serve_tls_on(listener, server.clone(), &HttpLimits::default(), tls)?,
@@ -262,12 +263,37 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             "wsrx serve: plain HTTP: the UsernameToken bootstrap is refused (its key material would cross in clear); use --tls-cert, or --x509-cert/--x509-key for the X.509 bootstrap"
         );
     }
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")?;
+    let failed = tokio::select! {
+        signal = tokio::signal::ctrl_c() => {
+            signal.context("cannot wait for Ctrl-C")?;
+            None
+        }
+        why = store_failure(&watched) => Some(why),
+    };
+    if let Some(why) = &failed {
+        // Requests meanwhile got 503 (nothing acknowledged that was not committed).
+        eprintln!(
+            "wsrx serve: a store commit failed ({why}); stopping, so that a restart \
+             reloads the state from the store"
+        );
+    }
     println!("wsrx serve: shutting down");
     server.stop();
     serving.shutdown().await?;
     println!("wsrx serve: {} messages delivered", echo.deliveries().len());
-    Ok(ExitCode::SUCCESS)
+    // EX_TEMPFAIL: a service manager restarts the node once the store is back.
+    Ok(failed.map_or(ExitCode::SUCCESS, |_| ExitCode::from(75)))
+}
+
+/// Returns once a commit of `persistence` has failed (checked every 200 ms; the failure
+/// itself already stopped every acknowledgement).
+async fn store_failure<B: wsrx_store::Backend>(
+    persistence: &wsrx_runtime::persist::Persistence<B>,
+) -> String {
+    loop {
+        if let Some(why) = persistence.failure() {
+            return why;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

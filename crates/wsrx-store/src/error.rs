@@ -92,6 +92,12 @@ pub enum StoreError {
     /// Another live node runs under this node id.
     #[error("node id {0} is in use by another running node; give each node its own --node-id")]
     NodeIdInUse(String),
+    /// Another node serves this store now (its nodes listed).
+    #[error(
+        "another node serves this store ({0}); one node serves a PostgreSQL store at a time \
+         (a standby takes over when it stops)"
+    )]
+    Busy(String),
     /// The store was shut down.
     #[error("store is closed")]
     Closed,

@@ -2,8 +2,9 @@
 //! throw-away server the test starts (`initdb` + `pg_ctl` on a free loopback port; the
 //! tests that need it are skipped, counted, when PostgreSQL is not installed). And the
 //! refusals at start (issue 21, item 6): a database that cannot be reached (non-zero exit,
-//! nothing listening), a schema from a newer wsrx, a node id already running, a password
-//! in the URL, a shared store without an explicit key ring.
+//! nothing listening), a schema from a newer wsrx, a node id already running (and, for now,
+//! any second serving node: active/passive), a password in the URL, a shared store without
+//! an explicit key ring; a database lost while serving.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -104,7 +105,7 @@ fn refused(mut cmd: Command, port: u16) -> String {
 }
 
 #[test]
-fn serve_keeps_its_state_in_postgres_and_a_second_node_id_is_refused() {
+fn serve_keeps_its_state_in_postgres_and_a_standby_takes_over_its_sequence() {
     let Some(pg) = TempPostgres::start() else {
         return;
     };
@@ -117,37 +118,38 @@ fn serve_keeps_its_state_in_postgres_and_a_second_node_id_is_refused() {
     assert!(said.contains("(PostgreSQL, schema version 2)"), "{said}");
     assert!(said.contains("node id node-a"), "{said}");
 
-    let out = wsrx()
-        .args([
-            "send",
-            "--to",
-            &format!("http://127.0.0.1:{port}/"),
-            "--count",
-            "3",
-        ])
-        .args(["--timeout", "30", "--sct-id", SCT, "--sct-secret", SECRET])
-        // Left open, so that the server's sequence stays in the store for `store list`.
-        .arg("--no-terminate")
-        .arg("--store")
-        .arg(dir.join("client.db"))
-        .arg("--keyring")
-        .arg(&ring)
-        .output()
-        .unwrap();
+    let send = |port: u16, count: &str| {
+        wsrx()
+            .args(["send", "--to", &format!("http://127.0.0.1:{port}/"), "--count", count])
+            .args(["--timeout", "30", "--sct-id", SCT, "--sct-secret", SECRET])
+            // Left open, so that the server's sequence stays in the store.
+            .arg("--no-terminate")
+            .arg("--store")
+            .arg(dir.join("client.db"))
+            .arg("--keyring")
+            .arg(&ring)
+            .output()
+            .unwrap()
+    };
+    let out = send(port, "3");
     assert!(out.status.success(), "{}", text(&out));
-    assert!(
-        text(&out).contains("all 3 messages acknowledged"),
-        "{}",
-        text(&out)
-    );
+    assert!(text(&out).contains("all 3 messages acknowledged"), "{}", text(&out));
 
-    // Another node with the same id is refused while the first runs; another id starts.
+    // Another node with the same id is refused while the first runs, and so is another
+    // id: one node serves a store at a time.
     let other = free_port();
     let said = refused(serve_cmd(&url, &ring, other, "node-a"), other);
     assert!(said.contains("node id node-a is in use"), "{said}");
-    let (second, said) = spawn_serve(serve_cmd(&url, &ring, other, "node-b"));
+    let said = refused(serve_cmd(&url, &ring, other, "node-b"), other);
+    assert!(said.contains("another node serves this store (node-a"), "{said}");
+    // The standby takes over once the first node stops, with the sequence it left open:
+    // the client resumes it there (messages 4 and 5 on the same sequence), at the same
+    // address (as behind a load balancer or a moved service address).
+    drop(server);
+    let (server, said) = spawn_serve(serve_cmd(&url, &ring, port, "node-b"));
     assert!(said.contains("node id node-b"), "{said}");
-    drop(second);
+    let out = send(port, "5");
+    assert!(text(&out).contains("all 5 messages acknowledged"), "{}", text(&out));
     drop(server);
 
     // The store commands read the shared store; the rows hold no message text in clear.
@@ -163,8 +165,9 @@ fn serve_keeps_its_state_in_postgres_and_a_second_node_id_is_refused() {
         .lines()
         .find(|l| l.contains("destination"))
         .unwrap_or_else(|| panic!("no destination sequence: {listed}"));
-    // Three received, three delivered (the last column).
-    assert!(destination.trim_end().ends_with(" 3"), "{listed}");
+    // One sequence, five delivered (the last column): three by node-a, two by node-b.
+    assert!(destination.trim_end().ends_with(" 5"), "{listed}");
+    assert_eq!(listed.lines().filter(|l| l.contains("destination")).count(), 1, "{listed}");
     let clear = pg.psql(
         "wsrx",
         "SELECT count(*) FROM records r FULL JOIN payloads p ON false \

@@ -181,7 +181,14 @@ impl PostgresBackend {
     /// Claims `node_id` for this process for as long as the backend lives: a session
     /// advisory lock on a connection of its own (released by PostgreSQL when that
     /// connection ends, so a node that dies frees its id), and a row in `nodes`.
-    /// Refused with [`StoreError::NodeIdInUse`] while another live node holds it.
+    /// Refused with [`StoreError::NodeIdInUse`] while another live node holds it, and
+    /// with [`StoreError::Busy`] while another node serves the store at all: until
+    /// sequences are handed between nodes under leases, one node serves a store at a
+    /// time and a standby takes over when it stops (active/passive).
+    ///
+    /// Limit: if the claim's connection is lost (the database restarted), the locks are
+    /// gone with it and are not taken again; the node's next commit fails anyway
+    /// (the pool's connections were cut too), which stops `wsrx serve`.
     pub fn claim_node(&self, node_id: &str, host: &str) -> Result<(), StoreError> {
         let config = self.options.config();
         let tls = self.options.tls()?;
@@ -204,6 +211,29 @@ impl PostgresBackend {
                 .get(0);
             if !got {
                 return Err(StoreError::NodeIdInUse(id));
+            }
+            // One serving node per store until the machines' state is shared between
+            // nodes: two nodes would each recover, and drive, every sequence.
+            let alone: bool = client
+                .query_one(
+                    "SELECT pg_try_advisory_lock(hashtext('wsrx-serving'), 0)",
+                    &[],
+                )
+                .await
+                .map_err(pg_err)?
+                .get(0);
+            if !alone {
+                let others: String = client
+                    .query_one(
+                        "SELECT coalesce(string_agg(node_id || ' (' || host || ', pid ' || pid \
+                         || ')', ', ' ORDER BY seen_at DESC), 'unknown') FROM nodes \
+                         WHERE node_id <> $1",
+                        &[&id],
+                    )
+                    .await
+                    .map_err(pg_err)?
+                    .get(0);
+                return Err(StoreError::Busy(others));
             }
             client
                 .execute(

@@ -13,7 +13,7 @@ pub enum AnyBackend {
     /// The embedded store file.
     Sqlite(SqliteBackend),
     /// A PostgreSQL database shared by nodes.
-    Postgres(PostgresBackend),
+    Postgres(Box<PostgresBackend>),
 }
 
 impl AnyBackend {

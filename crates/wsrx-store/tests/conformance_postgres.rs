@@ -141,16 +141,25 @@ fn a_node_id_is_claimed_once_and_one_node_serves_at_a_time() {
     let b = PostgresBackend::open(options(&pg, "nodes")).unwrap();
     a.claim_node("node-1", "host-a").unwrap();
     let err = b.claim_node("node-1", "host-b").unwrap_err();
-    assert!(matches!(err, StoreError::NodeIdInUse(ref id) if id == "node-1"), "{err}");
+    assert!(
+        matches!(err, StoreError::NodeIdInUse(ref id) if id == "node-1"),
+        "{err}"
+    );
     let err = b.claim_node("node-2", "host-b").unwrap_err();
-    assert!(matches!(err, StoreError::Busy(ref who) if who.contains("node-1 (host-a")), "{err}");
+    assert!(
+        matches!(err, StoreError::Busy(ref who) if who.contains("node-1 (host-a")),
+        "{err}"
+    );
     // A node that ends frees its id and the store: the standby takes over.
     drop(a);
     let c = PostgresBackend::open(options(&pg, "nodes")).unwrap();
     c.claim_node("node-1", "host-c").unwrap();
     assert_eq!(
-        pg.psql("nodes", "SELECT string_agg(node_id || '@' || host, ',' ORDER BY node_id) FROM nodes")
-            .trim(),
+        pg.psql(
+            "nodes",
+            "SELECT string_agg(node_id || '@' || host, ',' ORDER BY node_id) FROM nodes"
+        )
+        .trim(),
         "node-1@host-c"
     );
 }

@@ -120,7 +120,13 @@ fn serve_keeps_its_state_in_postgres_and_a_standby_takes_over_its_sequence() {
 
     let send = |port: u16, count: &str| {
         wsrx()
-            .args(["send", "--to", &format!("http://127.0.0.1:{port}/"), "--count", count])
+            .args([
+                "send",
+                "--to",
+                &format!("http://127.0.0.1:{port}/"),
+                "--count",
+                count,
+            ])
             .args(["--timeout", "30", "--sct-id", SCT, "--sct-secret", SECRET])
             // Left open, so that the server's sequence stays in the store.
             .arg("--no-terminate")
@@ -133,7 +139,11 @@ fn serve_keeps_its_state_in_postgres_and_a_standby_takes_over_its_sequence() {
     };
     let out = send(port, "3");
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("all 3 messages acknowledged"), "{}", text(&out));
+    assert!(
+        text(&out).contains("all 3 messages acknowledged"),
+        "{}",
+        text(&out)
+    );
 
     // Another node with the same id is refused while the first runs, and so is another
     // id: one node serves a store at a time.
@@ -141,7 +151,10 @@ fn serve_keeps_its_state_in_postgres_and_a_standby_takes_over_its_sequence() {
     let said = refused(serve_cmd(&url, &ring, other, "node-a"), other);
     assert!(said.contains("node id node-a is in use"), "{said}");
     let said = refused(serve_cmd(&url, &ring, other, "node-b"), other);
-    assert!(said.contains("another node serves this store (node-a"), "{said}");
+    assert!(
+        said.contains("another node serves this store (node-a"),
+        "{said}"
+    );
     // The standby takes over once the first node stops, with the sequence it left open:
     // the client resumes it there (messages 4 and 5 on the same sequence), at the same
     // address (as behind a load balancer or a moved service address).
@@ -149,7 +162,11 @@ fn serve_keeps_its_state_in_postgres_and_a_standby_takes_over_its_sequence() {
     let (server, said) = spawn_serve(serve_cmd(&url, &ring, port, "node-b"));
     assert!(said.contains("node id node-b"), "{said}");
     let out = send(port, "5");
-    assert!(text(&out).contains("all 5 messages acknowledged"), "{}", text(&out));
+    assert!(
+        text(&out).contains("all 5 messages acknowledged"),
+        "{}",
+        text(&out)
+    );
     drop(server);
 
     // The store commands read the shared store; the rows hold no message text in clear.
@@ -167,7 +184,11 @@ fn serve_keeps_its_state_in_postgres_and_a_standby_takes_over_its_sequence() {
         .unwrap_or_else(|| panic!("no destination sequence: {listed}"));
     // One sequence, five delivered (the last column): three by node-a, two by node-b.
     assert!(destination.trim_end().ends_with(" 5"), "{listed}");
-    assert_eq!(listed.lines().filter(|l| l.contains("destination")).count(), 1, "{listed}");
+    assert_eq!(
+        listed.lines().filter(|l| l.contains("destination")).count(),
+        1,
+        "{listed}"
+    );
     let clear = pg.psql(
         "wsrx",
         "SELECT count(*) FROM records r FULL JOIN payloads p ON false \

@@ -63,7 +63,7 @@ pub(crate) fn open_postgres(url: &str) -> anyhow::Result<PostgresBackend> {
 /// The backend `store` names: PostgreSQL for a URL, else the SQLite file.
 pub(crate) fn open_any(store: &Path) -> anyhow::Result<AnyBackend> {
     Ok(match postgres_url(store) {
-        Some(url) => AnyBackend::Postgres(open_postgres(url)?),
+        Some(url) => AnyBackend::Postgres(Box::new(open_postgres(url)?)),
         None => AnyBackend::Sqlite(
             SqliteBackend::open(store, SqliteOptions::default())
                 .with_context(|| format!("cannot open store {}", store.display()))?,

@@ -86,7 +86,7 @@ fn open_shared_store(
             .with_context(|| format!("cannot start node {node}"))?;
     }
     let shown = format!("{url} (PostgreSQL, schema version {version})");
-    let store = Store::open(AnyBackend::Postgres(backend), ring)
+    let store = Store::open(AnyBackend::Postgres(Box::new(backend)), ring)
         .with_context(|| format!("cannot open store {shown}"))?;
     super::state::check_ring_fits(&store, &ids, &shown, keyring)?;
     match node {

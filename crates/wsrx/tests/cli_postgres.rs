@@ -167,7 +167,11 @@ fn serve_keeps_its_state_in_postgres_and_a_standby_takes_over_its_sequence() {
         "{}",
         text(&out)
     );
-    drop(server);
+    // A service manager's stop (SIGTERM) drains and exits 0 (a signal death has no code).
+    let mut server = server;
+    let pid = rustix::process::Pid::from_raw(i32::try_from(server.0.id()).unwrap()).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    assert_eq!(server.0.wait().unwrap().code(), Some(0));
 
     // The store commands read the shared store; the rows hold no message text in clear.
     let out = wsrx()
@@ -355,5 +359,91 @@ fn a_database_lost_while_serving_acknowledges_nothing_and_the_node_restarts_clea
         .collect();
     // Two sequences with two messages each; the one begun during the outage left nothing.
     assert_eq!(delivered, ["2", "2"], "{listed}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `service.pem`/`service.key` in `dir`: a fresh RSA key and a self-signed certificate,
+/// the token service's identity for the X.509 bootstrap.
+fn identity(dir: &Path) {
+    let key = wsrx_crypto::RsaPrivateKey::generate(2048, &mut wsrx_crypto::OsRandom).unwrap();
+    let der = key.to_pkcs8_der().unwrap();
+    let pair = rcgen::KeyPair::try_from(der.expose_secret()).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .self_signed(&pair)
+        .unwrap();
+    std::fs::write(dir.join("service.pem"), cert.pem()).unwrap();
+    std::fs::write(dir.join("service.key"), pair.serialize_pem()).unwrap();
+}
+
+#[test]
+fn a_context_issued_before_a_takeover_is_cancelled_through_the_other_node() {
+    let Some(pg) = TempPostgres::start() else {
+        return;
+    };
+    pg.create_db("trust");
+    let url = pg.url("trust");
+    let dir = scratch("trust");
+    identity(&dir);
+    let ring = keyring(&dir);
+    let port = free_port();
+    let node = |id: &str| {
+        let mut cmd = wsrx();
+        cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--store", &url, "--keyring"])
+            .arg(&ring)
+            .args(["--node-id", id])
+            .arg("--x509-cert")
+            .arg(dir.join("service.pem"))
+            .arg("--x509-key")
+            .arg(dir.join("service.key"));
+        spawn_serve(cmd).0
+    };
+    let send = |count: &str, extra: &[&str]| {
+        let out = wsrx()
+            .args(["send", "--to", &format!("http://127.0.0.1:{port}/rm")])
+            .args(["--count", count, "--timeout", "30", "--bootstrap", "x509"])
+            .arg("--server-cert")
+            .arg(dir.join("service.pem"))
+            .args(extra)
+            .arg("--store")
+            .arg(dir.join("client.db"))
+            .arg("--keyring")
+            .arg(&ring)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let server = node("node-a");
+    let said = send("2", &["--no-cancel", "--no-terminate"]);
+    let at = said.find("bound to SCT ").unwrap() + "bound to SCT ".len();
+    let sct = said[at..].split_whitespace().next().unwrap().to_owned();
+    assert_eq!(
+        pg.psql(
+            "trust",
+            &format!("SELECT count(*) FROM tokens WHERE identifier = '{sct}'")
+        )
+        .trim(),
+        "1",
+        "the issued context is in the shared store"
+    );
+    drop(server);
+    // node-b takes over: the client resumes under the same context (no new RST) and
+    // Cancels it at the end, through node-b, which restored it from the store.
+    let server = node("node-b");
+    let said = send("3", &[]);
+    assert!(said.contains("all 3 messages acknowledged"), "{said}");
+    assert!(said.contains("security context cancelled (1)"), "{said}");
+    drop(server);
+    assert_eq!(
+        pg.psql(
+            "trust",
+            &format!("SELECT count(*) FROM tokens WHERE identifier = '{sct}'")
+        )
+        .trim(),
+        "0",
+        "the cancelled context is gone from the shared store"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,4 +1,5 @@
-//! `wsrx serve`: the RM destination with the echo service, until Ctrl-C.
+//! `wsrx serve`: the RM destination with the echo service, until Ctrl-C or SIGTERM
+//! (both drain gracefully), or until a store commit fails (exit 75).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -263,11 +264,16 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             "wsrx serve: plain HTTP: the UsernameToken bootstrap is refused (its key material would cross in clear); use --tls-cert, or --x509-cert/--x509-key for the X.509 bootstrap"
         );
     }
+    // SIGINT (Ctrl-C) and SIGTERM (a service manager's stop) both drain: the listener
+    // closes, requests in flight finish, the store's queued commits complete.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot wait for SIGTERM")?;
     let failed = tokio::select! {
         signal = tokio::signal::ctrl_c() => {
             signal.context("cannot wait for Ctrl-C")?;
             None
         }
+        _ = term.recv() => None,
         why = store_failure(&watched) => Some(why),
     };
     if let Some(why) = &failed {

@@ -167,6 +167,11 @@ fn to_response(reply: HttpReply) -> Response {
     };
     let (ct, soap_action) = content_type(reply.soap, &reply.action);
     let mut resp = (status, body).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        // The store could not commit: nothing was acknowledged; the client may retry.
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
     if let Ok(v) = HeaderValue::from_str(&ct) {
         resp.headers_mut().insert(header::CONTENT_TYPE, v);
     }

@@ -608,6 +608,9 @@ impl<B: Backend> Server<B> {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "request failed");
+                // A store that could not commit (a database gone away): nothing of this
+                // request was acknowledged, and a retry may succeed: 503, not 500.
+                let unavailable = matches!(e, RuntimeError::Store(_));
                 let fault = Fault::new(
                     FaultCode::Receiver,
                     "The message could not be processed now",
@@ -620,7 +623,11 @@ impl<B: Backend> Server<B> {
                     message_id: None,
                     reason: e.to_string(),
                 };
-                self.fault_reply(&r)
+                let mut reply = self.fault_reply(&r);
+                if unavailable {
+                    reply.status = 503;
+                }
+                reply
             }
         }
     }

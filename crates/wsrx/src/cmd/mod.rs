@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod backend;
 pub(crate) mod bench;
 mod bench_cost;
 pub(crate) mod demo;

@@ -229,7 +229,7 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
     );
     config.offer = args.offer;
     config.listen = args.listen;
-    let persistence = open_store(&args.common, "send", &args.to)?;
+    let persistence = open_store(&args.common, "send", &args.to, None)?;
     let tls = args.tls.load()?;
     config.tls = tls.clone();
     let login = args.username.as_deref().zip(args.password.as_deref());

@@ -1,4 +1,5 @@
-//! `wsrx serve`: the RM destination with the echo service, until Ctrl-C.
+//! `wsrx serve`: the RM destination with the echo service, until Ctrl-C or SIGTERM
+//! (both drain gracefully), or until a store commit fails (exit 75).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -70,6 +71,10 @@ pub(crate) struct Args {
     /// appended again, so it shows every message exactly once.
     #[arg(long, value_name = "PATH")]
     delivery_log: Option<std::path::PathBuf>,
+    /// This node's name among the nodes sharing a PostgreSQL store (default: host name
+    /// and process id). Two live nodes with one id are refused.
+    #[arg(long, value_name = "ID")]
+    node_id: Option<String>,
     #[command(flatten)]
     common: Common,
     #[command(flatten)]
@@ -233,7 +238,17 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     // Who may connect, before any state is made: a refusal creates nothing.
     let tokens = Arc::new(token_providers(&args)?);
-    let (persistence, store_path) = open_store_at(&args.common, "serve", &args.listen.to_string())?;
+    let node_id = args
+        .node_id
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}", super::backend::hostname(), std::process::id()));
+    anyhow::ensure!(!node_id.trim().is_empty(), "--node-id is empty");
+    let (persistence, store_path) = open_store_at(
+        &args.common,
+        "serve",
+        &args.listen.to_string(),
+        Some(&node_id),
+    )?;
     let tls = args.tls.load()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let security = wsrx_runtime::token::TokenProvider::describe(tokens.as_ref());
@@ -265,7 +280,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         config.replay_limits.per_identity = n.max(1);
     }
     // The replay cache outlives a restart (even SIGKILL) through a journal beside the store.
-    config.replay_journal = Some(store_path);
+    config.replay_journal = store_path;
     if args.max_message_age.is_some() || args.clock_skew.is_some() {
         let mut verify = config.inbound.verifier.config().clone();
         if let Some(d) = args.max_message_age {
@@ -298,6 +313,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot open the delivery log {}", path.display()))?,
         None => EchoService::new(),
     };
+    let watched = persistence.clone();
     let server = Server::start(config, persistence, tokens, Arc::new(echo.clone()), None).await?;
     let serving = match &tls {
         Some(tls) => http::serve_tls_on(listener, server.clone(), &HttpLimits::default(), tls)?,
@@ -319,12 +335,42 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             "wsrx serve: plain HTTP: the UsernameToken bootstrap is refused (its key material would cross in clear); use --tls-cert, or --x509-cert/--x509-key for the X.509 bootstrap"
         );
     }
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")?;
+    // SIGINT (Ctrl-C) and SIGTERM (a service manager's stop) both drain: the listener
+    // closes, requests in flight finish, the store's queued commits complete.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot wait for SIGTERM")?;
+    let failed = tokio::select! {
+        signal = tokio::signal::ctrl_c() => {
+            signal.context("cannot wait for Ctrl-C")?;
+            None
+        }
+        _ = term.recv() => None,
+        why = store_failure(&watched) => Some(why),
+    };
+    if let Some(why) = &failed {
+        // Requests meanwhile got 503 (nothing acknowledged that was not committed).
+        eprintln!(
+            "wsrx serve: a store commit failed ({why}); stopping, so that a restart \
+             reloads the state from the store"
+        );
+    }
     println!("wsrx serve: shutting down");
     server.stop();
     serving.shutdown().await?;
     println!("wsrx serve: {} messages delivered", echo.deliveries().len());
-    Ok(ExitCode::SUCCESS)
+    // EX_TEMPFAIL: a service manager restarts the node once the store is back.
+    Ok(failed.map_or(ExitCode::SUCCESS, |_| ExitCode::from(75)))
+}
+
+/// Returns once a commit of `persistence` has failed (checked every 200 ms; the failure
+/// itself already stopped every acknowledgement).
+async fn store_failure<B: wsrx_store::Backend>(
+    persistence: &wsrx_runtime::persist::Persistence<B>,
+) -> String {
+    loop {
+        if let Some(why) = persistence.failure() {
+            return why;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

@@ -24,7 +24,7 @@ use wsrx_runtime::token::TokenProvider;
 use wsrx_sc::IssuerConfig;
 use wsrx_store::{MemoryBackend, SqliteBackend, Store};
 use wsrx_test::fixture::runtime::{
-    Running, Scratch, ServerSetup, client_config, pre_established, ring, sqlite, store,
+    Running, Scratch, ServerSetup, client_config, finish, pre_established, ring, sqlite, store,
 };
 use wsrx_test::fixture::trust::{Rstrs, token_service, with_x509, x509_session};
 use wsrx_test::fixture::within;
@@ -86,9 +86,7 @@ async fn a_restarted_client_resumes_its_sequence_exactly_once_in_order() {
             .unwrap();
         assert_eq!(receipt.number, n);
     }
-    within("flush", client.flush()).await.unwrap();
-    client.close().await.unwrap();
-    client.terminate().await.unwrap();
+    finish(&client, true).await;
 
     let delivered: Vec<String> = echo
         .deliveries()
@@ -179,9 +177,7 @@ async fn a_ws_trust_sct_comes_back_from_both_stores_after_a_restart_of_both_side
             .unwrap();
         assert_eq!(r.number, n);
     }
-    within("flush", client.flush()).await.unwrap();
-    client.close().await.unwrap();
-    client.terminate().await.unwrap();
+    finish(&client, true).await;
 
     // The restarted server verified messages signed with the SCT it issued before;
     // its (fresh) token service issued nothing: one RST in all.

@@ -203,6 +203,12 @@ fn refused(home: &Path, xdg: Option<&Path>, extra: &[&str]) -> String {
     t
 }
 
+/// [`refused`] with `--store STORE --keyring RING`.
+fn refused_with(home: &Path, xdg: Option<&Path>, store: &Path, ring: &Path) -> String {
+    let (store, ring) = (store.to_str().unwrap(), ring.to_str().unwrap());
+    refused(home, xdg, &["--store", store, "--keyring", ring])
+}
+
 #[test]
 fn bad_key_rings_and_stores_are_refused_with_the_file_and_what_to_do() {
     let w = Workdir::new(env!("CARGO_BIN_EXE_wsrx"), "defaults-bad");
@@ -247,16 +253,7 @@ fn bad_key_rings_and_stores_are_refused_with_the_file_and_what_to_do() {
     // A key ring that cannot be read (a directory) and one that is not a key ring.
     let not_a_file = dir.join("ring-dir");
     std::fs::create_dir_all(&not_a_file).unwrap();
-    let t = refused(
-        &home,
-        None,
-        &[
-            "--store",
-            db.to_str().unwrap(),
-            "--keyring",
-            not_a_file.to_str().unwrap(),
-        ],
-    );
+    let t = refused_with(&home, None, &db, &not_a_file);
     assert!(
         t.contains(&format!("key ring {} is not a file", not_a_file.display())),
         "{t}"
@@ -264,16 +261,7 @@ fn bad_key_rings_and_stores_are_refused_with_the_file_and_what_to_do() {
     let garbage = dir.join("garbage.keys");
     std::fs::write(&garbage, "not hex at all\n").unwrap();
     std::fs::set_permissions(&garbage, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let t = refused(
-        &home,
-        None,
-        &[
-            "--store",
-            db.to_str().unwrap(),
-            "--keyring",
-            garbage.to_str().unwrap(),
-        ],
-    );
+    let t = refused_with(&home, None, &db, &garbage);
     assert!(
         t.contains(&format!(
             "key ring {} is not a wsrx key ring",
@@ -284,16 +272,7 @@ fn bad_key_rings_and_stores_are_refused_with_the_file_and_what_to_do() {
 
     // An explicit --keyring that does not exist is never created silently.
     let absent = dir.join("absent.keys");
-    let t = refused(
-        &home,
-        None,
-        &[
-            "--store",
-            db.to_str().unwrap(),
-            "--keyring",
-            absent.to_str().unwrap(),
-        ],
-    );
+    let t = refused_with(&home, None, &db, &absent);
     assert!(
         t.contains(&format!("key ring {} does not exist", absent.display()))
             && t.contains(&format!("wsrx keys generate {}", absent.display())),
@@ -322,16 +301,7 @@ fn the_wrong_ring_for_a_store_and_a_store_without_its_ring_are_refused() {
     let ring_a = data.join("ring.keys");
 
     // Another ring: refused, naming the store, the ring and the missing key.
-    let t = refused(
-        &home,
-        Some(&xdg),
-        &[
-            "--store",
-            client_db.to_str().unwrap(),
-            "--keyring",
-            other.to_str().unwrap(),
-        ],
-    );
+    let t = refused_with(&home, Some(&xdg), &client_db, &other);
     assert!(
         t.contains(&format!(
             "store {} is sealed under key",

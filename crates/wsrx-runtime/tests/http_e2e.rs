@@ -16,7 +16,8 @@ use wsrx_runtime::echo::{self, EchoService};
 use wsrx_soap::SoapVersion;
 use wsrx_store::MemoryBackend;
 use wsrx_test::fixture::runtime::{
-    Running, ServerSetup, TwoTokens, client_config_for, post_signed_by, pre_established, store,
+    Running, ServerSetup, TwoTokens, assert_echoed_once_in_order, client_config_for,
+    post_signed_by, pre_established, store,
 };
 use wsrx_test::fixture::{eventually, within};
 
@@ -67,16 +68,8 @@ async fn flow(soap: SoapVersion, profile: WireProfile, request_reply: bool) {
     // last message (bounded wait, then the exact assertions below).
     eventually("every message delivered", || echo.deliveries().len() >= n).await;
     client.shutdown();
-    let got = echo.deliveries();
-    let texts: Vec<String> = got.iter().map(|d| d.text.clone()).collect();
-    let want: Vec<String> = (1..=n).map(|i| format!("message {i}")).collect();
-    assert_eq!(texts, want, "exactly once, in order");
-    for (i, d) in got.iter().enumerate() {
-        assert_eq!(d.info.sequence, id);
-        assert_eq!(d.info.number, i as u64 + 1);
-        assert_eq!(d.info.bound_to.as_deref(), Some(SCT));
-        assert!(!d.info.redelivered);
-    }
+    assert_echoed_once_in_order(&echo, &id, n, SCT);
+    assert!(echo.deliveries().iter().all(|d| !d.info.redelivered));
     run.shutdown().await;
 }
 

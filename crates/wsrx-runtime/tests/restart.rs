@@ -24,7 +24,8 @@ use wsrx_runtime::token::TokenProvider;
 use wsrx_sc::IssuerConfig;
 use wsrx_store::{MemoryBackend, SqliteBackend, Store};
 use wsrx_test::fixture::runtime::{
-    Running, Scratch, ServerSetup, client_config, finish, pre_established, ring, sqlite, store,
+    Running, Scratch, ServerSetup, client_config, finish, pre_established, ring, send_numbered,
+    sqlite, store,
 };
 use wsrx_test::fixture::trust::{Rstrs, token_service, with_x509, x509_session};
 use wsrx_test::fixture::within;
@@ -170,13 +171,8 @@ async fn a_ws_trust_sct_comes_back_from_both_stores_after_a_restart_of_both_side
         provided.sct.identifier, sct,
         "the recovered SCT is the session's"
     );
-    for n in 6..=10u64 {
-        let r = client
-            .send(echo::NOTIFY_ACTION, &echo::body(&format!("m{n}")))
-            .await
-            .unwrap();
-        assert_eq!(r.number, n);
-    }
+    let numbers = send_numbered(&client, 6..=10).await;
+    assert_eq!(numbers, Vec::from_iter(6..=10));
     finish(&client, true).await;
 
     // The restarted server verified messages signed with the SCT it issued before;

@@ -55,6 +55,7 @@ pub mod client;
 pub mod clock;
 mod duplex;
 pub mod echo;
+pub mod effective;
 mod entropy;
 pub mod error;
 pub mod http;

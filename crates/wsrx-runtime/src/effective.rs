@@ -542,11 +542,68 @@ impl crate::server::ServerConfig {
         let e = from_wsdl(name, bytes, None, port, operation)?;
         let mut config = Self::default();
         e.configure_server(&mut config);
+        config.wsdl = Some(String::from_utf8_lossy(bytes).into_owned());
         Ok(config)
     }
 }
 
 impl Effective {
+    /// One line on what every message carries, for the command line.
+    pub fn summary(&self) -> String {
+        let p = &self.policy;
+        let mut words = Vec::new();
+        let mut signed = Vec::new();
+        if p.signed.body {
+            signed.push("Body".to_owned());
+        }
+        if p.include_timestamp {
+            signed.push("Timestamp".to_owned());
+        }
+        if !p.signed.headers.is_empty() {
+            signed.push(format!("{} header selector(s)", p.signed.headers.len()));
+        }
+        if !p.signed.elements.is_empty() {
+            signed.push(format!("{} element path(s)", p.signed.elements.len()));
+        }
+        words.push(format!("signs {}", signed.join(" + ")));
+        let mut encrypted = Vec::new();
+        if p.encrypted.body {
+            encrypted.push("Body".to_owned());
+        }
+        if !p.encrypted.headers.is_empty() {
+            encrypted.push(format!("{} header selector(s)", p.encrypted.headers.len()));
+        }
+        if !p.encrypted.elements.is_empty() {
+            encrypted.push(format!("{} element path(s)", p.encrypted.elements.len()));
+        }
+        if p.encrypt_signature {
+            encrypted.push("the signature".to_owned());
+        }
+        if encrypted.is_empty() {
+            words.push("encrypts nothing".to_owned());
+        } else {
+            words.push(format!("encrypts {}", encrypted.join(" + ")));
+            words.push(
+                match p.order {
+                    ProtectionOrder::SignBeforeEncrypting => "signs before encrypting",
+                    ProtectionOrder::EncryptBeforeSigning => "encrypts before signing",
+                }
+                .to_owned(),
+            );
+        }
+        words.push(format!("layout {:?}", p.layout));
+        words.push(format!("suite {}", p.algorithms.suite.name()));
+        words.push(
+            match p.token.derived_keys {
+                DerivedKeys::Required => "derived keys",
+                DerivedKeys::Optional => "derived keys (either accepted)",
+                DerivedKeys::Direct => "the SCT's own key",
+            }
+            .to_owned(),
+        );
+        words.join(", ")
+    }
+
     /// Sets `config`'s address (when the WSDL gives one), SOAP version, dialect and policy.
     pub fn configure_client(&self, config: &mut crate::client::ClientConfig) {
         if let Some(to) = &self.address {

@@ -63,6 +63,7 @@ pub mod metrics;
 mod offered;
 pub mod persist;
 pub mod pipeline;
+pub mod published;
 pub mod recovery;
 pub mod server;
 pub mod settings;

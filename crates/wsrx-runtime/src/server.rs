@@ -156,6 +156,9 @@ pub struct ServerConfig {
     /// The settings of the Sources of offered sequences (duplex responses); the version
     /// follows the forward sequence's.
     pub offered: SourceConfig,
+    /// The WSDL published at `GET <endpoint>?wsdl` (the one the server was configured
+    /// from); `None`: one generated from `inbound.policy` ([`crate::published`]).
+    pub wsdl: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -166,6 +169,7 @@ impl Default for ServerConfig {
             endpoint: String::new(),
             replay_capacity: 100_000,
             offered: SourceConfig::default(),
+            wsdl: None,
         }
     }
 }
@@ -272,6 +276,7 @@ mod deliver;
 mod drain;
 mod duplex;
 mod post;
+mod published;
 
 /// The server side of the runtime (cheap to clone).
 pub struct Server<B: Backend> {

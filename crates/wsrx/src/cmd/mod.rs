@@ -12,3 +12,4 @@ pub(crate) mod serve;
 pub(crate) mod state;
 pub(crate) mod store;
 pub(crate) mod verify;
+pub(crate) mod wsdl;

@@ -209,10 +209,7 @@ fn a_rampart_capture_is_judged_by_its_endpoints_policy() {
     ] {
         let o = verify_under_policy(Some(POLICY), file);
         assert_eq!(o.status.code(), Some(1), "{file}: {}", out(&o));
-        assert!(
-            out(&o).contains(&format!("policy: NOT satisfied: ")),
-            "{file}"
-        );
+        assert!(out(&o).contains("policy: NOT satisfied: "), "{file}");
         assert!(out(&o).contains(reason), "{file}: {}", out(&o));
     }
     // A message that signs more than the policy asks but does not encrypt its signature.

@@ -4,6 +4,8 @@
     clippy::expect_used,
     clippy::indexing_slicing,
     clippy::panic,
+    clippy::panic_in_result_fn,
+    clippy::unwrap_in_result,
     reason = "test code"
 )]
 

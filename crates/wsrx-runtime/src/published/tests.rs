@@ -49,8 +49,10 @@ fn the_default_policy_is_published_as_its_nearest_statement() {
 
 #[test]
 fn elements_and_named_headers_are_written_with_their_namespaces() {
-    let mut p = ProtectionPolicy::default();
-    p.only_sign_entire_headers_and_body = false;
+    let mut p = ProtectionPolicy {
+        only_sign_entire_headers_and_body: false,
+        ..ProtectionPolicy::default()
+    };
     p.signed
         .elements
         .push(ElementPath::anywhere("urn:p", "Card"));

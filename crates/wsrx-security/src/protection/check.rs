@@ -210,8 +210,8 @@ impl ProtectionPolicy {
         // An empty Body has no content to encrypt (see `select::empty_body`).
         let body_required = self.encrypted.body && !select::empty_body(env.body());
         let Some(d) = decryption else {
-            let nothing_required = !body_required
-                && !(self.encrypt_signature && primary.is_some())
+            let signature_required = self.encrypt_signature && primary.is_some();
+            let nothing_required = !(body_required || signature_required)
                 && select::headers(env, &self.encrypted.headers).is_empty()
                 && select::elements(verified.document(), &self.encrypted.elements).is_empty();
             return if nothing_required {

@@ -12,8 +12,7 @@
     reason = "test code"
 )]
 
-mod common;
-use common::store;
+use wsrx_test::fixture::runtime::store;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

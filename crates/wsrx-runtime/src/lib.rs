@@ -66,6 +66,7 @@ pub mod persist;
 pub mod pipeline;
 pub mod published;
 pub mod recovery;
+pub mod replay;
 pub mod server;
 pub mod settings;
 mod shard;

@@ -100,6 +100,14 @@ pub enum EffectiveError {
         /// The operations there are.
         have: String,
     },
+    /// No bundled profile by that name ([`crate::profiles`]).
+    #[error("no profile {name} (there are: {have})")]
+    UnknownProfile {
+        /// The name asked for.
+        name: String,
+        /// The profiles there are.
+        have: String,
+    },
     /// The configuration is valid WS-Policy but the runtime cannot run it.
     #[error("{subject}: {what}")]
     Refused {

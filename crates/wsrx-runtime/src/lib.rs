@@ -64,6 +64,7 @@ mod offered;
 pub mod peer;
 pub mod persist;
 pub mod pipeline;
+pub mod profiles;
 pub mod published;
 pub mod recovery;
 pub mod replay;

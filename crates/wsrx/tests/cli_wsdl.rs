@@ -210,3 +210,35 @@ fn a_wsdl_wsrx_cannot_run_is_refused_by_name() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bundled_profiles_configure_both_sides() {
+    for profile in ["cxf", "wcf-wshttp"] {
+        let (dir, ring) = scratch(&format!("profile-{profile}"));
+        let (_serve, url) = serve(&dir, &ring, &["--profile", profile]);
+        let out = send(&dir, &ring, "client", &["--profile", profile, "--to", &url]);
+        let t = text(&out);
+        assert!(out.status.success(), "{profile}: {t}");
+        assert!(
+            t.contains(&format!(
+                "profile {profile}: http://schemas.xmlsoap.org/ws/2005/02/rm"
+            )),
+            "{t}"
+        );
+        assert_eq!(t.matches("echoed: message").count(), 2, "{profile}: {t}");
+        // The server publishes the profile's WSDL at its own address.
+        let out = send(
+            &dir,
+            &ring,
+            "published",
+            &["--wsdl", &format!("{url}?wsdl")],
+        );
+        let t = text(&out);
+        assert!(out.status.success(), "{profile}: {t}");
+        assert!(
+            t.contains("http://schemas.xmlsoap.org/ws/2005/02/rm with"),
+            "{t}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

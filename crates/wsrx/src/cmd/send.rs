@@ -45,9 +45,11 @@ pub(crate) struct Args {
     /// acknowledgements and responses there instead of answering on the HTTP response.
     #[arg(long, value_name = "ADDR")]
     listen: Option<std::net::SocketAddr>,
-    /// A peer dialect, overriding --rm and --soap: `wcf-wshttp` (WCF wsHttpBinding: WS-RM
-    /// 2005/02, SOAP 1.2, WS-A 1.0, WS-SC 2005/02), `wcf-ws2007` (ws2007HttpBinding: WS-RM
-    /// 1.1, SOAP 1.2, WS-A 1.0, WS-SC 1.3) or `cxf` (WS-RM 2005/02, SOAP 1.1, WS-A 2004/08).
+    /// A bundled policy document (a WSDL, as --wsdl), overriding --rm and --soap: `default`
+    /// (wsrx's own: WS-RM 1.1, SOAP 1.2, WS-A 1.0, WS-SC 1.3), `wcf-wshttp` (WCF
+    /// wsHttpBinding: WS-RM 2005/02, SOAP 1.2, WS-A 1.0, WS-SC 2005/02), `wcf-ws2007`
+    /// (ws2007HttpBinding: WS-RM 1.1, SOAP 1.2, WS-A 1.0, WS-SC 1.3) or `cxf` (WS-RM 2005/02,
+    /// SOAP 1.1, WS-A 2004/08); each protects messages as wsrx does by default.
     #[arg(long, conflicts_with = "wsdl")]
     profile: Option<String>,
     /// The peer stack's profile: `wsrx` (default: strict, as the specs say), `cxf`,
@@ -136,13 +138,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn send(mut args: Args) -> anyhow::Result<ExitCode> {
-    // A WSDL gives the address, the SOAP and WS-RM versions and the protection.
-    let wsdl = args
-        .wsdl
-        .load(&args.tls.load()?)
-        .await?
-        .map(|l| l.effective);
-    if let Some(e) = &wsdl {
+    // A WSDL (or a bundled profile, which is one) gives the address, the SOAP and WS-RM
+    // versions and the protection.
+    let wsdl = match args.profile.as_deref() {
+        Some(name) => Some(wsrx_runtime::profiles::effective(name)?),
+        None => args
+            .wsdl
+            .load(&args.tls.load()?)
+            .await?
+            .map(|l| l.effective),
+    };
+    if let Some(e) = wsdl.as_ref().filter(|_| args.profile.is_none()) {
         println!("{}", super::wsdl::describe("send", e));
         if args.to.is_none() {
             args.to = e.address.clone();
@@ -157,12 +163,7 @@ async fn send(mut args: Args) -> anyhow::Result<ExitCode> {
             .map_or((WireProfile::Rm11, wsrx_soap::SoapVersion::V12), |e| {
                 (e.profile, e.soap)
             }),
-        Some("wcf-wshttp") => (WireProfile::Rm10Wcf, wsrx_soap::SoapVersion::V12),
-        Some("wcf-ws2007") => (WireProfile::Rm11, wsrx_soap::SoapVersion::V12),
-        Some("cxf") => (WireProfile::Rm10Submission, wsrx_soap::SoapVersion::V11),
-        Some(other) => {
-            anyhow::bail!("--profile must be wcf-wshttp, wcf-ws2007 or cxf, not {other}")
-        }
+        Some(other) => anyhow::bail!("no profile {other}"),
         None => {
             let profile = match args.rm.as_str() {
                 "1.1" | "1.2" => WireProfile::Rm11,

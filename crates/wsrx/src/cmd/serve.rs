@@ -80,6 +80,10 @@ pub(crate) struct Args {
     /// enforces by default is published there. Credentials still come from the options.
     #[command(flatten)]
     wsdl: super::wsdl::WsdlArgs,
+    /// A bundled policy document in place of --wsdl: `default`, `wcf-ws2007`, `wcf-wshttp`
+    /// or `cxf` (see `wsrx send --help`).
+    #[arg(long, value_name = "NAME", conflicts_with = "wsdl")]
+    profile: Option<String>,
     /// The RSA private key of --x509-cert (PKCS#8 PEM).
     #[arg(long, value_name = "PEM", requires = "x509_cert")]
     x509_key: Option<std::path::PathBuf>,
@@ -239,6 +243,13 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         endpoint: format!("{scheme}://{addr}/"),
         ..ServerConfig::default()
     };
+    // From a bundled profile: the same, its WSDL published at this address.
+    if let Some(name) = &args.profile {
+        let e = wsrx_runtime::profiles::effective(name)?;
+        eprintln!("{}", super::wsdl::describe("serve", &e));
+        config.inbound.policy = e.policy.clone();
+        config.wsdl = wsrx_runtime::profiles::bundled(name).map(str::to_owned);
+    }
     // From a WSDL: the policy every message is checked and built by, published as given.
     if let Some(loaded) = args
         .wsdl

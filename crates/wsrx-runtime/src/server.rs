@@ -174,6 +174,9 @@ pub struct ServerConfig {
     /// What sequences without a token may do (`crate::sequence_security`); the
     /// Destination's `require_binding` is set from it by the caller.
     pub security: crate::sequence_security::SequenceSecurity,
+    /// The WSDL published at `GET <endpoint>?wsdl` (the one the server was configured
+    /// from); `None`: one generated from `inbound.policy` ([`crate::published`]).
+    pub wsdl: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -186,6 +189,7 @@ impl Default for ServerConfig {
             replay_journal: None,
             offered: SourceConfig::default(),
             security: crate::sequence_security::SequenceSecurity::Token,
+            wsdl: None,
         }
     }
 }
@@ -307,6 +311,7 @@ mod drain;
 mod duplex;
 mod post;
 mod refusals;
+mod published;
 
 /// The server side of the runtime (cheap to clone).
 pub struct Server<B: Backend> {

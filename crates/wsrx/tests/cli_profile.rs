@@ -21,6 +21,15 @@ fn every_profile_completes_a_secured_sequence_with_its_namespaces() {
     assert!(serve.banner.contains("listening"), "{}", serve.banner);
     let cases = [
         (
+            "default",
+            [
+                "http://docs.oasis-open.org/ws-rx/wsrm/200702",
+                "http://www.w3.org/2005/08/addressing",
+                "http://docs.oasis-open.org/ws-sx/ws-secureconversation/200512",
+                "SOAP 1.2",
+            ],
+        ),
+        (
             "wcf-wshttp",
             [
                 "http://schemas.xmlsoap.org/ws/2005/02/rm",

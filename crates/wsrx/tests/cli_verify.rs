@@ -166,3 +166,67 @@ fn failures_exit_non_zero_with_a_reason() {
     assert!(out(&o).contains("--sct-secret"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `wsrx verify --policy P` of a `testdata/wss4j/` capture with the demo SCT.
+fn verify_under_policy(policy: Option<&str>, file: &str) -> Output {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wsrx"));
+    cmd.arg("verify");
+    if let Some(p) = policy {
+        cmd.arg("--policy")
+            .arg(root.join("testdata/policies/variants").join(p));
+    }
+    cmd.args([
+        "--sct-id",
+        "urn:uuid:6a1c2a5e-5c0b-4a36-9d43-2f1f0c0ffee1",
+        "--sct-secret",
+        "c2VjdXJlLWNvbnZlcnNhdGlvbi1kZW1vLXNlY3JldCE=",
+    ])
+    .arg(root.join("testdata/wss4j").join(file))
+    .output()
+    .unwrap()
+}
+
+#[test]
+fn a_rampart_capture_is_judged_by_its_endpoints_policy() {
+    // Issue 17: Axis2/Rampart's secure conversation signs only the Timestamp and encrypts the
+    // Body and the signature. wsrx's own policy refuses it; the endpoint's accepts it.
+    const POLICY: &str = "rampart-sc-timestamp-only.xml";
+    const GOOD: &str = "rampart-sc-timestamp-signed-body-signature-encrypted.xml";
+    let own = verify_under_policy(None, GOOD);
+    assert_eq!(own.status.code(), Some(1));
+    assert!(out(&own).contains("NOT satisfied: security policy not satisfied: Body not signed"));
+    let good = verify_under_policy(Some(POLICY), GOOD);
+    let t = out(&good);
+    assert!(good.status.success(), "{t}");
+    assert!(t.contains("with a derived key, encrypted, over:"), "{t}");
+    assert!(
+        t.contains("decrypted: Body content, 0 header(s), 0 element(s), 1 signature(s)"),
+        "{t}"
+    );
+    assert!(
+        t.contains(
+            "policy: satisfied, proven by SCT urn:uuid:6a1c2a5e-5c0b-4a36-9d43-2f1f0c0ffee1"
+        ),
+        "{t}"
+    );
+    for (file, reason) in [
+        (
+            "rampart-sc-timestamp-unsigned.xml",
+            "required part not signed",
+        ),
+        ("rampart-sc-body-replaced.xml", "unresolved DataReference"),
+        (
+            "rampart-sc-body-replaced-unlisted.xml",
+            "Body not encrypted",
+        ),
+    ] {
+        let o = verify_under_policy(Some(POLICY), file);
+        assert_eq!(o.status.code(), Some(1), "{file}: {}", out(&o));
+        assert!(out(&o).contains("policy: NOT satisfied: "), "{file}");
+        assert!(out(&o).contains(reason), "{file}: {}", out(&o));
+    }
+    // A message that signs more than the policy asks but does not encrypt its signature.
+    let o = verify_under_policy(Some(POLICY), "echo-dkt-signed-encrypted.xml");
+    assert!(out(&o).contains("signature not encrypted"), "{}", out(&o));
+}

@@ -13,3 +13,5 @@ pub(crate) mod serve;
 pub(crate) mod state;
 pub(crate) mod store;
 pub(crate) mod verify;
+mod verify_policy;
+pub(crate) mod wsdl;

@@ -87,6 +87,15 @@ pub(crate) struct Args {
     /// AnonymousForCertificate). May be the TLS certificate. Needs --x509-key.
     #[arg(long, value_name = "PEM", requires = "x509_key")]
     x509_cert: Option<std::path::PathBuf>,
+    /// Configure the message protection from this WSDL's effective WS-Policy (see --port,
+    /// --operation) and publish it at `GET <endpoint>?wsdl`; without it the policy wsrx
+    /// enforces by default is published there. Credentials still come from the options.
+    #[command(flatten)]
+    wsdl: super::wsdl::WsdlArgs,
+    /// A bundled policy document in place of --wsdl: `default`, `wcf-ws2007`, `wcf-wshttp`
+    /// or `cxf` (see `wsrx send --help`).
+    #[arg(long, value_name = "NAME", conflicts_with = "wsdl")]
+    profile: Option<String>,
     /// The RSA private key of --x509-cert (PKCS#8 PEM).
     #[arg(long, value_name = "PEM", requires = "x509_cert")]
     x509_key: Option<std::path::PathBuf>,
@@ -268,6 +277,23 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         endpoint: format!("{scheme}://{addr}/"),
         ..ServerConfig::default()
     };
+    // From a bundled profile: the same, its WSDL published at this address.
+    if let Some(name) = &args.profile {
+        let e = wsrx_runtime::profiles::effective(name)?;
+        eprintln!("{}", super::wsdl::describe("serve", &e));
+        config.inbound.policy = e.policy.clone();
+        config.wsdl = wsrx_runtime::profiles::bundled(name).map(str::to_owned);
+    }
+    // From a WSDL: the policy every message is checked and built by, published as given.
+    if let Some(loaded) = args
+        .wsdl
+        .load(&wsrx_runtime::tls::ClientTls::default())
+        .await?
+    {
+        eprintln!("{}", super::wsdl::describe("serve", &loaded.effective));
+        config.inbound.policy = loaded.effective.policy.clone();
+        config.wsdl = Some(loaded.text);
+    }
     config.destination.max_open_sequences = args.max_sequences;
     peer.apply_to_destination(&mut config.destination);
     if peer != wsrx_runtime::peer::PeerProfile::Wsrx {
@@ -324,6 +350,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     );
     // On stderr: scripts read the one line above from stdout and may close it.
     eprintln!("wsrx serve: security contexts: {security}");
+    eprintln!("wsrx serve: its WSDL and policy at {scheme}://{addr}/?wsdl");
     if tls
         .as_ref()
         .is_some_and(|t| t.requires_client_certificate())

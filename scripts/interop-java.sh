@@ -59,6 +59,12 @@ if [ -z "${WSRX_INTEROP_SKIP_BUILD:-}" ]; then
 fi
 WSRX=$TARGET/debug/wsrx
 KEYS=$ROOT/target/interop/keys
+# Peer profiles (`--peer cxf|metro`, where a stack departs from the spec) when this wsrx has them.
+PEER_OPTION=""; MC_OPTION=""
+if [ -n "$WITH_WSRX" ]; then
+  "$WSRX" send --help 2>/dev/null | grep -q -- '--peer' && PEER_OPTION=1
+  "$WSRX" send --help 2>/dev/null | grep -q -- '--make-connection' && MC_OPTION=1
+fi
 # The pre-established SCT of the cells whose security `wsrx send` has no option for (plain-*, mc-*).
 SCT=urn:uuid:6a1c2a5e-5c0b-4a36-9d43-2f1f0c0ffee1
 SECRET=c2VjdXJlLWNvbnZlcnNhdGlvbi1kZW1vLXNlY3JldCE=
@@ -83,6 +89,8 @@ wsrx_args() { # $1 profile, $2 mode, $3 peer -> the options `wsrx send` has for 
   case $1 in *soap11) a="$a --soap 1.1";; *) a="$a --soap 1.2";; esac
   case $1 in *rm10*) a="$a --rm 1.0";; *) a="$a --rm 1.1";; esac
   [ "$2" = rr ] && a="$a --request-reply --offer"
+  [ -n "$PEER_OPTION" ] && a="$a --peer $3"   # the peer's profile, where wsrx has them (docs/sequence-binding.md)
+  case $1 in mc-*) [ -n "$MC_OPTION" ] && a="$a --make-connection";; esac   # WS-MakeConnection, no listener
   [ "${3:-}" = cxf ] && suite=Basic256Sha256   # the profiles' sp:AlgorithmSuite
   case $1 in # the profile's WS-SC version (x509-rm10-* pairs RM 1.0 with SC 1.3)
     *sc2005*) a="$a --sc 2005-02";; x509*|ut-tls*) a="$a --sc 1.3";;
@@ -143,9 +151,11 @@ peer_client_to_wsrx() {
     soap=1.2; case $profile in *soap11) soap=1.1;; esac
     tls=""; scheme=http
     case $profile in ut-tls*) tls="--tls-cert $KEYS/server.pem --tls-key $KEYS/server.key"; scheme=https;; esac
+    # The profiles without security: wsrx serve configured for sequences no token binds.
+    case $profile in plain-*|mc-*) tls="$tls --allow-unbound-sequences";; esac
     # shellcheck disable=SC2086
     WSRX_LOG=${WSRX_LOG:-info} "$WSRX" serve --listen "127.0.0.1:$port" --store "$dir/$name.db" \
-      --keyring "$dir/ring.keys" --soap $soap --user alice:secret --sct-id $SCT --sct-secret $SECRET \
+      --keyring "$dir/ring.keys" --soap $soap ${PEER_OPTION:+--peer $peer} --user alice:secret --sct-id $SCT --sct-secret $SECRET \
       --x509-cert "$KEYS/server.pem" --x509-key "$KEYS/server.key" \
       --delivery-log "$dir/$name.delivered.jsonl" $tls > "$dir/$name.serve.log" 2>&1 < /dev/null &
     pids+=($!)

@@ -159,7 +159,7 @@ fn readme_shows_the_expected_matrix() {
             panic!("unknown peer in {line}")
         };
         // Split the three result columns on unescaped pipes (messages escape theirs as \|).
-        let rest = line.splitn(4, " | ").nth(3).unwrap();
+        let rest = line.splitn(3, " | ").nth(2).unwrap();
         let mut results = Vec::new();
         let mut cur = String::new();
         let mut chars = rest.chars().peekable();

@@ -60,6 +60,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 mod offered;
+pub mod peer;
 pub mod persist;
 pub mod pipeline;
 pub mod recovery;

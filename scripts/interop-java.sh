@@ -163,7 +163,7 @@ peer_client_to_wsrx() {
   done < <(cells_of "$2/cells.txt")
   sleep 1
   timeout 1500 interop/$peer/run.sh client --capture "$dir/client" --cells "$dir/cells.txt" \
-    --cell-timeout 45 --ack-wait-ms 10000 > "$dir/client.log" 2>&1 < /dev/null
+    --cell-timeout 120 --ack-wait-ms 10000 > "$dir/client.log" 2>&1 < /dev/null
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   while read -r name profile url count mode; do
     line=$(grep -m1 "^RESULT $name " "$dir/client.log")
@@ -191,7 +191,9 @@ run_peer() { # $1 peer: everything of one peer, results into $OUT/$1/results.tsv
     return
   fi
   sed -e "s#{http}#http://127.0.0.1:$http#; s#{https}#https://127.0.0.1:$https#" interop/$peer/cells.txt > "$dir/cells.txt"
-  timeout 1500 interop/$peer/run.sh client --capture "$dir/client" --cells "$dir/cells.txt" > "$dir/client.log" 2>&1 < /dev/null
+  # --cell-timeout: the first cell also pays for the JVM's warm-up, minutes on a loaded machine.
+  timeout 1500 interop/$peer/run.sh client --capture "$dir/client" --cells "$dir/cells.txt" \
+    --cell-timeout 180 > "$dir/client.log" 2>&1 < /dev/null
   while read -r name profile url count mode; do
     line=$(grep -m1 "^RESULT $name " "$dir/client.log")
     judge judge-java peer="$peer" direction=peer-peer cell="$name" profile="$profile" mode="$mode" count="$count" \

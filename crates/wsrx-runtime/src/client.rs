@@ -199,7 +199,7 @@ struct Inner<B: Backend> {
     /// exchange is still open: a retransmission of one of them is not sent (HTTP has
     /// not lost it yet; under load it would only queue a duplicate behind it).
     outstanding: StdMutex<std::collections::HashSet<u64>>,
-    replay: StdMutex<ReplayCache>,
+    replay: crate::replay::ReplayGuard,
     wake: tokio::sync::Notify,
     stop: watch::Sender<bool>,
     tap: Option<Tap>,
@@ -411,7 +411,10 @@ impl<B: Backend> Client<B> {
                 Some(shared) => shared.clone(),
                 None => HttpClient::with_tls(config.http_timeout, &config.tls)?,
             },
-            replay: StdMutex::new(ReplayCache::new(100_000, Duration::from_secs(900))),
+            replay: crate::replay::ReplayGuard::memory(ReplayCache::with_limits(
+                wsrx_security::ReplayLimits::single(100_000),
+                ReplayCache::window_for(config.inbound.verifier.config()),
+            )),
             config,
             state: Shard::new(state),
             generation,

@@ -64,6 +64,7 @@ pub mod peer;
 pub mod persist;
 pub mod pipeline;
 pub mod recovery;
+pub mod replay;
 pub mod server;
 pub mod settings;
 mod shard;

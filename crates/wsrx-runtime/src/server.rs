@@ -60,7 +60,7 @@
 //! answered after it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex as StdMutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::Notify;
@@ -71,7 +71,9 @@ use wsrx_rm::{
     DeliveryAssurance, Destination, DestinationConfig, PayloadRef, RmVersion, SequenceId,
     SourceConfig, StoreOp, Transmit,
 };
-use wsrx_security::{KeyResolver, ReplayCache};
+use wsrx_security::{KeyResolver, ReplayCache, ReplayLimits};
+
+use crate::replay::ReplayGuard;
 use wsrx_soap::{Fault, FaultCode, SoapVersion};
 use wsrx_store::{Backend, Batch, Role};
 
@@ -142,6 +144,14 @@ pub trait Handler: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Reply, Fault>>;
 }
 
+/// Default replay-cache quotas: 30,000 entries per identity (50 signed messages a second
+/// sustained over the default 600 s window: 300 s maximum age + 300 s skew) and 500,000 in
+/// all (about 75 MB at most).
+pub const DEFAULT_REPLAY_LIMITS: ReplayLimits = ReplayLimits {
+    per_identity: 30_000,
+    total: 500_000,
+};
+
 /// Server settings.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -151,8 +161,13 @@ pub struct ServerConfig {
     pub inbound: InboundConfig,
     /// The address clients send to (the Destination's local endpoint).
     pub endpoint: String,
-    /// Replay cache size and window.
-    pub replay_capacity: usize,
+    /// Replay-cache quotas: per signing identity and in all (each entry lives for the
+    /// verifier's maximum message age plus the clock skew after its Created).
+    pub replay_limits: ReplayLimits,
+    /// Journal the replay cache beside this path (the store file): a restart, even after
+    /// SIGKILL, then still refuses messages seen before it (`crate::replay`). `None`
+    /// keeps it in memory only.
+    pub replay_journal: Option<std::path::PathBuf>,
     /// The settings of the Sources of offered sequences (duplex responses); the version
     /// follows the forward sequence's.
     pub offered: SourceConfig,
@@ -164,7 +179,8 @@ impl Default for ServerConfig {
             destination: DestinationConfig::default(),
             inbound: InboundConfig::default(),
             endpoint: String::new(),
-            replay_capacity: 100_000,
+            replay_limits: DEFAULT_REPLAY_LIMITS,
+            replay_journal: None,
             offered: SourceConfig::default(),
         }
     }
@@ -257,7 +273,7 @@ struct Inner<B: Backend> {
     config: ServerConfig,
     v11: Shard<Slot>,
     v10: Shard<Slot>,
-    replay: StdMutex<ReplayCache>,
+    replay: ReplayGuard,
     wake: Notify,
     /// Signalled whenever the handler finished with a message.
     handled: Notify,
@@ -265,6 +281,20 @@ struct Inner<B: Backend> {
     stop: tokio::sync::watch::Sender<bool>,
     /// For transmits to addressable endpoints (`server/post.rs`).
     http: HttpClient,
+}
+
+/// The replay guard `config` asks for, with its journal read back.
+fn replay_guard(config: &ServerConfig) -> Result<ReplayGuard, RuntimeError> {
+    let verify = config.inbound.verifier.config();
+    let window = ReplayCache::window_for(verify);
+    let cache = ReplayCache::with_limits(config.replay_limits, window);
+    let Some(base) = &config.replay_journal else {
+        return Ok(ReplayGuard::memory(cache));
+    };
+    let (guard, restored) =
+        ReplayGuard::journaled(cache, base, window + verify.clock_skew, SystemTime::now())?;
+    tracing::info!(restored, "replay journal read back");
+    Ok(guard)
 }
 
 mod answer;
@@ -449,15 +479,13 @@ impl<B: Backend> Server<B> {
         .await?;
         metrics::sequences_open(v11.sequences.len() + v10.sequences.len());
         let (stop, _) = tokio::sync::watch::channel(false);
+        let replay = replay_guard(&config)?;
         let inner = Arc::new(Inner {
             persistence,
             resolver: tokens.resolver(),
             tokens: Arc::clone(&tokens),
             handler,
-            replay: StdMutex::new(ReplayCache::new(
-                config.replay_capacity,
-                config.inbound.verifier.config().clock_skew * 2 + Duration::from_secs(300),
-            )),
+            replay,
             config,
             v11: Shard::new(v11),
             v10: Shard::new(v10),

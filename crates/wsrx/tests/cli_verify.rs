@@ -102,10 +102,24 @@ fn every_signed_gsoap_capture_verifies_at_its_time() {
 
 #[test]
 fn wss4j_signed_and_encrypted_sample_verifies_and_shows_the_plaintext() {
-    // testdata/wss4j samples carry 10-year Timestamps and the demo SCT.
+    // testdata/wss4j samples carry 10-year Timestamps and the demo SCT; the maximum
+    // message age (5 minutes + skew) holds whatever Expires says, so they are checked
+    // as of their Created.
     let m = manifest();
     let file = gsoap().join("../wss4j/echo-dkt-signed-encrypted.xml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let created = text
+        .split("Created>")
+        .nth(1)
+        .and_then(|t| t.split('<').next())
+        .unwrap()
+        .to_owned();
+    let o = verify(&m, &m.sct_secret_b64, &file, Some(&created));
+    assert!(o.status.success(), "{}", out(&o));
+    // Now, long after its Created, the same message is refused.
     let o = verify(&m, &m.sct_secret_b64, &file, None);
+    assert!(!o.status.success(), "{}", out(&o));
+    let o = verify(&m, &m.sct_secret_b64, &file, Some(&created));
     assert!(o.status.success(), "{}", out(&o));
     assert!(
         out(&o).contains("decrypted body content:\n<ns:echo xmlns:ns=\"urn:example:echo\">"),

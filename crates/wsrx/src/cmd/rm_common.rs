@@ -35,6 +35,15 @@ pub(crate) fn open_store(
     role: &str,
     endpoint: &str,
 ) -> anyhow::Result<Persistence<SqliteBackend>> {
+    open_store_at(common, role, endpoint).map(|(p, _)| p)
+}
+
+/// [`open_store`], with the store file's path (for files kept beside it).
+pub(crate) fn open_store_at(
+    common: &Common,
+    role: &str,
+    endpoint: &str,
+) -> anyhow::Result<(Persistence<SqliteBackend>, PathBuf)> {
     let state = super::state::resolve(
         role,
         endpoint,
@@ -52,7 +61,7 @@ pub(crate) fn open_store(
         .with_context(|| format!("cannot open store {}", state.store.display()))?;
     super::state::check_ring_fits(&store, &ids, &state.store, &state.keyring)?;
     eprintln!("wsrx {role}: {described}");
-    Ok(Persistence::new(Arc::new(store)))
+    Ok((Persistence::new(Arc::new(store)), state.store))
 }
 
 /// An empty file with mode 0600, for SQLite to make a store in (its journal files take the

@@ -9,7 +9,7 @@ use wsrx_runtime::echo::EchoService;
 use wsrx_runtime::http::{self, HttpLimits};
 use wsrx_runtime::server::{Server, ServerConfig};
 
-use super::rm_common::{Common, ServerTlsArgs, UserArgs, open_store};
+use super::rm_common::{Common, ServerTlsArgs, UserArgs, open_store_at};
 
 /// `wsrx serve [--listen ADDR] (--users FILE | --sct-id ID --sct-secret B64 | --x509-trust PEM) …`
 #[derive(Debug, clap::Args)]
@@ -32,10 +32,23 @@ pub(crate) struct Args {
     /// (wsrm:CreateSequenceRefused).
     #[arg(long, default_value_t = 128)]
     max_sequences: usize,
-    /// Signatures remembered for replay detection (default 100000). When it is full of
-    /// live entries, new messages are refused (SOAP Receiver fault) until entries age out.
+    /// Signatures remembered for replay detection in all (default 500000). When it is
+    /// full of live entries, new signed messages are refused (SOAP Receiver fault naming
+    /// the quota, retryable) until entries age out.
     #[arg(long, value_name = "N")]
     replay_capacity: Option<usize>,
+    /// Signatures remembered per signing identity (default 30000: 50 messages a second
+    /// over the 600 s window). An identity over it is refused (Receiver fault naming
+    /// the quota); the others are not.
+    #[arg(long, value_name = "N")]
+    replay_per_identity: Option<usize>,
+    /// Maximum age of a signed message: Created older than this plus --clock-skew is
+    /// refused (wsse:MessageExpired) whatever its Expires (default 300; fractions allowed).
+    #[arg(long, value_name = "SECS", value_parser = super::resend::seconds)]
+    max_message_age: Option<std::time::Duration>,
+    /// Tolerated clock difference with senders (default 300; fractions allowed).
+    #[arg(long, value_name = "SECS", value_parser = super::resend::seconds)]
+    clock_skew: Option<std::time::Duration>,
     /// End an inbound sequence after this many seconds without a message on it (default
     /// 600; fractions allowed). Its source then holds what was not acknowledged.
     #[arg(long, value_name = "SECS", value_parser = super::resend::seconds)]
@@ -201,7 +214,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     // Who may connect, before any state is made: a refusal creates nothing.
     let tokens = Arc::new(token_providers(&args)?);
-    let persistence = open_store(&args.common, "serve", &args.listen.to_string())?;
+    let (persistence, store_path) = open_store_at(&args.common, "serve", &args.listen.to_string())?;
     let tls = args.tls.load()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let security = wsrx_runtime::token::TokenProvider::describe(tokens.as_ref());
@@ -227,7 +240,22 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("wsrx serve: {}", peer.describe());
     }
     if let Some(n) = args.replay_capacity {
-        config.replay_capacity = n.max(1);
+        config.replay_limits.total = n.max(1);
+    }
+    if let Some(n) = args.replay_per_identity {
+        config.replay_limits.per_identity = n.max(1);
+    }
+    // The replay cache outlives a restart (even SIGKILL) through a journal beside the store.
+    config.replay_journal = Some(store_path);
+    if args.max_message_age.is_some() || args.clock_skew.is_some() {
+        let mut verify = config.inbound.verifier.config().clone();
+        if let Some(d) = args.max_message_age {
+            verify.max_age = d;
+        }
+        if let Some(d) = args.clock_skew {
+            verify.clock_skew = d;
+        }
+        config.inbound.verifier = config.inbound.verifier.clone().with_config(verify);
     }
     if let Some(d) = args.inactivity_timeout {
         config.destination.inactivity_timeout = d;

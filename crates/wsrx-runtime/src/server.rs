@@ -310,8 +310,8 @@ mod deliver;
 mod drain;
 mod duplex;
 mod post;
-mod refusals;
 mod published;
+mod refusals;
 
 /// The server side of the runtime (cheap to clone).
 pub struct Server<B: Backend> {

@@ -49,7 +49,13 @@ fn send(w: &Workdir, store: &str, url: &str, extra: &[&str]) -> Output {
     } else {
         &["--sct-id", SCT, "--sct-secret", SECRET]
     };
-    let args = [&["--count", "3"][..], token, &["--retransmit-ms", "200"], extra].concat();
+    let args = [
+        &["--count", "3"][..],
+        token,
+        &["--retransmit-ms", "200"],
+        extra,
+    ]
+    .concat();
     w.send(url, &format!("{store}.db"), &args)
 }
 

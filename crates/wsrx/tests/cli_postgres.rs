@@ -13,13 +13,34 @@
     reason = "test code"
 )]
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{Serve, free_port, keyring};
+use wsrx_test::fixture::cli::free_port;
+
+/// A `wsrx serve` child, killed and reaped when dropped (the nodes here are started,
+/// stopped and signalled one by one, so the fixture's `Serve` banner handling is not used).
+struct Serve(std::process::Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `dir/ring`, made by `wsrx keys generate`.
+fn keyring(dir: &Path) -> PathBuf {
+    let ring = dir.join("ring");
+    let made = Command::new(env!("CARGO_BIN_EXE_wsrx"))
+        .args(["keys", "generate"])
+        .arg(&ring)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "wsrx keys generate failed");
+    ring
+}
 use wsrx_peers::postgres::TempPostgres;
 
 const SCT: &str = "urn:uuid:6a1c2a5e-5c0b-4a36-9d43-2f1f0c0ffee1";

@@ -15,8 +15,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, SystemTime};
 
 use common::{
@@ -25,28 +23,7 @@ use common::{
 use wsrx_runtime::pipeline::{self, Protection};
 use wsrx_soap::{EndpointReference, OutboundAddressing, WsaVersion};
 
-/// A free loopback port for `--metrics` (from the OS, released before the server binds).
-fn free_port() -> SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
-}
-
-/// The value of the metric line starting with `series` (0 when absent).
-fn metric(addr: SocketAddr, series: &str) -> f64 {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    let _ = s.read_to_string(&mut text);
-    text.lines()
-        .filter(|l| l.starts_with(series))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
+use wsrx_test::fixture::metrics::{free_addr as free_port, sum as metric};
 
 /// Application message `number` of `seq`, signed by `prot` as if at `created`, with a
 /// Timestamp that expires only after `ttl`.

@@ -15,9 +15,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::net::SocketAddr;
 
 use common::{
     Answer, SCT_A, SCT_B, Target, Victim, ack, application, close, delivered, prot_a, prot_b, seal,
@@ -28,27 +26,7 @@ use wsrx_rm::msg::{AckRange, EndpointRef, Offer};
 use wsrx_rm::wire::{CreateSequenceBody, RmBody, RmHeader, StrRef, WireBody, WireMessage};
 use wsrx_soap::WsaVersion;
 
-fn free_port() -> SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap()
-}
-
-/// The sum of the metric lines starting with `series` (0 when absent).
-fn metric(addr: SocketAddr, series: &str) -> f64 {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    let _ = s.read_to_string(&mut text);
-    text.lines()
-        .filter(|l| l.starts_with(series))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
+use wsrx_test::fixture::metrics::{free_addr as free_port, sum as metric};
 
 fn reason(r: &str) -> String {
     format!("wsrx_refused_total{{reason=\"{r}\"}}")

@@ -120,6 +120,10 @@ struct Slot {
     /// marked `redelivered`, as the exactly-once protocol of the module docs allows,
     /// and delivery does not wait for an fsync per message.
     handed_over: Vec<u64>,
+    /// When the timer commits `handed_over` if no commit took it before: set when a
+    /// delivery burst ends, so the deletions of a quiet sequence cost no fsync of their
+    /// own while traffic goes on (the next input's commit carries them).
+    flush_due: Option<wsrx_rm::Timestamp>,
     /// The last store ticket whose batch changed each sequence (forward or offered):
     /// an answer about a sequence waits for it, not for unrelated later commits
     /// (the deletion of handed-over payloads, other sequences' records).
@@ -358,6 +362,7 @@ impl<B: Backend> Server<B> {
                 version,
                 queue: deliver::Queue::default(),
                 handed_over: Vec::new(),
+                flush_due: None,
                 touched: HashMap::new(),
                 handled: HashMap::new(),
             })
@@ -430,7 +435,14 @@ impl<B: Backend> Server<B> {
             self.settle(version, |q| q.pending_between(before, issued))
                 .await;
         }
-        Ok(())
+        // What was handed over again is no longer needed: durably so before serving.
+        let mut b = Batch::default();
+        for version in [RmVersion::V1_1, RmVersion::V1_0] {
+            let mut slot = self.slot(version).lock();
+            slot.flush_due = None;
+            b.payload_deletes.append(&mut slot.handed_over);
+        }
+        self.inner.persistence.commit(b).await
     }
 
     async fn timer(&self, version: RmVersion) {
@@ -442,6 +454,7 @@ impl<B: Backend> Server<B> {
                     .values()
                     .filter_map(|o| o.source.poll_timeout())
                     .chain(slot.ep.poll_timeout())
+                    .chain(slot.flush_due)
                     .min()
             };
             let sleep = async {
@@ -454,6 +467,8 @@ impl<B: Backend> Server<B> {
                 () = sleep => {
                     let mut slot = self.slot(version).lock();
                     let now = clock::rm_now();
+                    // The drain below carries the handed-over payloads' deletions.
+                    slot.flush_due = None;
                     slot.ep.handle_timeout(now);
                     for o in slot.duplex.values_mut() {
                         if o.source.poll_timeout().is_some_and(|d| d <= now) {
@@ -465,7 +480,20 @@ impl<B: Backend> Server<B> {
                     }
                 }
                 () = self.inner.wake.notified() => {}
-                _ = stop.changed() => return,
+                _ = stop.changed() => {
+                    // Stopping: the deletions waiting for a commit are made now (a
+                    // deliverer that finishes later sees the stop and commits its own).
+                    let mut slot = self.slot(version).lock();
+                    slot.flush_due = None;
+                    let b = Batch {
+                        payload_deletes: std::mem::take(&mut slot.handed_over),
+                        ..Batch::default()
+                    };
+                    if let Err(e) = self.inner.persistence.submit(b) {
+                        tracing::warn!(error = %e, "recording hand-overs failed (redelivered at restart)");
+                    }
+                    return;
+                }
             }
         }
     }

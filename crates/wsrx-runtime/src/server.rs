@@ -467,8 +467,17 @@ impl<B: Backend> Server<B> {
                 () = sleep => {
                     let mut slot = self.slot(version).lock();
                     let now = clock::rm_now();
-                    // The drain below carries the handed-over payloads' deletions.
-                    slot.flush_due = None;
+                    if slot.flush_due.is_some_and(|d| d <= now) {
+                        // No other commit carried the hand-overs in time: one of their own.
+                        slot.flush_due = None;
+                        let b = Batch {
+                            payload_deletes: std::mem::take(&mut slot.handed_over),
+                            ..Batch::default()
+                        };
+                        if let Err(e) = self.inner.persistence.submit(b) {
+                            tracing::warn!(error = %e, "recording hand-overs failed (redelivered at restart)");
+                        }
+                    }
                     slot.ep.handle_timeout(now);
                     for o in slot.duplex.values_mut() {
                         if o.source.poll_timeout().is_some_and(|d| d <= now) {

@@ -28,10 +28,12 @@ impl<B: Backend> Server<B> {
         slot: &mut Slot,
         current: Option<&Opened>,
     ) -> Result<(Vec<Transmit>, Ticket), RuntimeError> {
-        // 1. persist, with the payloads of newly recorded messages (and the deletion of
-        //    those handed over since the last commit).
+        // 1. persist, with the payloads of newly recorded messages. The deletions of
+        //    those handed over since the last commit ride along when this input commits
+        //    anything (`collect_offered`), never as a commit of their own: an input
+        //    that changes nothing durable (a piggy-backed acknowledgement taken) costs
+        //    no fsync.
         let mut batch = Batch::default();
-        batch.payload_deletes.append(&mut slot.handed_over);
         // Sequences with messages handed to the application in this batch (issue 15).
         let mut delivering: Vec<SequenceId> = Vec::new();
         while let Some(op) = slot.ep.poll_persist() {

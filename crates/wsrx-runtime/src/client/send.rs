@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
-use wsrx_rm::msg::{ApplicationMessage, EndpointRef, Route, SequenceHeader};
+use wsrx_rm::msg::{ApplicationMessage, EndpointRef, Route, SequenceHeader, SequenceId};
 use wsrx_rm::wire::WireMessage;
 use wsrx_rm::{Message, PayloadRef, SecurityBinding, Transmit};
 use wsrx_soap::{EndpointReference, OutboundAddressing};
@@ -124,7 +124,7 @@ impl<B: Backend> Client<B> {
                 t = rx.recv() => {
                     let Some((t, ticket)) = t else { return };
                     let in_flight = InFlight::of(&t.message);
-                    if let Some(k) = in_flight
+                    if let Some(k) = in_flight.clone()
                         && !self.outstanding(|o| o.insert(k))
                     {
                         continue; // a copy is queued or in flight
@@ -406,16 +406,17 @@ impl<B: Backend> Client<B> {
 /// sequence it is terminating, and answers both with HTTP 500 (`… "policy" is null`), which
 /// ended the first as a peer fault. With an addressable AcksTo the POST ends at once (202)
 /// and retransmissions go as the Source schedules them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum InFlight {
     /// An application message (or the 1.0 LastMessage), by number.
     Message(u64),
     /// CreateSequence (every copy carries the same MessageID).
     Create,
-    /// CloseSequence.
-    Close,
-    /// TerminateSequence.
-    Terminate,
+    /// CloseSequence of a sequence.
+    Close(SequenceId),
+    /// TerminateSequence of a sequence (the client's own, or, anonymous WS-RM 1.1 duplex,
+    /// the offered one's).
+    Terminate(SequenceId),
 }
 
 impl InFlight {
@@ -425,8 +426,8 @@ impl InFlight {
         match message {
             Message::Application(m) => Some(Self::Message(m.sequence.number)),
             Message::CreateSequence(_) => Some(Self::Create),
-            Message::CloseSequence(_) => Some(Self::Close),
-            Message::TerminateSequence(_) => Some(Self::Terminate),
+            Message::CloseSequence(m) => Some(Self::Close(m.id.clone())),
+            Message::TerminateSequence(m) => Some(Self::Terminate(m.id.clone())),
             _ => None,
         }
     }
@@ -455,6 +456,7 @@ mod tests {
     #[test]
     fn one_copy_of_each_answered_request_at_a_time() {
         let id = SequenceId::new("urn:uuid:s");
+        let offered = SequenceId::new("urn:uuid:offered");
         let create = Message::CreateSequence(CreateSequence {
             acks_to: EndpointRef("http://a/".to_owned()),
             expires: None,
@@ -467,22 +469,36 @@ mod tests {
             id: id.clone(),
             last_msg_number: Some(3),
         });
-        let terminate = Message::TerminateSequence(TerminateSequence {
-            id: id.clone(),
-            last_msg_number: Some(3),
-        });
+        let terminate = |id: &SequenceId| {
+            Message::TerminateSequence(TerminateSequence {
+                id: id.clone(),
+                last_msg_number: Some(3),
+            })
+        };
         assert_eq!(InFlight::of(&create), Some(InFlight::Create));
-        assert_eq!(InFlight::of(&close), Some(InFlight::Close));
-        assert_eq!(InFlight::of(&terminate), Some(InFlight::Terminate));
+        assert_eq!(InFlight::of(&close), Some(InFlight::Close(id.clone())));
+        assert_eq!(
+            InFlight::of(&terminate(&id)),
+            Some(InFlight::Terminate(id.clone()))
+        );
         // Acknowledgement requests may overlap: each is answered on its own POST.
         assert_eq!(
-            InFlight::of(&Message::AckRequested(AckRequested { id })),
+            InFlight::of(&Message::AckRequested(AckRequested { id: id.clone() })),
             None
         );
-        let keys: std::collections::HashSet<_> = [&create, &close, &terminate, &create]
-            .into_iter()
-            .filter_map(InFlight::of)
-            .collect();
-        assert_eq!(keys.len(), 3);
+        // A copy of the same request is held back; the Terminate of the offered sequence
+        // (anonymous WS-RM 1.1 duplex: the client sends it too) is another request.
+        let keys: std::collections::HashSet<_> = [
+            &create,
+            &close,
+            &terminate(&id),
+            &create,
+            &terminate(&id),
+            &terminate(&offered),
+        ]
+        .into_iter()
+        .filter_map(InFlight::of)
+        .collect();
+        assert_eq!(keys.len(), 4);
     }
 }

@@ -404,9 +404,8 @@ pub(crate) fn acknowledgement(
     } else if v11 && c.take(v, "None").is_some() {
         AckBody::None
     } else if !v11
-        && !c
-            .peek()
-            .is_some_and(|x| x.namespace() == Some(v.namespace()))
+        && c.peek()
+            .is_none_or(|x| x.namespace() != Some(v.namespace()))
     {
         // WS-RM 1.0 (2005/02 §3.2) has no `None`: its schema asks for ranges or Nacks.
         // Apache CXF 4.2 writes an Identifier alone for a sequence on which it has received

@@ -155,8 +155,7 @@ async fn handle<B: Backend>(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let body = match body::collect(request.into_body(), declared, state.body, &state.budget).await
-    {
+    let body = match body::collect(request.into_body(), declared, state.body, &state.budget).await {
         Ok(body) => body,
         Err(refusal) => {
             crate::metrics::refused(refusal.reason().to_owned());

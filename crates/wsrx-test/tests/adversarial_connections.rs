@@ -79,8 +79,7 @@ async fn attack(
     if socket.bind(SocketAddr::new(from, 0)).is_err() {
         return Outcome::NotConnected;
     }
-    let Ok(Ok(mut s)) =
-        tokio::time::timeout(Duration::from_secs(10), socket.connect(server)).await
+    let Ok(Ok(mut s)) = tokio::time::timeout(Duration::from_secs(10), socket.connect(server)).await
     else {
         return Outcome::NotConnected;
     };
@@ -88,9 +87,10 @@ async fn attack(
         Kind::Silent => Vec::new(),
         Kind::Slowloris => b"POST / HTTP/1.1\r\nHost: victim\r\nX-Slow: ".to_vec(),
         Kind::PartialBody => {
-            let mut v = b"POST / HTTP/1.1\r\nHost: victim\r\nContent-Type: application/soap+xml\r\n\
+            let mut v =
+                b"POST / HTTP/1.1\r\nHost: victim\r\nContent-Type: application/soap+xml\r\n\
 Content-Length: 1048576\r\n\r\n"
-                .to_vec();
+                    .to_vec();
             v.extend(std::iter::repeat_n(b'<', body));
             v
         }
@@ -261,8 +261,7 @@ fn a_connection_flood_leaves_the_legitimate_sender_served_with_bounded_fds_and_m
     );
     println!(
         "legitimate wsrx send of {LEGIT} messages during the flood: {:?} ({})",
-        send_took,
-        send_out.status
+        send_took, send_out.status
     );
     let reasons = [
         "http_peer_connection_limit",

@@ -144,7 +144,10 @@ mod tests {
             start + Duration::from_secs(30)
         );
         let no_floor = BodyRules { min_rate: 0, ..r };
-        assert_eq!(no_floor.next_deadline(start, 0), start + Duration::from_secs(30));
+        assert_eq!(
+            no_floor.next_deadline(start, 0),
+            start + Duration::from_secs(30)
+        );
     }
 
     #[tokio::test]
@@ -157,7 +160,11 @@ mod tests {
         assert_eq!(budget.available_permits(), 50);
         let refused = collect(Body::from(vec![b'b'; 80]), None, rules(), &budget).await;
         assert_eq!(refused.unwrap_err(), BodyRefusal::BufferFull);
-        assert_eq!(budget.available_permits(), 50, "a refused body gives its bytes back");
+        assert_eq!(
+            budget.available_permits(),
+            50,
+            "a refused body gives its bytes back"
+        );
         drop(a);
         assert_eq!(budget.available_permits(), 150);
     }

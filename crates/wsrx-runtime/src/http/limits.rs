@@ -119,7 +119,10 @@ mod tests {
 
     #[test]
     fn the_connection_cap_leaves_the_reserve_free() {
-        assert_eq!(effective_connection_cap(1024, Some(1024)), 1024 - DESCRIPTOR_RESERVE);
+        assert_eq!(
+            effective_connection_cap(1024, Some(1024)),
+            1024 - DESCRIPTOR_RESERVE
+        );
         assert_eq!(effective_connection_cap(1024, Some(20_000)), 1024);
         assert_eq!(effective_connection_cap(1024, None), 1024);
         assert_eq!(effective_connection_cap(1024, Some(10)), 1);

@@ -65,7 +65,10 @@ impl Gate {
     /// Takes a place for a connection from `ip`, or says which cap refuses it.
     pub(crate) fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Admitted, &'static str> {
         let ip = ip.to_canonical();
-        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut open = self
+            .open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if open.0 >= self.max {
             return Err("http_connection_limit");
         }
@@ -111,11 +114,7 @@ connection limit reached\r\n";
 
 /// Answers a connection refused by a cap: `503` (after the handshake over TLS), then
 /// closes it once the peer has read it, all within a few seconds.
-async fn answer_busy(
-    tcp: TcpStream,
-    tls: Option<tokio_rustls::TlsAcceptor>,
-    handshake: Duration,
-) {
+async fn answer_busy(tcp: TcpStream, tls: Option<tokio_rustls::TlsAcceptor>, handshake: Duration) {
     let work = async move {
         match tls {
             Some(acceptor) => {
@@ -392,7 +391,12 @@ async fn serve_connection<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let activity = Arc::new(Activity::default());
-    let io = IdleIo::new(stream, Arc::clone(&activity), limits.keep_alive_timeout, remote);
+    let io = IdleIo::new(
+        stream,
+        Arc::clone(&activity),
+        limits.keep_alive_timeout,
+        remote,
+    );
     let service = hyper::service::service_fn(
         move |mut request: axum::http::Request<hyper::body::Incoming>| {
             if let Some(p) = &peer {

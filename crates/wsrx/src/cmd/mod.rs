@@ -3,8 +3,8 @@
 pub(crate) mod backend;
 pub(crate) mod bench;
 mod bench_cost;
-pub(crate) mod http_args;
 pub(crate) mod demo;
+pub(crate) mod http_args;
 pub(crate) mod keys;
 pub(crate) mod policy;
 pub(crate) mod resend;

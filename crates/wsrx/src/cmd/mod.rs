@@ -3,6 +3,7 @@
 pub(crate) mod backend;
 pub(crate) mod bench;
 mod bench_cost;
+mod bench_peer;
 pub(crate) mod demo;
 pub(crate) mod http_args;
 pub(crate) mod keys;

@@ -151,22 +151,32 @@ wsrx_send_cells() {
   done < <(cells_of "$dir/cells.txt")
 }
 
+# How `wsrx serve` is configured for a profile, as a user would: from the WSDL the peer's client
+# uses (interop/<peer>/wsdl/<profile>.wsdl: SOAP and WS-RM versions, message protection — which
+# parts are signed and encrypted, EncryptSignature, the suite — for requests and answers alike);
+# the profiles without security (plain-*, mc-*), which no SCT protects, with options.
+serve_config() { # $1 peer, $2 profile
+  case $2 in
+    plain-*|mc-*) case $2 in *soap11) echo "--soap 1.1";; *) echo "--soap 1.2";; esac;;
+    *) echo "--wsdl $ROOT/interop/$1/wsdl/$2.wsdl";;
+  esac
+}
+
 # The peer's client -> `wsrx serve`: one wsrx serve per cell (its own port, log, delivery log),
 # then one client JVM for all cells.
 peer_client_to_wsrx() {
-  local peer=$1 dir=$2/to-wsrx k=0 port soap tls scheme name profile url count mode line pids=()
+  local peer=$1 dir=$2/to-wsrx k=0 port tls scheme name profile url count mode line pids=()
   rm -rf "$dir"; mkdir -p "$dir"; "$WSRX" keys generate "$dir/ring.keys" >/dev/null 2>&1
   : > "$dir/cells.txt"
   while read -r name profile url count mode; do
     port=$(( ${SERVE_PORT[$peer]} + k )); k=$((k + 1))
-    soap=1.2; case $profile in *soap11) soap=1.1;; esac
     tls=""; scheme=http
     case $profile in ut-tls*) tls="--tls-cert $KEYS/server.pem --tls-key $KEYS/server.key"; scheme=https;; esac
     # The profiles without security: wsrx serve configured for sequences no token binds.
     case $profile in plain-*|mc-*) tls="$tls --allow-unbound-sequences";; esac
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2086,SC2046
     WSRX_LOG=${WSRX_LOG:-info} "$WSRX" serve --listen "127.0.0.1:$port" --store "$dir/$name.db" \
-      --keyring "$dir/ring.keys" --soap $soap ${PEER_OPTION:+--peer $peer} --user alice:secret --sct-id $SCT --sct-secret $SECRET \
+      --keyring "$dir/ring.keys" $(serve_config "$peer" "$profile") ${PEER_OPTION:+--peer $peer} --user alice:secret --sct-id $SCT --sct-secret $SECRET \
       --x509-cert "$KEYS/server.pem" --x509-key "$KEYS/server.key" \
       --delivery-log "$dir/$name.delivered.jsonl" $tls > "$dir/$name.serve.log" 2>&1 < /dev/null &
     pids+=($!)

@@ -622,6 +622,28 @@ impl Effective {
         config.inbound.policy = self.policy.clone();
     }
 
+    /// How the token service protects what it answers on an established context (the
+    /// RSTR to a Cancel, Renew or Amend, WS-SC 1.3 §8-§10): `base` with this endpoint's suite,
+    /// data cipher, derived keys and `sp:EncryptSignature`. Those requests are protected by
+    /// the context under the endpoint's policy (the SCT is the protection token of the
+    /// endpoint's binding, WS-SP 1.2 §7.4), so their answers are held to it too: Metro 4.0.4
+    /// refuses a Cancel answer whose signature is not encrypted where the policy says
+    /// `sp:EncryptSignature` (WSS0814 "Missing target Signature for Encryption").
+    pub fn token_service_signing(
+        &self,
+        base: wsrx_security::SignConfig,
+    ) -> wsrx_security::SignConfig {
+        let p = &self.policy;
+        wsrx_security::SignConfig {
+            suite: p.algorithms.suite,
+            cipher: p.algorithms.data_encryption,
+            derived_keys: p.token.derived_keys != DerivedKeys::Direct,
+            encrypt_body: base.encrypt_body || p.encrypted.body,
+            encrypt_signature: p.encrypt_signature,
+            ..base
+        }
+    }
+
     /// Sets `config`'s endpoint (when the WSDL gives one) and policy; the server answers in
     /// the dialect and SOAP version of each request.
     pub fn configure_server(&self, config: &mut crate::server::ServerConfig) {

@@ -8,7 +8,8 @@
 //! `wsrmp:SequenceSTR` (WS-RM Policy 1.2 §2.4: the server binds every sequence to an SCT),
 //! an `sp:SymmetricBinding` whose protection token is an `sp:SecureConversationToken`, and
 //! `sp:SignedParts`/`sp:EncryptedParts`/`sp:SignedElements`/`sp:EncryptedElements` as the
-//! policy says; one `Echo` operation (the echo service), SOAP 1.2. The server answers WS-RM
+//! policy says, and `wsmc:MCSupported` (WS-MakeConnection 1.1 §3.4: a client with no
+//! listener may name itself by an MC anonymous URI and poll, `server/mc.rs`); one `Echo` operation (the echo service), SOAP 1.2. The server answers WS-RM
 //! 1.0 and SOAP 1.1 too; the description names what a new client should use.
 //!
 //! What WS-SP cannot say is written as its nearest statement that the server accepts:
@@ -39,6 +40,7 @@ pub fn generate(address: &str, policy: &ProtectionPolicy) -> String {
     xmlns:wsp="http://www.w3.org/ns/ws-policy"
     xmlns:wsam="http://www.w3.org/2007/05/addressing/metadata"
     xmlns:wsrmp="http://docs.oasis-open.org/ws-rx/wsrmp/200702"
+    xmlns:wsmc="http://docs.oasis-open.org/ws-rx/wsmc/200702"
     xmlns:sp="{SP}"
     xmlns:tns="{ECHO_NS}">
   <wsp:Policy wsu:Id="Echo_policy">
@@ -46,6 +48,7 @@ pub fn generate(address: &str, policy: &ProtectionPolicy) -> String {
       <wsp:All>
         <wsam:Addressing><wsp:Policy/></wsam:Addressing>
         <wsrmp:RMAssertion><wsp:Policy><wsrmp:SequenceSTR/></wsp:Policy></wsrmp:RMAssertion>
+        <wsmc:MCSupported/>
 "#
     );
     binding(&mut w, policy);

@@ -180,6 +180,8 @@ struct Inner<B: Backend> {
     stop: tokio::sync::watch::Sender<bool>,
     /// For transmits to addressable endpoints (`server/post.rs`).
     http: HttpClient,
+    /// Messages held for MC anonymous endpoints (`server/mc.rs`).
+    mc: mc::McMailbox,
 }
 
 /// The replay guard `config` asks for, with its journal read back.
@@ -201,6 +203,7 @@ mod deliver;
 mod drain;
 mod duplex;
 mod fault;
+mod mc;
 mod post;
 mod published;
 mod refusals;
@@ -389,6 +392,7 @@ impl<B: Backend> Server<B> {
             tap,
             stop,
             http: HttpClient::new(Duration::from_secs(30))?,
+            mc: mc::mailbox(),
         });
         let server = Self { inner };
         server.redeliver(redeliver).await?;
@@ -568,6 +572,10 @@ impl<B: Backend> Server<B> {
                 action: answer.action,
                 body: Some(answer.envelope),
             });
+        }
+        // WS-MakeConnection (server/mc.rs): a client polling for what is held for it.
+        if let Some(answer) = self.make_connection(body) {
+            return Ok(answer);
         }
         let opened = match pipeline::open(
             body,

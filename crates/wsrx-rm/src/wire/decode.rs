@@ -403,6 +403,15 @@ pub(crate) fn acknowledgement(
         }
     } else if v11 && c.take(v, "None").is_some() {
         AckBody::None
+    } else if !v11
+        && c.peek()
+            .is_none_or(|x| x.namespace() != Some(v.namespace()))
+    {
+        // WS-RM 1.0 (2005/02 §3.2) has no `None`: its schema asks for ranges or Nacks.
+        // Apache CXF 4.2 writes an Identifier alone for a sequence on which it has received
+        // nothing yet; read as acknowledging nothing (what 1.1's None and WCF's 0-0 say).
+        tolerated.push(Tolerated::EmptyAcknowledgement);
+        AckBody::None
     } else if c.next_is(v, "Nack") {
         let mut nacks = Vec::new();
         while let Some(n) = c.take(v, "Nack") {

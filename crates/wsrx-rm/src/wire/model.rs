@@ -312,6 +312,10 @@ pub enum Tolerated {
     /// `wsrm:SequenceAcknowledgement` header (Apache CXF 4.2's answer to an AckRequested
     /// on a sequence it offered): read as a message acknowledging nothing.
     AckActionWithoutAck,
+    /// A 1.0 SequenceAcknowledgement with an Identifier and neither ranges nor Nacks (Apache
+    /// CXF 4.2, for a sequence on which it has received nothing; WS-RM 1.0 has no `None`):
+    /// read as acknowledging nothing.
+    EmptyAcknowledgement,
 }
 
 impl core::fmt::Display for Tolerated {
@@ -319,6 +323,10 @@ impl core::fmt::Display for Tolerated {
         f.write_str(match self {
             Self::RangesWithNone => {
                 "SequenceAcknowledgement with AcknowledgementRange and None: read as the ranges"
+            }
+            Self::EmptyAcknowledgement => {
+                "WS-RM 1.0 SequenceAcknowledgement without ranges or Nacks: read as \
+                 acknowledging nothing"
             }
             Self::AckActionWithoutAck => {
                 "SequenceAcknowledgement action without a SequenceAcknowledgement header: \

@@ -475,6 +475,27 @@ fn ranges_followed_by_none_are_read_as_the_ranges() {
     assert!(run(&env12(RM10, &ack(rm10), "")).is_err());
 }
 
+/// Apache CXF 4.2 acknowledges a WS-RM 1.0 sequence on which it has received nothing with
+/// an Identifier alone (issue 18, CXF x509-sc2005-rm10-soap11-rr): read as acknowledging
+/// nothing, reported as tolerated. On 1.1, which has `None` for that, it stays refused; so
+/// does a 1.0 acknowledgement whose first RM element is neither a range nor a Nack.
+#[test]
+fn rm10_acknowledgement_without_ranges_acknowledges_nothing() {
+    for extension in [
+        "",
+        "<netrm:BufferRemaining xmlns:netrm=\"http://schemas.microsoft.com/ws/2006/05/rm\">8</netrm:BufferRemaining>",
+    ] {
+        let d = run(&env12(RM10, &ack(extension), "")).unwrap();
+        match &d.headers[0].value {
+            RmHeader::SequenceAcknowledgement(a) => assert_eq!(a.body, AckBody::None),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(d.tolerated, vec![Tolerated::EmptyAcknowledgement]);
+    }
+    assert!(run(&env12(RM11, &ack(""), "")).is_err());
+    assert!(run(&env12(RM10, &ack("<r:Final/>"), "")).is_err());
+}
+
 /// A SequenceAcknowledgement *message* without the header (CXF's answer to AckRequested
 /// on the sequence it offered, issue 18 item 9) acknowledges nothing: accepted, no RM
 /// message for the machines, reported as tolerated. With an RM or application body under

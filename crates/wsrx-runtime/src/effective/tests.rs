@@ -317,6 +317,22 @@ fn client_and_server_configs_come_from_the_wsdl() {
     );
 }
 
+#[test]
+fn token_service_answers_follow_the_endpoint_policy() {
+    let base = wsrx_security::SignConfig {
+        include_token: false,
+        ..wsrx_security::SignConfig::default()
+    };
+    let e = effective("runtime/encrypt-signature.wsdl").unwrap();
+    let sign = e.token_service_signing(base.clone());
+    assert!(sign.encrypt_signature && sign.encrypt_body && sign.derived_keys);
+    assert_eq!(sign.suite, e.policy.algorithms.suite);
+    assert!(!sign.include_token, "what the policy does not say is kept");
+    let plain = effective("runtime/signed-only.wsdl").unwrap();
+    let sign = plain.token_service_signing(base);
+    assert!(!sign.encrypt_signature && !sign.encrypt_body);
+}
+
 /// `runtime/signed-only.wsdl` with `from` replaced by `to` in its text.
 fn edited(from: &str, to: &str) -> Result<Effective, EffectiveError> {
     let (_, bytes) = data("runtime/signed-only.wsdl");

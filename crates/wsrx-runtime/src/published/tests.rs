@@ -47,6 +47,29 @@ fn the_default_policy_is_published_as_its_nearest_statement() {
     assert_eq!(back.policy, expected, "{text}");
 }
 
+/// The server holds messages for MC anonymous clients (`server/mc.rs`), so the published
+/// policy says so (WS-MC 1.1 §3.4), and a policy reader sees it.
+#[test]
+fn make_connection_support_is_published() {
+    let text = generate("http://h/", &ProtectionPolicy::default());
+    let options = wsrx_policy::Options::default();
+    let wsrx_policy::Input::Wsdl(wsdl) = wsrx_policy::Input::read(
+        "published.wsdl",
+        text.as_bytes(),
+        &mut wsrx_policy::NoResolver,
+        &options,
+    )
+    .unwrap() else {
+        panic!("not a WSDL")
+    };
+    let endpoints = wsrx_policy::configure_wsdl(&wsdl, &options);
+    let (_, settings) = endpoints.first().unwrap();
+    assert!(
+        settings.as_ref().unwrap().endpoint.value.make_connection,
+        "{text}"
+    );
+}
+
 #[test]
 fn elements_and_named_headers_are_written_with_their_namespaces() {
     let mut p = ProtectionPolicy {

@@ -177,7 +177,8 @@ impl<B: Backend> Server<B> {
                     // addressable endpoint is told (TerminateSequence); an anonymous one
                     // cannot be reached unasked, so there the client ends it.
                     if let Some(o) = slot.duplex.get_mut(&id)
-                        && offered::is_postable(&o.endpoint)
+                        && (offered::is_postable(&o.endpoint)
+                            || wsrx_rm::mc::anonymous_id(&o.endpoint).is_some())
                     {
                         let _ = o.source.terminate(clock::rm_now());
                     }

@@ -51,6 +51,11 @@ pub(super) struct Post {
 impl<B: Backend> Server<B> {
     /// Sends `post` on its own task (see the module docs).
     pub(super) fn post(&self, post: Post) {
+        // An MC anonymous endpoint (WS-MakeConnection): held until it asks (server/mc.rs).
+        if let Some(id) = wsrx_rm::mc::anonymous_id(&post.to).map(str::to_owned) {
+            self.hold_for_make_connection(post, id);
+            return;
+        }
         if !offered::is_postable(&post.to) {
             tracing::debug!(to = %post.to, "not an http(s) endpoint: transmit dropped");
             return;
@@ -69,6 +74,27 @@ impl<B: Backend> Server<B> {
     }
 
     async fn post_now(&self, post: &Post) -> Result<(), RuntimeError> {
+        let soap = post.dialect.1;
+        let mut last = RuntimeError::Io("no attempt".to_owned());
+        for attempt in 0..ATTEMPTS {
+            let (action, text) = self.seal_post(post)?;
+            match self.inner.http.post(&post.to, soap, &action, text).await {
+                Ok((_, Some((hint, bytes)))) => {
+                    return self.post_answer(post.version, &bytes, hint).await;
+                }
+                Ok((_, None)) => return Ok(()),
+                Err(e) => {
+                    last = e;
+                    tokio::time::sleep(Duration::from_millis(100u64 << attempt)).await;
+                }
+            }
+        }
+        Err(last)
+    }
+
+    /// `post` sealed for one attempt (a fresh MessageID, Timestamp and derived-key nonces):
+    /// its action and envelope.
+    pub(super) fn seal_post(&self, post: &Post) -> Result<(String, String), RuntimeError> {
         let (profile, soap) = post.dialect;
         let t = &post.transmit;
         let wire = WireMessage::from_transmit(t, profile);
@@ -82,55 +108,41 @@ impl<B: Backend> Server<B> {
             .as_ref()
             .map(|b| Protection::for_binding(b, profile, self.inner.resolver.as_ref()))
             .transpose()?;
-        let mut last = RuntimeError::Io("no attempt".to_owned());
-        for attempt in 0..ATTEMPTS {
-            let mut addressing =
-                OutboundAddressing::request(profile.wsa_version(), &post.to, &action);
-            addressing.message_id = Some(pipeline::new_message_id());
-            addressing.relates_to = post.relates_to.clone().map(|message_id| RelatesTo {
-                message_id,
-                relationship: None,
-            });
-            let policy = &self.inner.config.inbound.policy;
-            let text = pipeline::seal_under(
-                profile,
-                soap,
-                &addressing,
-                &wire,
-                post.payload.as_ref().map(|(_, p)| p.as_str()),
-                protection
-                    .as_ref()
-                    .map(|protection| pipeline::Protected { protection, policy }),
-                SystemTime::now(),
-            )?;
-            // "→URL" marks a POST to an addressable endpoint (back-channel answers have none).
-            emit!(
-                self.inner.tap.as_ref(),
-                "server",
-                Direction::Sent,
-                &format!(
-                    "→{}  {}",
-                    post.to,
-                    pipeline::summarize(
-                        &wire,
-                        Some(&action),
-                        t.protect_with.as_ref().map(SecurityBinding::as_str),
-                    )
-                ),
-                &text,
-            );
-            match self.inner.http.post(&post.to, soap, &action, text).await {
-                Ok((_, Some((hint, bytes)))) => {
-                    return self.post_answer(post.version, &bytes, hint).await;
-                }
-                Ok((_, None)) => return Ok(()),
-                Err(e) => {
-                    last = e;
-                    tokio::time::sleep(Duration::from_millis(100u64 << attempt)).await;
-                }
-            }
-        }
-        Err(last)
+        let mut addressing = OutboundAddressing::request(profile.wsa_version(), &post.to, &action);
+        addressing.message_id = Some(pipeline::new_message_id());
+        addressing.relates_to = post.relates_to.clone().map(|message_id| RelatesTo {
+            message_id,
+            relationship: None,
+        });
+        let policy = &self.inner.config.inbound.policy;
+        let text = pipeline::seal_under(
+            profile,
+            soap,
+            &addressing,
+            &wire,
+            post.payload.as_ref().map(|(_, p)| p.as_str()),
+            protection
+                .as_ref()
+                .map(|protection| pipeline::Protected { protection, policy }),
+            SystemTime::now(),
+        )?;
+        // "→URL" marks a POST to an addressable endpoint (back-channel answers have none).
+        emit!(
+            self.inner.tap.as_ref(),
+            "server",
+            Direction::Sent,
+            &format!(
+                "→{}  {}",
+                post.to,
+                pipeline::summarize(
+                    &wire,
+                    Some(&action),
+                    t.protect_with.as_ref().map(SecurityBinding::as_str),
+                )
+            ),
+            &text,
+        );
+        Ok((action, text))
     }
 
     /// Feeds the answer to a POST (verified like any inbound message) to the offered

@@ -109,8 +109,23 @@ fn only_child<'d>(e: Element<'d>) -> Result<Element<'d>, TrustError> {
     Ok(first)
 }
 
+/// The target of a Renew or Cancel: a `wsse:SecurityTokenReference`, or the token itself
+/// (WS-Trust 1.3's Renewal and Cancel bindings let `wst:RenewTarget`/`wst:CancelTarget`
+/// carry either; Apache CXF 4.2 cancels with the `wsc:SecurityContextToken` itself). A token
+/// is read as a reference to its `wsc:Identifier` (and `wsc:Instance`): the proof the
+/// request must then carry, the key of that context (WS-SC 1.3, cancelling), is checked by
+/// the issuer as for any reference.
 fn token_reference(e: Element<'_>) -> Result<SecurityTokenReference, TrustError> {
     let child = only_child(e)?;
+    if child.local_name() == "SecurityContextToken" {
+        let sct = SecurityContextToken::parse(child)
+            .map_err(|_| TrustError::Malformed("bad SecurityContextToken"))?;
+        return Ok(SecurityTokenReference {
+            reference: wsrx_security::TokenReference::External(sct.identifier),
+            value_type: None,
+            instance: sct.instance,
+        });
+    }
     if !child.is(WSSE, "SecurityTokenReference") {
         return Err(TrustError::Malformed("expected a SecurityTokenReference"));
     }

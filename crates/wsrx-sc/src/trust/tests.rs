@@ -173,3 +173,36 @@ fn binary_secret_without_type_is_a_key_and_debug_hides_it() {
     assert_eq!(e.value.len(), 16);
     assert!(!format!("{rst:?}").contains("AAECAw"));
 }
+
+/// A CancelTarget (or RenewTarget) carrying the SCT itself, as Apache CXF 4.2 sends it, names
+/// that context by its Identifier and Instance; anything else in it stays refused.
+#[test]
+fn cancel_target_may_carry_the_token_itself() {
+    for d in Dialect::ALL {
+        let Some(action) = d.rst_action(RequestType::Cancel) else {
+            continue;
+        };
+        let wst = d.trust_namespace();
+        let sc = d.sc_version().namespace();
+        let rst = |target: &str| {
+            format!(
+                "<wst:RequestSecurityToken xmlns:wst=\"{wst}\"><wst:RequestType>{wst}/Cancel</wst:RequestType>\
+                 <wst:CancelTarget>{target}</wst:CancelTarget></wst:RequestSecurityToken>"
+            )
+        };
+        let sct = format!(
+            "<wsc:SecurityContextToken xmlns:wsc=\"{sc}\"><wsc:Identifier>urn:uuid:cxf</wsc:Identifier>\
+             <wsc:Instance>i-1</wsc:Instance></wsc:SecurityContextToken>"
+        );
+        let doc = Document::parse(rst(&sct).as_bytes()).unwrap();
+        let parsed = Rst::parse(doc.root(), Some(action.as_str())).unwrap();
+        let target = parsed.target.unwrap();
+        assert_eq!(
+            target.reference,
+            TokenReference::External("urn:uuid:cxf".to_owned())
+        );
+        assert_eq!(target.instance.as_deref(), Some("i-1"));
+        let other = Document::parse(rst("<x:Token xmlns:x=\"urn:x\"/>").as_bytes()).unwrap();
+        assert!(Rst::parse(other.root(), Some(action.as_str())).is_err());
+    }
+}

@@ -166,7 +166,12 @@ fn x509_trust(files: &[std::path::PathBuf]) -> anyhow::Result<Option<wsrx_securi
 
 /// The pre-established SCTs (one per peer) and, with users, the WS-Trust token service
 /// (UsernameToken bootstrap: `PasswordText` only over HTTPS, `PasswordDigest` over both).
-fn token_providers(args: &Args) -> anyhow::Result<wsrx_runtime::token::Combined> {
+/// `from`: the WSDL the service runs from, whose policy the token service's answers on an
+/// established context follow ([`wsrx_runtime::effective::Effective::token_service_signing`]).
+fn token_providers(
+    args: &Args,
+    from: Option<&wsrx_runtime::effective::Effective>,
+) -> anyhow::Result<wsrx_runtime::token::Combined> {
     use wsrx_runtime::token::TokenProvider;
     let mut providers: Vec<Arc<dyn TokenProvider>> = Vec::new();
     for t in args.common.tokens()? {
@@ -189,11 +194,15 @@ fn token_providers(args: &Args) -> anyhow::Result<wsrx_runtime::token::Combined>
         if let Some(subject) = x509_name {
             how.push(format!("X.509 symmetric bootstrap ({subject})"));
         }
+        let mut config = wsrx_sc::IssuerConfig {
+            x509,
+            ..wsrx_sc::IssuerConfig::default()
+        };
+        if let Some(e) = from {
+            config.sign = e.token_service_signing(config.sign);
+        }
         let issuer = wsrx_sc::Issuer::new(
-            wsrx_sc::IssuerConfig {
-                x509,
-                ..wsrx_sc::IssuerConfig::default()
-            },
+            config,
             wsrx_sc::auth::UsernameAuthenticator::new(
                 users,
                 wsrx_sc::auth::UsernameConfig::default(),
@@ -207,8 +216,12 @@ fn token_providers(args: &Args) -> anyhow::Result<wsrx_runtime::token::Combined>
     }
     if let Some(trust) = x509_trust(&args.x509_trust)? {
         let count = trust.cas().len();
+        let mut config = wsrx_sc::IssuerConfig::default();
+        if let Some(e) = from {
+            config.sign = e.token_service_signing(config.sign);
+        }
         let issuer = wsrx_sc::Issuer::new(
-            wsrx_sc::IssuerConfig::default(),
+            config,
             wsrx_sc::X509Authenticator::new(trust, wsrx_sc::X509AuthenticatorConfig::default()),
             wsrx_crypto::OsRandom,
         );
@@ -247,8 +260,16 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             args.peer
         )
     })?;
+    // From a WSDL: the policy every message is checked and built by, published as given.
+    let loaded = args
+        .wsdl
+        .load(&wsrx_runtime::tls::ClientTls::default())
+        .await?;
     // Who may connect, before any state is made: a refusal creates nothing.
-    let tokens = Arc::new(token_providers(&args)?);
+    let tokens = Arc::new(token_providers(
+        &args,
+        loaded.as_ref().map(|l| &l.effective),
+    )?);
     let node_id = args
         .node_id
         .clone()
@@ -286,12 +307,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         config.inbound.policy = e.policy.clone();
         config.wsdl = wsrx_runtime::profiles::bundled(name).map(str::to_owned);
     }
-    // From a WSDL: the policy every message is checked and built by, published as given.
-    if let Some(loaded) = args
-        .wsdl
-        .load(&wsrx_runtime::tls::ClientTls::default())
-        .await?
-    {
+    if let Some(loaded) = loaded {
         eprintln!("{}", super::wsdl::describe("serve", &loaded.effective));
         config.inbound.policy = loaded.effective.policy.clone();
         config.wsdl = Some(loaded.text);

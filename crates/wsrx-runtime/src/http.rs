@@ -1,19 +1,33 @@
-//! The SOAP/HTTP(S) binding: an axum server (plain, or behind TLS) and a reqwest client.
+//! The SOAP/HTTP(S) binding: an axum router behind hyper HTTP/1.1 connections (plain,
+//! or behind TLS), and a reqwest client.
 //!
 //! SOAP 1.1 travels as `text/xml; charset=utf-8` with a `SOAPAction` header; SOAP 1.2
 //! as `application/soap+xml; charset=utf-8; action="…"`. One-way messages with nothing
 //! to answer get `202 Accepted` and no body; replies and acknowledgements for anonymous
 //! ReplyTo/AcksTo ride on the HTTP response (200, or 500 for faults). The server bounds
-//! the request size (413) and the requests processed at once (503), and shuts down
-//! gracefully. The client reuses connections (one reqwest pool) and speaks rustls.
+//! the request size (413), the time and rate at which a body arrives (408), the bytes
+//! of all bodies buffered at once and the requests processed at once (503), the
+//! connections open in all and per peer address (503), the time a request head may
+//! take and a connection may sit idle ([`HttpLimits`]; the accept loop is in
+//! `http/listen.rs`), and shuts down gracefully. The client reuses connections (one
+//! reqwest pool) and speaks rustls.
 //!
-//! HTTPS ([`serve_tls_on`]): a tokio-rustls accept loop feeding hyper HTTP/1.1
-//! connections with the same router, so the same limits apply; each request carries a
-//! [`Peer`] saying it came over TLS and with which client certificate (mutual TLS), which
-//! the token service uses (a `PasswordText` UsernameToken only over TLS). A failed
-//! handshake (e.g. no client certificate when one is required) never reaches the router.
-//! Shutdown stops accepting, lets every open connection finish its request in progress,
-//! and then returns.
+//! HTTPS ([`serve_tls_on`]): the same accept loop with a tokio-rustls handshake (bounded
+//! by `tls_handshake_timeout`) before hyper, so the same limits apply; each request
+//! carries a [`Peer`] saying it came over TLS and with which client certificate (mutual
+//! TLS), which the token service uses (a `PasswordText` UsernameToken only over TLS). A
+//! failed handshake (e.g. no client certificate when one is required) never reaches the
+//! router. Shutdown stops accepting, lets every open connection finish its request in
+//! progress, and then returns.
+
+mod body;
+mod limits;
+mod listen;
+
+pub use limits::{
+    DESCRIPTOR_RESERVE, HttpLimits, MAX_HEADER_BUFFER, MAX_REFUSING, descriptor_limit,
+    effective_connection_cap,
+};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,7 +35,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Extension, State};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
@@ -33,9 +47,6 @@ use crate::error::RuntimeError;
 use crate::server::Server;
 use crate::tls::{ClientTls, ServerTls};
 use crate::token::Peer;
-
-/// How long a TLS handshake may take before the connection is dropped.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A SOAP message to put on HTTP, or taken from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,32 +99,12 @@ pub fn soap_hint(content_type: Option<&str>) -> SoapVersion {
     }
 }
 
-/// Limits of the HTTP server.
-#[derive(Debug, Clone)]
-pub struct HttpLimits {
-    /// Largest request body accepted (413 beyond).
-    pub max_body: usize,
-    /// Requests processed at once (503 beyond).
-    pub max_concurrency: usize,
-    /// Longest time a request body may take to arrive (408 and the connection closed
-    /// beyond): a body that stalls (slowloris) does not hold a connection forever.
-    pub body_timeout: Duration,
-}
-
-impl Default for HttpLimits {
-    fn default() -> Self {
-        Self {
-            max_body: 4 * 1024 * 1024,
-            max_concurrency: 256,
-            body_timeout: Duration::from_secs(30),
-        }
-    }
-}
-
 struct AppState<B: Backend> {
     server: Server<B>,
     permits: Semaphore,
-    body_timeout: Duration,
+    body: body::BodyRules,
+    /// One permit per byte of request body buffered, over all connections.
+    budget: Arc<Semaphore>,
 }
 
 /// The axum router serving `server` at every path.
@@ -121,12 +112,20 @@ pub fn router<B: Backend>(server: Server<B>, limits: &HttpLimits) -> Router {
     let state = Arc::new(AppState {
         server,
         permits: Semaphore::new(limits.max_concurrency.max(1)),
-        body_timeout: limits.body_timeout,
+        body: body::BodyRules {
+            max_body: limits.max_body,
+            body_timeout: limits.body_timeout,
+            min_rate: limits.min_body_rate,
+            grace: limits.body_rate_grace,
+        },
+        budget: Arc::new(Semaphore::new(
+            limits
+                .max_buffered_body
+                .max(limits.max_body)
+                .min(Semaphore::MAX_PERMITS),
+        )),
     });
-    Router::new()
-        .fallback(handle::<B>)
-        .layer(DefaultBodyLimit::max(limits.max_body))
-        .with_state(state)
+    Router::new().fallback(handle::<B>).with_state(state)
 }
 
 async fn handle<B: Backend>(
@@ -135,7 +134,6 @@ async fn handle<B: Backend>(
     headers: HeaderMap,
     request: axum::extract::Request,
 ) -> Response {
-    use axum::extract::FromRequest;
     // `GET <endpoint>?wsdl`: the description of the policy the server enforces.
     if request.method() == axum::http::Method::GET
         && request
@@ -150,19 +148,40 @@ async fn handle<B: Backend>(
         )
             .into_response();
     }
-    // The body (within DefaultBodyLimit) must arrive within body_timeout (issue 9:
-    // slowloris); a stalled one gets 408 and the connection is closed.
-    let body = match tokio::time::timeout(state.body_timeout, Bytes::from_request(request, &()))
-        .await
-    {
-        Ok(Ok(body)) => body,
-        Ok(Err(rejection)) => return rejection.into_response(),
-        Err(_) => {
-            return (StatusCode::REQUEST_TIMEOUT, [(header::CONNECTION, "close")]).into_response();
+    // The body must arrive whole within the size, time, rate floor and shared buffer
+    // budget (issue 9 and 20: slowloris, partial bodies); a refused one closes the
+    // connection (the rest of it is never read).
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let body = match body::collect(request.into_body(), declared, state.body, &state.budget).await {
+        Ok(body) => body,
+        Err(refusal) => {
+            crate::metrics::refused(refusal.reason().to_owned());
+            let status = match refusal {
+                body::BodyRefusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                body::BodyRefusal::TooSlow | body::BodyRefusal::Timeout => {
+                    StatusCode::REQUEST_TIMEOUT
+                }
+                body::BodyRefusal::BufferFull => StatusCode::SERVICE_UNAVAILABLE,
+                body::BodyRefusal::Broken => StatusCode::BAD_REQUEST,
+            };
+            let mut resp = (status, [(header::CONNECTION, "close")]).into_response();
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            return resp;
         }
     };
     let Ok(_permit) = state.permits.try_acquire() else {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        crate::metrics::refused("http_busy".to_owned());
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+        )
+            .into_response();
     };
     let hint = soap_hint(
         headers
@@ -170,7 +189,7 @@ async fn handle<B: Backend>(
             .and_then(|v| v.to_str().ok()),
     );
     let peer = peer.map_or_else(Peer::unprotected, |Extension(p)| p);
-    let reply = state.server.handle_from(&body, hint, &peer).await;
+    let reply = state.server.handle_from(&body.bytes, hint, &peer).await;
     to_response(reply)
 }
 
@@ -245,13 +264,7 @@ pub fn serve_on<B: Backend>(
     let local_addr = listener.local_addr()?;
     let app = router(server, limits);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(listen::accept_loop(listener, app, limits.clone(), None, rx));
     Ok(Serving {
         local_addr,
         shutdown: Some(tx),
@@ -275,79 +288,18 @@ pub fn serve_tls_on<B: Backend>(
     let app = router(server, limits);
     let acceptor = tokio_rustls::TlsAcceptor::from(tls.config());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(accept_tls(listener, acceptor, app, rx));
+    let task = tokio::spawn(listen::accept_loop(
+        listener,
+        app,
+        limits.clone(),
+        Some(acceptor),
+        rx,
+    ));
     Ok(Serving {
         local_addr,
         shutdown: Some(tx),
         task,
     })
-}
-
-/// The HTTPS accept loop: one task per connection (handshake, then HTTP/1.1), until
-/// `stop`; then every open connection is shut down gracefully and awaited.
-async fn accept_tls(
-    listener: TcpListener,
-    acceptor: tokio_rustls::TlsAcceptor,
-    app: Router,
-    mut stop: tokio::sync::oneshot::Receiver<()>,
-) -> Result<(), std::io::Error> {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    loop {
-        let (tcp, remote) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(c) => c,
-                Err(e) => {
-                    // Out of descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = &mut stop => break,
-        };
-        let acceptor = acceptor.clone();
-        let app = app.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    tracing::info!(%remote, error = %e, "TLS handshake refused");
-                    return;
-                }
-                Err(_) => {
-                    tracing::info!(%remote, "TLS handshake timed out");
-                    return;
-                }
-            };
-            let client_certificate = stream
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|certs| certs.first())
-                .map(|c| Arc::<[u8]>::from(c.as_ref()));
-            let peer = Peer::tls(client_certificate);
-            if let Some(subject) = peer.client_subject() {
-                tracing::debug!(%remote, client = %subject, "mutual TLS");
-            }
-            let service = hyper::service::service_fn(
-                move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                    request.extensions_mut().insert(peer.clone());
-                    let mut app = app.clone();
-                    tower_service::Service::call(&mut app, request)
-                },
-            );
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            if let Err(e) = watcher.watch(connection).await {
-                tracing::debug!(%remote, error = %e, "HTTPS connection ended with an error");
-            }
-        });
-    }
-    drop(listener);
-    graceful.shutdown().await;
-    Ok(())
 }
 
 /// Requests one [`HttpClient`] (and its clones) has in flight at most; as many idle

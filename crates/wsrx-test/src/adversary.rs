@@ -85,9 +85,31 @@ impl Served {
     /// # Errors
     /// A message when it cannot start or does not say where it listens.
     pub fn start(args: &[String], stderr_file: &Path) -> Result<Self, String> {
+        Self::start_limited(args, stderr_file, None)
+    }
+
+    /// As [`Served::start`], the process's open-descriptor limit (soft and hard) set to
+    /// `nofile` when given (through util-linux `prlimit`, which then runs the server in
+    /// its own process).
+    ///
+    /// # Errors
+    /// A message when it cannot start or does not say where it listens.
+    pub fn start_limited(
+        args: &[String],
+        stderr_file: &Path,
+        nofile: Option<u64>,
+    ) -> Result<Self, String> {
         let bin = wsrx_binary()?;
         let err = std::fs::File::create(stderr_file).map_err(|e| format!("stderr file: {e}"))?;
-        let mut child = Command::new(bin)
+        let mut command = match nofile {
+            Some(n) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--nofile={n}:{n}")).arg("--").arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
+        let mut child = command
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
@@ -158,6 +180,35 @@ impl Drop for Served {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Open descriptors of process `pid` (entries of `/proc/<pid>/fd`, Linux).
+pub fn open_fds(pid: u32) -> Option<usize> {
+    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+}
+
+/// The soft open-descriptor limit of process `pid` (`/proc/<pid>/limits`, Linux).
+pub fn fd_limit(pid: u32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?;
+    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+    line.trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Raises this process's soft open-descriptor limit to at least `want` (up to its hard
+/// limit) with util-linux `prlimit --pid`; returns the soft limit now in force.
+pub fn raise_own_fd_limit(want: u64) -> Option<u64> {
+    let me = std::process::id();
+    let now = fd_limit(me)?;
+    if now < want {
+        let _ = Command::new("prlimit")
+            .args(["--pid", &me.to_string(), &format!("--nofile={want}:")])
+            .status();
+    }
+    fd_limit(me)
 }
 
 /// `VmRSS` of process `pid` in KiB.

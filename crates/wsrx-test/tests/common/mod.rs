@@ -54,6 +54,11 @@ pub struct Target {
 impl Target {
     /// `wsrx serve` with SCTs A and B, a delivery log, and `extra` flags.
     pub fn start(name: &str, extra: &[&str]) -> Self {
+        Self::start_limited(name, extra, None)
+    }
+
+    /// As [`Target::start`], the server's open-descriptor limit set to `nofile`.
+    pub fn start_limited(name: &str, extra: &[&str], nofile: Option<u64>) -> Self {
         let dir = std::env::temp_dir().join(format!("wsrx-adv-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -87,7 +92,7 @@ impl Target {
             wsrx_crypto::base64::encode(&SECRET_B),
         ];
         args.extend(extra.iter().map(|s| (*s).to_owned()));
-        let served = Served::start(&args, &dir.join("serve.stderr")).unwrap();
+        let served = Served::start_limited(&args, &dir.join("serve.stderr"), nofile).unwrap();
         Self {
             served,
             log,

@@ -5,6 +5,7 @@ pub(crate) mod bench;
 mod bench_cost;
 mod bench_peer;
 pub(crate) mod demo;
+pub(crate) mod http_args;
 pub(crate) mod keys;
 pub(crate) mod policy;
 pub(crate) mod resend;

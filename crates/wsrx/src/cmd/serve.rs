@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use wsrx_runtime::echo::EchoService;
-use wsrx_runtime::http::{self, HttpLimits};
+use wsrx_runtime::http;
 use wsrx_runtime::sequence_security::SequenceSecurity;
 use wsrx_runtime::server::{Server, ServerConfig};
 
@@ -77,6 +77,8 @@ pub(crate) struct Args {
     node_id: Option<String>,
     #[command(flatten)]
     common: Common,
+    #[command(flatten)]
+    http: super::http_args::HttpLimitArgs,
     #[command(flatten)]
     tls: ServerTlsArgs,
     #[command(flatten)]
@@ -357,9 +359,10 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     };
     let watched = persistence.clone();
     let server = Server::start(config, persistence, tokens, Arc::new(echo.clone()), None).await?;
+    let limits = args.http.limits();
     let serving = match &tls {
-        Some(tls) => http::serve_tls_on(listener, server.clone(), &HttpLimits::default(), tls)?,
-        None => http::serve_on(listener, server.clone(), &HttpLimits::default())?,
+        Some(tls) => http::serve_tls_on(listener, server.clone(), &limits, tls)?,
+        None => http::serve_on(listener, server.clone(), &limits)?,
     };
     println!(
         "wsrx serve: listening on {scheme}://{addr}/ (echo service urn:example:echo; Ctrl-C stops)"

@@ -34,6 +34,7 @@
 
 mod backend;
 mod error;
+mod handoff;
 mod keyring;
 mod memory;
 mod model;
@@ -42,11 +43,14 @@ mod sqlite;
 mod store;
 pub mod testing;
 
-pub use backend::{Backend, Completion, PayloadRow, RecordRow, RowBatch, TokenRow};
+pub use backend::{Backend, Completion, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow};
 pub use error::{RecordName, StoreError};
+pub use handoff::DeadLetter;
 pub use keyring::{KEK_LEN, KeyRingSource};
 pub use memory::MemoryBackend;
-pub use model::{Batch, PayloadPut, RecoveredToken, Role, SequenceLog, Snapshot, TokenPut};
+pub use model::{
+    Batch, DeadLetterPut, PayloadPut, RecoveredToken, Role, SequenceLog, Snapshot, TokenPut,
+};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{Durability, SqliteBackend, SqliteOptions, WriterStats};
 pub use store::{CheckReport, Store, Ticket};

@@ -76,6 +76,59 @@ pub mod conformance {
         concurrent_commits_are_all_durable(h);
         submitted_batches_complete_in_order(h);
         nothing_sensitive_is_stored_in_clear(h);
+        dead_letters_and_handoff_marks(h);
+    }
+
+    /// A gateway's dead letters (sealed, replaced, deleted, re-sealed on rewrap) and
+    /// hand-off marks (raised, never lowered, gone with their sequence) survive a restart.
+    pub fn dead_letters_and_handoff_marks<H: Harness>(h: &mut H) {
+        let store = Store::open(h.fresh(), ring(&[1])).unwrap();
+        let letter = |seq: &str, n: u64, text: &str| crate::DeadLetterPut {
+            sequence: seq.into(),
+            number: n,
+            plaintext: Zeroizing::new(text.as_bytes().to_vec()),
+        };
+        let mut b = Batch::default();
+        b.records
+            .push(("urn:d:9".into(), Role::Destination, b"r".to_vec()));
+        b.dead_letters.push(letter("urn:d:9", 4, "poison-four"));
+        b.dead_letters.push(letter("urn:d:9", 7, "poison-seven"));
+        b.handoffs.push(("urn:d:9".into(), 6));
+        b.handoffs.push(("urn:d:8".into(), 2));
+        store.commit(b).unwrap();
+        let mut b = Batch::default();
+        b.handoffs.push(("urn:d:9".into(), 3));
+        b.dead_letter_deletes.push(("urn:d:9".into(), 4));
+        b.dead_letters
+            .push(letter("urn:d:9", 7, "poison-seven-again"));
+        store.commit(b).unwrap();
+        let store = Store::open(h.restart(store.into_backend()), ring(&[1])).unwrap();
+        assert_eq!(
+            store.handoffs().unwrap(),
+            vec![("urn:d:8".to_owned(), 2), ("urn:d:9".to_owned(), 6)]
+        );
+        let letters = store.dead_letters().unwrap();
+        assert_eq!(letters.len(), 1);
+        assert_eq!(
+            (letters[0].sequence.as_str(), letters[0].number),
+            ("urn:d:9", 7)
+        );
+        assert_eq!(&letters[0].plaintext[..], b"poison-seven-again");
+        // Sealed: the text is not in the rows.
+        let raw = store.backend().dead_letters().unwrap();
+        assert!(!raw[0].blob.windows(6).any(|w| w == b"poison"));
+        // Rotation: re-sealed under the new key, readable with it alone.
+        let store = Store::open(store.into_backend(), ring(&[2, 1])).unwrap();
+        assert!(store.rewrap().unwrap() >= 1);
+        let store = Store::open(store.into_backend(), ring(&[2])).unwrap();
+        assert_eq!(store.dead_letters().unwrap().len(), 1);
+        assert!(store.check().unwrap().problems.is_empty());
+        // The sequence's deletion takes its mark, not its dead letters.
+        let mut b = Batch::default();
+        b.sequence_deletes.push("urn:d:9".into());
+        store.commit(b).unwrap();
+        assert_eq!(store.handoffs().unwrap(), vec![("urn:d:8".to_owned(), 2)]);
+        assert_eq!(store.dead_letters().unwrap().len(), 1);
     }
 
     /// Records, payloads and tokens come back after a restart, in order.

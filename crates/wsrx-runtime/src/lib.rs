@@ -30,6 +30,8 @@
 //! - [`recovery`]: security context tokens committed beside the sequences bound to them
 //!   and adopted again from the store at start (no new RST after a restart);
 //! - [`metrics`]: the operational metrics, through the `metrics` facade;
+//! - [`gateway`]: the inbound gateway, a [`server::Handler`] handing each delivered
+//!   message in order to a backend over HTTP(S), with retries and dead letters;
 //! - [`settings`]: client and server settings read from TOML, over the defaults.
 //!
 //! Duplex (an Offer accepted: responses on the offered sequence) and addressable
@@ -57,6 +59,7 @@ mod duplex;
 pub mod echo;
 mod entropy;
 pub mod error;
+pub mod gateway;
 pub mod http;
 pub mod metrics;
 mod offered;

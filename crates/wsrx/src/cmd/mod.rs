@@ -2,7 +2,9 @@
 
 pub(crate) mod bench;
 mod bench_cost;
+mod dead_letters;
 pub(crate) mod demo;
+pub(crate) mod forward;
 pub(crate) mod keys;
 pub(crate) mod policy;
 pub(crate) mod resend;

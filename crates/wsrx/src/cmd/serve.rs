@@ -45,6 +45,8 @@ pub(crate) struct Args {
     #[arg(long, value_name = "PATH")]
     delivery_log: Option<std::path::PathBuf>,
     #[command(flatten)]
+    forward: super::forward::ForwardArgs,
+    #[command(flatten)]
     common: Common,
     #[command(flatten)]
     tls: ServerTlsArgs,
@@ -222,19 +224,29 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             "wsrx serve: WARNING: sequences without an STR are accepted and are not bound to a token"
         );
     }
+    let gateway = match args.forward.config()? {
+        Some(c) => Some(wsrx_runtime::gateway::Gateway::new(c, persistence.clone())?),
+        None => None,
+    };
     let echo = match &args.delivery_log {
         Some(path) => EchoService::with_log(path)
             .with_context(|| format!("cannot open the delivery log {}", path.display()))?,
         None => EchoService::new(),
     };
-    let server = Server::start(config, persistence, tokens, Arc::new(echo.clone()), None).await?;
+    let handler: Arc<dyn wsrx_runtime::Handler> = match &gateway {
+        Some(g) => Arc::new(g.clone()),
+        None => Arc::new(echo.clone()),
+    };
+    let server = Server::start(config, persistence, tokens, handler, None).await?;
     let serving = match &tls {
         Some(tls) => http::serve_tls_on(listener, server.clone(), &HttpLimits::default(), tls)?,
         None => http::serve_on(listener, server.clone(), &HttpLimits::default())?,
     };
-    println!(
-        "wsrx serve: listening on {scheme}://{addr}/ (echo service urn:example:echo; Ctrl-C stops)"
-    );
+    let service = match &args.forward.forward {
+        Some(url) => format!("gateway to {url}"),
+        None => "echo service urn:example:echo".to_owned(),
+    };
+    println!("wsrx serve: listening on {scheme}://{addr}/ ({service}; Ctrl-C stops)");
     // On stderr: scripts read the one line above from stdout and may close it.
     eprintln!("wsrx serve: security contexts: {security}");
     if tls
@@ -253,7 +265,21 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         .context("cannot wait for Ctrl-C")?;
     println!("wsrx serve: shutting down");
     server.stop();
-    serving.shutdown().await?;
+    match &gateway {
+        // Hand-offs in progress stop (their messages are handed over again at the next
+        // start), so requests waiting for them are not waited for long.
+        Some(g) => {
+            g.stop();
+            let grace = std::time::Duration::from_secs(5);
+            if tokio::time::timeout(grace, serving.shutdown())
+                .await
+                .is_err()
+            {
+                eprintln!("wsrx serve: hand-offs still in progress are resumed at the next start");
+            }
+        }
+        None => serving.shutdown().await?,
+    }
     println!("wsrx serve: {} messages delivered", echo.deliveries().len());
     Ok(ExitCode::SUCCESS)
 }

@@ -72,6 +72,9 @@ enum StoreCommand {
     Check,
     /// Re-seal every row under the active key of the ring.
     Rewrap,
+    /// The inbound gateway's dead letters: list, replay, drop.
+    #[command(subcommand)]
+    DeadLetters(super::dead_letters::DeadLetterCommand),
 }
 
 /// `wsrx store resend ID …`: the options of `wsrx send` that reach the destination.
@@ -307,6 +310,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let StoreCommand::Resend(r) = &args.command {
         return resend(store, &args, r);
     }
+    if let StoreCommand::DeadLetters(c) = args.command {
+        return super::dead_letters::run(store, c);
+    }
     match args.command {
         StoreCommand::List => list(&store)?,
         StoreCommand::Show { id } => show(&store, &id)?,
@@ -326,7 +332,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             let n = store.rewrap()?;
             println!("re-sealed {n} rows under the active key");
         }
-        StoreCommand::Resend(_) => {}
+        StoreCommand::Resend(_) | StoreCommand::DeadLetters(_) => {}
     }
     Ok(ExitCode::SUCCESS)
 }

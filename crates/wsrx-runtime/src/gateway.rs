@@ -24,7 +24,7 @@
 //!
 //! Back-pressure: the handler returns only when the backend has the message, and the
 //! runtime answers the HTTP request that carried a message after its delivery, so a
-//! slow backend slows the acknowledgements the source sees.
+//! slow backend slows its sources down (each held to its window).
 //!
 //! When [`Gateway::stop`] is called (shutdown), a hand-off in progress stops where it
 //! is and never returns: the message stays in the inbox and is handed over again, as

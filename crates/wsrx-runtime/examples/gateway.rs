@@ -22,7 +22,10 @@ const SCT: &str = "urn:uuid:5c1d3c4e-4f6e-4d2a-8d57-0d1f8c7b2a90";
 
 fn store() -> Result<Persistence<MemoryBackend>, Box<dyn Error>> {
     let ring = KeyRing::new(SecretKey::from_slice(&[9u8; 32]))?;
-    Ok(Persistence::new(Arc::new(Store::open(MemoryBackend::new(), ring)?)))
+    Ok(Persistence::new(Arc::new(Store::open(
+        MemoryBackend::new(),
+        ring,
+    )?)))
 }
 
 #[tokio::main]

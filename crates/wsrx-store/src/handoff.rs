@@ -10,6 +10,9 @@ use crate::backend::{Backend, DeadLetterRow};
 use crate::error::{RecordName, StoreError};
 use crate::store::Store;
 
+/// One row opened, or why not.
+pub(crate) type Opened = Result<Zeroizing<Vec<u8>>, StoreError>;
+
 /// An opened dead letter.
 pub struct DeadLetter {
     /// The sequence it came on.
@@ -64,9 +67,7 @@ impl<B: Backend> Store<B> {
     }
 
     /// Each dead letter opened (for `check`), one result per row.
-    pub(crate) fn dead_letters_raw(
-        &self,
-    ) -> Result<Vec<Result<Zeroizing<Vec<u8>>, StoreError>>, StoreError> {
+    pub(crate) fn dead_letters_raw(&self) -> Result<Vec<Opened>, StoreError> {
         Ok(self
             .backend()
             .dead_letters()?

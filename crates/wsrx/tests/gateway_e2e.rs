@@ -39,15 +39,8 @@ const SCT: &str = "urn:uuid:6a7e0c1e-3b59-4d38-9d3e-5f2a4b0c9e11";
 const SECRET: &str = "Z2F0ZXdheS10ZXN0LXNlY3VyZS1jb252ZXJzYXRpb24=";
 const BIN: &str = env!("CARGO_BIN_EXE_wsrx");
 
-/// A spawned process, SIGKILLed and reaped when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+/// A spawned process (`wsrx serve`, the backend), SIGKILLed and reaped when dropped.
+use common::Serve as Proc;
 
 struct Rig {
     dir: PathBuf,

@@ -15,113 +15,29 @@
     reason = "test code"
 )]
 
-mod common;
-use common::store;
-
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
-use wsrx_crypto::{OsRandom, RsaPrivateKey};
+use wsrx_crypto::OsRandom;
 use wsrx_runtime::client::{Client, ClientConfig};
 use wsrx_runtime::echo::{self, EchoService};
-use wsrx_runtime::http::{self, HttpClient, HttpLimits, Serving};
-use wsrx_runtime::server::{Server, ServerConfig};
+use wsrx_runtime::http::HttpClient;
+use wsrx_runtime::http::Serving;
 use wsrx_runtime::token::TokenProvider;
-use wsrx_runtime::trust::{IssuerProvider, TrustSession};
-use wsrx_sc::{
-    Dialect, EntropyMode, Issuer, IssuerConfig, Session, SessionConfig, TokenFor,
-    X509Authenticator, X509AuthenticatorConfig,
-};
-use wsrx_security::{Certificate, TrustStore, X509Credential};
+use wsrx_runtime::trust::TrustSession;
+use wsrx_sc::{Dialect, EntropyMode, Session, SessionConfig, TokenFor};
+use wsrx_security::X509Credential;
 use wsrx_soap::SoapVersion;
+use wsrx_test::fixture::pki::X509Pki as Pki;
+use wsrx_test::fixture::runtime::{ServerSetup, client_config, store};
+use wsrx_test::fixture::trust::{X509TokenService, x509_token_service};
+use wsrx_test::fixture::within;
 
-/// An RSA key as `wsrx-crypto` and rcgen see it.
-fn rsa_key() -> (RsaPrivateKey, KeyPair) {
-    let key = RsaPrivateKey::generate(2048, &mut OsRandom).unwrap();
-    let der = key.to_pkcs8_der().unwrap();
-    let pair = KeyPair::try_from(der.expose_secret()).unwrap();
-    (key, pair)
-}
-
-fn make_ca() -> (rcgen::CertifiedIssuer<'static, KeyPair>, Certificate) {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "wsrx test CA");
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let issuer = rcgen::CertifiedIssuer::self_signed(params, rsa_key().1).unwrap();
-    let cert = Certificate::from_der(issuer.der()).unwrap();
-    (issuer, cert)
-}
-
-fn make_client(issuer: &rcgen::CertifiedIssuer<'static, KeyPair>, cn: &str) -> Arc<X509Credential> {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::ExplicitNoCa;
-    params
-        .distinguished_name
-        .push(DnType::OrganizationName, "wsrx");
-    params.distinguished_name.push(DnType::CommonName, cn);
-    params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-    ];
-    let (key, pair) = rsa_key();
-    let cert = params.signed_by(&pair, issuer).unwrap();
-    Arc::new(X509Credential::new(Certificate::from_der(cert.der()).unwrap(), key).unwrap())
-}
-
-struct Pki {
-    trusted: Certificate,
-    client: Arc<X509Credential>,
-    rogue: Arc<X509Credential>,
-}
-
-impl Pki {
-    fn new() -> Self {
-        let (ca, trusted) = make_ca();
-        let (rogue_ca, _) = make_ca();
-        Self {
-            trusted,
-            client: make_client(&ca, "client"),
-            rogue: make_client(&rogue_ca, "rogue"),
-        }
-    }
-}
-
-type X509Issuer = IssuerProvider<X509Authenticator, OsRandom>;
-
-async fn server(pki: &Pki) -> (Serving, String, EchoService, Arc<X509Issuer>) {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
-    let url = format!("http://{}/rm", listener.local_addr().unwrap());
-    let mut trust = TrustStore::new();
-    trust.add(pki.trusted.clone()).unwrap();
-    let issuer = Issuer::new(
-        IssuerConfig::default(),
-        X509Authenticator::new(trust, X509AuthenticatorConfig::default()),
-        OsRandom,
-    );
-    let tokens = Arc::new(IssuerProvider::new(issuer, "token service (X.509)"));
-    let config = ServerConfig {
-        endpoint: url.clone(),
-        ..ServerConfig::default()
-    };
+async fn server(pki: &Pki) -> (Serving, String, EchoService, Arc<X509TokenService>) {
+    let tokens = x509_token_service(&pki.trusted);
     let echo = EchoService::new();
-    let server = Server::start(
-        config,
-        store(),
-        tokens.clone(),
-        Arc::new(echo.clone()),
-        None,
-    )
-    .await
-    .unwrap();
-    let serving = http::serve_on(listener, server, &HttpLimits::default()).unwrap();
-    (serving, url, echo, tokens)
+    let run = ServerSetup::echo(tokens.clone(), &echo).start().await;
+    (run.serving, run.url, echo, tokens)
 }
 
 fn session_config(
@@ -182,15 +98,10 @@ async fn x509_bootstrap_over_http_issues_an_encrypted_key_and_the_sequence_compl
         )
         .unwrap(),
     );
-    let mut config = ClientConfig::new(&url);
-    config.source.retransmission.base = Duration::from_millis(200);
-    let client = Client::start(config, store(), session.clone(), None)
+    let client = Client::start(client_config(&url), store(), session.clone(), None)
         .await
         .unwrap();
-    let id = tokio::time::timeout(Duration::from_secs(10), client.created())
-        .await
-        .unwrap()
-        .unwrap();
+    let id = within("created", client.created()).await.unwrap();
     for n in 1..=3 {
         let reply = client
             .request(echo::ECHO_ACTION, &echo::body(&format!("x509 {n}")))

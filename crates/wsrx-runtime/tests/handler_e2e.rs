@@ -10,27 +10,22 @@
     reason = "test code"
 )]
 
-mod common;
-use common::store;
-
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use wsrx_crypto::SecretKey;
-use wsrx_runtime::client::{Client, ClientConfig};
+use wsrx_runtime::client::Client;
 use wsrx_runtime::echo;
-use wsrx_runtime::http::{self, HttpLimits};
-use wsrx_runtime::server::{DeliveryInfo, Handler, Operation, Reply, Server, ServerConfig};
-use wsrx_runtime::token::{BoxFuture, PreEstablished, TokenProvider};
+use wsrx_runtime::server::{DeliveryInfo, Handler, Operation, Reply};
+use wsrx_runtime::token::{BoxFuture, TokenProvider};
 use wsrx_soap::Fault;
+use wsrx_test::fixture::runtime::{ServerSetup, client_config, pre_established, store};
+use wsrx_test::fixture::{eventually, within};
 
 const SCT: &str = "urn:uuid:6a1e3c9e-0000-4000-8000-00000000ba7e";
 const HOLD: &str = "urn:example:test/Hold";
-const LIMIT: Duration = Duration::from_secs(20);
 
 fn tokens() -> Arc<dyn TokenProvider> {
-    Arc::new(PreEstablished::new(SCT, SecretKey::from_slice(&[4u8; 32])))
+    pre_established(SCT, 4)
 }
 
 /// Holds `Hold` requests until `gate` opens; records one-way messages.
@@ -84,26 +79,11 @@ async fn a_held_request_does_not_hold_up_another_sequence() {
         entered: tokio::sync::Notify::new(),
         log: Mutex::new(Vec::new()),
     });
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
-    let url = format!("http://{}/rm", listener.local_addr().unwrap());
-    let server = Server::start(
-        ServerConfig {
-            endpoint: url.clone(),
-            ..ServerConfig::default()
-        },
-        store(),
-        tokens(),
-        Arc::clone(&handler) as Arc<dyn Handler>,
-        None,
-    )
-    .await
-    .unwrap();
-    let serving = http::serve_on(listener, server.clone(), &HttpLimits::default()).unwrap();
+    let run = ServerSetup::new(tokens(), Arc::clone(&handler) as Arc<dyn Handler>)
+        .start()
+        .await;
     let config = || {
-        let mut c = ClientConfig::new(&url);
-        c.source.retransmission.base = Duration::from_millis(200);
+        let mut c = client_config(&run.url);
         c.request_retry = Duration::from_millis(300);
         c
     };
@@ -113,23 +93,19 @@ async fn a_held_request_does_not_hold_up_another_sequence() {
     let b = Client::start(config(), store(), tokens(), None)
         .await
         .unwrap();
-    tokio::time::timeout(LIMIT, a.created())
-        .await
-        .unwrap()
-        .unwrap();
-    let b_id = tokio::time::timeout(LIMIT, b.created())
-        .await
-        .unwrap()
-        .unwrap();
+    within("A created", a.created()).await.unwrap();
+    let b_id = within("B created", b.created()).await.unwrap();
 
     // A's request is held in the application.
     let held = {
         let a = a.clone();
         tokio::spawn(async move { a.request(HOLD, &echo::body("held")).await })
     };
-    tokio::time::timeout(LIMIT, handler.entered.notified())
-        .await
-        .expect("the held request reached the handler");
+    within(
+        "the held request reached the handler",
+        handler.entered.notified(),
+    )
+    .await;
 
     // Meanwhile B's messages go through: delivered in order and acknowledged.
     for i in 1..=3 {
@@ -137,9 +113,8 @@ async fn a_held_request_does_not_hold_up_another_sequence() {
             .await
             .unwrap();
     }
-    tokio::time::timeout(LIMIT, b.flush())
+    within("B is acknowledged while A's request is held", b.flush())
         .await
-        .expect("B is acknowledged while A's request is held")
         .unwrap();
     // Acknowledged means in the durable inbox; delivery follows (bounded wait).
     let b_log = || -> Vec<u64> {
@@ -152,35 +127,21 @@ async fn a_held_request_does_not_hold_up_another_sequence() {
             .map(|(_, n)| *n)
             .collect()
     };
-    tokio::time::timeout(LIMIT, async {
-        while b_log().len() < 3 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+    eventually("B delivered while A's request is held", || {
+        b_log().len() >= 3
     })
-    .await
-    .expect("B delivered while A's request is held");
+    .await;
     assert_eq!(b_log(), [1, 2, 3]);
     assert!(!held.is_finished(), "A's request is still held");
 
     // Released: A's request is answered.
     open.send(true).unwrap();
-    let resp = tokio::time::timeout(LIMIT, held)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let resp = within("A's reply", held).await.unwrap().unwrap();
     assert_eq!(echo::text_of(&resp).as_deref(), Some("held"));
     for c in [&a, &b] {
-        tokio::time::timeout(LIMIT, c.close())
-            .await
-            .unwrap()
-            .unwrap();
-        tokio::time::timeout(LIMIT, c.terminate())
-            .await
-            .unwrap()
-            .unwrap();
+        within("close", c.close()).await.unwrap();
+        within("terminate", c.terminate()).await.unwrap();
         c.shutdown();
     }
-    server.stop();
-    serving.shutdown().await.unwrap();
+    run.stop().await;
 }

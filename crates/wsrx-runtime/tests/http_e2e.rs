@@ -8,77 +8,48 @@
     reason = "test code"
 )]
 
-mod common;
-use common::store;
-
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use wsrx_crypto::SecretKey;
 use wsrx_rm::wire::WireProfile;
-use wsrx_runtime::client::{Client, ClientConfig};
+use wsrx_runtime::client::Client;
 use wsrx_runtime::echo::{self, EchoService};
-use wsrx_runtime::http::{self, HttpLimits, Serving};
-use wsrx_runtime::server::{Server, ServerConfig};
-use wsrx_runtime::token::{PreEstablished, TokenProvider};
+use wsrx_runtime::http;
 use wsrx_soap::SoapVersion;
+use wsrx_store::MemoryBackend;
+use wsrx_test::fixture::runtime::{
+    Running, ServerSetup, TwoTokens, client_config_for, pre_established, store,
+};
+use wsrx_test::fixture::{eventually, within};
 
 const SCT: &str = "urn:uuid:6a1e3c9e-0000-4000-8000-00000000e2e1";
 
-fn tokens(id: &str, byte: u8) -> Arc<dyn TokenProvider> {
-    Arc::new(PreEstablished::new(id, SecretKey::from_slice(&[byte; 32])))
-}
-
-async fn server(echo: EchoService) -> (Serving, String) {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+async fn server(echo: &EchoService) -> Running<MemoryBackend> {
+    ServerSetup::echo(pre_established(SCT, 1), echo)
+        .start()
         .await
-        .unwrap();
-    let url = format!("http://{}/rm", listener.local_addr().unwrap());
-    let config = ServerConfig {
-        endpoint: url.clone(),
-        ..ServerConfig::default()
-    };
-    let server = Server::start(config, store(), tokens(SCT, 1), Arc::new(echo), None)
-        .await
-        .unwrap();
-    let serving = http::serve_on(listener, server, &HttpLimits::default()).unwrap();
-    (serving, url)
-}
-
-fn client_config(url: &str, soap: SoapVersion, profile: WireProfile) -> ClientConfig {
-    let mut c = ClientConfig::new(url);
-    c.soap = soap;
-    c.profile = profile;
-    c.source.retransmission.base = Duration::from_millis(200);
-    c
 }
 
 async fn flow(soap: SoapVersion, profile: WireProfile, request_reply: bool) {
     let echo = EchoService::new();
-    let (serving, url) = server(echo.clone()).await;
+    let run = server(&echo).await;
     let client = Client::start(
-        client_config(&url, soap, profile),
+        client_config_for(&run.url, soap, profile),
         store(),
-        tokens(SCT, 1),
+        pre_established(SCT, 1),
         None,
     )
     .await
     .unwrap();
-    let id = tokio::time::timeout(Duration::from_secs(10), client.created())
-        .await
-        .unwrap()
-        .unwrap();
+    let id = within("created", client.created()).await.unwrap();
     let n = 5;
     for i in 1..=n {
         let text = format!("message {i}");
         if request_reply {
-            let resp = tokio::time::timeout(
-                Duration::from_secs(10),
+            let resp = within(
+                "reply",
                 client.request(echo::ECHO_ACTION, &echo::body(&text)),
             )
             .await
-            .unwrap()
             .unwrap();
             assert_eq!(echo::text_of(&resp).as_deref(), Some(text.as_str()));
         } else {
@@ -88,29 +59,14 @@ async fn flow(soap: SoapVersion, profile: WireProfile, request_reply: bool) {
                 .unwrap();
         }
     }
-    tokio::time::timeout(Duration::from_secs(10), client.flush())
-        .await
-        .unwrap()
-        .unwrap();
+    within("flush", client.flush()).await.unwrap();
     if profile.rm_version() == wsrx_rm::RmVersion::V1_1 {
-        tokio::time::timeout(Duration::from_secs(10), client.close())
-            .await
-            .unwrap()
-            .unwrap();
+        within("close", client.close()).await.unwrap();
     }
-    tokio::time::timeout(Duration::from_secs(10), client.terminate())
-        .await
-        .unwrap()
-        .unwrap();
+    within("terminate", client.terminate()).await.unwrap();
     // Acknowledged means durably in the server's inbox; the handler may still be at the
     // last message (bounded wait, then the exact assertions below).
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while echo.deliveries().len() < n {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("every message delivered");
+    eventually("every message delivered", || echo.deliveries().len() >= n).await;
     client.shutdown();
     let got = echo.deliveries();
     let texts: Vec<String> = got.iter().map(|d| d.text.clone()).collect();
@@ -122,7 +78,7 @@ async fn flow(soap: SoapVersion, profile: WireProfile, request_reply: bool) {
         assert_eq!(d.info.bound_to.as_deref(), Some(SCT));
         assert!(!d.info.redelivered);
     }
-    serving.shutdown().await.unwrap();
+    run.shutdown().await;
 }
 
 #[tokio::test]
@@ -155,11 +111,11 @@ async fn soap12_rm10_one_way() {
 #[tokio::test]
 async fn unknown_token_is_refused() {
     let echo = EchoService::new();
-    let (serving, url) = server(echo.clone()).await;
+    let run = server(&echo).await;
     let client = Client::start(
-        client_config(&url, SoapVersion::V12, WireProfile::Rm11),
+        client_config_for(&run.url, SoapVersion::V12, WireProfile::Rm11),
         store(),
-        tokens("urn:uuid:other-token", 2),
+        pre_established("urn:uuid:other-token", 2),
         None,
     )
     .await
@@ -168,47 +124,7 @@ async fn unknown_token_is_refused() {
     assert!(r.is_err(), "no sequence may be created: {r:?}");
     client.shutdown();
     assert!(echo.deliveries().is_empty());
-    serving.shutdown().await.unwrap();
-}
-
-/// Knows two SCTs; hands out the first.
-struct TwoTokens {
-    first: PreEstablished,
-    second: (String, SecretKey),
-}
-
-impl wsrx_security::KeyResolver for TwoTokens {
-    fn sct_secret(
-        &self,
-        identifier: &str,
-        instance: Option<&str>,
-    ) -> Result<SecretKey, wsrx_security::ResolveError> {
-        if identifier == self.second.0 {
-            return Ok(self.second.1.clone());
-        }
-        self.first.resolver().sct_secret(identifier, instance)
-    }
-}
-
-/// The provider over the shared resolver.
-struct Two(Arc<TwoTokens>);
-
-impl TokenProvider for Two {
-    fn token_for<'a>(
-        &'a self,
-        endpoint: &'a str,
-    ) -> wsrx_runtime::token::BoxFuture<
-        'a,
-        Result<wsrx_runtime::ProvidedToken, wsrx_runtime::RuntimeError>,
-    > {
-        self.0.first.token_for(endpoint)
-    }
-    fn resolver(&self) -> Arc<dyn wsrx_security::KeyResolver + Send + Sync> {
-        Arc::clone(&self.0) as Arc<dyn wsrx_security::KeyResolver + Send + Sync>
-    }
-    fn describe(&self) -> String {
-        "two tokens".to_owned()
-    }
+    run.shutdown().await;
 }
 
 /// WS-RM 1.2 §5: a message on a sequence bound to SCT X but proven by SCT Y (which the
@@ -221,32 +137,14 @@ async fn message_proven_by_another_sct_is_refused() {
     use wsrx_runtime::pipeline::{self, Protection};
 
     let other = "urn:uuid:6a1e3c9e-0000-4000-8000-0000000000b2";
-    let tokens = Arc::new(TwoTokens {
-        first: PreEstablished::new(SCT, SecretKey::from_slice(&[1u8; 32])),
-        second: (other.to_owned(), SecretKey::from_slice(&[9u8; 32])),
-    });
+    let tokens = TwoTokens::new(SCT, 1, other, 9);
     let echo = EchoService::new();
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
-    let url = format!("http://{}/rm", listener.local_addr().unwrap());
-    let server = Server::start(
-        ServerConfig {
-            endpoint: url.clone(),
-            ..ServerConfig::default()
-        },
-        store(),
-        Arc::new(Two(Arc::clone(&tokens))),
-        Arc::new(echo.clone()),
-        None,
-    )
-    .await
-    .unwrap();
-    let serving = http::serve_on(listener, server, &HttpLimits::default()).unwrap();
+    let run = ServerSetup::echo(tokens.provider(), &echo).start().await;
+    let url = run.url.clone();
     let client = Client::start(
-        client_config(&url, SoapVersion::V12, WireProfile::Rm11),
+        client_config_for(&url, SoapVersion::V12, WireProfile::Rm11),
         store(),
-        Arc::new(Two(Arc::clone(&tokens))),
+        tokens.provider(),
         None,
     )
     .await
@@ -299,5 +197,5 @@ async fn message_proven_by_another_sct_is_refused() {
     let texts: Vec<String> = echo.deliveries().into_iter().map(|d| d.text).collect();
     assert_eq!(texts, vec!["genuine".to_owned()]);
     client.shutdown();
-    serving.shutdown().await.unwrap();
+    run.shutdown().await;
 }

@@ -20,42 +20,21 @@
     reason = "test code"
 )]
 
-mod common;
-use common::store;
-
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use wsrx_crypto::SecretKey;
 use wsrx_rm::RmVersion;
 use wsrx_rm::wire::WireProfile;
-use wsrx_runtime::client::{Client, ClientConfig};
+use wsrx_runtime::client::Client;
 use wsrx_runtime::echo::{self, EchoService};
-use wsrx_runtime::http::{self, HttpLimits};
-use wsrx_runtime::server::{Server, ServerConfig};
-use wsrx_runtime::tap::{Direction, Tap};
-use wsrx_runtime::token::{PreEstablished, TokenProvider};
+use wsrx_runtime::tap::Direction;
 use wsrx_soap::SoapVersion;
+use wsrx_test::fixture::runtime::{
+    ServerSetup, TapLog, client_config_for, finish, pre_established, store,
+};
+use wsrx_test::fixture::{eventually, within};
 
 const SCT: &str = "urn:uuid:6a1e3c9e-0000-4000-8000-00000000a7e1";
-const LIMIT: Duration = Duration::from_secs(20);
-
-fn tokens() -> Arc<dyn TokenProvider> {
-    Arc::new(PreEstablished::new(SCT, SecretKey::from_slice(&[3u8; 32])))
-}
-
-/// What the tap saw: (side, direction, summary).
-type Seen = Arc<Mutex<Vec<(&'static str, Direction, String)>>>;
-
-fn tap(seen: &Seen) -> Tap {
-    let seen = Arc::clone(seen);
-    Arc::new(move |e: &wsrx_runtime::tap::TapEvent<'_>| {
-        seen.lock()
-            .unwrap()
-            .push((e.side, e.direction, e.summary.to_owned()));
-    })
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Exchange {
@@ -72,44 +51,25 @@ enum Acks {
 }
 
 async fn case(soap: SoapVersion, profile: WireProfile, exchange: Exchange, acks: Acks) {
-    let seen: Seen = Arc::default();
+    let seen = TapLog::new();
     let echo = EchoService::new();
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
-    let url = format!("http://{}/rm", listener.local_addr().unwrap());
-    let mut sc = ServerConfig {
-        endpoint: url.clone(),
-        ..ServerConfig::default()
-    };
-    sc.offered.retransmission.base = Duration::from_millis(100);
-    let server = Server::start(
-        sc,
-        store(),
-        tokens(),
-        Arc::new(echo.clone()),
-        Some(tap(&seen)),
-    )
-    .await
-    .unwrap();
-    let serving = http::serve_on(listener, server.clone(), &HttpLimits::default()).unwrap();
+    let run = ServerSetup::echo(pre_established(SCT, 3), &echo)
+        .config(|sc| sc.offered.retransmission.base = Duration::from_millis(100))
+        .tap(seen.tap())
+        .start()
+        .await;
 
-    let mut cc = ClientConfig::new(&url);
-    cc.soap = soap;
-    cc.profile = profile;
+    let mut cc = client_config_for(&run.url, soap, profile);
     cc.source.retransmission.base = Duration::from_millis(100);
     cc.request_retry = Duration::from_millis(300);
     cc.offer = exchange == Exchange::Duplex;
     if acks == Acks::Addressable {
         cc.listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
     }
-    let client = Client::start(cc, store(), tokens(), Some(tap(&seen)))
+    let client = Client::start(cc, store(), pre_established(SCT, 3), Some(seen.tap()))
         .await
         .unwrap();
-    let id = tokio::time::timeout(LIMIT, client.created())
-        .await
-        .unwrap()
-        .unwrap();
+    let id = within("created", client.created()).await.unwrap();
     let n = 4;
     for i in 1..=n {
         let text = format!("message {i}");
@@ -119,28 +79,16 @@ async fn case(soap: SoapVersion, profile: WireProfile, exchange: Exchange, acks:
                 .await
                 .unwrap();
         } else {
-            let resp =
-                tokio::time::timeout(LIMIT, client.request(echo::ECHO_ACTION, &echo::body(&text)))
-                    .await
-                    .unwrap()
-                    .unwrap();
+            let resp = within(
+                "reply",
+                client.request(echo::ECHO_ACTION, &echo::body(&text)),
+            )
+            .await
+            .unwrap();
             assert_eq!(echo::text_of(&resp).as_deref(), Some(text.as_str()));
         }
     }
-    tokio::time::timeout(LIMIT, client.flush())
-        .await
-        .unwrap()
-        .unwrap();
-    if profile.rm_version() == RmVersion::V1_1 {
-        tokio::time::timeout(LIMIT, client.close())
-            .await
-            .unwrap()
-            .unwrap();
-    }
-    tokio::time::timeout(LIMIT, client.terminate())
-        .await
-        .unwrap()
-        .unwrap();
+    finish(&client, profile.rm_version() == RmVersion::V1_1).await;
     // 1.0 TerminateSequence has no response: wait (bounded) until the server has it.
     let terminated = |s: &[(&str, Direction, String)]| {
         s.iter().any(|(side, d, sum)| {
@@ -150,13 +98,10 @@ async fn case(soap: SoapVersion, profile: WireProfile, exchange: Exchange, acks:
                 && sum.contains(&id)
         })
     };
-    tokio::time::timeout(LIMIT, async {
-        while !terminated(&seen.lock().unwrap()) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+    eventually("the server received the TerminateSequence", || {
+        terminated(&seen.seen())
     })
-    .await
-    .expect("the server received the TerminateSequence");
+    .await;
     let v11 = profile.rm_version() == RmVersion::V1_1;
     // The offered sequence ends too: addressable, the server sends its TerminateSequence
     // to the listener; anonymous 1.1, the client sends it; anonymous 1.0 forgets it.
@@ -170,26 +115,16 @@ async fn case(soap: SoapVersion, profile: WireProfile, exchange: Exchange, acks:
         })
     };
     if exchange == Exchange::Duplex && (v11 || acks == Acks::Addressable) {
-        tokio::time::timeout(LIMIT, async {
-            while !offered_ended(&seen.lock().unwrap()) {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+        eventually("the offered sequence was terminated", || {
+            offered_ended(&seen.seen())
         })
-        .await
-        .expect("the offered sequence was terminated");
+        .await;
     }
     // Acknowledged means durably in the server's inbox; the handler may still be at the
     // last message (bounded wait, then the exact assertions below).
-    tokio::time::timeout(LIMIT, async {
-        while echo.deliveries().len() < n {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("every message delivered");
+    eventually("every message delivered", || echo.deliveries().len() >= n).await;
     client.shutdown();
-    server.stop();
-    serving.shutdown().await.unwrap();
+    run.stop().await;
 
     // Exactly once, in order.
     let got = echo.deliveries();
@@ -202,7 +137,7 @@ async fn case(soap: SoapVersion, profile: WireProfile, exchange: Exchange, acks:
         assert_eq!(d.info.bound_to.as_deref(), Some(SCT));
     }
     // Every message signed by the SCT, nothing refused.
-    let seen = seen.lock().unwrap().clone();
+    let seen = seen.seen();
     if std::env::var_os("WSRX_MATRIX_DUMP").is_some() {
         for (side, dir, sum) in &seen {
             eprintln!("{side:6} {dir:?}  {sum}");

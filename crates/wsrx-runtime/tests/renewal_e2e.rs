@@ -11,108 +11,66 @@
     reason = "test code"
 )]
 
-mod common;
-
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use wsrx_crypto::{KeyRing, OsRandom, SecretKey};
-use wsrx_runtime::client::{Client, ClientConfig};
+use wsrx_runtime::client::Client;
 use wsrx_runtime::echo::{self, EchoService};
 use wsrx_runtime::error::RuntimeError;
-use wsrx_runtime::http::{self, HttpLimits, Serving};
-use wsrx_runtime::persist::Persistence;
-use wsrx_runtime::server::{Server, ServerConfig};
 use wsrx_runtime::tap::{Direction, Tap, TapEvent};
 use wsrx_runtime::token::TokenProvider;
-use wsrx_runtime::trust::{IssuerProvider, TrustSession};
-use wsrx_sc::auth::{UsernameAuthenticator, UsernameConfig, UsernameVerifier};
-use wsrx_sc::{Dialect, Issuer, IssuerConfig, RequestType, SessionConfig};
-use wsrx_store::{MemoryBackend, SqliteBackend, SqliteOptions, Store};
+use wsrx_runtime::trust::TrustSession;
+use wsrx_sc::IssuerConfig;
+use wsrx_store::Backend;
+use wsrx_test::fixture::runtime::{
+    Running, Scratch, ServerSetup, client_config, loopback, sqlite, store,
+};
+use wsrx_test::fixture::trust::{Rstrs, UserTokenService, token_service, with_x509, x509_session};
+use wsrx_test::fixture::within;
 
 const LIFETIME: Duration = Duration::from_secs(4);
 const RENEW_BEFORE: Duration = Duration::from_secs(3);
 
-struct Users;
-
-impl UsernameVerifier for Users {
-    fn password(&self, username: &str) -> Option<SecretKey> {
-        (username == "alice").then(|| SecretKey::from_slice(b"correct horse"))
-    }
-}
-
-type Provider = IssuerProvider<UsernameAuthenticator<Users>, OsRandom>;
-
-fn ring() -> KeyRing {
-    KeyRing::new(SecretKey::from_slice(&[7u8; 32])).unwrap()
-}
-
-fn sqlite(path: &std::path::Path) -> Persistence<SqliteBackend> {
-    let backend = SqliteBackend::open(path, SqliteOptions::default()).unwrap();
-    Persistence::new(Arc::new(Store::open(backend, ring()).unwrap()))
-}
-
-/// RSTRs the token service sent, by kind.
-#[derive(Default)]
-struct Answers {
-    issued: AtomicUsize,
-    renewed: AtomicUsize,
-}
+type Provider = UserTokenService;
 
 /// A server whose token service issues contexts for [`LIFETIME`].
-async fn server(echo: &EchoService) -> (Serving, String, Arc<Provider>, Arc<Answers>) {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
-    let url = format!("http://{}/rm", listener.local_addr().unwrap());
-    let store = Persistence::new(Arc::new(Store::open(MemoryBackend::new(), ring()).unwrap()));
-    let answers = Arc::new(Answers::default());
-    let (serving, provider) = server_on(listener, &url, store, echo, &answers, true).await;
-    (serving, url, provider, answers)
+async fn server(
+    echo: &EchoService,
+) -> (
+    Running<wsrx_store::MemoryBackend>,
+    Arc<Provider>,
+    Arc<Rstrs>,
+) {
+    let answers = Arc::new(Rstrs::default());
+    let (listener, _) = loopback("http").await;
+    let (run, provider) = server_on(listener, store(), echo, &answers, true).await;
+    (run, provider, answers)
 }
 
 /// As [`server`], on `listener` over `store`, counting its RSTRs in `answers`.
-async fn server_on<B: wsrx_store::Backend>(
+async fn server_on<B: Backend>(
     listener: tokio::net::TcpListener,
-    url: &str,
-    store: Persistence<B>,
+    store: wsrx_runtime::persist::Persistence<B>,
     echo: &EchoService,
-    answers: &Arc<Answers>,
+    answers: &Arc<Rstrs>,
     renewals: bool,
-) -> (Serving, Arc<Provider>) {
-    let issuer = Issuer::new(
-        IssuerConfig {
+) -> (Running<B>, Arc<Provider>) {
+    let provider = token_service(
+        with_x509(IssuerConfig {
             default_lifetime: LIFETIME,
             combined_entropy: renewals,
-            x509: Some(common::x509_service()),
             ..IssuerConfig::default()
-        },
-        UsernameAuthenticator::new(Users, UsernameConfig::default()),
-        OsRandom,
+        }),
+        b"correct horse",
     );
-    let provider = Arc::new(IssuerProvider::new(issuer, "token service"));
-    let counts = Arc::clone(answers);
-    let tap: Tap = Arc::new(move |e: &TapEvent<'_>| {
-        if e.side == "server" && e.direction == Direction::Sent {
-            match Dialect::parse_rstr_action(e.summary).map(|(_, k)| k) {
-                Some(RequestType::Issue) => counts.issued.fetch_add(1, Ordering::SeqCst),
-                Some(RequestType::Renew) => counts.renewed.fetch_add(1, Ordering::SeqCst),
-                _ => 0,
-            };
-        }
-    });
-    let config = ServerConfig {
-        endpoint: url.to_owned(),
-        ..ServerConfig::default()
-    };
     let tokens: Arc<dyn TokenProvider> = provider.clone();
-    let server = Server::start(config, store, tokens, Arc::new(echo.clone()), Some(tap))
-        .await
-        .unwrap();
-    let serving = http::serve_on(listener, server, &HttpLimits::default()).unwrap();
-    (serving, provider)
+    let run = ServerSetup::echo(tokens, echo)
+        .store(store)
+        .tap(answers.tap())
+        .on(listener)
+        .start()
+        .await;
+    (run, provider)
 }
 
 fn session() -> Arc<TrustSession> {
@@ -122,14 +80,11 @@ fn session() -> Arc<TrustSession> {
 fn session_with(lifetime: Duration, renew_before: Duration) -> Arc<TrustSession> {
     // The X.509 bootstrap over plain HTTP: no key material in clear (the UsernameToken
     // bootstrap needs TLS); each Renew then goes encrypted under the context itself.
-    let config = SessionConfig {
-        server_certificate: Some(common::server_certificate()),
-        lifetime: Some(lifetime),
-        renew_before,
-        response_timeout: Duration::from_secs(2),
-        ..SessionConfig::default()
-    };
-    Arc::new(TrustSession::new(config, "WS-Trust session").unwrap())
+    x509_session(|config| {
+        config.lifetime = Some(lifetime);
+        config.renew_before = renew_before;
+        config.response_timeout = Duration::from_secs(2);
+    })
 }
 
 /// The `wsc:Instance` an envelope names (element or attribute form), if any.
@@ -171,23 +126,13 @@ fn sent_instances() -> (Tap, Sent) {
 #[tokio::test]
 async fn a_sequence_keeps_sending_across_renewals_of_its_sct() {
     let echo = EchoService::new();
-    let (serving, url, provider, answers) = server(&echo).await;
+    let (run, provider, answers) = server(&echo).await;
     let tokens = session();
     let (tap, sent) = sent_instances();
-    let mut config = ClientConfig::new(&url);
-    config.source.retransmission.base = Duration::from_millis(200);
-    let client = Client::start(
-        config,
-        Persistence::new(Arc::new(Store::open(MemoryBackend::new(), ring()).unwrap())),
-        tokens.clone(),
-        Some(tap),
-    )
-    .await
-    .unwrap();
-    let id = tokio::time::timeout(Duration::from_secs(10), client.created())
+    let client = Client::start(client_config(&run.url), store(), tokens.clone(), Some(tap))
         .await
-        .unwrap()
         .unwrap();
+    let id = within("created", client.created()).await.unwrap();
     let sct = client.bound_to().await.unwrap();
     let first_instance = provider.resolver().current_instance(&sct);
     // Renewal is due 1 s after each (re)issue; keep sending for 3.5 s.
@@ -203,18 +148,12 @@ async fn a_sequence_keeps_sending_across_renewals_of_its_sct() {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    tokio::time::timeout(Duration::from_secs(10), client.flush())
-        .await
-        .unwrap()
-        .unwrap();
+    within("flush", client.flush()).await.unwrap();
     client.close().await.unwrap();
     client.terminate().await.unwrap();
 
-    assert!(
-        answers.renewed.load(Ordering::SeqCst) >= 1,
-        "the context was never renewed"
-    );
-    assert_eq!(answers.issued.load(Ordering::SeqCst), 1, "a second context");
+    assert!(answers.renewed() >= 1, "the context was never renewed");
+    assert_eq!(answers.issued(), 1, "a second context");
     assert_eq!(client.bound_to().await.as_deref(), Some(sct.as_str()));
     let delivered: Vec<(String, Option<String>)> = echo
         .deliveries()
@@ -251,29 +190,23 @@ async fn a_sequence_keeps_sending_across_renewals_of_its_sct() {
         }
     }
     assert!(runs.len() >= 2, "no message after the renewal: {sent:?}");
-    serving.shutdown().await.unwrap();
+    run.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_client_restarted_after_a_renewal_resumes_with_the_renewed_instance() {
-    let dir = std::env::temp_dir().join(format!("wsrx-renewal-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("client.db");
+    let dir = Scratch::new("renewal");
+    let db = dir.path("client.db");
     let echo = EchoService::new();
-    let (serving, url, provider, answers) = server(&echo).await;
-    let mut config = ClientConfig::new(&url);
-    config.source.retransmission.base = Duration::from_millis(200);
+    let (run, provider, answers) = server(&echo).await;
+    let config = client_config(&run.url);
 
     // First life: three messages, then the context is renewed (it was in use).
     let store = sqlite(&db);
     let client = Client::start(config.clone(), store.clone(), session(), None)
         .await
         .unwrap();
-    let id = tokio::time::timeout(Duration::from_secs(10), client.created())
-        .await
-        .unwrap()
-        .unwrap();
+    let id = within("created", client.created()).await.unwrap();
     let sct = client.bound_to().await.unwrap();
     let issued_instance = provider.resolver().current_instance(&sct);
     for n in 1..=3u64 {
@@ -282,13 +215,10 @@ async fn a_client_restarted_after_a_renewal_resumes_with_the_renewed_instance() 
             .await
             .unwrap();
     }
-    tokio::time::timeout(Duration::from_secs(5), client.flush())
-        .await
-        .unwrap()
-        .unwrap();
+    within("flush", client.flush()).await.unwrap();
     // Idle now: after one renewal the context is no longer in use, so it stays put.
     // The client commits the renewed token without sending anything.
-    let stored = tokio::time::timeout(Duration::from_secs(5), async {
+    let stored = within("the renewed token reaches the store", async {
         loop {
             let snapshot = store.load().await.unwrap();
             let live = wsrx_runtime::recovery::recover(&snapshot, std::time::SystemTime::now())
@@ -297,7 +227,7 @@ async fn a_client_restarted_after_a_renewal_resumes_with_the_renewed_instance() 
                 .find(|t| t.identifier == sct);
             let current = provider.resolver().current_instance(&sct);
             if let Some(t) = live
-                && answers.renewed.load(Ordering::SeqCst) >= 1
+                && answers.renewed() >= 1
                 && t.instance == current
             {
                 return t.instance;
@@ -305,8 +235,7 @@ async fn a_client_restarted_after_a_renewal_resumes_with_the_renewed_instance() 
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     })
-    .await
-    .expect("the renewed token never reached the store");
+    .await;
     assert_ne!(
         stored, issued_instance,
         "the stored instance is the issued one"
@@ -330,14 +259,11 @@ async fn a_client_restarted_after_a_renewal_resumes_with_the_renewed_instance() 
             .unwrap();
         assert_eq!(r.number, n);
     }
-    tokio::time::timeout(Duration::from_secs(10), client.flush())
-        .await
-        .unwrap()
-        .unwrap();
+    within("flush", client.flush()).await.unwrap();
     client.close().await.unwrap();
     client.terminate().await.unwrap();
 
-    assert_eq!(answers.issued.load(Ordering::SeqCst), 1, "a new Issue RST");
+    assert_eq!(answers.issued(), 1, "a new Issue RST");
     let delivered: Vec<String> = echo
         .deliveries()
         .into_iter()
@@ -356,36 +282,26 @@ async fn a_client_restarted_after_a_renewal_resumes_with_the_renewed_instance() 
         "a resumed message names the issued instance"
     );
     session.shutdown();
-    serving.shutdown().await.unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
+    run.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_refused_renewal_ends_the_bound_sequence_with_an_explicit_error() {
-    let dir = std::env::temp_dir().join(format!("wsrx-renewal-lost-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let (server_db, client_db) = (dir.join("server.db"), dir.join("client.db"));
+    let dir = Scratch::new("renewal-lost");
+    let (server_db, client_db) = (dir.path("server.db"), dir.path("client.db"));
     let echo = EchoService::new();
-    let answers = Arc::new(Answers::default());
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
+    let answers = Arc::new(Rstrs::default());
+    let (listener, url) = loopback("http").await;
     let addr = listener.local_addr().unwrap();
-    let url = format!("http://{addr}/rm");
-    let (serving, _) = server_on(listener, &url, sqlite(&server_db), &echo, &answers, true).await;
-    let mut config = ClientConfig::new(&url);
-    config.source.retransmission.base = Duration::from_millis(200);
+    let (run, _) = server_on(listener, sqlite(&server_db), &echo, &answers, true).await;
+    let config = client_config(&url);
     // The context is asked for 6 s and renewed 3 s before it expires.
     let session = session_with(Duration::from_secs(6), Duration::from_secs(3));
     let store = sqlite(&client_db);
     let client = Client::start(config, store.clone(), session.clone(), None)
         .await
         .unwrap();
-    let id = tokio::time::timeout(Duration::from_secs(10), client.created())
-        .await
-        .unwrap()
-        .unwrap();
+    let id = within("created", client.created()).await.unwrap();
     let sct = client.bound_to().await.unwrap();
     client
         .send(echo::NOTIFY_ACTION, &echo::body("m1"))
@@ -397,10 +313,10 @@ async fn a_refused_renewal_ends_the_bound_sequence_with_an_explicit_error() {
     // its store) but its token service now refuses renewals (it no longer offers combined
     // entropy), so the renewal is refused. (Before issuers restored their table, the
     // restart alone made the renewal fail: the context was unknown to the fresh service.)
-    serving.shutdown().await.unwrap();
+    run.shutdown().await;
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-    let (serving, _) = server_on(listener, &url, sqlite(&server_db), &echo, &answers, false).await;
-    let err = tokio::time::timeout(Duration::from_secs(10), async {
+    let (run, _) = server_on(listener, sqlite(&server_db), &echo, &answers, false).await;
+    let err = within("the sequence outlives its lost context", async {
         let mut n = 2u64;
         loop {
             match client
@@ -413,8 +329,7 @@ async fn a_refused_renewal_ends_the_bound_sequence_with_an_explicit_error() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     })
-    .await
-    .expect("the sequence outlived its lost context");
+    .await;
     let text = err.to_string();
     // Messages outstanding when the context went (issue 15) are named and held, not
     // deleted with the sequence; with none outstanding, it is gone.
@@ -439,7 +354,7 @@ async fn a_refused_renewal_ends_the_bound_sequence_with_an_explicit_error() {
     };
     // Nothing was moved to a new context: no second Issue, and the sequence stays bound
     // to the lost identifier.
-    assert_eq!(answers.issued.load(Ordering::SeqCst), 1);
+    assert_eq!(answers.issued(), 1);
     assert_eq!(client.bound_to().await.as_deref(), Some(sct.as_str()));
     assert!(
         client
@@ -463,6 +378,5 @@ async fn a_refused_renewal_ends_the_bound_sequence_with_an_explicit_error() {
     assert!(snapshot.tokens.is_empty(), "the lost token is still stored");
     client.shutdown();
     session.shutdown();
-    serving.shutdown().await.unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
+    run.shutdown().await;
 }

@@ -13,51 +13,36 @@
     reason = "test code"
 )]
 
-mod common;
-
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use wsrx_crypto::{KeyRing, SecretKey};
+use wsrx_crypto::SecretKey;
 use wsrx_runtime::client::{Client, ClientConfig};
 use wsrx_runtime::echo::{self, EchoService};
-use wsrx_runtime::http::{self, HttpLimits};
 use wsrx_runtime::persist::Persistence;
-use wsrx_runtime::server::{Server, ServerConfig};
-use wsrx_runtime::token::{PreEstablished, TokenProvider};
-use wsrx_store::{MemoryBackend, Store};
+use wsrx_runtime::token::TokenProvider;
+use wsrx_sc::IssuerConfig;
+use wsrx_store::{MemoryBackend, SqliteBackend, Store};
+use wsrx_test::fixture::runtime::{
+    Running, Scratch, ServerSetup, client_config, pre_established, ring, sqlite, store,
+};
+use wsrx_test::fixture::trust::{Rstrs, token_service, with_x509, x509_session};
+use wsrx_test::fixture::within;
 
 const SCT: &str = "urn:uuid:6a1e3c9e-0000-4000-8000-0000000e57a7";
 
-fn ring() -> KeyRing {
-    KeyRing::new(SecretKey::from_slice(&[7u8; 32])).unwrap()
-}
-
 fn tokens() -> Arc<dyn TokenProvider> {
-    Arc::new(PreEstablished::new(SCT, SecretKey::from_slice(&[1; 32])))
+    pre_established(SCT, 1)
 }
 
 #[tokio::test]
 async fn a_restarted_client_resumes_its_sequence_exactly_once_in_order() {
     let echo = EchoService::new();
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
-    let url = format!("http://{}/rm", listener.local_addr().unwrap());
-    let server_store =
-        Persistence::new(Arc::new(Store::open(MemoryBackend::new(), ring()).unwrap()));
-    let config = ServerConfig {
-        endpoint: url.clone(),
-        ..ServerConfig::default()
-    };
-    let server = Server::start(config, server_store, tokens(), Arc::new(echo.clone()), None)
-        .await
-        .unwrap();
-    let serving = http::serve_on(listener, server, &HttpLimits::default()).unwrap();
-
-    let mut client_config = ClientConfig::new(&url);
-    client_config.source.retransmission.base = Duration::from_millis(200);
+    let run = ServerSetup::echo(tokens(), &echo)
+        .store(store())
+        .start()
+        .await;
+    let client_config = client_config(&run.url);
 
     // First run: five messages stored durably, then the process stops.
     let store1 = Arc::new(Store::open(MemoryBackend::new(), ring()).unwrap());
@@ -69,10 +54,7 @@ async fn a_restarted_client_resumes_its_sequence_exactly_once_in_order() {
     )
     .await
     .unwrap();
-    let id = tokio::time::timeout(Duration::from_secs(10), client.created())
-        .await
-        .unwrap()
-        .unwrap();
+    let id = within("created", client.created()).await.unwrap();
     for n in 1..=5u64 {
         let receipt = client
             .send(echo::NOTIFY_ACTION, &echo::body(&format!("m{n}")))
@@ -92,10 +74,7 @@ async fn a_restarted_client_resumes_its_sequence_exactly_once_in_order() {
     let client = Client::start(client_config, Persistence::new(store2), tokens(), None)
         .await
         .unwrap();
-    let resumed = tokio::time::timeout(Duration::from_secs(10), client.created())
-        .await
-        .unwrap()
-        .unwrap();
+    let resumed = within("resumed", client.created()).await.unwrap();
     assert_eq!(
         resumed, id,
         "the restarted client did not resume its sequence"
@@ -107,10 +86,7 @@ async fn a_restarted_client_resumes_its_sequence_exactly_once_in_order() {
             .unwrap();
         assert_eq!(receipt.number, n);
     }
-    tokio::time::timeout(Duration::from_secs(20), client.flush())
-        .await
-        .unwrap()
-        .unwrap();
+    within("flush", client.flush()).await.unwrap();
     client.close().await.unwrap();
     client.terminate().await.unwrap();
 
@@ -122,100 +98,41 @@ async fn a_restarted_client_resumes_its_sequence_exactly_once_in_order() {
         .collect();
     let expected: Vec<String> = (1..=10).map(|n| format!("m{n}")).collect();
     assert_eq!(delivered, expected);
-    serving.shutdown().await.unwrap();
+    run.shutdown().await;
 }
 
 // --- Tokens come back from the store (mission step 1) -------------------------------
 
-struct Users;
-
-impl wsrx_sc::auth::UsernameVerifier for Users {
-    fn password(&self, username: &str) -> Option<SecretKey> {
-        (username == "alice").then(|| SecretKey::from_slice(b"correct horse"))
-    }
-}
-
-fn sqlite(path: &std::path::Path) -> Persistence<wsrx_store::SqliteBackend> {
-    let backend =
-        wsrx_store::SqliteBackend::open(path, wsrx_store::SqliteOptions::default()).unwrap();
-    Persistence::new(Arc::new(Store::open(backend, ring()).unwrap()))
-}
-
 /// A server with a fresh token service (nothing in memory) over the store at `db`,
-/// counting the Issue RSTRs it sends in `issued`.
+/// counting the RSTRs it sends in `rstrs`.
 async fn trust_server(
     listener: tokio::net::TcpListener,
-    url: &str,
     db: &std::path::Path,
     echo: &EchoService,
-    issued: &Arc<std::sync::atomic::AtomicUsize>,
-) -> (Server<wsrx_store::SqliteBackend>, http::Serving) {
-    use wsrx_sc::auth::{UsernameAuthenticator, UsernameConfig};
-    let issuer = wsrx_sc::Issuer::new(
-        wsrx_sc::IssuerConfig {
-            x509: Some(common::x509_service()),
-            ..wsrx_sc::IssuerConfig::default()
-        },
-        UsernameAuthenticator::new(Users, UsernameConfig::default()),
-        wsrx_crypto::OsRandom,
-    );
-    let tokens = Arc::new(wsrx_runtime::trust::IssuerProvider::new(issuer, "test"));
-    let counter = Arc::clone(issued);
-    let tap: wsrx_runtime::tap::Tap = Arc::new(move |e: &wsrx_runtime::tap::TapEvent<'_>| {
-        if e.side == "server"
-            && e.direction == wsrx_runtime::tap::Direction::Sent
-            && wsrx_sc::Dialect::parse_rstr_action(e.summary)
-                .is_some_and(|(_, k)| k == wsrx_sc::RequestType::Issue)
-        {
-            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        }
-    });
-    let config = ServerConfig {
-        endpoint: url.to_owned(),
-        ..ServerConfig::default()
-    };
-    let server = Server::start(
-        config,
-        sqlite(db),
-        tokens,
-        Arc::new(echo.clone()),
-        Some(tap),
-    )
-    .await
-    .unwrap();
-    let serving = http::serve_on(listener, server.clone(), &HttpLimits::default()).unwrap();
-    (server, serving)
-}
-
-fn trust_session() -> Arc<wsrx_runtime::trust::TrustSession> {
-    // The X.509 bootstrap over plain HTTP (no key material in clear; the UsernameToken
-    // bootstrap needs TLS).
-    let config = wsrx_sc::SessionConfig {
-        server_certificate: Some(common::server_certificate()),
-        ..wsrx_sc::SessionConfig::default()
-    };
-    Arc::new(wsrx_runtime::trust::TrustSession::new(config, "WS-Trust session").unwrap())
+    rstrs: &Arc<Rstrs>,
+) -> Running<SqliteBackend> {
+    let tokens = token_service(with_x509(IssuerConfig::default()), b"correct horse");
+    ServerSetup::echo(tokens, echo)
+        .store(sqlite(db))
+        .tap(rstrs.tap())
+        .on(listener)
+        .start()
+        .await
 }
 
 #[tokio::test]
 async fn a_ws_trust_sct_comes_back_from_both_stores_after_a_restart_of_both_sides() {
-    use std::sync::atomic::Ordering;
-    let dir = std::env::temp_dir().join(format!("wsrx-restart-sct-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let (server_db, client_db) = (dir.join("server.db"), dir.join("client.db"));
+    let dir = Scratch::new("restart-sct");
+    let (server_db, client_db) = (dir.path("server.db"), dir.path("client.db"));
     let echo = EchoService::new();
-    let issued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
+    let issued = Arc::new(Rstrs::default());
+    let (listener, url) = wsrx_test::fixture::runtime::loopback("http").await;
     let addr = listener.local_addr().unwrap();
-    let url = format!("http://{addr}/rm");
-    let mut client_config = ClientConfig::new(&url);
-    client_config.source.retransmission.base = Duration::from_millis(200);
+    let client_config = client_config(&url);
+    let trust_session = || x509_session(|_| {});
 
     // First life of both sides: the SCT is issued through WS-Trust, five messages stored.
-    let (server, serving) = trust_server(listener, &url, &server_db, &echo, &issued).await;
+    let run = trust_server(listener, &server_db, &echo, &issued).await;
     let client_store = sqlite(&client_db);
     let client = Client::start(
         client_config.clone(),
@@ -225,10 +142,7 @@ async fn a_ws_trust_sct_comes_back_from_both_stores_after_a_restart_of_both_side
     )
     .await
     .unwrap();
-    let id = tokio::time::timeout(Duration::from_secs(10), client.created())
-        .await
-        .unwrap()
-        .unwrap();
+    let id = within("created", client.created()).await.unwrap();
     let sct = client.bound_to().await.unwrap();
     for n in 1..=5u64 {
         client
@@ -236,18 +150,16 @@ async fn a_ws_trust_sct_comes_back_from_both_stores_after_a_restart_of_both_side
             .await
             .unwrap();
     }
-    assert_eq!(issued.load(Ordering::SeqCst), 1);
+    assert_eq!(issued.issued(), 1);
     // The process "dies": its tasks still in flight can no longer reach the file.
     client.shutdown();
     client_store.store().backend().close();
     drop(client);
-    server.stop();
-    serving.shutdown().await.unwrap();
-    drop(server);
+    run.stop().await;
 
     // Second life: new objects over the same files; nothing of the token is in memory.
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-    let (server, serving) = trust_server(listener, &url, &server_db, &echo, &issued).await;
+    let run = trust_server(listener, &server_db, &echo, &issued).await;
     let session = trust_session();
     let client = Client::start(client_config, sqlite(&client_db), session.clone(), None)
         .await
@@ -267,16 +179,13 @@ async fn a_ws_trust_sct_comes_back_from_both_stores_after_a_restart_of_both_side
             .unwrap();
         assert_eq!(r.number, n);
     }
-    tokio::time::timeout(Duration::from_secs(20), client.flush())
-        .await
-        .unwrap()
-        .unwrap();
+    within("flush", client.flush()).await.unwrap();
     client.close().await.unwrap();
     client.terminate().await.unwrap();
 
     // The restarted server verified messages signed with the SCT it issued before;
     // its (fresh) token service issued nothing: one RST in all.
-    assert_eq!(issued.load(Ordering::SeqCst), 1, "the SCT was re-issued");
+    assert_eq!(issued.issued(), 1, "the SCT was re-issued");
     // As the idempotent application does: a flagged redelivery of a message it already
     // has (the first server stopped between a hand-over and the payload's deletion) is
     // dropped; an unflagged repeat would stay and fail the comparison.
@@ -292,9 +201,7 @@ async fn a_ws_trust_sct_comes_back_from_both_stores_after_a_restart_of_both_side
         .map(|n| (format!("m{n}"), Some(sct.clone())))
         .collect();
     assert_eq!(delivered, expected);
-    server.stop();
-    serving.shutdown().await.unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
+    run.stop().await;
 }
 
 #[tokio::test]

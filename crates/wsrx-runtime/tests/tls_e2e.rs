@@ -15,165 +15,47 @@
     reason = "test code"
 )]
 
-mod common;
-use common::store;
-
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
-};
-use wsrx_crypto::{OsRandom, SecretKey};
+use wsrx_crypto::OsRandom;
 use wsrx_runtime::client::{Client, ClientConfig};
 use wsrx_runtime::echo::{self, EchoService};
-use wsrx_runtime::http::{self, HttpClient, HttpLimits, Serving};
-use wsrx_runtime::server::{Server, ServerConfig};
+use wsrx_runtime::http::{HttpClient, HttpLimits};
+use wsrx_runtime::server::Handler;
 use wsrx_runtime::tls::{ClientTls, ServerTls};
 use wsrx_runtime::token::TokenProvider;
-use wsrx_runtime::trust::{IssuerProvider, TrustSession};
-use wsrx_sc::auth::{UsernameAuthenticator, UsernameConfig, UsernameToken, UsernameVerifier};
-use wsrx_sc::{Issuer, IssuerConfig, Session, SessionConfig, TokenFor};
+use wsrx_runtime::trust::TrustSession;
+use wsrx_sc::{IssuerConfig, Session, SessionConfig, TokenFor};
 use wsrx_soap::SoapVersion;
+use wsrx_store::MemoryBackend;
+use wsrx_test::fixture::pki::TlsPki as Pki;
+use wsrx_test::fixture::runtime::{Running, ServerSetup, client_config, pre_established, store};
+use wsrx_test::fixture::trust::{UserTokenService, token_service, user_token};
+use wsrx_test::fixture::within;
 
 const PASSWORD: &[u8] = b"correct horse battery staple";
 
-/// A CA and what it issued, as PEM.
-struct Pki {
-    ca: String,
-    server_cert: String,
-    server_key: String,
-    client_cert: String,
-    client_key: String,
-    rogue_cert: String,
-    rogue_key: String,
-}
-
-fn make_ca(name: &str) -> rcgen::CertifiedIssuer<'static, KeyPair> {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, name);
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    rcgen::CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
-}
-
-fn leaf(
-    issuer: &rcgen::CertifiedIssuer<'static, KeyPair>,
-    names: &[&str],
-    cn: &str,
-    usage: ExtendedKeyUsagePurpose,
-) -> (String, String) {
-    let mut params =
-        CertificateParams::new(names.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).unwrap();
-    params.distinguished_name.push(DnType::CommonName, cn);
-    params.extended_key_usages = vec![usage];
-    let key = KeyPair::generate().unwrap();
-    let cert = params.signed_by(&key, issuer).unwrap();
-    (cert.pem(), key.serialize_pem())
-}
-
-impl Pki {
-    fn new() -> Self {
-        let ca = make_ca("wsrx test CA");
-        let rogue_ca = make_ca("wsrx rogue CA");
-        let (server_cert, server_key) = leaf(
-            &ca,
-            &["127.0.0.1", "localhost"],
-            "wsrx test server",
-            ExtendedKeyUsagePurpose::ServerAuth,
-        );
-        let (client_cert, client_key) =
-            leaf(&ca, &[], "alice", ExtendedKeyUsagePurpose::ClientAuth);
-        let (rogue_cert, rogue_key) = leaf(
-            &rogue_ca,
-            &[],
-            "mallory",
-            ExtendedKeyUsagePurpose::ClientAuth,
-        );
-        Self {
-            ca: ca.pem(),
-            server_cert,
-            server_key,
-            client_cert,
-            client_key,
-            rogue_cert,
-            rogue_key,
-        }
-    }
-
-    fn server_tls(&self, mutual: bool) -> ServerTls {
-        ServerTls::from_pem(
-            self.server_cert.as_bytes(),
-            self.server_key.as_bytes(),
-            mutual.then_some(self.ca.as_bytes()),
-        )
-        .unwrap()
-    }
-
-    /// Trusts the test CA; presents `identity` (cert, key) when given.
-    fn client_tls(&self, identity: Option<(&str, &str)>) -> ClientTls {
-        ClientTls {
-            roots_pem: vec![self.ca.as_bytes().to_vec()],
-            identity_pem: identity
-                .map(|(c, k)| zeroize::Zeroizing::new(format!("{c}\n{k}").into_bytes())),
-        }
-    }
-}
-
-struct Users;
-
-impl UsernameVerifier for Users {
-    fn password(&self, username: &str) -> Option<SecretKey> {
-        (username == "alice").then(|| SecretKey::from_slice(PASSWORD))
-    }
-}
-
-type UserIssuer = IssuerProvider<UsernameAuthenticator<Users>, OsRandom>;
-
-struct Running {
-    serving: Serving,
+/// A server with its echo application and token service.
+struct Service {
+    running: Running<MemoryBackend>,
     url: String,
     echo: EchoService,
-    tokens: Arc<UserIssuer>,
+    tokens: Arc<UserTokenService>,
 }
 
 /// A server with a UsernameToken token service, over HTTPS when `tls` is given.
-async fn server(tls: Option<ServerTls>) -> Running {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    let url = format!("{scheme}://{}/rm", listener.local_addr().unwrap());
-    let issuer = Issuer::new(
-        IssuerConfig::default(),
-        UsernameAuthenticator::new(Users, UsernameConfig::default()),
-        OsRandom,
-    );
-    let tokens = Arc::new(IssuerProvider::new(issuer, "token service (UsernameToken)"));
-    let config = ServerConfig {
-        endpoint: url.clone(),
-        ..ServerConfig::default()
-    };
+async fn server(tls: Option<ServerTls>) -> Service {
+    let tokens = token_service(IssuerConfig::default(), PASSWORD);
     let echo = EchoService::new();
-    let server = Server::start(
-        config,
-        store(),
-        tokens.clone(),
-        Arc::new(echo.clone()),
-        None,
-    )
-    .await
-    .unwrap();
-    let limits = HttpLimits::default();
-    let serving = match tls {
-        Some(tls) => http::serve_tls_on(listener, server, &limits, &tls).unwrap(),
-        None => http::serve_on(listener, server, &limits).unwrap(),
-    };
-    Running {
-        serving,
-        url,
+    let mut setup = ServerSetup::new(tokens.clone(), Arc::new(echo.clone()) as Arc<dyn Handler>);
+    if let Some(tls) = tls {
+        setup = setup.tls(tls);
+    }
+    let running = setup.start().await;
+    Service {
+        url: running.url.clone(),
+        running,
         echo,
         tokens,
     }
@@ -181,28 +63,20 @@ async fn server(tls: Option<ServerTls>) -> Running {
 
 fn text_session(password: &[u8]) -> SessionConfig {
     SessionConfig {
-        credentials: Some(UsernameToken {
-            username: "alice".into(),
-            password: SecretKey::from_slice(password),
-            digest: false,
-        }),
+        credentials: Some(user_token(password, false)),
         ..SessionConfig::default()
     }
 }
 
 /// Establishes through `session`, then sends three echo requests over a sequence bound to
 /// the token; checks delivery and binding and returns the SCT identifier.
-async fn secured_sequence(run: &Running, session: Arc<TrustSession>, tls: ClientTls) -> String {
-    let mut config = ClientConfig::new(&run.url);
-    config.source.retransmission.base = Duration::from_millis(200);
+async fn secured_sequence(run: &Service, session: Arc<TrustSession>, tls: ClientTls) -> String {
+    let mut config = client_config(&run.url);
     config.tls = tls;
     let client = Client::start(config, store(), session.clone(), None)
         .await
         .unwrap();
-    let id = tokio::time::timeout(Duration::from_secs(10), client.created())
-        .await
-        .unwrap()
-        .unwrap();
+    let id = within("created", client.created()).await.unwrap();
     for n in 1..=3 {
         let reply = client
             .request(echo::ECHO_ACTION, &echo::body(&format!("tls {n}")))
@@ -236,7 +110,7 @@ async fn secured_sequence(run: &Running, session: Arc<TrustSession>, tls: Client
 }
 
 /// The wire answer of the token service to a PasswordText Issue RST sent with `http`.
-async fn raw_rst(run: &Running, http: &HttpClient, password: &[u8]) -> (u16, String) {
+async fn raw_rst(run: &Service, http: &HttpClient, password: &[u8]) -> (u16, String) {
     let mut session = Session::new(text_session(password), OsRandom);
     // Built as for an https endpoint (a requester of ours refuses to send it over plain
     // HTTP), then POSTed to `run.url` whatever its scheme: how a peer that would send it
@@ -267,7 +141,7 @@ async fn password_text_over_https_establishes_the_sct_and_the_sequence_is_bound_
         TrustSession::with_tls(text_session(PASSWORD), "WS-Trust", &pki.client_tls(None)).unwrap(),
     );
     secured_sequence(&run, session, pki.client_tls(None)).await;
-    run.serving.shutdown().await.unwrap();
+    run.running.shutdown().await;
 }
 
 #[tokio::test]
@@ -291,7 +165,7 @@ async fn password_text_over_plain_http_is_refused_and_gets_no_token() {
     assert!(Client::start(config, store(), session, None).await.is_err());
     assert_eq!(run.tokens.live_contexts(), 0);
     assert!(run.echo.deliveries().is_empty());
-    run.serving.shutdown().await.unwrap();
+    run.running.shutdown().await;
 }
 
 #[tokio::test]
@@ -318,7 +192,7 @@ async fn a_wrong_password_over_https_gets_failed_authentication_no_token_no_sequ
     assert!(Client::start(config, store(), session, None).await.is_err());
     assert_eq!(run.tokens.live_contexts(), 0);
     assert!(run.echo.deliveries().is_empty());
-    run.serving.shutdown().await.unwrap();
+    run.running.shutdown().await;
 }
 
 #[tokio::test]
@@ -347,39 +221,29 @@ async fn mutual_tls_refuses_clients_without_a_trusted_certificate_at_the_handsha
     let session =
         Arc::new(TrustSession::with_tls(text_session(PASSWORD), "WS-Trust", &good).unwrap());
     secured_sequence(&run, session, good).await;
-    run.serving.shutdown().await.unwrap();
+    run.running.shutdown().await;
 }
 
 #[tokio::test]
 async fn limits_apply_over_https_and_shutdown_is_graceful() {
     let pki = Pki::new();
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
-    let url = format!("https://{}/rm", listener.local_addr().unwrap());
-    let tokens = Arc::new(wsrx_runtime::PreEstablished::new(
-        "urn:uuid:00000000-0000-4000-8000-000000000001",
-        SecretKey::from_slice(&[9u8; 32]),
-    ));
-    let config = ServerConfig {
-        endpoint: url.clone(),
-        ..ServerConfig::default()
-    };
-    let server = Server::start(config, store(), tokens, Arc::new(EchoService::new()), None)
-        .await
-        .unwrap();
-    let limits = HttpLimits {
-        max_body: 1024,
-        ..HttpLimits::default()
-    };
-    let serving = http::serve_tls_on(listener, server, &limits, &pki.server_tls(false)).unwrap();
+    let tokens = pre_established("urn:uuid:00000000-0000-4000-8000-000000000001", 9);
+    let run = ServerSetup::echo(tokens, &EchoService::new())
+        .limits(HttpLimits {
+            max_body: 1024,
+            ..HttpLimits::default()
+        })
+        .tls(pki.server_tls(false))
+        .start()
+        .await;
+    let url = run.url.clone();
     let http = HttpClient::with_tls(Duration::from_secs(10), &pki.client_tls(None)).unwrap();
     let (status, _) = http
         .post(&url, SoapVersion::V12, "urn:x", "x".repeat(4096))
         .await
         .unwrap();
     assert_eq!(status, 413);
-    serving.shutdown().await.unwrap();
+    run.shutdown().await;
     assert!(
         http.post(&url, SoapVersion::V12, "urn:x", "<x/>".to_owned())
             .await

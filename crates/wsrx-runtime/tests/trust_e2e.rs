@@ -11,95 +11,49 @@
     reason = "test code"
 )]
 
-mod common;
-use common::store;
-
-use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use wsrx_crypto::{OsRandom, SecretKey};
-use wsrx_runtime::client::{Client, ClientConfig};
+use wsrx_runtime::client::Client;
 use wsrx_runtime::echo::{self, EchoService};
-use wsrx_runtime::http::{self, HttpLimits, Serving};
-use wsrx_runtime::server::{Server, ServerConfig};
-use wsrx_runtime::trust::{IssuerProvider, TrustSession};
-use wsrx_sc::auth::{UsernameAuthenticator, UsernameConfig, UsernameToken, UsernameVerifier};
-use wsrx_sc::{Issuer, IssuerConfig, SessionConfig};
+use wsrx_runtime::server::Handler;
+use wsrx_runtime::trust::TrustSession;
+use wsrx_sc::{IssuerConfig, SessionConfig};
+use wsrx_store::MemoryBackend;
+use wsrx_test::fixture::runtime::{Running, ServerSetup, client_config, store};
+use wsrx_test::fixture::trust::{self, token_service, user_token, with_x509};
+use wsrx_test::fixture::within;
 
-struct Users;
-
-impl UsernameVerifier for Users {
-    fn password(&self, username: &str) -> Option<SecretKey> {
-        (username == "alice").then(|| SecretKey::from_slice(b"correct horse"))
-    }
-}
-
-async fn server(echo: EchoService) -> (Serving, String) {
-    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+/// A server whose token service answers the X.509 bootstrap, and UsernameToken over TLS
+/// only.
+async fn server(echo: &EchoService) -> Running<MemoryBackend> {
+    let tokens = token_service(with_x509(IssuerConfig::default()), b"correct horse");
+    ServerSetup::new(tokens, Arc::new(echo.clone()) as Arc<dyn Handler>)
+        .start()
         .await
-        .unwrap();
-    let url = format!("http://{}/rm", listener.local_addr().unwrap());
-    let issuer = Issuer::new(
-        IssuerConfig {
-            x509: Some(common::x509_service()),
-            ..IssuerConfig::default()
-        },
-        UsernameAuthenticator::new(Users, UsernameConfig::default()),
-        OsRandom,
-    );
-    let tokens = Arc::new(IssuerProvider::new(
-        issuer,
-        "WS-Trust token service (X.509 bootstrap, UsernameToken over TLS only)",
-    ));
-    let config = ServerConfig {
-        endpoint: url.clone(),
-        ..ServerConfig::default()
-    };
-    let server = Server::start(config, store(), tokens, Arc::new(echo), None)
-        .await
-        .unwrap();
-    (
-        http::serve_on(listener, server, &HttpLimits::default()).unwrap(),
-        url,
-    )
 }
 
 /// The X.509 symmetric bootstrap: what crosses plain HTTP without key material in clear.
 fn x509_session() -> Arc<TrustSession> {
-    let config = SessionConfig {
-        server_certificate: Some(common::server_certificate()),
-        ..SessionConfig::default()
-    };
-    Arc::new(TrustSession::new(config, "WS-Trust session").unwrap())
+    trust::x509_session(|_| {})
 }
 
 fn session(password: &[u8]) -> Arc<TrustSession> {
-    let config = SessionConfig {
-        credentials: Some(UsernameToken {
-            username: "alice".into(),
-            password: SecretKey::from_slice(password),
-            digest: true,
-        }),
+    trust::session(SessionConfig {
+        credentials: Some(user_token(password, true)),
         ..SessionConfig::default()
-    };
-    Arc::new(TrustSession::new(config, "WS-Trust session").unwrap())
+    })
 }
 
 #[tokio::test]
 async fn the_sct_is_established_through_ws_trust_then_protects_the_sequence() {
     let echo = EchoService::new();
-    let (serving, url) = server(echo.clone()).await;
+    let run = server(&echo).await;
+    let url = run.url.clone();
     let tokens = x509_session();
-    let mut config = ClientConfig::new(&url);
-    config.source.retransmission.base = Duration::from_millis(200);
-    let client = Client::start(config, store(), tokens.clone(), None)
+    let client = Client::start(client_config(&url), store(), tokens.clone(), None)
         .await
         .unwrap();
-    let id = tokio::time::timeout(Duration::from_secs(10), client.created())
-        .await
-        .unwrap()
-        .unwrap();
+    let id = within("created", client.created()).await.unwrap();
     for n in 1..=3 {
         let reply = client
             .request(echo::ECHO_ACTION, &echo::body(&format!("hello {n}")))
@@ -131,7 +85,7 @@ async fn the_sct_is_established_through_ws_trust_then_protects_the_sequence() {
         .await
         .unwrap();
     assert_eq!(provided.sct.identifier, sct);
-    serving.shutdown().await.unwrap();
+    run.shutdown().await;
 }
 
 /// Over plain HTTP the UsernameToken bootstrap is refused before anything is sent (its
@@ -140,12 +94,13 @@ async fn the_sct_is_established_through_ws_trust_then_protects_the_sequence() {
 #[tokio::test]
 async fn the_username_bootstrap_over_plain_http_gets_no_token_and_no_sequence() {
     let echo = EchoService::new();
-    let (serving, url) = server(echo.clone()).await;
+    let run = server(&echo).await;
+    let url = run.url.clone();
     let tokens = session(b"correct horse");
     let err = wsrx_runtime::token::TokenProvider::token_for(tokens.as_ref(), &url)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("unprotected channel"), "{err}");
     assert!(echo.deliveries().is_empty());
-    serving.shutdown().await.unwrap();
+    run.shutdown().await;
 }

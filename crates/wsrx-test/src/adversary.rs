@@ -1,5 +1,5 @@
 //! Driving the real `wsrx serve` from adversarial tests, with the standard library only
-//! (this crate has no normal dependencies, see `tests/layering.rs`): building and
+//! (this module uses the standard library only): building and
 //! locating the binary, spawning it, raw HTTP/1.1 on loopback (so a test controls every
 //! byte, including a body that never finishes), reading the server's resident memory,
 //! and latency percentiles.

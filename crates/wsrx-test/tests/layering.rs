@@ -68,7 +68,20 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "wsrx-crypto",
         ],
     ),
-    ("wsrx-test", &[]),
+    // Test support: the fixture layer starts the runtime, stores and token service for the
+    // end-to-end tests of every crate (a dev-dependency only; see ORACLES).
+    (
+        "wsrx-test",
+        &[
+            "wsrx-runtime",
+            "wsrx-store",
+            "wsrx-sc",
+            "wsrx-rm",
+            "wsrx-security",
+            "wsrx-soap",
+            "wsrx-crypto",
+        ],
+    ),
     // Test support (dev-only): test data, peer harnesses, the count of skipped peer tests.
     ("wsrx-peers", &[]),
     ("wsrx-zz-peer-skips", &[]),

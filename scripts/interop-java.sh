@@ -75,10 +75,12 @@ wsrx_args() { # $1 profile, $2 mode, $3 peer -> the options `wsrx send` has for 
   case $1 in *soap11) a="$a --soap 1.1";; *) a="$a --soap 1.2";; esac
   case $1 in *rm10*) a="$a --rm 1.0";; *) a="$a --rm 1.1";; esac
   [ "$2" = rr ] && a="$a --request-reply --offer"
+  [ -n "${3:-}" ] && a="$a --peer $3"   # the peer's profile (docs/sequence-binding.md)
   [ "${3:-}" = cxf ] && suite=Basic256Sha256   # the profiles' sp:AlgorithmSuite
   case $1 in
     ut-tls*) a="$a --username alice --password secret --ca $KEYS/ca.pem";;
     x509-encsig*) a="$a --bootstrap x509 --server-cert $KEYS/server.pem --suite $suite --encrypt-signature";;
+    x509-rm10*) a="$a --bootstrap x509 --server-cert $KEYS/server.pem --suite $suite --sc 1.3";;  # RM 1.0 with SC 1.3
     x509*) a="$a --bootstrap x509 --server-cert $KEYS/server.pem --suite $suite";;
     *) a="$a --sct-id $SCT --sct-secret $SECRET";;  # no unsecured mode in wsrx send
   esac
@@ -120,7 +122,7 @@ peer_client_to_wsrx() { # $1 peer, $2 dir: the peer's client -> wsrx serve, ever
     case $i in 2|3) tls="--tls-cert $KEYS/server.pem --tls-key $KEYS/server.key";; esac
     # shellcheck disable=SC2086
     WSRX_LOG=${WSRX_LOG:-info} "$WSRX" serve --listen "127.0.0.1:$port" --store "$dir/serve-$port.db" \
-      --keyring "$dir/ring.keys" --soap $soap --user alice:secret --sct-id $SCT --sct-secret $SECRET \
+      --keyring "$dir/ring.keys" --soap $soap --peer "$peer" --user alice:secret --sct-id $SCT --sct-secret $SECRET \
       --x509-cert "$KEYS/server.pem" --x509-key "$KEYS/server.key" \
       --delivery-log "$dir/delivered-$port.jsonl" $tls > "$dir/serve-$port.log" 2>&1 &
     WSRX_PIDS+=($!)

@@ -48,6 +48,7 @@ fn setup() -> (Destination, SequenceId, SecurityBinding) {
         offer: None,
         str_token: Some(TokenRef(x.clone())),
         uses_sequence_str: true,
+        to: None,
     };
     d.handle_message(Timestamp(0), Some(&x), Message::CreateSequence(cs))
         .unwrap();

@@ -108,6 +108,34 @@ pub struct SourceConfig {
     /// ([`crate::SourceEvent::Undelivered`]): held for an operator (default), or resent on
     /// a new sequence where `assurance` allows.
     pub on_undelivered: UndeliveredPolicy,
+    /// How a bound sequence's CreateSequence names its token: the body STR and, on 1.1,
+    /// the `UsesSequenceSTR` header (the default), or less for peers that cannot take it
+    /// (chosen by the runtime's peer profiles, `docs/sequence-binding.md`).
+    pub sequence_str: SequenceStr,
+}
+
+/// How the CreateSequence of a bound sequence names the token it is bound to.
+///
+/// WS-RM 1.1 §3.4 lets a CreateSequence carry extension elements; WS-RM 1.2 §5 and WS-RM
+/// Policy 1.1 §2.5 (`wsrmp:SequenceSTR`) put a `wsse:SecurityTokenReference` there and
+/// mark it with the `wsrm:UsesSequenceSTR` header (mustUnderstand), so that a destination
+/// unable to bind refuses instead of ignoring the STR. The sequence is bound either way:
+/// this only decides what is written (the Source still requires every answer to be
+/// proven by its token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SequenceStr {
+    /// The STR in the body and, on WS-RM 1.1, `UsesSequenceSTR` with mustUnderstand
+    /// (WS-RM 1.2 §5; what WCF and Metro send and require). The default.
+    #[default]
+    BodyAndHeader,
+    /// The STR in the body, no `UsesSequenceSTR` header: for destinations that do not
+    /// understand the header but ignore the body extension (Apache CXF 4.2, which faults
+    /// on `UsesSequenceSTR` as a mustUnderstand header it does not know).
+    BodyOnly,
+    /// Neither: for destinations that drop unknown CreateSequence children (stock
+    /// gSOAP 2.8, where a signed body then fails its digest). The destination binds the
+    /// sequence to the token that signed the CreateSequence, if it does so at all.
+    Omitted,
 }
 
 impl Default for SourceConfig {
@@ -124,6 +152,7 @@ impl Default for SourceConfig {
             expires: None,
             assurance: DeliveryAssurance::ExactlyOnce,
             on_undelivered: UndeliveredPolicy::Hold,
+            sequence_str: SequenceStr::BodyAndHeader,
         }
     }
 }
@@ -212,6 +241,12 @@ pub struct DestinationConfig {
     /// Refuse CreateSequence without a Sequence-STR binding (the default: wsrx exists to
     /// bind sequences to a security context).
     pub require_binding: bool,
+    /// A CreateSequence without an STR that was proven by a security context token binds
+    /// the new sequence to *that* token (every later message must be proven by it, as
+    /// with an STR), and `UsesSequenceSTR` need not agree with the body. Off by default
+    /// (strict: `BindingRequired`); on only where a peer profile or the policy allows it
+    /// (Apache CXF never sends the STR; `docs/sequence-binding.md`).
+    pub bind_to_proof: bool,
     /// Longest lifetime granted; a CreateSequence asking for longer gets this.
     pub max_expires: Option<Duration>,
 }
@@ -233,6 +268,7 @@ impl Default for DestinationConfig {
             max_message_number: MAX_MESSAGE_NUMBER,
             max_ack_ranges: 32,
             require_binding: true,
+            bind_to_proof: false,
             max_expires: None,
         }
     }

@@ -83,6 +83,7 @@ pub fn destination_inputs(data: &[u8]) -> usize {
                     .then(|| tokens.get(usize::from(arg & 1)).cloned().map(TokenRef))
                     .flatten(),
                 uses_sequence_str: arg & 32 != 0,
+                to: None,
             }),
             1 | 2 => Message::Application(ApplicationMessage {
                 sequence: SequenceHeader {

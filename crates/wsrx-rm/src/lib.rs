@@ -128,8 +128,8 @@ mod tests;
 
 pub use binding::{SecurityBinding, TokenRef};
 pub use config::{
-    AckPolicy, AckRequestPolicy, Backoff, DeliveryAssurance, DestinationConfig, SourceConfig,
-    UndeliveredPolicy,
+    AckPolicy, AckRequestPolicy, Backoff, DeliveryAssurance, DestinationConfig, SequenceStr,
+    SourceConfig, UndeliveredPolicy,
 };
 pub use destination::{Destination, DestinationState};
 pub use error::Error;

@@ -102,6 +102,19 @@ pub struct CreateSequence {
     pub str_token: Option<TokenRef>,
     /// Whether the `wsrm:UsesSequenceSTR` header was present (1.1+; mustUnderstand).
     pub uses_sequence_str: bool,
+    /// The address the CreateSequence was sent to (its `wsa:To`), when the runtime knows
+    /// it: the destination answers an accepted Offer with it as `Accept/AcksTo` (the
+    /// endpoint the peer addressed, which Metro checks: `WSRM1116`), not with an address
+    /// of its own making. Not written on the wire by the codecs (it is an addressing
+    /// header); `None` from the codecs and for CreateSequences we send.
+    pub to: Option<EndpointRef>,
+}
+
+/// A requested or granted `wsrm:Expires` as a lifetime: `PT0S` means the sequence never
+/// expires (WS-RM 1.1 §3.4: "the value of PT0S indicates that the Sequence will never
+/// expire"; Apache CXF always sends it), like an absent Expires, so both are `None`.
+pub fn lifetime(expires: Option<Duration>) -> Option<Duration> {
+    expires.filter(|d| !d.is_zero())
 }
 
 /// `wsrm:Accept` in a CreateSequenceResponse: the offered sequence was accepted.

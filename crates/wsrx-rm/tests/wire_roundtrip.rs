@@ -189,6 +189,7 @@ fn message(v: RmVersion) -> impl Strategy<Value = Message> {
                 expires,
                 str_token: token.map(|t| TokenRef(SecurityBinding::new(t.as_str()))),
                 uses_sequence_str: uses && v11,
+                to: None,
             })
         });
     let response = (

@@ -162,6 +162,26 @@ struct State {
     /// Records of a failed sequence to commit with the next batch: a held message handed
     /// to this sequence (`OutboundResent`), and its old payload row to delete.
     resent: Vec<(StoreOp, u64)>,
+    /// What became of a WS-RM 1.0 TerminateSequence (sent once: 1.0 has no response, so
+    /// the Source is done when it queues it, but `terminate` waits for the POST).
+    farewell: Option<Farewell>,
+    /// The last SOAP fault the peer answered with, verbatim (`pipeline::fault_summary`).
+    peer_fault: Option<String>,
+    /// The peer refused our CreateSequence with a fault that does not prove anything
+    /// (unsigned, or unverifiable): the Source does not act on it (its state is only
+    /// changed by what the token proves), but `created` reports it as the peer's refusal.
+    create_refused: Option<String>,
+}
+
+/// A WS-RM 1.0 TerminateSequence on its way (issue 18 item 10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Farewell {
+    /// Queued for the sender.
+    Queued,
+    /// POSTed; the peer answered with this HTTP status.
+    Delivered(u16),
+    /// Not delivered, and why.
+    Failed(String),
 }
 
 struct Inner<B: Backend> {
@@ -317,6 +337,9 @@ impl<B: Backend> Client<B> {
                     lost: false,
                     undelivered: None,
                     resent: Vec::new(),
+                    farewell: None,
+                    peer_fault: None,
+                    create_refused: None,
                 }
             }
             None => {
@@ -357,6 +380,9 @@ impl<B: Backend> Client<B> {
                     lost: false,
                     undelivered: None,
                     resent: Vec::new(),
+                    farewell: None,
+                    peer_fault: None,
+                    create_refused: None,
                 }
             }
         };
@@ -467,15 +493,20 @@ impl<B: Backend> Client<B> {
     /// Waits until the sequence is created.
     ///
     /// # Errors
-    /// [`RuntimeError::SequenceEnded`] if it was refused or ended.
+    /// [`RuntimeError::SequenceEnded`] if it was refused (with the peer's fault) or
+    /// ended; [`RuntimeError::PeerFault`] if the peer answered the CreateSequence with a
+    /// fault that proves nothing (unsigned): its word, reported as such.
     pub async fn created(&self) -> Result<String, RuntimeError> {
         self.wait_for(|st| {
             if let Some(id) = &st.created {
                 return Some(Ok(id.as_str().to_owned()));
             }
-            st.ended
+            if let Some(e) = &st.ended {
+                return Some(Err(RuntimeError::SequenceEnded(e.clone())));
+            }
+            st.create_refused
                 .clone()
-                .map(|e| Err(RuntimeError::SequenceEnded(e)))
+                .map(|f| Err(RuntimeError::PeerFault(f)))
         })
         .await
     }
@@ -693,7 +724,30 @@ impl<B: Backend> Client<B> {
                 self.drain(&mut st)?;
             }
         }
-        self.wait_for(|st| st.ended.clone().map(Ok)).await
+        // On 1.1 the end is the TerminateSequenceResponse; on 1.0 (no response) it is the
+        // POST of the TerminateSequence, which must reach the peer before this returns,
+        // and what happened to it is part of the answer.
+        self.wait_for(|st| {
+            let ended = st.ended.clone()?;
+            match &st.farewell {
+                None => Some(Ok(ended)),
+                Some(Farewell::Queued) => None,
+                Some(Farewell::Delivered(status)) if *status < 300 => Some(Ok(format!(
+                    "{ended}; TerminateSequence delivered, HTTP {status}"
+                ))),
+                // It reached the peer, which did not take it: said as it is.
+                Some(Farewell::Delivered(status)) => Some(Ok(format!(
+                    "{ended}; TerminateSequence reached the peer but was refused, HTTP \
+                     {status}: {}",
+                    st.peer_fault.as_deref().unwrap_or("no fault text")
+                ))),
+                Some(Farewell::Failed(why)) => Some(Err(RuntimeError::Peer(format!(
+                    "the sequence ended ({ended}) but its TerminateSequence did not reach \
+                     the peer: {why}"
+                )))),
+            }
+        })
+        .await
     }
 
     /// Stops the driver and sender tasks (the store keeps what is needed to resume).

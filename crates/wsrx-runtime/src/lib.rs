@@ -63,6 +63,7 @@ pub mod gateway;
 pub mod http;
 pub mod metrics;
 mod offered;
+pub mod peer;
 pub mod persist;
 pub mod pipeline;
 pub mod recovery;

@@ -64,6 +64,8 @@ pub struct Opened {
     pub relates_to: Option<String>,
     /// The reply endpoint's address (ReplyTo, default anonymous).
     pub reply_to: Option<String>,
+    /// `wsa:To`: the address the peer sent the message to (what it knows us by).
+    pub to: Option<String>,
     /// The identifier of the SCT that signed the message (`None`: unsigned).
     pub proof: Option<SecurityBinding>,
     /// The RM content.
@@ -76,6 +78,9 @@ pub struct Opened {
     pub payload: Option<String>,
     /// A SOAP fault that is not an RM fault, if the body is one.
     pub soap_fault: Option<Fault>,
+    /// Any SOAP fault in the body (RM faults included), as the peer wrote it: code,
+    /// subcodes and reason ([`fault_summary`]), for errors and logs.
+    pub fault_text: Option<String>,
 }
 
 impl Opened {
@@ -87,7 +92,21 @@ impl Opened {
     /// The machine inputs, with `payload` as the handle of the application body.
     pub fn messages(&self, payload: Option<PayloadRef>) -> Vec<Message> {
         let token = self.str_token.clone();
-        self.wire.messages(payload, &mut |_: &StrRef| token.clone())
+        let mut out = self.wire.messages(payload, &mut |_: &StrRef| token.clone());
+        // Addresses we answer with are the one the peer used (issue 18 item 11).
+        for m in &mut out {
+            if let Message::CreateSequence(cs) = m {
+                cs.to = self
+                    .to
+                    .as_ref()
+                    .filter(|t| {
+                        let scheme = t.get(..8).unwrap_or_default().to_ascii_lowercase();
+                        scheme.starts_with("http://") || scheme == "https://"
+                    })
+                    .map(|t| wsrx_rm::msg::EndpointRef(t.clone()));
+            }
+        }
+        out
     }
 
     /// Whether the body is an application payload (not RM, not empty).
@@ -102,6 +121,32 @@ impl Opened {
             self.action.as_deref(),
             self.proof.as_ref().map(SecurityBinding::as_str),
         )
+    }
+}
+
+/// A peer's SOAP fault as it wrote it, for errors and logs: the code, the subcodes (their
+/// QNames, outermost first) and the reason, verbatim.
+pub fn fault_summary(f: &Fault) -> String {
+    let mut text = format!("{:?}", f.code);
+    for s in &f.subcodes {
+        text.push_str(&format!(" / {s}"));
+    }
+    if !f.not_understood.is_empty() {
+        let names: Vec<String> = f.not_understood.iter().map(ToString::to_string).collect();
+        text.push_str(&format!(" (not understood: {})", names.join(", ")));
+    }
+    format!("{text}: {}", f.reason.trim())
+}
+
+/// The SOAP fault in `body`, if it is a readable envelope with one ([`fault_summary`]):
+/// for answers that could not be opened (unverifiable, unsigned where a signature was
+/// due), whose fault is still the peer's word for what went wrong. Never proof of anything.
+pub fn fault_in(body: &[u8]) -> Option<String> {
+    let doc = Document::parse(body).ok()?;
+    let env = Envelope::new(&doc).ok()?;
+    match env.fault()? {
+        Ok(f) => Some(fault_summary(&f)),
+        Err(_) => None,
     }
 }
 
@@ -243,6 +288,10 @@ pub fn open(
             e.to_fault(profile),
         )
     })?;
+    // What real stacks send and the decoder reads one way only (`wire::Tolerated`).
+    for t in &decoded.tolerated {
+        tracing::debug!(tolerated = %t, action = action.as_deref().unwrap_or(""), "accepted a departure from the WS-RM schema");
+    }
     let str_token = match &decoded.body {
         WireBody::Rm(RmBody::CreateSequence(cs)) => cs
             .str_ref
@@ -259,13 +308,19 @@ pub fn open(
         (WireBody::Application, Some(p)) if soap_fault.is_none() => Some(canonical(p)),
         _ => None,
     };
+    let fault_text = match env.fault() {
+        Some(Ok(f)) => Some(fault_summary(&f)),
+        _ => None,
+    };
     Ok(Opened {
+        fault_text,
         soap,
         wsa: addressing.as_ref().map(|a| a.version),
         relates_to: addressing
             .as_ref()
             .and_then(|a| a.relates_to.first().map(|r| r.message_id.clone())),
         reply_to: addressing.as_ref().map(|a| a.reply_endpoint().address),
+        to: addressing.as_ref().and_then(|a| a.to.clone()),
         message_id: addressing.as_ref().and_then(|a| a.message_id.clone()),
         action,
         proof,

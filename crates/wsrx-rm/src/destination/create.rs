@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::events::DestinationEvent;
 use crate::msg::{
     Accept, CreateSequence, CreateSequenceResponse, IncompleteSequenceBehavior, Message, Offer,
-    RefusalReason, SequenceId,
+    RefusalReason, SequenceId, lifetime,
 };
 use crate::persist::{DestinationRecord, StoreOp};
 use crate::time::Timestamp;
@@ -37,7 +37,7 @@ impl Destination {
             version: self.config.version,
             acks_to: accept.acks_to.clone(),
             binding,
-            expires_at: offer.expires.map(|d| now.saturating_add(d)),
+            expires_at: lifetime(offer.expires).map(|d| now.saturating_add(d)),
             incomplete: match self.config.version {
                 RmVersion::V1_1 => offer.incomplete.unwrap_or(self.config.incomplete),
                 RmVersion::V1_0 => IncompleteSequenceBehavior::NoDiscard,
@@ -75,7 +75,9 @@ impl Destination {
         let Some(s) = self.sequences.get(id) else {
             return false;
         };
-        let binding = cs.str_token.as_ref().map(|t| t.0.clone());
+        let Ok(binding) = self.binding_of(proof, cs) else {
+            return false;
+        };
         let same_token = match &binding {
             Some(b) => proof == Some(b),
             None => true,
@@ -97,25 +99,10 @@ impl Destination {
         cs: CreateSequence,
     ) -> Result<(), Error> {
         let refuse = |r| Err(Error::CreateSequenceRefused(r));
-        // The Sequence-STR binding: the STR must name the very token that proved this message.
-        let binding = match &cs.str_token {
-            Some(t) => {
-                if proof != Some(&t.0) {
-                    return refuse(RefusalReason::TokenMismatch);
-                }
-                Some(t.0.clone())
-            }
-            None => {
-                if self.config.require_binding {
-                    return refuse(RefusalReason::BindingRequired);
-                }
-                None
-            }
+        let binding = match self.binding_of(proof, &cs) {
+            Ok(b) => b,
+            Err(r) => return refuse(r),
         };
-        if self.config.version == RmVersion::V1_1 && cs.uses_sequence_str != cs.str_token.is_some()
-        {
-            return refuse(RefusalReason::UsesSequenceStrMismatch);
-        }
         // A retransmitted CreateSequence with an offer: answer with the same sequence.
         if let Some(offer) = &cs.offer {
             let existing = self
@@ -172,10 +159,46 @@ impl Destination {
         }
     }
 
+    /// The token a new sequence is bound to, or why it is refused (WS-RM 1.2 §5; the
+    /// rule is `docs/sequence-binding.md`):
+    /// * an STR in the body must name the very token that proved the CreateSequence
+    ///   (`TokenMismatch` otherwise), and binds to it;
+    /// * without an STR, a CreateSequence proven by a token is bound to that token where
+    ///   the configuration allows it (`bind_to_proof`: a peer profile such as Apache
+    ///   CXF's, which never writes the STR); otherwise it is refused with
+    ///   `BindingRequired`, unless unbound sequences are allowed (`require_binding` off);
+    /// * on WS-RM 1.1, `UsesSequenceSTR` must accompany the STR and only it
+    ///   (`UsesSequenceStrMismatch`), except where `bind_to_proof` tolerates a peer that
+    ///   writes one without the other: the binding is then decided by the proof as above.
+    fn binding_of(
+        &self,
+        proof: Option<&SecurityBinding>,
+        cs: &CreateSequence,
+    ) -> Result<Option<SecurityBinding>, RefusalReason> {
+        let binding = match (&cs.str_token, proof) {
+            (Some(t), _) if proof != Some(&t.0) => return Err(RefusalReason::TokenMismatch),
+            (Some(t), _) => Some(t.0.clone()),
+            (None, Some(p)) if self.config.bind_to_proof => Some(p.clone()),
+            (None, _) if self.config.require_binding => {
+                return Err(RefusalReason::BindingRequired);
+            }
+            (None, _) => None,
+        };
+        if self.config.version == RmVersion::V1_1
+            && !self.config.bind_to_proof
+            && cs.uses_sequence_str != cs.str_token.is_some()
+        {
+            return Err(RefusalReason::UsesSequenceStrMismatch);
+        }
+        Ok(binding)
+    }
+
     pub(super) fn granted_expiry(
         &self,
         requested: Option<core::time::Duration>,
     ) -> Option<core::time::Duration> {
+        // PT0S asks for no expiry at all (WS-RM 1.1 §3.4), as an absent Expires does.
+        let requested = lifetime(requested);
         match (requested, self.config.max_expires) {
             (Some(r), Some(m)) => Some(r.min(m)),
             (r, m) => r.or(m),
@@ -197,8 +220,11 @@ impl Destination {
             id: id.clone(),
             expires,
             incomplete: (self.config.version == RmVersion::V1_1).then_some(self.config.incomplete),
+            // The endpoint the peer addressed (WS-RM 1.1 §3.4: Accept/AcksTo is where the
+            // offerer sends acknowledgements of the offered sequence, i.e. this endpoint
+            // as the peer knows it); our configured address only when it is unknown.
             accept: cs.offer.as_ref().map(|_| Accept {
-                acks_to: self.local.clone(),
+                acks_to: cs.to.clone().unwrap_or_else(|| self.local.clone()),
             }),
         }
     }

@@ -30,6 +30,7 @@ fn dest(cfg: DestinationConfig) -> (Destination, SequenceId) {
         offer: None,
         str_token: Some(TokenRef(x())),
         uses_sequence_str: true,
+        to: None,
     };
     d.handle_message(Timestamp(0), Some(&x()), Message::CreateSequence(cs))
         .unwrap();
@@ -337,6 +338,7 @@ fn a_repeated_create_sequence_is_answered_with_the_sequence_it_created() {
         offer: None,
         str_token: Some(TokenRef(x())),
         uses_sequence_str: true,
+        to: None,
     };
     assert!(d.answer_repeated_create(Timestamp(5), Some(&x()), &id, &cs));
     let (persisted, sent, events) = drain(&mut d);

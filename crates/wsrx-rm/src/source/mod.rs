@@ -20,13 +20,13 @@ pub use held::HeldSequence;
 pub use state::{SOURCE_TRANSITIONS, SourceState, SourceTrigger};
 
 use crate::binding::{SecurityBinding, TokenRef, proves};
-use crate::config::{AckRequestPolicy, SourceConfig};
+use crate::config::{AckRequestPolicy, SequenceStr, SourceConfig};
 use crate::error::Error;
 use crate::events::{SourceEvent, TerminationReason, Undelivered};
 use crate::msg::{
     AckRequested, ApplicationMessage, CloseSequenceResponse, CreateSequence,
     CreateSequenceResponse, EndpointRef, FaultKind, IncompleteSequenceBehavior, Message, Offer,
-    PayloadRef, Route, SequenceHeader, SequenceId, TerminateSequenceResponse, Transmit,
+    PayloadRef, Route, SequenceHeader, SequenceId, TerminateSequenceResponse, Transmit, lifetime,
 };
 use crate::persist::{SourceRecord, StoreOp};
 use crate::ranges::RangeSet;
@@ -144,13 +144,22 @@ impl Source {
         random: RandomSource,
     ) -> Self {
         let mut s = Self::blank(now, config, params.to, params.binding, random);
-        let uses_str = s.binding.is_some() && s.config.version == RmVersion::V1_1;
+        // What the CreateSequence says of the binding (`SequenceStr`): the sequence is
+        // bound to `params.binding` whatever is written.
+        let (body_str, header) = match s.config.sequence_str {
+            SequenceStr::BodyAndHeader => (true, true),
+            SequenceStr::BodyOnly => (true, false),
+            SequenceStr::Omitted => (false, false),
+        };
+        let str_token = s.binding.clone().filter(|_| body_str).map(TokenRef);
+        let uses_str = header && str_token.is_some() && s.config.version == RmVersion::V1_1;
         let cs = CreateSequence {
             acks_to: params.acks_to,
             expires: s.config.expires,
             offer: params.offer,
-            str_token: s.binding.clone().map(TokenRef),
+            str_token,
             uses_sequence_str: uses_str,
+            to: None,
         };
         s.start_control(now, Message::CreateSequence(cs));
         s
@@ -169,7 +178,7 @@ impl Source {
         let mut s = Self::blank(now, config, offer.endpoint.clone(), binding, random);
         s.state = SourceState::Active;
         s.id = Some(offer.id.clone());
-        s.expires_at = offer.expires.map(|d| now.saturating_add(d));
+        s.expires_at = lifetime(offer.expires).map(|d| now.saturating_add(d));
         s.incomplete = offer
             .incomplete
             .unwrap_or(IncompleteSequenceBehavior::NoDiscard);
@@ -611,7 +620,7 @@ impl Source {
         self.apply(SourceTrigger::CreateAccepted)?;
         self.control = None;
         self.id = Some(csr.id.clone());
-        self.expires_at = csr.expires.map(|d| now.saturating_add(d));
+        self.expires_at = lifetime(csr.expires).map(|d| now.saturating_add(d));
         // WS-RM 1.1 §3.4; 1.0 has no IncompleteSequenceBehavior (nothing is discarded).
         self.incomplete = csr
             .incomplete

@@ -10,7 +10,9 @@ use crate::msg::{
     RefusalReason, SequenceAcknowledgement, SequenceHeader, SequenceId, TerminateSequence,
     TerminateSequenceResponse,
 };
-use crate::{DestinationConfig, Error, SecurityBinding, SourceConfig, SourceState, StoreOp};
+use crate::{
+    DestinationConfig, Error, SecurityBinding, SequenceStr, SourceConfig, SourceState, StoreOp,
+};
 
 fn pair() -> Pair {
     Pair::new(
@@ -21,9 +23,46 @@ fn pair() -> Pair {
     )
 }
 
+/// The binding modes of `docs/sequence-binding.md`: strict (the STR and UsesSequenceSTR,
+/// the default), and a peer profile's binding to the proof with a Source that writes the
+/// STR in the body only (to CXF) or not at all (CXF's own CreateSequence, stock gSOAP).
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    Strict,
+    ProofBodyOnly,
+    ProofNoStr,
+}
+
+const MODES: [Mode; 3] = [Mode::Strict, Mode::ProofBodyOnly, Mode::ProofNoStr];
+
+fn pair_in(mode: Mode) -> Pair {
+    let (sequence_str, bind_to_proof) = match mode {
+        Mode::Strict => (SequenceStr::BodyAndHeader, false),
+        Mode::ProofBodyOnly => (SequenceStr::BodyOnly, true),
+        Mode::ProofNoStr => (SequenceStr::Omitted, true),
+    };
+    Pair::new(
+        7,
+        Faults::NONE,
+        SourceConfig {
+            sequence_str,
+            ..SourceConfig::default()
+        },
+        DestinationConfig {
+            bind_to_proof,
+            ..DestinationConfig::default()
+        },
+    )
+}
+
 /// Creates a bound sequence and gets two of three messages delivered.
 fn established() -> (Pair, SequenceId) {
-    let mut p = pair();
+    established_in(Mode::Strict)
+}
+
+/// As [`established`], in `mode`; the sequence is bound to the token either way.
+fn established_in(mode: Mode) -> (Pair, SequenceId) {
+    let mut p = pair_in(mode);
     p.create();
     while p.source_state() != Some(SourceState::Active) {
         assert!(p.step());
@@ -101,7 +140,22 @@ fn forged_to_destination(id: &SequenceId) -> Vec<Message> {
 
 #[test]
 fn destination_refuses_messages_not_proven_by_the_bound_token() {
-    let (mut p, id) = established();
+    for mode in MODES {
+        destination_refuses_in(mode);
+    }
+}
+
+fn destination_refuses_in(mode: Mode) {
+    let (mut p, id) = established_in(mode);
+    assert_eq!(
+        p.dest
+            .as_ref()
+            .unwrap()
+            .sequence(&id)
+            .map(|s| s.binding.clone()),
+        Some(Some(SecurityBinding::new("urn:uuid:sct-x"))),
+        "{mode:?}: not bound to the token that proved the CreateSequence"
+    );
     let other = SecurityBinding::new("urn:uuid:sct-y");
     for proof in [None, Some(&other)] {
         for msg in forged_to_destination(&id) {
@@ -236,6 +290,7 @@ fn cs(str_token: Option<&SecurityBinding>, uses: bool) -> Message {
         offer: None,
         str_token: str_token.cloned().map(TokenRef),
         uses_sequence_str: uses,
+        to: None,
     })
 }
 
@@ -287,4 +342,196 @@ fn open_sequence_limit_refuses_with_connection_limit_reached() {
             RefusalReason::ConnectionLimitReached
         ))
     );
+}
+
+/// Binding to the proof (issue 18 item 4): a CreateSequence without an STR, proven by X,
+/// binds the sequence to X only where `bind_to_proof` allows it. Unsigned, it is still
+/// refused (nothing to bind to); an STR naming another token is still a mismatch; strict
+/// mode refuses what carries no STR.
+#[test]
+fn create_sequence_without_str_binds_to_its_proof_only_where_allowed() {
+    let x = SecurityBinding::new("urn:uuid:sct-x");
+    let y = SecurityBinding::new("urn:uuid:sct-y");
+    let mut strict = pair_in(Mode::Strict);
+    assert_eq!(
+        strict.inject_to_dest(Some(&x), cs(None, false)),
+        Err(Error::CreateSequenceRefused(RefusalReason::BindingRequired))
+    );
+    let mut p = pair_in(Mode::ProofNoStr);
+    for (proof, msg, reason) in [
+        (None, cs(None, false), RefusalReason::BindingRequired),
+        (None, cs(None, true), RefusalReason::BindingRequired),
+        (Some(&x), cs(Some(&y), true), RefusalReason::TokenMismatch),
+        (Some(&x), cs(Some(&y), false), RefusalReason::TokenMismatch),
+    ] {
+        assert_eq!(
+            p.inject_to_dest(proof, msg),
+            Err(Error::CreateSequenceRefused(reason))
+        );
+        assert!(p.dst_log.is_empty(), "a refusal persisted something");
+    }
+    // No STR (CXF), the STR without UsesSequenceSTR, UsesSequenceSTR without the STR:
+    // each bound to X, the token that proved it.
+    for msg in [cs(None, false), cs(Some(&x), false), cs(None, true)] {
+        p.dst_log.clear();
+        assert_eq!(p.inject_to_dest(Some(&x), msg), Ok(()));
+        assert!(
+            matches!(p.dst_log.as_slice(), [StoreOp::DestinationCreated(r)] if r.binding.as_ref() == Some(&x)),
+            "{:?}",
+            p.dst_log
+        );
+    }
+    // Unbound sequences allowed and binding to the proof: an unsigned one is unbound, a
+    // signed one is still bound.
+    let mut open = Pair::new(
+        7,
+        Faults::NONE,
+        SourceConfig::default(),
+        DestinationConfig {
+            bind_to_proof: true,
+            require_binding: false,
+            ..DestinationConfig::default()
+        },
+    );
+    assert_eq!(open.inject_to_dest(None, cs(None, false)), Ok(()));
+    assert!(
+        matches!(open.dst_log.as_slice(), [StoreOp::DestinationCreated(r)] if r.binding.is_none())
+    );
+    open.dst_log.clear();
+    assert_eq!(open.inject_to_dest(Some(&y), cs(None, false)), Ok(()));
+    assert!(
+        matches!(open.dst_log.as_slice(), [StoreOp::DestinationCreated(r)] if r.binding.as_ref() == Some(&y))
+    );
+}
+
+/// A Source that has queued its CreateSequence, as configured.
+fn source_with(config: SourceConfig) -> crate::Source {
+    crate::Source::create_sequence(
+        crate::Timestamp(0),
+        config,
+        crate::CreateParams {
+            to: EndpointRef("http://dst".into()),
+            acks_to: EndpointRef("http://src".into()),
+            binding: Some(SecurityBinding::new("urn:uuid:sct-x")),
+            offer: None,
+        },
+        super::util::SplitMix::boxed(1),
+    )
+}
+
+/// What the Source writes in each `SequenceStr` mode (issue 18 item 5): the STR and
+/// UsesSequenceSTR by default, the STR alone for CXF, nothing for stock gSOAP; on 1.0
+/// never the header (it does not exist there).
+#[test]
+fn create_sequence_names_the_token_as_configured() {
+    for (mode, version, body, header) in [
+        (
+            SequenceStr::BodyAndHeader,
+            crate::RmVersion::V1_1,
+            true,
+            true,
+        ),
+        (
+            SequenceStr::BodyAndHeader,
+            crate::RmVersion::V1_0,
+            true,
+            false,
+        ),
+        (SequenceStr::BodyOnly, crate::RmVersion::V1_1, true, false),
+        (SequenceStr::Omitted, crate::RmVersion::V1_1, false, false),
+    ] {
+        let mut src = source_with(SourceConfig {
+            version,
+            sequence_str: mode,
+            ..SourceConfig::default()
+        });
+        while src.poll_persist().is_some() {}
+        let t = src.poll_transmit().expect("CreateSequence");
+        let Message::CreateSequence(c) = &t.message else {
+            panic!("{:?}", t.message)
+        };
+        assert_eq!(c.str_token.is_some(), body, "{mode:?} {version:?}");
+        assert_eq!(c.uses_sequence_str, header, "{mode:?} {version:?}");
+        // The CreateSequence is protected with the token whatever is written.
+        assert_eq!(
+            t.protect_with.as_ref().map(SecurityBinding::as_str),
+            Some("urn:uuid:sct-x")
+        );
+    }
+}
+
+/// `Expires` `PT0S` means "never expires" (WS-RM 1.1 §3.4; CXF always sends it), in a
+/// CreateSequence and a CreateSequenceResponse alike: the sequence outlives any clock,
+/// and the response grants no Expires.
+#[test]
+fn expires_pt0s_is_never() {
+    let x = SecurityBinding::new("urn:uuid:sct-x");
+    let mut d = crate::Destination::new(
+        DestinationConfig::default(),
+        EndpointRef("http://dst".into()),
+        super::util::SplitMix::boxed(2),
+    );
+    let Message::CreateSequence(plain) = cs(Some(&x), true) else {
+        unreachable!()
+    };
+    let forever = CreateSequence {
+        expires: Some(core::time::Duration::ZERO),
+        ..plain
+    };
+    let now = crate::Timestamp(0);
+    assert_eq!(
+        d.handle_message(now, Some(&x), Message::CreateSequence(forever)),
+        Ok(())
+    );
+    let ops: Vec<_> = core::iter::from_fn(|| d.poll_persist()).collect();
+    assert!(
+        matches!(ops.as_slice(), [StoreOp::DestinationCreated(r)] if r.expires_at.is_none()),
+        "{ops:?}"
+    );
+    let t = d.poll_transmit().expect("CreateSequenceResponse");
+    match &t.message {
+        Message::CreateSequenceResponse(r) => assert_eq!(r.expires, None),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(d.poll_timeout().filter(|t| t.0 == 0), None);
+
+    // A Source told PT0S by the response keeps its sequence a day later.
+    let mut src = source_with(SourceConfig::default());
+    while src.poll_persist().is_some() {}
+    while src.poll_transmit().is_some() {}
+    let r = src.handle_message(
+        now,
+        Some(&x),
+        Message::CreateSequenceResponse(CreateSequenceResponse {
+            id: SequenceId::new("urn:uuid:granted"),
+            expires: Some(core::time::Duration::ZERO),
+            incomplete: None,
+            accept: None,
+        }),
+    );
+    assert_eq!(r, Ok(()));
+    assert_eq!(src.state(), SourceState::Active);
+    // Keep-alives answered: nothing but expiry could end it.
+    let mut t = now;
+    for _ in 0..100 {
+        match src.poll_timeout() {
+            Some(next) if next.0 < 3_600_000 => {
+                t = next;
+                src.handle_timeout(t);
+                while src.poll_transmit().is_some() {}
+                let _ = src.handle_message(
+                    t,
+                    Some(&x),
+                    Message::SequenceAcknowledgement(SequenceAcknowledgement {
+                        id: SequenceId::new("urn:uuid:granted"),
+                        body: AckBody::None,
+                        final_: false,
+                        buffer_remaining: None,
+                    }),
+                );
+            }
+            _ => break,
+        }
+    }
+    assert_eq!(src.state(), SourceState::Active, "ended at {t:?}");
 }

@@ -91,6 +91,7 @@ fn scenario(seed: u64) -> Scenario {
         expires: None,
         assurance: delivery,
         on_undelivered: UndeliveredPolicy::Hold,
+        sequence_str: crate::config::SequenceStr::BodyAndHeader,
     };
     let dst = DestinationConfig {
         version,
@@ -111,6 +112,7 @@ fn scenario(seed: u64) -> Scenario {
         max_message_number: crate::msg::MAX_MESSAGE_NUMBER,
         max_ack_ranges: 2 + r.below(6) as usize,
         require_binding: true,
+        bind_to_proof: false,
         max_expires: None,
     };
     let faults = Faults {
@@ -126,6 +128,18 @@ fn scenario(seed: u64) -> Scenario {
     };
     let mut src = src;
     let mut dst = dst;
+    // The binding mode (docs/sequence-binding.md), from its own stream as well: strict
+    // with the STR and UsesSequenceSTR, or a peer profile's binding to the proof with
+    // the STR written in full, in the body only, or not at all. Every run is bound.
+    let mut b = SplitMix(seed ^ 0xB1D0_57E5_0000_0001);
+    if b.chance(500) {
+        dst.bind_to_proof = true;
+        src.sequence_str = match b.below(3) {
+            0 => crate::config::SequenceStr::BodyAndHeader,
+            1 => crate::config::SequenceStr::BodyOnly,
+            _ => crate::config::SequenceStr::Omitted,
+        };
+    }
     // Destination-side trouble, drawn from its own stream so that the scenarios above
     // stay the ones earlier versions ran.
     let mut t = SplitMix(seed ^ 0x7E0B_1E5D_EAD5_0000);

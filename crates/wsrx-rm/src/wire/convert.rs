@@ -129,6 +129,7 @@ impl WireMessage {
                     offer: cs.offer.clone(),
                     str_token: cs.str_ref.as_ref().and_then(&mut *resolve),
                     uses_sequence_str: self.headers.contains(&RmHeader::UsesSequenceStr),
+                    to: None,
                 }),
                 RmBody::CreateSequenceResponse(m) => Message::CreateSequenceResponse(m.clone()),
                 RmBody::CloseSequence(m) => Message::CloseSequence(m.clone()),

@@ -7,8 +7,8 @@ use wsrx_xml::{Element, trim_xml_whitespace};
 
 use super::error::DecodeError;
 use super::model::{
-    CreateSequenceBody, Decoded, Located, NS_WSMC, NS_WSSE, RmBody, RmHeader, StrRef, WireBody,
-    rm_version,
+    CreateSequenceBody, Decoded, Located, NS_WSMC, NS_WSSE, RmBody, RmHeader, StrRef, Tolerated,
+    WireBody, rm_version,
 };
 use super::values::{self, NumError};
 use crate::msg::{
@@ -42,6 +42,7 @@ pub fn decode<'d>(envelope: &Envelope<'d>, action: Option<&str>) -> Result<Decod
     };
 
     let mut headers = Vec::new();
+    let mut tolerated = Vec::new();
     let mut seen_sequence = false;
     for block in envelope
         .header()
@@ -61,7 +62,7 @@ pub fn decode<'d>(envelope: &Envelope<'d>, action: Option<&str>) -> Result<Decod
             }
             "AckRequested" => RmHeader::AckRequested(ack_requested(block, v)?),
             "SequenceAcknowledgement" => {
-                RmHeader::SequenceAcknowledgement(acknowledgement(block, v)?)
+                RmHeader::SequenceAcknowledgement(acknowledgement(block, v, &mut tolerated)?)
             }
             "UsesSequenceSTR" if v == RmVersion::V1_1 => {
                 Children::new(block, "UsesSequenceSTR").finish()?;
@@ -120,8 +121,13 @@ pub fn decode<'d>(envelope: &Envelope<'d>, action: Option<&str>) -> Result<Decod
             match kind {
                 Action::Fault => {}
                 Action::SequenceAcknowledgement => {
+                    // Without the header the message acknowledges nothing; its body must
+                    // still be empty (an RM body under this action is a mismatch).
                     if !has(|h| matches!(h, RmHeader::SequenceAcknowledgement(_))) {
-                        return Err(mismatch());
+                        if body != WireBody::Empty {
+                            return Err(mismatch());
+                        }
+                        tolerated.push(Tolerated::AckActionWithoutAck);
                     }
                 }
                 Action::AckRequested => {
@@ -155,6 +161,7 @@ pub fn decode<'d>(envelope: &Envelope<'d>, action: Option<&str>) -> Result<Decod
         headers,
         body,
         body_node: envelope.body().id(),
+        tolerated,
     })
 }
 
@@ -335,9 +342,14 @@ fn ack_requested(e: Element<'_>, v: RmVersion) -> Result<AckRequested, DecodeErr
 /// `wsrm:SequenceAcknowledgement` (WS-RM 1.1 §3.9): Identifier, then ranges, None or Nacks,
 /// then Final (gSOAP writes Final before the ranges: accepted), then extensions such as
 /// `netrm:BufferRemaining`.
+///
+/// Ranges followed by an empty `None` (Apache CXF) are read as the ranges and noted in
+/// `tolerated`: unambiguous, since `None` says nothing was accepted and the ranges say what
+/// was.
 pub(crate) fn acknowledgement(
     e: Element<'_>,
     v: RmVersion,
+    tolerated: &mut Vec<Tolerated>,
 ) -> Result<SequenceAcknowledgement, DecodeError> {
     let mut c = Children::new(e, "SequenceAcknowledgement");
     let id = identifier(c.require(v, "Identifier")?)?;
@@ -383,6 +395,9 @@ pub(crate) fn acknowledgement(
                 _ => false,
             }) {
                 return Err(invalid("overlapping ranges"));
+            }
+            if v11 && c.take(v, "None").is_some() {
+                tolerated.push(Tolerated::RangesWithNone);
             }
             AckBody::Ranges(ranges)
         }
@@ -725,7 +740,9 @@ fn detail_of(elements: &[Element<'_>]) -> Result<FaultDetail, DecodeError> {
     };
     if let Some((ack, v)) = rm("SequenceAcknowledgement") {
         return Ok(FaultDetail::Acknowledgement(Box::new(acknowledgement(
-            ack, v,
+            ack,
+            v,
+            &mut Vec::new(),
         )?)));
     }
     let Some((id, _)) = rm("Identifier") else {

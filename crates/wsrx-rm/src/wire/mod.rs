@@ -21,7 +21,10 @@
 //! collapsed (CXF's `Upper=" 3"`), `Final` may come before the ranges (gSOAP), Expires may be
 //! `PT00H01M00S` (gSOAP), `Sequence` may lack mustUnderstand, WCF's 1.0 `0-0` range means
 //! "nothing yet", WCF's `WsrmRequired` spelling and its SOAP 1.1 faultcode form are accepted,
-//! and foreign elements and attributes are skipped anywhere. It is strict in the RM
+//! CXF's ranges followed by `None` are read as the ranges and its SequenceAcknowledgement
+//! message without the header as acknowledging nothing (both reported in
+//! [`Decoded::tolerated`], for DEBUG logs), and foreign elements and attributes are skipped
+//! anywhere. It is strict in the RM
 //! namespaces themselves: children in schema order, no unknown RM elements, numbers in
 //! range, ranges or Nacks but not both, one RM version per message and an Action that
 //! agrees with the body.
@@ -46,5 +49,6 @@ pub use error::{DecodeError, EncodeError};
 pub use fault::soap_fault;
 pub use model::{
     CreateSequenceBody, Decoded, Located, NS_WSMC, NS_WSSE, RmBody, RmHeader, SCT_VALUE_TYPE_1_3,
-    SCT_VALUE_TYPE_2005_02, StrRef, WSA200408_FAULT_ACTION, WireBody, WireMessage, WireProfile,
+    SCT_VALUE_TYPE_2005_02, StrRef, Tolerated, WSA200408_FAULT_ACTION, WireBody, WireMessage,
+    WireProfile,
 };

@@ -295,6 +295,37 @@ pub struct Decoded {
     pub body: WireBody,
     /// The SOAP `Body` element (what a signature over "the body" references).
     pub body_node: NodeId,
+    /// Departures from the schema that were accepted because their meaning is
+    /// unambiguous (what real stacks send); the runtime logs them at DEBUG.
+    pub tolerated: Vec<Tolerated>,
+}
+
+/// A departure from the WS-RM schema that the decoder accepts, with the reading it gives
+/// it. Each is what a real stack sends and means one thing only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tolerated {
+    /// A 1.1 SequenceAcknowledgement with `AcknowledgementRange`s followed by an empty
+    /// `wsrm:None` (Apache CXF 4.2 writes both; WS-RM 1.1 §3.9 allows one or the other):
+    /// read as the ranges.
+    RangesWithNone,
+    /// A message whose Action is SequenceAcknowledgement but which carries no
+    /// `wsrm:SequenceAcknowledgement` header (Apache CXF 4.2's answer to an AckRequested
+    /// on a sequence it offered): read as a message acknowledging nothing.
+    AckActionWithoutAck,
+}
+
+impl core::fmt::Display for Tolerated {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::RangesWithNone => {
+                "SequenceAcknowledgement with AcknowledgementRange and None: read as the ranges"
+            }
+            Self::AckActionWithoutAck => {
+                "SequenceAcknowledgement action without a SequenceAcknowledgement header: \
+                 read as acknowledging nothing"
+            }
+        })
+    }
 }
 
 impl Decoded {

@@ -201,8 +201,10 @@ fn action_and_body_must_agree() {
     let ack_action = WireProfile::Rm11
         .action(Action::SequenceAcknowledgement)
         .unwrap();
+    // Without the header and with an empty body it acknowledges nothing (CXF; see
+    // `ack_action_without_the_header_acknowledges_nothing`); with a body it is a mismatch.
     assert!(matches!(
-        run(&env12(RM11, &action(ack_action), "")),
+        run(&env12(RM11, &action(ack_action), close)),
         Err(DecodeError::ActionMismatch { .. })
     ));
     assert!(matches!(
@@ -428,6 +430,79 @@ fn profiles_pair_their_versions() {
         assert_eq!(
             WireProfile::from_versions(p.rm_version(), Some(p.wsa_version())),
             p
+        );
+    }
+}
+
+/// Apache CXF 4.2 ends its 1.1 acknowledgements with an empty `None` after the ranges
+/// (issue 18 item 6): read as the ranges and reported as tolerated. `None` before ranges,
+/// or ranges after `None`, stay refused; so does `None` after ranges on 1.0, which has no
+/// `None` at all.
+#[test]
+fn ranges_followed_by_none_are_read_as_the_ranges() {
+    let cxf = "<r:AcknowledgementRange Upper=\"3\" Lower=\"1\"/><r:None/>";
+    let d = run(&env12(RM11, &ack(cxf), "")).unwrap();
+    match &d.headers[0].value {
+        RmHeader::SequenceAcknowledgement(a) => {
+            assert_eq!(
+                a.body,
+                AckBody::Ranges(vec![crate::msg::AckRange { lower: 1, upper: 3 }])
+            );
+            assert!(!a.final_);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(d.tolerated, vec![Tolerated::RangesWithNone]);
+    // With Final after the None (the schema's place for it) as well.
+    let d = run(&env12(RM11, &ack(&format!("{cxf}<r:Final/>")), "")).unwrap();
+    assert!(matches!(&d.headers[0].value, RmHeader::SequenceAcknowledgement(a) if a.final_));
+    // A schema-valid acknowledgement is not reported.
+    let plain = "<r:AcknowledgementRange Upper=\"3\" Lower=\"1\"/>";
+    assert!(
+        run(&env12(RM11, &ack(plain), ""))
+            .unwrap()
+            .tolerated
+            .is_empty()
+    );
+    for refused in [
+        "<r:None/><r:AcknowledgementRange Upper=\"3\" Lower=\"1\"/>",
+        "<r:AcknowledgementRange Upper=\"3\" Lower=\"1\"/><r:None/><r:None/>",
+        "<r:AcknowledgementRange Upper=\"3\" Lower=\"1\"/><r:None/><r:Nack>5</r:Nack>",
+    ] {
+        assert!(run(&env12(RM11, &ack(refused), "")).is_err(), "{refused}");
+    }
+    let rm10 = "<r:AcknowledgementRange Upper=\"3\" Lower=\"1\"/><r:None/>";
+    assert!(run(&env12(RM10, &ack(rm10), "")).is_err());
+}
+
+/// A SequenceAcknowledgement *message* without the header (CXF's answer to AckRequested
+/// on the sequence it offered, issue 18 item 9) acknowledges nothing: accepted, no RM
+/// message for the machines, reported as tolerated. With an RM or application body under
+/// that action it is still a mismatch.
+#[test]
+fn ack_action_without_the_header_acknowledges_nothing() {
+    let action = format!(
+        "<a:Action>{}</a:Action>",
+        WireProfile::Rm11
+            .action(Action::SequenceAcknowledgement)
+            .unwrap()
+    );
+    let d = run(&env12(RM11, &action, "")).unwrap();
+    assert_eq!(d.version, Some(RmVersion::V1_1));
+    assert!(d.headers.is_empty());
+    assert_eq!(d.body, WireBody::Empty);
+    assert_eq!(d.tolerated, vec![Tolerated::AckActionWithoutAck]);
+    assert!(d.messages(None, &mut |_| None).is_empty());
+    for body in [
+        "<r:CloseSequence><r:Identifier>urn:s</r:Identifier></r:CloseSequence>",
+        "<app xmlns=\"urn:example\"/>",
+    ] {
+        assert!(
+            matches!(
+                run(&env12(RM11, &action, body)),
+                Err(DecodeError::ActionMismatch { .. })
+            ),
+            "{body}"
         );
     }
 }

@@ -71,6 +71,11 @@ impl<B: Backend> Client<B> {
         let mut transmits = Vec::new();
         while let Some(t) = st.source.poll_transmit() {
             if !st.lost {
+                if matches!(t.message, Message::TerminateSequence(_))
+                    && self.inner.config.profile.rm_version() == wsrx_rm::RmVersion::V1_0
+                {
+                    st.farewell = Some(super::Farewell::Queued);
+                }
                 transmits.push(t);
             }
         }
@@ -87,7 +92,11 @@ impl<B: Backend> Client<B> {
                 SourceEvent::Closed => st.closed = true,
                 SourceEvent::Terminated(reason) => {
                     // A cause already named (a lost token) is kept.
-                    let text = st.ended.clone().unwrap_or_else(|| format!("{reason:?}"));
+                    let text = st.ended.clone().unwrap_or_else(|| match &st.peer_fault {
+                        // The peer's own words, code and subcode, with our reading.
+                        Some(f) => format!("{reason:?}; the peer's fault: {f}"),
+                        None => format!("{reason:?}"),
+                    });
                     for (_, r) in st.requests.drain() {
                         let _ = r.tx.send(Err(RuntimeError::SequenceEnded(text.clone())));
                     }

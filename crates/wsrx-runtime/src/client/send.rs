@@ -133,6 +133,7 @@ impl<B: Backend> Client<B> {
                         continue; // a copy is queued or in flight
                     }
                     let c = self.clone();
+                    let farewell = matches!(t.message, Message::TerminateSequence(_));
                     tokio::spawn(async move {
                         // Commit-before-send: the ops this transmit followed are durable.
                         let sent = match c.inner.persistence.durable(ticket).await {
@@ -142,6 +143,9 @@ impl<B: Backend> Client<B> {
                         if let Some(n) = number {
                             c.outstanding(|o| o.remove(&n));
                         }
+                        if farewell {
+                            c.farewell_outcome(sent.as_ref().err().map(ToString::to_string));
+                        }
                         if let Err(e) = sent {
                             tracing::debug!(error = %e, "transmission failed (will be retried)");
                         }
@@ -150,6 +154,62 @@ impl<B: Backend> Client<B> {
                 _ = stop.changed() => return,
             }
         }
+    }
+
+    /// POSTs `text`; a WS-RM 1.0 TerminateSequence, which nothing retransmits (1.0 has
+    /// no response to wait for), is tried up to three times on transport errors.
+    async fn post_once_more(
+        &self,
+        action: &str,
+        text: String,
+        message: &Message,
+    ) -> Result<(u16, Option<(wsrx_soap::SoapVersion, bytes::Bytes)>), RuntimeError> {
+        let (to, soap) = (&self.inner.config.to, self.inner.config.soap);
+        let once = !matches!(message, Message::TerminateSequence(_))
+            || self.inner.config.profile.rm_version() != wsrx_rm::RmVersion::V1_0;
+        let mut attempt = 0u32;
+        loop {
+            match self.inner.http.post(to, soap, action, text.clone()).await {
+                Err(e) if !once && attempt < 2 => {
+                    tracing::debug!(error = %e, "TerminateSequence not delivered; trying again");
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(500 << attempt)).await;
+                }
+                r => return r,
+            }
+        }
+    }
+
+    /// A fault the peer answered `sent` with: logged verbatim and kept for the report of
+    /// how the sequence ended; one that proves nothing (`unproven`) and answers our
+    /// CreateSequence is the peer's refusal for `created`, the Source left as it is.
+    fn peer_fault(&self, sent: &Message, said: String, unproven: bool) {
+        tracing::warn!(peer_fault = %said, "the peer answered with a SOAP fault");
+        let mut st = self.inner.state.lock();
+        if unproven && matches!(sent, Message::CreateSequence(_)) && st.created.is_none() {
+            st.create_refused = Some(said.clone());
+        }
+        st.peer_fault = Some(said);
+        drop(st);
+        self.inner
+            .generation
+            .send_modify(|g| *g = g.wrapping_add(1));
+    }
+
+    /// Records that a 1.0 TerminateSequence could not be sent (`Some(why)`), unless its
+    /// POST already reported an answer, and wakes `terminate`.
+    fn farewell_outcome(&self, failed: Option<String>) {
+        let mut st = self.inner.state.lock();
+        if st.farewell == Some(super::Farewell::Queued) {
+            st.farewell =
+                Some(super::Farewell::Failed(failed.unwrap_or_else(|| {
+                    "not sent (the sequence's context is lost)".to_owned()
+                })));
+        }
+        drop(st);
+        self.inner
+            .generation
+            .send_modify(|g| *g = g.wrapping_add(1));
     }
 
     /// Runs `f` on the set of outstanding message numbers.
@@ -250,11 +310,13 @@ impl<B: Backend> Client<B> {
             ),
             &text,
         );
-        let (status, body) = self
-            .inner
-            .http
-            .post(&self.inner.config.to, soap, &action, text)
-            .await?;
+        let (status, body) = self.post_once_more(&action, text, &t.message).await?;
+        if matches!(t.message, Message::TerminateSequence(_)) {
+            let mut st = self.inner.state.lock();
+            if st.farewell == Some(super::Farewell::Queued) {
+                st.farewell = Some(super::Farewell::Delivered(status));
+            }
+        }
         let Some((hint, bytes)) = body else {
             return Ok(());
         };
@@ -275,9 +337,24 @@ impl<B: Backend> Client<B> {
                     &r.reason,
                     &String::from_utf8_lossy(&bytes),
                 );
-                return Err(RuntimeError::Peer(format!("HTTP {status}: {}", r.reason)));
+                // A fault we cannot verify is still the peer's word: reported, never acted on.
+                let Some(said) = pipeline::fault_in(&bytes) else {
+                    return Err(RuntimeError::Peer(format!("HTTP {status}: {}", r.reason)));
+                };
+                let said = format!("{said} (HTTP {status}; not verified: {})", r.reason);
+                self.peer_fault(&t.message, said.clone(), true);
+                return Err(RuntimeError::Peer(said));
             }
         };
+        if let Some(said) = &opened.fault_text {
+            let unproven = opened.proof.is_none() && t.protect_with.is_some();
+            let said = if unproven {
+                format!("{said} (HTTP {status}; unsigned)")
+            } else {
+                format!("{said} (HTTP {status})")
+            };
+            self.peer_fault(&t.message, said, unproven);
+        }
         emit!(
             self.inner.tap.as_ref(),
             "client",

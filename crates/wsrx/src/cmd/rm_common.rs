@@ -306,6 +306,8 @@ pub(crate) struct X509BootstrapArgs {
     pub(crate) suite: wsrx_security::AlgorithmSuite,
     /// `sp:EncryptSignature`.
     pub(crate) encrypt_signature: bool,
+    /// The peer profile (WCF reads the Sha256 suites its own way).
+    pub(crate) peer: wsrx_runtime::peer::PeerProfile,
 }
 
 /// The dialect of `profile`'s WS-SC version.
@@ -346,6 +348,7 @@ pub(crate) fn client_tokens_with(
         let cert = wsrx_security::Certificate::from_pem(&pem)
             .with_context(|| format!("{} is not an RSA certificate", x509.server_cert.display()))?;
         let mut bootstrap = wsrx_sc::X509Bootstrap::with_suite(x509.suite);
+        bootstrap.policy.algorithms = x509.peer.algorithms(x509.suite);
         bootstrap.policy.encrypt_signature = x509.encrypt_signature;
         let config = wsrx_sc::SessionConfig {
             dialect: dialect.unwrap_or_else(|| dialect_of(profile)),

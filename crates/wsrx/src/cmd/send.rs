@@ -49,6 +49,12 @@ pub(crate) struct Args {
     /// 1.1, SOAP 1.2, WS-A 1.0, WS-SC 1.3) or `cxf` (WS-RM 2005/02, SOAP 1.1, WS-A 2004/08).
     #[arg(long)]
     profile: Option<String>,
+    /// The peer stack's profile: `wsrx` (default: strict, as the specs say), `cxf`,
+    /// `metro`, `wcf` or `gsoap`. It decides only the departures that stack needs (to CXF:
+    /// the STR without `UsesSequenceSTR`, which CXF cannot understand); the list is in
+    /// docs/sequence-binding.md.
+    #[arg(long, value_name = "NAME", default_value = "wsrx")]
+    peer: String,
     /// First retransmission interval in milliseconds (then exponential back-off).
     #[arg(long, value_name = "MS")]
     retransmit_ms: Option<u64>,
@@ -157,9 +163,19 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
             }
         );
     }
+    let peer = wsrx_runtime::peer::PeerProfile::from_name(&args.peer).with_context(|| {
+        format!(
+            "--peer must be wsrx, cxf, metro, wcf or gsoap, not {}",
+            args.peer
+        )
+    })?;
     let mut config = ClientConfig::new(&args.to);
     config.soap = soap;
     config.profile = profile;
+    peer.apply_to_source(&mut config.source);
+    if peer != wsrx_runtime::peer::PeerProfile::Wsrx {
+        println!("{}", peer.describe());
+    }
     if let Some(ms) = args.retransmit_ms {
         config.source.retransmission.base = Duration::from_millis(ms.max(1));
     }
@@ -202,6 +218,7 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
                 format!("--suite {} is not a WS-SP 1.2 algorithm suite", args.suite)
             })?,
             encrypt_signature: args.encrypt_signature,
+            peer,
         }),
         (Some("x509"), None) => anyhow::bail!("--bootstrap x509 needs --server-cert PEM"),
         (Some("username"), None) | (None, None) => None,
@@ -331,9 +348,14 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
         client.shutdown();
         return Ok(ExitCode::SUCCESS);
     }
+    // WS-RM 1.1 §3.5 CloseSequence, answered; WS-RM 1.0 has no Close: its last message
+    // carries `LastMessage` (1.0 §3.3), acknowledged like any other. Then TerminateSequence
+    // (1.1: answered; 1.0: its POST reached the peer, or this fails saying why).
+    client.close().await?;
     if profile == WireProfile::Rm11 {
-        client.close().await?;
         println!("sequence closed");
+    } else {
+        println!("last message (LastMessage) acknowledged");
     }
     let how = client.terminate().await?;
     println!("sequence terminated ({how})");

@@ -22,6 +22,12 @@ pub(crate) struct Args {
     /// bound to a token, so any sender may use it. Off by default (WS-RM 1.2 §5, as WCF).
     #[arg(long)]
     allow_unbound_sequences: bool,
+    /// The peer stack's profile: `wsrx` (default: strict), `cxf`, `metro`, `wcf` or
+    /// `gsoap`. With `cxf` or `gsoap`, a CreateSequence without an STR that a security
+    /// context signed is bound to that context (those stacks never write the STR); strict
+    /// refuses it (BindingRequired). docs/sequence-binding.md has the rule.
+    #[arg(long, value_name = "NAME", default_value = "wsrx")]
+    peer: String,
     /// Inbound sequences open at once; a CreateSequence beyond it is refused
     /// (wsrm:CreateSequenceRefused).
     #[arg(long, default_value_t = 128)]
@@ -189,6 +195,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     // The server answers in the SOAP version of each request; --soap only validates.
     super::rm_common::soap_version(&args.common.soap)?;
+    let peer = wsrx_runtime::peer::PeerProfile::from_name(&args.peer).with_context(|| {
+        format!(
+            "--peer must be wsrx, cxf, metro, wcf or gsoap, not {}",
+            args.peer
+        )
+    })?;
     // Who may connect, before any state is made: a refusal creates nothing.
     let tokens = Arc::new(token_providers(&args)?);
     let persistence = open_store(&args.common, "serve", &args.listen.to_string())?;
@@ -212,6 +224,10 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         ..ServerConfig::default()
     };
     config.destination.max_open_sequences = args.max_sequences;
+    peer.apply_to_destination(&mut config.destination);
+    if peer != wsrx_runtime::peer::PeerProfile::Wsrx {
+        eprintln!("wsrx serve: {}", peer.describe());
+    }
     if let Some(n) = args.replay_capacity {
         config.replay_capacity = n.max(1);
     }

@@ -32,6 +32,8 @@
 //! - [`metrics`]: the operational metrics, through the `metrics` facade;
 //! - [`gateway`]: the inbound gateway, a [`server::Handler`] handing each delivered
 //!   message in order to a backend over HTTP(S), with retries and dead letters;
+//! - [`proxy`]: the outbound sidecar, an HTTP front where applications without a WS-*
+//!   stack POST plain SOAP to be sent on a secured, reliable sequence;
 //! - [`settings`]: client and server settings read from TOML, over the defaults.
 //!
 //! Duplex (an Offer accepted: responses on the offered sequence) and addressable
@@ -66,6 +68,7 @@ mod offered;
 pub mod peer;
 pub mod persist;
 pub mod pipeline;
+pub mod proxy;
 pub mod recovery;
 pub mod server;
 pub mod settings;

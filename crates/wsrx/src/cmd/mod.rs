@@ -7,6 +7,7 @@ pub(crate) mod demo;
 pub(crate) mod forward;
 pub(crate) mod keys;
 pub(crate) mod policy;
+pub(crate) mod proxy;
 pub(crate) mod resend;
 pub(crate) mod rm_common;
 pub(crate) mod send;

@@ -72,7 +72,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let http = reqwest::Client::new();
     let accepted = http
         .post(format!("{base}/"))
-        .header("Content-Type", "application/soap+xml; action=\"urn:example:echo/Notify\"")
+        .header(
+            "Content-Type",
+            "application/soap+xml; action=\"urn:example:echo/Notify\"",
+        )
         .body(envelope("hello"))
         .send()
         .await?;
@@ -99,7 +102,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
     let answer = http
         .post(format!("{base}/"))
-        .header("Content-Type", "application/soap+xml; action=\"urn:example:echo/Echo\"")
+        .header(
+            "Content-Type",
+            "application/soap+xml; action=\"urn:example:echo/Echo\"",
+        )
         .body(envelope("ping"))
         .send()
         .await?

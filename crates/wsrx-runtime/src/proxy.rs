@@ -177,7 +177,10 @@ impl<B: Backend> Proxy<B> {
     /// The HTTP routes: `GET /status/{sequence}/{number}`, and `POST` anywhere else.
     pub fn router(&self) -> Router {
         Router::new()
-            .route("/status/{sequence}/{number}", axum::routing::get(status::<B>))
+            .route(
+                "/status/{sequence}/{number}",
+                axum::routing::get(status::<B>),
+            )
             .fallback(axum::routing::post(submit::<B>))
             .with_state(self.clone())
     }
@@ -206,7 +209,12 @@ impl<B: Backend> Proxy<B> {
         let known = number >= 1 && number <= self.client.highest_number().await;
         let outcome = match self.client.outcome(&receipt).await {
             Ok(o) if known => o,
-            _ => return problem(StatusCode::NOT_FOUND, "no such message in this proxy's sequence"),
+            _ => {
+                return problem(
+                    StatusCode::NOT_FOUND,
+                    "no such message in this proxy's sequence",
+                );
+            }
         };
         let mut body = serde_json::json!({ "sequence": sequence, "number": number });
         let state = match outcome {
@@ -297,7 +305,11 @@ async fn status<B: Backend>(
     proxy.status(&sequence, number).await
 }
 
-async fn submit<B: Backend>(State(proxy): State<Proxy<B>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn submit<B: Backend>(
+    State(proxy): State<Proxy<B>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     proxy.submit(&headers, &body).await
 }
 
@@ -320,17 +332,26 @@ mod tests {
         let s = read_submission(body, &headers(&[("SOAPAction", "\"urn:o/Place\"")])).unwrap();
         assert_eq!(s.action, "urn:o/Place");
         assert_eq!(s.envelope, Some(SoapVersion::V11));
-        assert_eq!(s.payload, r#"<o:order xmlns:o="urn:o"><o:id>7</o:id></o:order>"#);
+        assert_eq!(
+            s.payload,
+            r#"<o:order xmlns:o="urn:o"><o:id>7</o:id></o:order>"#
+        );
     }
 
     #[test]
     fn wsa_action_wins_and_a_bare_element_is_taken_as_is() {
         let body = br#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Header><a:Action xmlns:a="http://www.w3.org/2005/08/addressing">urn:o/FromWsa</a:Action></e:Header><e:Body><x xmlns="urn:x"/></e:Body></e:Envelope>"#;
         let s = read_submission(body, &headers(&[("Wsrx-Action", "urn:o/Other")])).unwrap();
-        assert_eq!((s.action.as_str(), s.envelope), ("urn:o/FromWsa", Some(SoapVersion::V12)));
+        assert_eq!(
+            (s.action.as_str(), s.envelope),
+            ("urn:o/FromWsa", Some(SoapVersion::V12))
+        );
         let s = read_submission(
             br#"<x xmlns="urn:x">1</x>"#,
-            &headers(&[("Content-Type", "application/soap+xml; charset=utf-8; action=\"urn:o/Ct\"")]),
+            &headers(&[(
+                "Content-Type",
+                "application/soap+xml; charset=utf-8; action=\"urn:o/Ct\"",
+            )]),
         )
         .unwrap();
         assert_eq!((s.action.as_str(), s.envelope), ("urn:o/Ct", None));
@@ -339,7 +360,11 @@ mod tests {
 
     #[test]
     fn no_action_or_no_xml_is_refused() {
-        assert!(read_submission(b"<x/>", &HeaderMap::new()).unwrap_err().contains("no action"));
+        assert!(
+            read_submission(b"<x/>", &HeaderMap::new())
+                .unwrap_err()
+                .contains("no action")
+        );
         assert!(read_submission(b"not xml", &headers(&[("Wsrx-Action", "urn:a")])).is_err());
         let empty = br#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope>"#;
         assert!(read_submission(empty, &headers(&[("Wsrx-Action", "urn:a")])).is_err());

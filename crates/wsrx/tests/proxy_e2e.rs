@@ -99,8 +99,23 @@ fn a_python_client_through_a_killed_proxy_loses_nothing() {
     let serve_listen = format!("127.0.0.1:{serve_port}");
     let _serve = spawn(
         &dir,
-        &["serve", "--listen", &serve_listen, "--sct-id", SCT, "--sct-secret", SECRET, "--store"],
-        &[&dir.join("server.db"), Path::new("--keyring"), &ring, Path::new("--delivery-log"), &dir.join("delivery.log")],
+        &[
+            "serve",
+            "--listen",
+            &serve_listen,
+            "--sct-id",
+            SCT,
+            "--sct-secret",
+            SECRET,
+            "--store",
+        ],
+        &[
+            &dir.join("server.db"),
+            Path::new("--keyring"),
+            &ring,
+            Path::new("--delivery-log"),
+            &dir.join("delivery.log"),
+        ],
         "listening",
         "serve.err",
     );
@@ -110,9 +125,22 @@ fn a_python_client_through_a_killed_proxy_loses_nothing() {
         spawn(
             &dir,
             &[
-                "proxy", "--listen", &proxy_listen, "--to", &to, "--sct-id", SCT, "--sct-secret",
-                SECRET, "--soap", "1.1", "--retransmit-ms", "100", "--request-action",
-                "urn:example:echo/Echo", "--store",
+                "proxy",
+                "--listen",
+                &proxy_listen,
+                "--to",
+                &to,
+                "--sct-id",
+                SCT,
+                "--sct-secret",
+                SECRET,
+                "--soap",
+                "1.1",
+                "--retransmit-ms",
+                "100",
+                "--request-action",
+                "urn:example:echo/Echo",
+                "--store",
             ],
             &[&dir.join("proxy.db"), Path::new("--keyring"), &ring],
             "listening",
@@ -141,7 +169,11 @@ fn a_python_client_through_a_killed_proxy_loses_nothing() {
         running = proxy();
     }
     let status = client.wait().unwrap();
-    assert!(status.success(), "the Python client failed (seed {seed}); logs in {}", dir.display());
+    assert!(
+        status.success(),
+        "the Python client failed (seed {seed}); logs in {}",
+        dir.display()
+    );
     drop(running);
 
     let lines: Vec<Value> = std::fs::read_to_string(&out)
@@ -166,7 +198,10 @@ fn a_python_client_through_a_killed_proxy_loses_nothing() {
         })
         .collect();
     for v in &sent {
-        let key = (v["sequence"].as_str().unwrap().to_owned(), v["number"].as_u64().unwrap());
+        let key = (
+            v["sequence"].as_str().unwrap().to_owned(),
+            v["number"].as_u64().unwrap(),
+        );
         assert_eq!(
             delivered.get(&key).map(String::as_str),
             v["text"].as_str(),
@@ -178,20 +213,30 @@ fn a_python_client_through_a_killed_proxy_loses_nothing() {
         *texts.entry(t.as_str()).or_default() += 1;
     }
     for i in 1..=MESSAGES {
-        assert!(texts.contains_key(format!("py {i}").as_str()), "py {i} was lost (seed {seed})");
+        assert!(
+            texts.contains_key(format!("py {i}").as_str()),
+            "py {i} was lost (seed {seed})"
+        );
     }
     let repeats: usize = texts.values().map(|c| c - 1).sum();
-    assert!(repeats <= kills, "{repeats} repeats after {kills} kills (seed {seed})");
+    assert!(
+        repeats <= kills,
+        "{repeats} repeats after {kills} kills (seed {seed})"
+    );
     let reply = lines.iter().find(|v| v["kind"] == "reply").unwrap();
     let body = reply["body"].as_str().unwrap();
     assert!(
-        body.starts_with("<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">")
-            && body.contains("py request"),
+        body.starts_with(
+            "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+        ) && body.contains("py request"),
         "{body}"
     );
     let statuses: Vec<&Value> = lines.iter().filter(|v| v["kind"] == "status").collect();
     assert_eq!(statuses.len() as u64, MESSAGES);
-    assert!(statuses.iter().all(|v| v["state"] == "acknowledged"), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|v| v["state"] == "acknowledged"),
+        "{statuses:?}"
+    );
     println!(
         "proxy kills: {kills} SIGKILLs of wsrx proxy, {MESSAGES} messages from Python all \
          delivered ({repeats} sent again after a lost 202), all acknowledged per /status"

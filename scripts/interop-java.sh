@@ -1,33 +1,54 @@
 #!/usr/bin/env bash
 # Live interoperability with the Java stacks: Apache CXF and Eclipse Metro (interop/).
 #
-# Builds both peers (interop/java/build.sh: Debian JDK 17 + Maven, Maven Central), starts one
-# server JVM per peer that publishes every profile of interop/<peer>/wsdl/, runs the peer's own
-# client over every cell of interop/<peer>/cells.txt in one client JVM (peer <-> peer), checks
-# the server's delivery log (each message exactly once, in order), and prints one line per cell
-# and the matrix, also written to target/interop-matrix-java.md. Wire captures of every message,
-# client and server side, are kept under target/interop-java/<peer>/.
+# Builds both peers (interop/java/build.sh: Debian JDK 17 + Maven, Maven Central) and, per peer,
+# starts one server JVM that publishes every profile of interop/<peer>/wsdl/ and runs the cells
+# of interop/<peer>/cells.txt:
+#   peer-peer  the peer's client against its own server (one client JVM for every cell);
+#   wsrx-peer  `wsrx send` against the peer's server (with --wsrx);
+#   peer-wsrx  the peer's client against `wsrx serve` (with --wsrx; one client JVM for every
+#              cell, one `wsrx serve` per cell so that each cell's log is its own).
+# Each cell is judged by interop/java/matrix.py: `pass` (every step, and every message delivered
+# exactly once and in order, counted by the receiving application's log) or its first failing
+# step with the peer's message. The table is written to target/interop-matrix.md, the run's
+# rows to target/interop-java/results.tsv, and checked against interop/expected-matrix.txt:
+# the run fails on a regression (an expected pass that fails, a cell failing earlier than
+# expected) and on an improvement not yet recorded (an unexpected pass, a cell getting further),
+# so that the expectations file only ever gets better. Wire captures of every message and each
+# side's log are kept under target/interop-java/<peer>/.
 #
-#   scripts/interop-java.sh                  both peers
-#   scripts/interop-java.sh cxf|metro        one peer
-#   scripts/interop-java.sh --wsrx [peer…]   also every cell with wsrx on one side: `wsrx send` ->
-#                                            peer server, peer client -> `wsrx serve` (the baseline
-#                                            of what wsrx fails today: XFAIL rows, not counted)
-#   WSRX_INTEROP_SKIP_BUILD=1 …             reuse the last build
-# Ends with "N passed, M failed"; exits non-zero when M > 0 (peer <-> peer cells only).
+#   scripts/interop-java.sh [--wsrx] [--update-expected] [--update-readme] [cxf|metro …]
+#     --wsrx             also the wsrx cells, both directions (what CI runs)
+#     --update-expected  rewrite interop/expected-matrix.txt from this run (refused on regressions)
+#     --update-readme    regenerate the README's Java interop section from target/interop-matrix.md
+#   WSRX_INTEROP_SKIP_BUILD=1   reuse the last build (peers and wsrx)
+#   WSRX_INTEROP_SERIAL=1       one peer after the other (default: both peers at once)
+#   Ports: CXF_HTTP_PORT, CXF_HTTPS_PORT, METRO_HTTP_PORT, METRO_HTTPS_PORT, WSRX_BASE_PORT
+#   (wsrx serve: WSRX_BASE_PORT + 0..49 for CXF's cells, + 50..99 for Metro's).
+# Ends with "N passed, M failed" (M: cells not as expected); exits non-zero when M > 0.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+case $TARGET in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
 OUT=$ROOT/target/interop-java
-MATRIX=$ROOT/target/interop-matrix-java.md
-WITH_WSRX=""
-if [ "${1:-}" = --wsrx ]; then WITH_WSRX=1; shift; fi
+MATRIX=$ROOT/target/interop-matrix.md
+EXPECTED=$ROOT/interop/expected-matrix.txt
+MATRIX_PY=$ROOT/interop/java/matrix.py
+WITH_WSRX=""; UPDATE_EXPECTED=""; UPDATE_README=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --wsrx) WITH_WSRX=1;; --update-expected) UPDATE_EXPECTED=1;; --update-readme) UPDATE_README=1;;
+    -*) echo "unknown option $1" >&2; exit 2;;
+    *) break;;
+  esac
+  shift
+done
 PEERS=${*:-cxf metro}
 declare -A HTTP_PORT=([cxf]=${CXF_HTTP_PORT:-18181} [metro]=${METRO_HTTP_PORT:-18281})
 declare -A HTTPS_PORT=([cxf]=${CXF_HTTPS_PORT:-18443} [metro]=${METRO_HTTPS_PORT:-18543})
-declare -A VERSION=([cxf]="Apache CXF 4.2.3" [metro]="Eclipse Metro 4.0.4")
-# wsrx serve, peer client -> wsrx: http SOAP 1.1, http SOAP 1.2, https SOAP 1.1, https SOAP 1.2
-WSRX_BASE_PORT=${WSRX_BASE_PORT:-19001}
+declare -A SERVE_PORT=([cxf]=$(( ${WSRX_BASE_PORT:-19001} )) [metro]=$(( ${WSRX_BASE_PORT:-19001} + 50 )))
+START=$(date +%s)
 
 if [ -z "${WSRX_INTEROP_SKIP_BUILD:-}" ]; then
   mkdir -p "$ROOT/target"
@@ -36,34 +57,27 @@ if [ -z "${WSRX_INTEROP_SKIP_BUILD:-}" ]; then
   fi
   if [ -n "$WITH_WSRX" ]; then cargo build -q -p wsrx || { echo "0 passed, 1 failed"; exit 1; }; fi
 fi
-WSRX=${CARGO_TARGET_DIR:-$ROOT/target}/debug/wsrx
+WSRX=$TARGET/debug/wsrx
 KEYS=$ROOT/target/interop/keys
-# wsrx's pre-established SCT, for the cells whose bootstrap `wsrx send` cannot run
+# Peer profiles (`--peer cxf|metro`, where a stack departs from the spec) when this wsrx has them.
+PEER_OPTION=""; MC_OPTION=""
+if [ -n "$WITH_WSRX" ]; then
+  "$WSRX" send --help 2>/dev/null | grep -q -- '--peer' && PEER_OPTION=1
+  "$WSRX" send --help 2>/dev/null | grep -q -- '--make-connection' && MC_OPTION=1
+fi
+# The pre-established SCT of the cells whose security `wsrx send` has no option for (plain-*, mc-*).
 SCT=urn:uuid:6a1c2a5e-5c0b-4a36-9d43-2f1f0c0ffee1
 SECRET=c2VjdXJlLWNvbnZlcnNhdGlvbi1kZW1vLXNlY3JldCE=
 
-PASS=0; FAIL=0; XPASS=0; XFAIL=0; ROWS=()
-SERVER_PID=""; WSRX_PIDS=()
-stop_server() { if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; fi; SERVER_PID=""; }
-stop_wsrx() { local p; for p in "${WSRX_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; WSRX_PIDS=(); }
-trap 'stop_server; stop_wsrx' EXIT
-
 cells_of() { grep -v -E '^[[:space:]]*(#|$)' "$1"; }
-
-# $1 delivery log, $2 endpoint, $3 cell, $4 count: the cell's texts exactly once, in order.
-check_delivery() {
-  local got want
-  got=$(awk -F'\t' -v e="$2" -v c="$3-" '$1==e && index($4,c)==1 {print $4}' "$1" | tr '\n' ' ')
-  want=$(for i in $(seq 1 "$4"); do printf '%s ' "$3-$i"; done)
-  [ "$got" = "$want" ] || { echo "delivery: expected [$want] got [$got]"; return 1; }
-}
+lines_of() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
 
 # The first error a log shows after line $2, in the peer's own words: the first line naming an
 # exception, a SEVERE record, a Metro message code or a wsrx refusal, with the line after it (CXF
 # and Metro put the exception's message there); a WARNING only when nothing else is there.
 first_error() {
   local new hit
-  new=$(tail -n +"$(( $2 + 1 ))" "$1" | sed 's/\x1b\[[0-9;]*m//g')
+  new=$(tail -n +"$(( $2 + 1 ))" "$1" | sed 's/\x1b\[[0-9;]*m//g' | grep -v '^wsrx serve: ')  # not wsrx's start-up lines
   hit=$(printf '%s\n' "$new" | grep -n -m1 -E 'has thrown exception|^SEVERE: |^Caused by: |(WSRM|WSS|WSSC|WST|WSSTUBE|WSP)[0-9]{3,}|refused|ERROR' | cut -d: -f1)
   [ -z "$hit" ] && hit=$(printf '%s\n' "$new" | grep -n -m1 -E '^WARNING: |WARN' | cut -d: -f1)
   [ -z "$hit" ] && return 0
@@ -75,114 +89,149 @@ wsrx_args() { # $1 profile, $2 mode, $3 peer -> the options `wsrx send` has for 
   case $1 in *soap11) a="$a --soap 1.1";; *) a="$a --soap 1.2";; esac
   case $1 in *rm10*) a="$a --rm 1.0";; *) a="$a --rm 1.1";; esac
   [ "$2" = rr ] && a="$a --request-reply --offer"
-  [ -n "${3:-}" ] && a="$a --peer $3"   # the peer's profile (docs/sequence-binding.md)
+  [ -n "$PEER_OPTION" ] && a="$a --peer $3"   # the peer's profile, where wsrx has them (docs/sequence-binding.md)
+  case $1 in mc-*) [ -n "$MC_OPTION" ] && a="$a --make-connection";; esac   # WS-MakeConnection, no listener
   [ "${3:-}" = cxf ] && suite=Basic256Sha256   # the profiles' sp:AlgorithmSuite
+  case $1 in # the profile's WS-SC version (x509-rm10-* pairs RM 1.0 with SC 1.3)
+    *sc2005*) a="$a --sc 2005-02";; x509*|ut-tls*) a="$a --sc 1.3";;
+  esac
   case $1 in
     ut-tls*) a="$a --username alice --password secret --ca $KEYS/ca.pem";;
     x509-encsig*) a="$a --bootstrap x509 --server-cert $KEYS/server.pem --suite $suite --encrypt-signature";;
-    x509-rm10*) a="$a --bootstrap x509 --server-cert $KEYS/server.pem --suite $suite --sc 1.3";;  # RM 1.0 with SC 1.3
     x509*) a="$a --bootstrap x509 --server-cert $KEYS/server.pem --suite $suite";;
-    *) a="$a --sct-id $SCT --sct-secret $SECRET";;  # no unsecured mode in wsrx send
+    plain*|mc*) a="$a --security none";;  # plain WS-RM: explicit on both sides
+    *) a="$a --sct-id $SCT --sct-secret $SECRET";;
   esac
   echo "$a"
 }
+bootstrap_of() { case $1 in ut-tls*|x509*) echo 1;; *) echo 0;; esac; }
+rm_of() { case $1 in *rm10*) echo 1.0;; *) echo 1.1;; esac; }
+# Whether the receiving application must see the messages in order: every WS-RM 1.1 profile asks
+# for InOrder in its policy, and the CXF server is configured InOrder for WS-RM 1.0 (as a CXF
+# user does in its RM manager); WS-RM 1.0 policy cannot ask for it, and the Metro server, run
+# from policy alone, hands RM 1.0 messages over in arrival order.
+inorder_of() { case $1:$2 in metro:*rm10*) echo 0;; *) echo 1;; esac; }
 
-row() { # $1 peer, $2 direction, $3 name, $4 profile, $5 mode, $6 verdict, $7 detail
-  echo "$6 $2 $3 | $7"
-  ROWS+=("| ${VERSION[$1]} | $2 | $3 | $4 | $5 | $6 | ${7//|/\\|} |")
-}
-xrow() { # as row, $6 = exit status; wsrx cells are a baseline: XFAIL, not counted
-  local v=XFAIL; if [ "$6" = 0 ]; then v=XPASS; XPASS=$((XPASS+1)); else XFAIL=$((XFAIL+1)); fi
-  row "$1" "$2" "$3" "$4" "$5" "$v" "$7"
+judge() { # matrix.py judge-* key=value… >> the peer's results, and one line for the log
+  local r
+  r=$(python3 "$MATRIX_PY" "$@")
+  printf '%s\n' "$r" >> "$RESULTS"
+  printf '%s\n' "$r" | awk -F'\t' '{ printf "%s %s %s %s%s\n", toupper($6), $2, $1, $3, ($7 == "" ? "" : " | " $7 ": " substr($8 != "" ? $8 : $9, 1, 200)) }'
 }
 
-wsrx_send_cells() { # $1 peer, $2 dir: wsrx send -> the peer's server, every cell
-  local peer=$1 dir=$2 name profile url count mode before rc ours theirs
+# `wsrx send` -> the peer's server, every cell, one after the other (each cell's lines of the
+# server's log and capture are told apart by where they were before it).
+wsrx_send_cells() {
+  local peer=$1 dir=$2 name profile url count mode before cap skip dskip rc
   mkdir -p "$dir/wsrx-send"; "$WSRX" keys generate "$dir/wsrx-send/ring.keys" >/dev/null 2>&1
   while read -r name profile url count mode; do
-    before=$(wc -l < "$dir/server.log")
+    before=$(lines_of "$dir/server.log")
+    cap=$dir/server/$profile; skip=$(lines_of "$cap/index.tsv"); dskip=$(lines_of "$dir/delivered.tsv")
     # shellcheck disable=SC2046
     WSRX_LOG=${WSRX_LOG:-info} timeout 60 "$WSRX" send --to "$url" --count "$count" --timeout 15 \
       --store "$dir/wsrx-send/$name.db" --keyring "$dir/wsrx-send/ring.keys" $(wsrx_args "$profile" "$mode" "$peer") \
       > "$dir/wsrx-send/$name.log" 2>&1 < /dev/null
     rc=$?
     sleep 1
-    ours=$(sed 's/\x1b\[[0-9;]*m//g' "$dir/wsrx-send/$name.log" | grep -v '^\s*$' | tail -1 | cut -c1-300)
-    theirs=$(first_error "$dir/server.log" "$before")
-    xrow "$peer" "wsrx → $peer" "$name" "$profile" "$mode" "$rc" "wsrx: ${ours:-exit $rc}; $peer: ${theirs:-(no error logged)}"
+    judge judge-wsrx peer="$peer" direction=wsrx-peer cell="$name" profile="$profile" mode="$mode" count="$count" \
+      log="$dir/wsrx-send/$name.log" exit="$rc" bootstrap="$(bootstrap_of "$profile")" rm="$(rm_of "$profile")" \
+      server_capture="$cap" server_skip="$skip" delivered="$dir/delivered.tsv" skip="$dskip" \
+      inorder="$(inorder_of "$peer" "$profile")" \
+      other="$(first_error "$dir/server.log" "$before")"
   done < <(cells_of "$dir/cells.txt")
 }
 
-peer_client_to_wsrx() { # $1 peer, $2 dir: the peer's client -> wsrx serve, every cell
-  local peer=$1 dir=$2/to-wsrx i port soap tls name profile url count mode scheme before line verdict serr
+# The peer's client -> `wsrx serve`: one wsrx serve per cell (its own port, log, delivery log),
+# then one client JVM for all cells.
+peer_client_to_wsrx() {
+  local peer=$1 dir=$2/to-wsrx k=0 port soap tls scheme name profile url count mode line pids=()
   rm -rf "$dir"; mkdir -p "$dir"; "$WSRX" keys generate "$dir/ring.keys" >/dev/null 2>&1
-  for i in 0 1 2 3; do
-    port=$((WSRX_BASE_PORT + i)); soap=1.1; tls=""
-    case $i in 1|3) soap=1.2;; esac
-    case $i in 2|3) tls="--tls-cert $KEYS/server.pem --tls-key $KEYS/server.key";; esac
-    # shellcheck disable=SC2086
-    WSRX_LOG=${WSRX_LOG:-info} "$WSRX" serve --listen "127.0.0.1:$port" --store "$dir/serve-$port.db" \
-      --keyring "$dir/ring.keys" --soap $soap --peer "$peer" --user alice:secret --sct-id $SCT --sct-secret $SECRET \
-      --x509-cert "$KEYS/server.pem" --x509-key "$KEYS/server.key" \
-      --delivery-log "$dir/delivered-$port.jsonl" $tls > "$dir/serve-$port.log" 2>&1 &
-    WSRX_PIDS+=($!)
-  done
-  sleep 1
-  # One client JVM per cell, so that each cell's lines of the wsrx serve logs are its own.
+  : > "$dir/cells.txt"
   while read -r name profile url count mode; do
-    i=1; case $profile in *soap11) i=0;; esac
-    scheme=http; case $profile in ut-tls*) i=$((i + 2)); scheme=https;; esac
-    port=$((WSRX_BASE_PORT + i)); url=$scheme://127.0.0.1:$port/$profile
-    before=$(wc -l < "$dir/serve-$port.log")
-    timeout 120 interop/$peer/run.sh client --capture "$dir/client" --cell "$name $profile $url $count $mode" \
-      --cell-timeout 45 --ack-wait-ms 10000 > "$dir/client-$name.log" 2>&1 < /dev/null
-    line=$(grep -m1 "^RESULT $name " "$dir/client-$name.log" || echo "RESULT $name FAIL client: no result")
-    verdict=$(echo "$line" | cut -d' ' -f3)
-    serr=$(first_error "$dir/serve-$port.log" "$before")
-    xrow "$peer" "$peer → wsrx" "$name" "$profile" "$mode" "$([ "$verdict" = PASS ] && echo 0 || echo 1)" \
-      "$peer: $(echo "$line" | cut -d' ' -f4- | cut -c1-400); wsrx serve: ${serr:-(nothing logged)}"
+    port=$(( ${SERVE_PORT[$peer]} + k )); k=$((k + 1))
+    soap=1.2; case $profile in *soap11) soap=1.1;; esac
+    tls=""; scheme=http
+    case $profile in ut-tls*) tls="--tls-cert $KEYS/server.pem --tls-key $KEYS/server.key"; scheme=https;; esac
+    # The profiles without security: wsrx serve configured for sequences no token binds.
+    case $profile in plain-*|mc-*) tls="$tls --allow-unbound-sequences";; esac
+    # shellcheck disable=SC2086
+    WSRX_LOG=${WSRX_LOG:-info} "$WSRX" serve --listen "127.0.0.1:$port" --store "$dir/$name.db" \
+      --keyring "$dir/ring.keys" --soap $soap ${PEER_OPTION:+--peer $peer} --user alice:secret --sct-id $SCT --sct-secret $SECRET \
+      --x509-cert "$KEYS/server.pem" --x509-key "$KEYS/server.key" \
+      --delivery-log "$dir/$name.delivered.jsonl" $tls > "$dir/$name.serve.log" 2>&1 < /dev/null &
+    pids+=($!)
+    echo "$name $profile $scheme://127.0.0.1:$port/$profile $count $mode" >> "$dir/cells.txt"
   done < <(cells_of "$2/cells.txt")
-  stop_wsrx
+  sleep 1
+  timeout 1500 interop/$peer/run.sh client --capture "$dir/client" --cells "$dir/cells.txt" \
+    --cell-timeout 120 --ack-wait-ms 10000 > "$dir/client.log" 2>&1 < /dev/null
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  while read -r name profile url count mode; do
+    line=$(grep -m1 "^RESULT $name " "$dir/client.log")
+    judge judge-java peer="$peer" direction=peer-wsrx cell="$name" profile="$profile" mode="$mode" count="$count" \
+      result="$line" capture="$dir/client/$name" delivered="$dir/$name.delivered.jsonl" \
+      other="$(first_error "$dir/$name.serve.log" 0)"
+  done < <(cells_of "$dir/cells.txt")
 }
 
-for peer in $PEERS; do
-  dir=$OUT/$peer; rm -rf "$dir"; mkdir -p "$dir"
-  http=${HTTP_PORT[$peer]}; https=${HTTPS_PORT[$peer]}
+run_peer() { # $1 peer: everything of one peer, results into $OUT/$1/results.tsv
+  local peer=$1 dir=$OUT/$1 http=${HTTP_PORT[$1]} https=${HTTPS_PORT[$1]} server name profile url count mode line t0
+  RESULTS=$dir/results.tsv
+  rm -rf "$dir"; mkdir -p "$dir"; : > "$RESULTS"; t0=$(date +%s)
   echo "== $peer: server on http $http, https $https"
   interop/$peer/run.sh server --http-port "$http" --https-port "$https" --capture "$dir/server" \
-    --delivery-log "$dir/delivered.tsv" > "$dir/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 120); do grep -q '^READY' "$dir/server.log" && break; kill -0 $SERVER_PID 2>/dev/null || break; sleep 0.5; done
+    --delivery-log "$dir/delivered.tsv" > "$dir/server.log" 2>&1 < /dev/null &
+  server=$!
+  for _ in $(seq 240); do grep -q '^READY' "$dir/server.log" && break; kill -0 $server 2>/dev/null || break; sleep 0.5; done
   if ! grep -q '^READY' "$dir/server.log"; then
-    tail -30 "$dir/server.log"; echo "FAIL $peer server did not start"; FAIL=$((FAIL+1)); stop_server; continue
+    tail -30 "$dir/server.log"; echo "FAIL $peer server did not start"
+    kill "$server" 2>/dev/null; wait "$server" 2>/dev/null
+    cells_of "interop/$peer/cells.txt" | while read -r name profile url count mode; do
+      printf '%s\tpeer-peer\t%s\t%s\t%s\tfail\tsetup\t%s server did not start\t\n' "$peer" "$name" "$profile" "$mode" "$peer" >> "$RESULTS"
+    done
+    return
   fi
   sed -e "s#{http}#http://127.0.0.1:$http#; s#{https}#https://127.0.0.1:$https#" interop/$peer/cells.txt > "$dir/cells.txt"
-  timeout 900 interop/$peer/run.sh client --capture "$dir/client" --cells "$dir/cells.txt" > "$dir/client.log" 2>&1 < /dev/null
-  if [ -n "$WITH_WSRX" ]; then wsrx_send_cells "$peer" "$dir"; fi
-  stop_server
+  # --cell-timeout: the first cell also pays for the JVM's warm-up, minutes on a loaded machine.
+  timeout 1500 interop/$peer/run.sh client --capture "$dir/client" --cells "$dir/cells.txt" \
+    --cell-timeout 180 > "$dir/client.log" 2>&1 < /dev/null
   while read -r name profile url count mode; do
-    line=$(grep -m1 "^RESULT $name " "$dir/client.log" || echo "RESULT $name FAIL client: no result (see $dir/client.log)")
-    verdict=$(echo "$line" | cut -d' ' -f3); detail=$(echo "$line" | cut -d' ' -f4-)
-    if [ "$verdict" = PASS ] && ! d=$(check_delivery "$dir/delivered.tsv" "$profile" "$name" "$count"); then
-      verdict=FAIL; detail=$d
-    fi
-    [ "$verdict" = PASS ] && PASS=$((PASS+1)) || FAIL=$((FAIL+1))
-    row "$peer" "$peer → $peer" "$name" "$profile" "$mode" "$verdict" "$detail"
+    line=$(grep -m1 "^RESULT $name " "$dir/client.log")
+    judge judge-java peer="$peer" direction=peer-peer cell="$name" profile="$profile" mode="$mode" count="$count" \
+      result="$line" capture="$dir/client/$name" delivered="$dir/delivered.tsv" endpoint="$profile"
   done < <(cells_of "$dir/cells.txt")
-  if [ -n "$WITH_WSRX" ]; then peer_client_to_wsrx "$peer" "$dir"; fi
-done
+  echo "== $peer: peer-peer $(( $(date +%s) - t0 )) s"
+  if [ -n "$WITH_WSRX" ]; then wsrx_send_cells "$peer" "$dir"; echo "== $peer: + wsrx-peer $(( $(date +%s) - t0 )) s"; fi
+  kill "$server" 2>/dev/null; wait "$server" 2>/dev/null
+  if [ -n "$WITH_WSRX" ]; then peer_client_to_wsrx "$peer" "$dir"; echo "== $peer: + peer-wsrx $(( $(date +%s) - t0 )) s"; fi
+}
 
-{
-  echo "# Java interop matrix"
-  echo
-  echo "Written by \`scripts/interop-java.sh${WITH_WSRX:+ --wsrx}\` on $(date -u +%Y-%m-%dT%H:%M:%SZ)."
-  echo "Profiles: \`interop/<peer>/wsdl/\`; cells: \`interop/<peer>/cells.txt\`; XFAIL: a wsrx cell failing today (baseline, \`interop/BASELINE.md\`)."
-  echo
-  echo "| peer | direction | cell | profile | mode | result | detail |"
-  echo "|---|---|---|---|---|---|---|"
-  printf '%s\n' "${ROWS[@]}"
-} > "$MATRIX"
-echo "matrix: $MATRIX"
-[ -n "$WITH_WSRX" ] && echo "wsrx cells (baseline, not counted): $XPASS passed, $XFAIL failed"
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" = 0 ]
+PIDS=()
+cleanup() { local p; for p in "${PIDS[@]}"; do kill -- -"$p" 2>/dev/null; done; }
+trap cleanup EXIT INT TERM
+for peer in $PEERS; do rm -rf "${OUT:?}/$peer"; done
+mkdir -p "$OUT"
+if [ -n "${WSRX_INTEROP_SERIAL:-}" ]; then
+  for peer in $PEERS; do run_peer "$peer"; done
+else
+  # Both peers at once (their own ports and folders): the runs mostly wait on the stacks'
+  # timers, so this halves the wall time. Each peer's log is printed when it is done.
+  set -m
+  for peer in $PEERS; do mkdir -p "$OUT/$peer.log.d"; (set +m; run_peer "$peer") > "$OUT/$peer.log.d/run.log" 2>&1 & PIDS+=($!); done
+  set +m
+  for i in "${!PIDS[@]}"; do wait "${PIDS[$i]}"; done
+  for peer in $PEERS; do cat "$OUT/$peer.log.d/run.log"; done
+  PIDS=()
+fi
+
+ALL=$OUT/results.tsv
+: > "$ALL"
+for peer in $PEERS; do cat "$OUT/$peer/results.tsv" >> "$ALL" 2>/dev/null; done
+python3 "$MATRIX_PY" render "$ALL" > "$MATRIX"
+echo "matrix: $MATRIX ($(( $(date +%s) - START )) s)"
+scope=() # the expectations of what ran: these peers, and the wsrx directions only with --wsrx
+for peer in $PEERS; do scope+=("peer=$peer"); done
+[ -z "$WITH_WSRX" ] && scope+=(peer-peer-only)
+if [ -n "$UPDATE_EXPECTED" ]; then python3 "$MATRIX_PY" update "$ALL" "$EXPECTED" "${scope[@]}" || exit 1; fi
+if [ -n "$UPDATE_README" ]; then python3 "$MATRIX_PY" readme README.md "$MATRIX" || exit 1; fi
+python3 "$MATRIX_PY" check "$ALL" "$EXPECTED" "${scope[@]}"

@@ -54,6 +54,25 @@ record_wss4j() {
   $oracle sign $common --no-dkt "$in/echo-unsigned.xml" "$dir/echo-sct-signed.xml"
   $oracle sign $common --encrypt "$in/echo-unsigned.xml" "$dir/echo-dkt-signed-encrypted.xml"
   $oracle sign $common "$in/createsequence-str-unsigned.xml" "$dir/createsequence-str-dkt-signed.xml"
+  # Axis2/Rampart's secure-conversation shape (testdata/policies/variants/rampart-sc-*.xml):
+  # only the Timestamp signed, Body and signature encrypted, 16-byte derived keys, AES-128;
+  # then the same with the Timestamp left unsigned, and two copies whose Body is replaced.
+  local rampart="--sct-id $SCT --secret $SECRET --ttl 315360000 --encrypt-signature --dk-length 16 --enc-alg aes128"
+  $oracle sign $rampart --sign-timestamp-only "$in/echo-unsigned.xml" \
+    "$dir/rampart-sc-timestamp-signed-body-signature-encrypted.xml"
+  $oracle sign $rampart --sign-body-only "$in/echo-unsigned.xml" "$dir/rampart-sc-timestamp-unsigned.xml"
+  python3 - "$dir" <<'PY'
+import re, sys
+d = sys.argv[1]
+s = open(f"{d}/rampart-sc-timestamp-signed-body-signature-encrypted.xml").read()
+i = s.index("<SOAP-ENV:Body>") + len("<SOAP-ENV:Body>")
+j = s.index("</SOAP-ENV:Body>")
+body_id = re.search(r'<SOAP-ENV:Body><xenc:EncryptedData Id="([^"]+)"', s).group(1)
+replaced = s[:i] + "<ns:Echo><ns:text>pay the attacker</ns:text></ns:Echo>" + s[j:]
+open(f"{d}/rampart-sc-body-replaced.xml", "w").write(replaced)
+unlisted = replaced.replace(f'<xenc:DataReference URI="#{body_id}"/>', "")
+open(f"{d}/rampart-sc-body-replaced-unlisted.xml", "w").write(unlisted)
+PY
   for f in "$dir"/*-signed*.xml; do
     $oracle verify -q --secret $SECRET --sct-id $SCT "$f" | grep -q 'VERIFIED OK' \
       || { echo "WSS4J does not verify its own $f" >&2; exit 1; }

@@ -4,7 +4,8 @@
 //!   `MANIFEST.md` per folder) and cargo's target directory.
 //! - The peers: Apache WSS4J (the `interop/wss4j` oracle, compiled into
 //!   `target/interop/peers/wss4j` by `interop/wss4j/build.sh`), the `xmlsec1` command and the
-//!   `openssl` command. Each finder returns the peer, or reports a skip and returns `None`.
+//!   `openssl` command, and a throw-away PostgreSQL ([`postgres::TempPostgres`]). Each
+//!   finder returns the peer, or reports a skip and returns `None`.
 //! - Skips are counted, never hidden ([`skip`]): a test whose peer is missing writes one
 //!   line, `<test>: skipped: needs <peer>; run <script>`, straight to the process's stderr
 //!   (libtest captures only `print!`/`eprint!`, so the line shows even though the test
@@ -20,6 +21,8 @@
     clippy::panic,
     reason = "test support: a broken harness fails the test that uses it"
 )]
+
+pub mod postgres;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -83,6 +83,20 @@ impl Error {
         )
     }
 
+    /// The sequence the refused message named, if the error says (for logs and metrics).
+    pub fn sequence(&self) -> Option<&SequenceId> {
+        match self {
+            Self::UnknownSequence(id)
+            | Self::BindingMismatch(id)
+            | Self::MessageNumberRollover(id)
+            | Self::SequenceClosed(id)
+            | Self::LastMessageNumberExceeded(id)
+            | Self::InvalidAcknowledgement(id)
+            | Self::InvalidMessageNumber(id) => Some(id),
+            _ => None,
+        }
+    }
+
     /// The fault this error is answered with on the wire, if any (total over peer faults
     /// that warrant an answer; see the mapping table in the crate docs).
     pub fn fault(&self) -> Option<RmFault> {

@@ -113,6 +113,7 @@ pub mod events;
 pub mod fsm;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod mc;
 pub mod msg;
 pub mod persist;
 pub mod ranges;

@@ -84,8 +84,15 @@ async fn main() -> Result<(), Box<dyn Error>> {
     println!("one-way: {status} {receipt}");
     let receipt: serde_json::Value = serde_json::from_str(&receipt)?;
     let (sequence, number) = (
-        receipt["sequence"].as_str().unwrap_or_default().to_owned(),
-        receipt["number"].as_u64().unwrap_or_default(),
+        receipt
+            .get("sequence")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        receipt
+            .get("number")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or_default(),
     );
     for _ in 0..100 {
         let state = http

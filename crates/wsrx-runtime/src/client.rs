@@ -83,6 +83,9 @@ pub struct ClientConfig {
     /// An HTTP client (connection pool and in-flight bound) shared with other clients
     /// of the same server; `None`: one of its own from `http_timeout` and `tls`.
     pub http: Option<HttpClient>,
+    /// What protects the sequence (`crate::sequence_security`): a token (the default),
+    /// or, chosen explicitly, nothing or TLS (no STR, nothing signed).
+    pub security: crate::sequence_security::SequenceSecurity,
 }
 
 impl ClientConfig {
@@ -105,6 +108,7 @@ impl ClientConfig {
             offer: false,
             listen: None,
             http: None,
+            security: crate::sequence_security::SequenceSecurity::Token,
         }
     }
 }
@@ -199,7 +203,7 @@ struct Inner<B: Backend> {
     /// exchange is still open: a retransmission of one of them is not sent (HTTP has
     /// not lost it yet; under load it would only queue a duplicate behind it).
     outstanding: StdMutex<std::collections::HashSet<u64>>,
-    replay: StdMutex<ReplayCache>,
+    replay: crate::replay::ReplayGuard,
     wake: tokio::sync::Notify,
     stop: watch::Sender<bool>,
     tap: Option<Tap>,
@@ -343,11 +347,17 @@ impl<B: Backend> Client<B> {
                 }
             }
             None => {
-                let token = tokens.token_for(&config.to).await?;
-                // The token is durable before the sequence bound to it exists.
-                let mut batch = Batch::default();
-                crate::recovery::add_changes(&mut batch, &tokens.take_changes())?;
-                persistence.commit(batch).await?;
+                // The token is durable before the sequence bound to it exists; a sequence
+                // without one (an explicit mode) is bound to nothing.
+                let binding = if config.security.uses_token() {
+                    let token = tokens.token_for(&config.to).await?;
+                    let mut batch = Batch::default();
+                    crate::recovery::add_changes(&mut batch, &tokens.take_changes())?;
+                    persistence.commit(batch).await?;
+                    Some(SecurityBinding::new(token.sct.identifier.clone()))
+                } else {
+                    None
+                };
                 let duplex = config.offer.then(|| {
                     ClientDuplex::new(
                         config.profile.rm_version(),
@@ -361,7 +371,7 @@ impl<B: Backend> Client<B> {
                     CreateParams {
                         to: EndpointRef(config.to.clone()),
                         acks_to: EndpointRef(acks.clone()),
-                        binding: Some(SecurityBinding::new(token.sct.identifier.clone())),
+                        binding,
                         offer: duplex.as_ref().and_then(ClientDuplex::offer),
                     },
                     crate::entropy::rm_random_source(),
@@ -411,7 +421,10 @@ impl<B: Backend> Client<B> {
                 Some(shared) => shared.clone(),
                 None => HttpClient::with_tls(config.http_timeout, &config.tls)?,
             },
-            replay: StdMutex::new(ReplayCache::new(100_000, Duration::from_secs(900))),
+            replay: crate::replay::ReplayGuard::memory(ReplayCache::with_limits(
+                wsrx_security::ReplayLimits::single(100_000),
+                ReplayCache::window_for(config.inbound.verifier.config()),
+            )),
             config,
             state: Shard::new(state),
             generation,

@@ -136,6 +136,20 @@ async fn handle<B: Backend>(
     request: axum::extract::Request,
 ) -> Response {
     use axum::extract::FromRequest;
+    // `GET <endpoint>?wsdl`: the description of the policy the server enforces.
+    if request.method() == axum::http::Method::GET
+        && request
+            .uri()
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p.eq_ignore_ascii_case("wsdl")))
+    {
+        return (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+            state.server.published_wsdl(),
+        )
+            .into_response();
+    }
     // The body (within DefaultBodyLimit) must arrive within body_timeout (issue 9:
     // slowloris); a stalled one gets 408 and the connection is closed.
     let body = match tokio::time::timeout(state.body_timeout, Bytes::from_request(request, &()))
@@ -167,6 +181,11 @@ fn to_response(reply: HttpReply) -> Response {
     };
     let (ct, soap_action) = content_type(reply.soap, &reply.action);
     let mut resp = (status, body).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        // The store could not commit: nothing was acknowledged; the client may retry.
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
     if let Ok(v) = HeaderValue::from_str(&ct) {
         resp.headers_mut().insert(header::CONTENT_TYPE, v);
     }
@@ -372,6 +391,16 @@ impl HttpClient {
             client,
             slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         })
+    }
+
+    /// GETs `url` (a WSDL, for instance); returns the status and the body.
+    ///
+    /// # Errors
+    /// [`RuntimeError::Http`] on transport failures.
+    pub async fn get(&self, url: &str) -> Result<(u16, Bytes), RuntimeError> {
+        let resp = self.client.get(url).send().await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.bytes().await?))
     }
 
     /// POSTs a SOAP message; returns the response (status and body, if any).

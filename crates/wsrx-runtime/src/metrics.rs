@@ -12,7 +12,8 @@
 //! | `wsrx_messages_released_total` | counter | messages received but not delivered: duplicates of delivered ones (acknowledged again), no reorder-buffer room, discarded |
 //! | `wsrx_ack_latency_seconds` | histogram | from receiving a message to sending the acknowledgement that covers it on the back-channel (anonymous AcksTo) |
 //! | `wsrx_creates_refused_total{reason}` | counter | CreateSequence refused (limit, missing or mismatched binding, …) |
-//! | `wsrx_refused_total{reason}` | counter | inbound messages refused with a fault, by WS-Security/WS-RM fault |
+//! | `wsrx_refused_total{reason}` | counter | inbound messages refused with a fault, by WS-Security/WS-RM fault subcode (SOAP code when there is none), every refusal included (binding, unknown sequence, offered sequences) |
+//! | `wsrx_refused_by_identity_total{identity}` | counter | the same refusals by the SCT identifier that proved the refused message (`unauthenticated` when none): the offender on a dashboard |
 //! | `wsrx_token_expiry_timestamp_seconds{token}` | gauge | when a stored security context token expires (Unix time; 0 once forgotten); time to expiry is `wsrx_token_expiry_timestamp_seconds - time()` in PromQL |
 //!
 //! Labels never carry secrets; token labels are SCT identifiers (public by design).
@@ -33,6 +34,10 @@ pub const ACK_LATENCY: &str = "wsrx_ack_latency_seconds";
 pub const CREATES_REFUSED: &str = "wsrx_creates_refused_total";
 /// Refused inbound messages.
 pub const REFUSED: &str = "wsrx_refused_total";
+/// Refused inbound messages by the identity that proved them.
+pub const REFUSED_BY_IDENTITY: &str = "wsrx_refused_by_identity_total";
+/// The identity label of a refused message no token proved.
+pub const UNAUTHENTICATED: &str = "unauthenticated";
 /// When a token expires.
 pub const TOKEN_EXPIRY: &str = "wsrx_token_expiry_timestamp_seconds";
 
@@ -58,6 +63,10 @@ pub fn describe() {
         "CreateSequence requests refused, by reason"
     );
     metrics::describe_counter!(REFUSED, "Inbound messages refused with a fault, by reason");
+    metrics::describe_counter!(
+        REFUSED_BY_IDENTITY,
+        "Inbound messages refused with a fault, by the identity that proved them"
+    );
     metrics::describe_gauge!(
         TOKEN_EXPIRY,
         metrics::Unit::Seconds,
@@ -113,6 +122,27 @@ pub fn create_refused(reason: &'static str) {
 /// An inbound message was refused with a fault for `reason`.
 pub fn refused(reason: String) {
     metrics::counter!(REFUSED, "reason" => reason).increment(1);
+}
+
+/// One refusal, made visible: counted by `reason` and by `identity` (the SCT identifier
+/// that proved the message; `None`: unauthenticated), and logged at WARN with the
+/// sequence it named. `detail` is for the log only and never holds a secret.
+pub fn refusal(
+    reason: &str,
+    identity: Option<&str>,
+    sequence: Option<&str>,
+    detail: &dyn std::fmt::Display,
+) {
+    let who = identity.unwrap_or(UNAUTHENTICATED);
+    metrics::counter!(REFUSED, "reason" => reason.to_owned()).increment(1);
+    metrics::counter!(REFUSED_BY_IDENTITY, "identity" => who.to_owned()).increment(1);
+    tracing::warn!(
+        reason,
+        identity = who,
+        sequence = sequence.unwrap_or("-"),
+        %detail,
+        "refused an inbound message"
+    );
 }
 
 /// The stored token `identifier` expires at `unix_seconds` (0: forgotten).

@@ -160,7 +160,9 @@ pub(crate) fn source_bound(m: &Message) -> bool {
 pub(crate) fn is_answer(m: &Message) -> bool {
     matches!(
         m,
-        Message::CloseSequenceResponse(_) | Message::TerminateSequenceResponse(_)
+        Message::CloseSequenceResponse(_)
+            | Message::TerminateSequenceResponse(_)
+            | Message::Fault(_)
     )
 }
 

@@ -138,6 +138,16 @@ impl<B: Backend> Persistence<B> {
         Ok(ticket)
     }
 
+    /// Why a commit failed, once one has: from then on nothing more is sent or
+    /// acknowledged through this `Persistence` (the state in memory ran ahead of the
+    /// store), so a node stops and is restarted to reload it from the store.
+    pub fn failure(&self) -> Option<String> {
+        lock(&self.durability)
+            .failed
+            .as_ref()
+            .map(|(_, why)| why.clone())
+    }
+
     /// The last ticket issued here (what everything sent now may depend on).
     pub fn last_issued(&self) -> Ticket {
         lock(&self.durability).issued

@@ -3,7 +3,7 @@
 //! Inbound ([`open`]): body bytes → [`Document::parse_with`] (limits) → [`Envelope`] →
 //! mustUnderstand (WS-A, WS-RM via [`wire::understands`], `wsse:Security`) → security
 //! ([`ProtectionPolicy::open`]: decrypt, verify at `now` and check against the policy, in its
-//! protection order; then the [`ReplayCache`]) → the proving token's identifier becomes the RM
+//! protection order; then the [`wsrx_security::ReplayCache`]) → the proving token's identifier becomes the RM
 //! [`SecurityBinding`] → [`wire::decode`]. Everything the rest of the runtime needs is
 //! copied out into an owned [`Opened`], so no borrow of the document outlives this module.
 //! Any failure becomes a [`Refusal`]: the SOAP fault to answer, in the request's SOAP
@@ -14,7 +14,6 @@
 //! [`Protection`]'s policy, with a fresh Timestamp and fresh derived-key nonces on every call,
 //! retransmissions included.
 
-use std::sync::Mutex;
 use std::time::SystemTime;
 
 use wsrx_crypto::OsRandom;
@@ -22,7 +21,7 @@ use wsrx_rm::binding::TokenRef;
 use wsrx_rm::wire::{self, DecodeError, RmBody, StrRef, WireBody, WireMessage, WireProfile};
 use wsrx_rm::{Message, PayloadRef, RmVersion, SecurityBinding};
 use wsrx_security::{
-    KeyResolver, ProtectionPolicy, ReplayCache, ScVersion, SecurityContextToken, Signer, Verifier,
+    KeyResolver, ProtectionPolicy, ScVersion, SecurityContextToken, Signer, Verifier,
 };
 use wsrx_soap::{
     AddressingHeaders, Envelope, Fault, FaultCode, OutboundAddressing, RelatesTo, SoapVersion,
@@ -184,7 +183,7 @@ pub fn open(
     soap_hint: SoapVersion,
     config: &InboundConfig,
     resolver: &dyn KeyResolver,
-    replay: &Mutex<ReplayCache>,
+    replay: &crate::replay::ReplayGuard,
     now: SystemTime,
 ) -> Result<Opened, Refusal> {
     let plain = |soap, reason: String, fault: Fault| Refusal {
@@ -260,10 +259,7 @@ pub fn open(
                 .signer()
                 .map(|key| SecurityBinding::new(key.sct_identifier.clone()));
             let verified = o.verified().map_err(sec)?;
-            let mut cache = replay
-                .lock()
-                .map_err(|_| sec(wsrx_security::SecurityError::Local))?;
-            cache.check(&verified, now).map_err(sec)?;
+            replay.check(&verified, now).map_err(sec)?;
             (o.document(), proof, o.decryption().is_some())
         }
         None => (&doc, None, false),

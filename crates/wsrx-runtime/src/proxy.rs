@@ -216,17 +216,19 @@ impl<B: Backend> Proxy<B> {
                 );
             }
         };
-        let mut body = serde_json::json!({ "sequence": sequence, "number": number });
+        let mut body = serde_json::Map::new();
+        body.insert("sequence".into(), sequence.into());
+        body.insert("number".into(), number.into());
         let state = match outcome {
-            Outcome::Acknowledged => "acknowledged".to_owned(),
-            Outcome::Pending => "pending".to_owned(),
+            Outcome::Acknowledged => "acknowledged",
+            Outcome::Pending => "pending",
             Outcome::Undelivered(reason) => {
-                body["reason"] = serde_json::Value::String(format!("{reason:?}"));
-                "undelivered".to_owned()
+                body.insert("reason".into(), format!("{reason:?}").into());
+                "undelivered"
             }
         };
-        body["state"] = serde_json::Value::String(state);
-        json(StatusCode::OK, &body)
+        body.insert("state".into(), state.into());
+        json(StatusCode::OK, &serde_json::Value::Object(body))
     }
 
     async fn submit(&self, headers: &HeaderMap, body: &[u8]) -> Response {

@@ -60,18 +60,17 @@
 //! answered after it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex as StdMutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::Notify;
 use wsrx_rm::msg::EndpointRef;
 use wsrx_rm::persist::DestinationRecord;
 use wsrx_rm::wire::{WireBody, WireProfile};
-use wsrx_rm::{
-    DeliveryAssurance, Destination, DestinationConfig, PayloadRef, RmVersion, SequenceId,
-    SourceConfig, StoreOp, Transmit,
-};
+use wsrx_rm::{Destination, PayloadRef, RmVersion, SequenceId, StoreOp, Transmit};
 use wsrx_security::{KeyResolver, ReplayCache};
+
+use crate::replay::ReplayGuard;
 use wsrx_soap::{Fault, FaultCode, SoapVersion};
 use wsrx_store::{Backend, Batch, Role};
 
@@ -81,94 +80,13 @@ use crate::http::{HttpClient, HttpReply};
 use crate::metrics;
 use crate::offered::{self, Offered};
 use crate::persist::{Persistence, Ticket, decode_log, decode_payload, new_handle};
-use crate::pipeline::{
-    self, InboundConfig, Opened, Protected, Protection, Refusal, refusal_addressing,
-};
+use crate::pipeline::{self, Opened, Protected, Protection, Refusal, refusal_addressing};
 use crate::shard::Shard;
 use crate::tap::{Direction, Tap, emit};
-use crate::token::{BoxFuture, TokenProvider};
+use crate::token::TokenProvider;
 
-/// What the application is told with each delivered message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryInfo {
-    /// The sequence.
-    pub sequence: String,
-    /// The message number.
-    pub number: u64,
-    /// The WS-A action.
-    pub action: String,
-    /// The SCT identifier the sequence is bound to.
-    pub bound_to: Option<String>,
-    /// The delivery assurance in force.
-    pub assurance: DeliveryAssurance,
-    /// Whether delivery is in order.
-    pub in_order: bool,
-    /// Handed over again after a restart (the previous hand-over may or may not have
-    /// completed).
-    pub redelivered: bool,
-}
-
-/// How an action is exchanged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    /// No response.
-    OneWay,
-    /// A response goes back to the requester.
-    RequestReply,
-}
-
-/// A response payload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    /// The response's WS-A action.
-    pub action: String,
-    /// The body element (XML declaring its namespaces).
-    pub payload: String,
-}
-
-/// The application behind a [`Server`].
-pub trait Handler: Send + Sync + 'static {
-    /// Whether `action` is one-way or request-reply.
-    fn operation(&self, action: &str) -> Operation;
-
-    /// A one-way message, delivered per [`DeliveryInfo::assurance`].
-    fn one_way<'a>(&'a self, payload: String, info: DeliveryInfo) -> BoxFuture<'a, ()>;
-
-    /// A request; the response (or a fault) goes back to the requester.
-    fn request<'a>(
-        &'a self,
-        payload: String,
-        info: DeliveryInfo,
-    ) -> BoxFuture<'a, Result<Reply, Fault>>;
-}
-
-/// Server settings.
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    /// The RM Destination settings (the version is set per RM version served).
-    pub destination: DestinationConfig,
-    /// The inbound pipeline settings.
-    pub inbound: InboundConfig,
-    /// The address clients send to (the Destination's local endpoint).
-    pub endpoint: String,
-    /// Replay cache size and window.
-    pub replay_capacity: usize,
-    /// The settings of the Sources of offered sequences (duplex responses); the version
-    /// follows the forward sequence's.
-    pub offered: SourceConfig,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        Self {
-            destination: DestinationConfig::default(),
-            inbound: InboundConfig::default(),
-            endpoint: String::new(),
-            replay_capacity: 100_000,
-            offered: SourceConfig::default(),
-        }
-    }
-}
+mod api;
+pub use api::{DEFAULT_REPLAY_LIMITS, DeliveryInfo, Handler, Operation, Reply, ServerConfig};
 
 struct Held {
     action: String,
@@ -257,7 +175,7 @@ struct Inner<B: Backend> {
     config: ServerConfig,
     v11: Shard<Slot>,
     v10: Shard<Slot>,
-    replay: StdMutex<ReplayCache>,
+    replay: ReplayGuard,
     wake: Notify,
     /// Signalled whenever the handler finished with a message.
     handled: Notify,
@@ -267,11 +185,27 @@ struct Inner<B: Backend> {
     http: HttpClient,
 }
 
+/// The replay guard `config` asks for, with its journal read back.
+fn replay_guard(config: &ServerConfig) -> Result<ReplayGuard, RuntimeError> {
+    let verify = config.inbound.verifier.config();
+    let window = ReplayCache::window_for(verify);
+    let cache = ReplayCache::with_limits(config.replay_limits, window);
+    let Some(base) = &config.replay_journal else {
+        return Ok(ReplayGuard::memory(cache));
+    };
+    let (guard, restored) =
+        ReplayGuard::journaled(cache, base, window + verify.clock_skew, SystemTime::now())?;
+    tracing::info!(restored, "replay journal read back");
+    Ok(guard)
+}
+
 mod answer;
 mod deliver;
 mod drain;
 mod duplex;
 mod post;
+mod published;
+mod refusals;
 
 /// The server side of the runtime (cheap to clone).
 pub struct Server<B: Backend> {
@@ -449,15 +383,13 @@ impl<B: Backend> Server<B> {
         .await?;
         metrics::sequences_open(v11.sequences.len() + v10.sequences.len());
         let (stop, _) = tokio::sync::watch::channel(false);
+        let replay = replay_guard(&config)?;
         let inner = Arc::new(Inner {
             persistence,
             resolver: tokens.resolver(),
             tokens: Arc::clone(&tokens),
             handler,
-            replay: StdMutex::new(ReplayCache::new(
-                config.replay_capacity,
-                config.inbound.verifier.config().clock_skew * 2 + Duration::from_secs(300),
-            )),
+            replay,
             config,
             v11: Shard::new(v11),
             v10: Shard::new(v10),
@@ -575,6 +507,9 @@ impl<B: Backend> Server<B> {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "request failed");
+                // A store that could not commit (a database gone away): nothing of this
+                // request was acknowledged, and a retry may succeed: 503, not 500.
+                let unavailable = matches!(e, RuntimeError::Store(_));
                 let fault = Fault::new(
                     FaultCode::Receiver,
                     "The message could not be processed now",
@@ -587,16 +522,23 @@ impl<B: Backend> Server<B> {
                     message_id: None,
                     reason: e.to_string(),
                 };
-                self.fault_reply(&r)
+                let mut reply = self.fault_reply(&r);
+                if unavailable {
+                    reply.status = 503;
+                }
+                reply
             }
         }
     }
 
     fn fault_reply(&self, r: &Refusal) -> HttpReply {
-        metrics::refused(
-            r.fault
+        metrics::refusal(
+            &r.fault
                 .subcode()
                 .map_or_else(|| format!("{:?}", r.fault.code), |q| q.local.clone()),
+            r.proof.as_ref().map(wsrx_rm::SecurityBinding::as_str),
+            None,
+            &r.reason,
         );
         let now = SystemTime::now();
         // Faults are protected as the policy in force says, like every reply.
@@ -730,6 +672,22 @@ impl<B: Backend> Server<B> {
             &opened.summary(),
             &String::from_utf8_lossy(body),
         );
+        if let Err(why) = (self.inner.config.security).admits(opened.proof.as_ref(), peer.transport)
+        {
+            let fault = Fault::new(FaultCode::Sender, why);
+            let (soap, profile) = (opened.soap, opened.profile());
+            let message_id = opened.message_id.clone();
+            let reason = why.to_owned();
+            let r = Refusal {
+                soap,
+                profile,
+                fault,
+                proof: None,
+                message_id,
+                reason,
+            };
+            return Ok(self.fault_reply(&r));
+        }
         if opened.soap_fault.is_some() {
             return Ok(HttpReply::accepted(opened.soap));
         }
@@ -830,6 +788,8 @@ impl<B: Backend> Server<B> {
             _ => None,
         };
         let now = clock::rm_now();
+        let proof = opened.proof.as_ref();
+        let mut offered_refusals = Vec::new();
         for m in opened.messages(handle.map(PayloadRef)) {
             if let wsrx_rm::Message::Application(a) = &m
                 && slot.dest.has_received(&a.sequence.id, a.sequence.number)
@@ -852,7 +812,10 @@ impl<B: Backend> Server<B> {
             }
             match forward.and_then(|f| slot.duplex.get_mut(&f)) {
                 Some(o) => {
-                    let _ = o.source.handle_message(now, opened.proof.as_ref(), m);
+                    if let Err(e) = o.source.handle_message(now, proof, m) {
+                        refusals::record(&e, proof, "offered sequence");
+                        offered_refusals.push(e);
+                    }
                 }
                 None => {
                     if let wsrx_rm::Message::CreateSequence(cs) = &m
@@ -867,11 +830,19 @@ impl<B: Backend> Server<B> {
                     {
                         continue;
                     }
-                    let _ = slot.dest.handle_message(now, opened.proof.as_ref(), m);
+                    if let Err(e) = slot.dest.handle_message(now, proof, m) {
+                        refusals::record(&e, proof, "destination");
+                    }
                 }
             }
         }
-        let (replies, ticket) = self.drain(slot, Some(opened))?;
+        let (mut replies, ticket) = self.drain(slot, Some(opened))?;
+        // A refusal on an offered sequence is answered like any other, not with 202.
+        for e in &offered_refusals {
+            if let Some(t) = refusals::offered_fault(e, proof, &replies) {
+                replies.insert(0, t);
+            }
+        }
         let held = handle.is_some_and(|h| slot.held.contains_key(&h));
         Ok((replies, ticket, held))
     }

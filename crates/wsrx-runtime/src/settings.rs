@@ -75,8 +75,10 @@ pub struct ServerSettings {
     pub inactivity_timeout_ms: Option<u64>,
     /// Messages held per sequence awaiting a gap to fill.
     pub reorder_buffer: Option<usize>,
-    /// Replay cache entries.
+    /// Replay cache entries in all.
     pub replay_capacity: Option<usize>,
+    /// Replay cache entries per signing identity.
+    pub replay_per_identity: Option<usize>,
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, RuntimeError> {
@@ -202,7 +204,10 @@ impl ServerSettings {
             d.reorder_buffer = v;
         }
         if let Some(v) = self.replay_capacity {
-            c.replay_capacity = v;
+            c.replay_limits.total = v;
+        }
+        if let Some(v) = self.replay_per_identity {
+            c.replay_limits.per_identity = v;
         }
         Ok(c)
     }

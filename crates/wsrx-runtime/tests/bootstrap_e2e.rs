@@ -29,7 +29,7 @@ use wsrx_sc::{Dialect, EntropyMode, Session, SessionConfig, TokenFor};
 use wsrx_security::X509Credential;
 use wsrx_soap::SoapVersion;
 use wsrx_test::fixture::pki::X509Pki as Pki;
-use wsrx_test::fixture::runtime::{ServerSetup, client_config, store};
+use wsrx_test::fixture::runtime::{ServerSetup, client_config, finish, store};
 use wsrx_test::fixture::trust::{X509TokenService, x509_token_service};
 use wsrx_test::fixture::within;
 
@@ -112,9 +112,7 @@ async fn x509_bootstrap_over_http_issues_an_encrypted_key_and_the_sequence_compl
             Some(format!("x509 {n}").as_str())
         );
     }
-    client.flush().await.unwrap();
-    client.close().await.unwrap();
-    client.terminate().await.unwrap();
+    finish(&client, true).await;
     let deliveries = echo.deliveries();
     assert_eq!(deliveries.len(), 3);
     let provided = session.token_for(&url).await.unwrap();

@@ -19,17 +19,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use wsrx_rm::msg::{ApplicationMessage, Message, SequenceHeader};
-use wsrx_rm::wire::{WireMessage, WireProfile};
-use wsrx_rm::{PayloadRef, SecurityBinding, SequenceId};
 use wsrx_runtime::client::Client;
 use wsrx_runtime::echo::{self, EchoService};
-use wsrx_runtime::http;
-use wsrx_runtime::pipeline::{self, Protection};
-use wsrx_soap::SoapVersion;
 use wsrx_test::fixture::runtime::{
-    Scratch, ServerSetup, TapLog, TwoTokens, client_config, finish, loopback, pre_established,
-    sqlite, store,
+    Scratch, ServerSetup, TapLog, TwoTokens, client_config, finish, loopback, post_signed_by,
+    pre_established, sqlite, store,
 };
 use wsrx_test::fixture::{eventually, within};
 
@@ -82,44 +76,15 @@ async fn forged_response_on_the_offered_sequence_is_refused_and_takes_no_number(
         .expect("a response on the offered sequence");
 
     // Message 3 of the offered sequence, signed with the other SCT, POSTed to the listener.
-    let profile = WireProfile::Rm11;
-    let wire = WireMessage::from_message(
-        &Message::Application(ApplicationMessage {
-            sequence: SequenceHeader {
-                id: SequenceId::new(&offered),
-                number: 3,
-                last_message: false,
-            },
-            ack_requested: false,
-            payload: Some(PayloadRef(1)),
-        }),
-        None,
-        profile,
-    );
-    let mut addressing = wsrx_soap::OutboundAddressing::request(
-        profile.wsa_version(),
+    let (status, body) = post_signed_by(
         &local,
         echo::ECHO_RESPONSE_ACTION,
-    );
-    addressing.message_id = Some(pipeline::new_message_id());
-    let protection =
-        Protection::for_binding(&SecurityBinding::new(OTHER), profile, tokens.as_ref()).unwrap();
-    let text = pipeline::seal(
-        profile,
-        SoapVersion::V12,
-        &addressing,
-        &wire,
-        Some(&echo::response_body("forged")),
-        Some(&protection),
-        std::time::SystemTime::now(),
+        (&offered, 3),
+        &echo::response_body("forged"),
+        OTHER,
+        tokens.as_ref(),
     )
-    .unwrap();
-    let http = http::HttpClient::new(Duration::from_secs(5)).unwrap();
-    let (status, body) = http
-        .post(&local, SoapVersion::V12, echo::ECHO_RESPONSE_ACTION, text)
-        .await
-        .unwrap();
-    let body = String::from_utf8_lossy(&body.unwrap().1).into_owned();
+    .await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("FailedAuthentication"), "{body}");
 

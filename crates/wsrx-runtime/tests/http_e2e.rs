@@ -13,11 +13,11 @@ use std::time::Duration;
 use wsrx_rm::wire::WireProfile;
 use wsrx_runtime::client::Client;
 use wsrx_runtime::echo::{self, EchoService};
-use wsrx_runtime::http;
 use wsrx_soap::SoapVersion;
 use wsrx_store::MemoryBackend;
 use wsrx_test::fixture::runtime::{
-    Running, ServerSetup, TwoTokens, client_config_for, pre_established, store,
+    Running, ServerSetup, TwoTokens, assert_echoed_once_in_order, client_config_for,
+    post_signed_by, pre_established, store,
 };
 use wsrx_test::fixture::{eventually, within};
 
@@ -68,16 +68,8 @@ async fn flow(soap: SoapVersion, profile: WireProfile, request_reply: bool) {
     // last message (bounded wait, then the exact assertions below).
     eventually("every message delivered", || echo.deliveries().len() >= n).await;
     client.shutdown();
-    let got = echo.deliveries();
-    let texts: Vec<String> = got.iter().map(|d| d.text.clone()).collect();
-    let want: Vec<String> = (1..=n).map(|i| format!("message {i}")).collect();
-    assert_eq!(texts, want, "exactly once, in order");
-    for (i, d) in got.iter().enumerate() {
-        assert_eq!(d.info.sequence, id);
-        assert_eq!(d.info.number, i as u64 + 1);
-        assert_eq!(d.info.bound_to.as_deref(), Some(SCT));
-        assert!(!d.info.redelivered);
-    }
+    assert_echoed_once_in_order(&echo, &id, n, SCT);
+    assert!(echo.deliveries().iter().all(|d| !d.info.redelivered));
     run.shutdown().await;
 }
 
@@ -142,11 +134,6 @@ async fn unknown_token_is_refused() {
 /// server knows and verifies) is refused with wsse:FailedAuthentication, not delivered.
 #[tokio::test]
 async fn message_proven_by_another_sct_is_refused() {
-    use wsrx_rm::msg::{ApplicationMessage, Message, SequenceHeader};
-    use wsrx_rm::wire::WireMessage;
-    use wsrx_rm::{PayloadRef, SecurityBinding, SequenceId};
-    use wsrx_runtime::pipeline::{self, Protection};
-
     let other = "urn:uuid:6a1e3c9e-0000-4000-8000-0000000000b2";
     let tokens = TwoTokens::new(SCT, 1, other, 9);
     let echo = EchoService::new();
@@ -168,41 +155,15 @@ async fn message_proven_by_another_sct_is_refused() {
     client.flush().await.unwrap();
 
     // Message 2 of the same sequence, signed with the other SCT.
-    let profile = WireProfile::Rm11;
-    let wire = WireMessage::from_message(
-        &Message::Application(ApplicationMessage {
-            sequence: SequenceHeader {
-                id: SequenceId::new(&id),
-                number: 2,
-                last_message: false,
-            },
-            ack_requested: false,
-            payload: Some(PayloadRef(1)),
-        }),
-        None,
-        profile,
-    );
-    let mut addressing =
-        wsrx_soap::OutboundAddressing::request(profile.wsa_version(), &url, echo::NOTIFY_ACTION);
-    addressing.message_id = Some(pipeline::new_message_id());
-    let protection =
-        Protection::for_binding(&SecurityBinding::new(other), profile, tokens.as_ref()).unwrap();
-    let text = pipeline::seal(
-        profile,
-        SoapVersion::V12,
-        &addressing,
-        &wire,
-        Some(&echo::body("forged")),
-        Some(&protection),
-        std::time::SystemTime::now(),
+    let (status, body) = post_signed_by(
+        &url,
+        echo::NOTIFY_ACTION,
+        (&id, 2),
+        &echo::body("forged"),
+        other,
+        tokens.as_ref(),
     )
-    .unwrap();
-    let http = http::HttpClient::new(Duration::from_secs(5)).unwrap();
-    let (status, body) = http
-        .post(&url, SoapVersion::V12, echo::NOTIFY_ACTION, text)
-        .await
-        .unwrap();
-    let body = String::from_utf8_lossy(&body.unwrap().1).into_owned();
+    .await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("FailedAuthentication"), "{body}");
     let texts: Vec<String> = echo.deliveries().into_iter().map(|d| d.text).collect();

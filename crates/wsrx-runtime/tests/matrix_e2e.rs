@@ -30,7 +30,8 @@ use wsrx_runtime::echo::{self, EchoService};
 use wsrx_runtime::tap::Direction;
 use wsrx_soap::SoapVersion;
 use wsrx_test::fixture::runtime::{
-    ServerSetup, TapLog, client_config_for, finish, pre_established, store,
+    ServerSetup, TapLog, assert_echoed_once_in_order, client_config_for, finish, pre_established,
+    store,
 };
 use wsrx_test::fixture::{eventually, within};
 
@@ -127,15 +128,7 @@ async fn case(soap: SoapVersion, profile: WireProfile, exchange: Exchange, acks:
     run.stop().await;
 
     // Exactly once, in order.
-    let got = echo.deliveries();
-    let texts: Vec<String> = got.iter().map(|d| d.text.clone()).collect();
-    let want: Vec<String> = (1..=n).map(|i| format!("message {i}")).collect();
-    assert_eq!(texts, want, "exactly once, in order");
-    for (i, d) in got.iter().enumerate() {
-        assert_eq!(d.info.sequence, id);
-        assert_eq!(d.info.number, i as u64 + 1);
-        assert_eq!(d.info.bound_to.as_deref(), Some(SCT));
-    }
+    assert_echoed_once_in_order(&echo, &id, n, SCT);
     // Every message signed by the SCT, nothing refused.
     let seen = seen.seen();
     if std::env::var_os("WSRX_MATRIX_DUMP").is_some() {

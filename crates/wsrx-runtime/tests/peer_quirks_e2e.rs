@@ -6,7 +6,10 @@
 //!   AckRequested on the sequence it offered) is accepted with 202, not a 500;
 //! * a CreateSequence without STR, signed with the SCT (CXF's), is refused by a strict
 //!   server and bound to that SCT by one with the CXF profile: a message on it signed by
-//!   another SCT is then refused with wsse:FailedAuthentication.
+//!   another SCT is then refused with wsse:FailedAuthentication;
+//! * `SequenceSecurity::TlsBound` (issue 18 item 12): an unsigned CreateSequence is
+//!   refused over plain HTTP and creates an unbound sequence over TLS; the default mode
+//!   refuses it either way.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -328,4 +331,67 @@ async fn create_sequence_without_str_is_bound_to_its_signer_only_under_the_cxf_p
     let cxf = start(wsrx_runtime::peer::PeerProfile::Cxf).await;
     let (_, other) = cxf_shaped_sequence(&cxf).await.unwrap();
     assert_eq!(other, 400);
+}
+
+/// An unsigned CreateSequence, as plain WS-RM peers send it.
+fn unsigned_create_sequence(to: &str) -> String {
+    let profile = WireProfile::Rm11;
+    let action = action(Action::CreateSequence);
+    let mut addressing = wsrx_soap::OutboundAddressing::request(profile.wsa_version(), to, action);
+    addressing.message_id = Some(pipeline::new_message_id());
+    pipeline::seal(
+        profile,
+        SoapVersion::V12,
+        &addressing,
+        &create_sequence(false, None),
+        None,
+        None,
+        std::time::SystemTime::now(),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_bound_sequences_need_tls_and_are_never_the_default() {
+    use wsrx_runtime::sequence_security::SequenceSecurity;
+    use wsrx_runtime::token::Peer;
+    for mode in [SequenceSecurity::Token, SequenceSecurity::TlsBound] {
+        let mut config = ServerConfig {
+            endpoint: "https://127.0.0.1:1/rm".to_owned(),
+            security: mode,
+            ..ServerConfig::default()
+        };
+        mode.apply_to_destination(&mut config.destination);
+        let server = Server::start(
+            config,
+            store(),
+            Arc::new(Two(tokens())),
+            Arc::new(EchoService::new()),
+            None,
+        )
+        .await
+        .unwrap();
+        let text = unsigned_create_sequence("https://127.0.0.1:1/rm");
+        let plain = server
+            .handle_from(text.as_bytes(), SoapVersion::V12, &Peer::unprotected())
+            .await;
+        let body = plain.body.clone().unwrap_or_default();
+        assert_eq!(plain.status, 400, "{mode:?}: {body}");
+        let text = unsigned_create_sequence("https://127.0.0.1:1/rm");
+        let tls = server
+            .handle_from(text.as_bytes(), SoapVersion::V12, &Peer::tls(None))
+            .await;
+        let body = tls.body.clone().unwrap_or_default();
+        match mode {
+            SequenceSecurity::TlsBound => {
+                assert_eq!(tls.status, 200, "{body}");
+                assert!(body.contains("CreateSequenceResponse"), "{body}");
+            }
+            _ => {
+                assert_eq!(tls.status, 400, "{body}");
+                assert!(body.contains("CreateSequenceRefused"), "{body}");
+            }
+        }
+        server.stop();
+    }
 }

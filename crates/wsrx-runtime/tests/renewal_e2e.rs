@@ -23,7 +23,7 @@ use wsrx_runtime::trust::TrustSession;
 use wsrx_sc::IssuerConfig;
 use wsrx_store::Backend;
 use wsrx_test::fixture::runtime::{
-    Running, Scratch, ServerSetup, client_config, loopback, sqlite, store,
+    Running, Scratch, ServerSetup, client_config, finish, loopback, send_numbered, sqlite, store,
 };
 use wsrx_test::fixture::trust::{Rstrs, UserTokenService, token_service, with_x509, x509_session};
 use wsrx_test::fixture::within;
@@ -148,9 +148,7 @@ async fn a_sequence_keeps_sending_across_renewals_of_its_sct() {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    within("flush", client.flush()).await.unwrap();
-    client.close().await.unwrap();
-    client.terminate().await.unwrap();
+    finish(&client, true).await;
 
     assert!(answers.renewed() >= 1, "the context was never renewed");
     assert_eq!(answers.issued(), 1, "a second context");
@@ -252,16 +250,9 @@ async fn a_client_restarted_after_a_renewal_resumes_with_the_renewed_instance() 
         .unwrap();
     assert_eq!(client.created().await.unwrap(), id, "sequence not resumed");
     assert_eq!(client.bound_to().await.as_deref(), Some(sct.as_str()));
-    for n in 4..=6u64 {
-        let r = client
-            .send(echo::NOTIFY_ACTION, &echo::body(&format!("m{n}")))
-            .await
-            .unwrap();
-        assert_eq!(r.number, n);
-    }
-    within("flush", client.flush()).await.unwrap();
-    client.close().await.unwrap();
-    client.terminate().await.unwrap();
+    let numbers = send_numbered(&client, 4..=6).await;
+    assert_eq!(numbers, Vec::from_iter(4..=6));
+    finish(&client, true).await;
 
     assert_eq!(answers.issued(), 1, "a new Issue RST");
     let delivered: Vec<String> = echo

@@ -24,7 +24,8 @@ use wsrx_runtime::token::TokenProvider;
 use wsrx_sc::IssuerConfig;
 use wsrx_store::{MemoryBackend, SqliteBackend, Store};
 use wsrx_test::fixture::runtime::{
-    Running, Scratch, ServerSetup, client_config, pre_established, ring, sqlite, store,
+    Running, Scratch, ServerSetup, client_config, finish, pre_established, ring, send_numbered,
+    sqlite, store,
 };
 use wsrx_test::fixture::trust::{Rstrs, token_service, with_x509, x509_session};
 use wsrx_test::fixture::within;
@@ -86,9 +87,7 @@ async fn a_restarted_client_resumes_its_sequence_exactly_once_in_order() {
             .unwrap();
         assert_eq!(receipt.number, n);
     }
-    within("flush", client.flush()).await.unwrap();
-    client.close().await.unwrap();
-    client.terminate().await.unwrap();
+    finish(&client, true).await;
 
     let delivered: Vec<String> = echo
         .deliveries()
@@ -172,16 +171,9 @@ async fn a_ws_trust_sct_comes_back_from_both_stores_after_a_restart_of_both_side
         provided.sct.identifier, sct,
         "the recovered SCT is the session's"
     );
-    for n in 6..=10u64 {
-        let r = client
-            .send(echo::NOTIFY_ACTION, &echo::body(&format!("m{n}")))
-            .await
-            .unwrap();
-        assert_eq!(r.number, n);
-    }
-    within("flush", client.flush()).await.unwrap();
-    client.close().await.unwrap();
-    client.terminate().await.unwrap();
+    let numbers = send_numbered(&client, 6..=10).await;
+    assert_eq!(numbers, Vec::from_iter(6..=10));
+    finish(&client, true).await;
 
     // The restarted server verified messages signed with the SCT it issued before;
     // its (fresh) token service issued nothing: one RST in all.

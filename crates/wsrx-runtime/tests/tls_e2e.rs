@@ -30,7 +30,9 @@ use wsrx_sc::{IssuerConfig, Session, SessionConfig, TokenFor};
 use wsrx_soap::SoapVersion;
 use wsrx_store::MemoryBackend;
 use wsrx_test::fixture::pki::TlsPki as Pki;
-use wsrx_test::fixture::runtime::{Running, ServerSetup, client_config, pre_established, store};
+use wsrx_test::fixture::runtime::{
+    Running, ServerSetup, client_config, finish, pre_established, store,
+};
 use wsrx_test::fixture::trust::{UserTokenService, token_service, user_token};
 use wsrx_test::fixture::within;
 
@@ -87,9 +89,7 @@ async fn secured_sequence(run: &Service, session: Arc<TrustSession>, tls: Client
             Some(format!("tls {n}").as_str())
         );
     }
-    client.flush().await.unwrap();
-    client.close().await.unwrap();
-    client.terminate().await.unwrap();
+    finish(&client, true).await;
     let deliveries = run.echo.deliveries();
     assert_eq!(deliveries.len(), 3);
     let sct = deliveries[0]

@@ -19,7 +19,7 @@ use wsrx_runtime::server::Handler;
 use wsrx_runtime::trust::TrustSession;
 use wsrx_sc::{IssuerConfig, SessionConfig};
 use wsrx_store::MemoryBackend;
-use wsrx_test::fixture::runtime::{Running, ServerSetup, client_config, store};
+use wsrx_test::fixture::runtime::{Running, ServerSetup, client_config, finish, store};
 use wsrx_test::fixture::trust::{self, token_service, user_token, with_x509};
 use wsrx_test::fixture::within;
 
@@ -64,9 +64,7 @@ async fn the_sct_is_established_through_ws_trust_then_protects_the_sequence() {
             Some(format!("hello {n}").as_str())
         );
     }
-    client.flush().await.unwrap();
-    client.close().await.unwrap();
-    client.terminate().await.unwrap();
+    finish(&client, true).await;
     let deliveries = echo.deliveries();
     assert_eq!(deliveries.len(), 3);
     let sct = deliveries[0]

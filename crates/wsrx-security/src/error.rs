@@ -67,10 +67,11 @@ pub enum SecurityError {
     /// The message was seen before within the replay window (→ `wsse:InvalidSecurity`).
     #[error("replayed message")]
     Replay,
-    /// The replay cache is full of live entries; refusing is the safe choice
-    /// (→ Receiver fault, the sender may retry).
-    #[error("replay cache full")]
-    ReplayCacheFull,
+    /// A replay-cache quota (the signing identity's, or the global one) is full of live
+    /// entries; refusing is the safe choice (→ Receiver fault naming the quota, the
+    /// sender may retry once entries age out).
+    #[error("replay cache quota {} reached", .0.name())]
+    ReplayCacheFull(crate::replay::ReplayQuota),
     /// The signed-parts policy is not met (→ `wsse:FailedCheck`): a required part is
     /// unsigned, signed by another token, or not where it must be.
     #[error("security policy not satisfied: {0}")]
@@ -110,8 +111,10 @@ impl SecurityError {
 
     /// True when the peer caused the error (a Sender fault).
     pub fn is_peer_fault(&self) -> bool {
-        !matches!(self, Self::Usage(_) | Self::Local | Self::ReplayCacheFull)
-            && !matches!(self, Self::BadContextToken(ResolveError::Unavailable))
+        !matches!(
+            self,
+            Self::Usage(_) | Self::Local | Self::ReplayCacheFull(_)
+        ) && !matches!(self, Self::BadContextToken(ResolveError::Unavailable))
     }
 
     /// The fault subcode `(namespace, local name)` of this error, if it has one.
@@ -131,13 +134,22 @@ impl SecurityError {
             Self::FailedCheck | Self::PolicyViolation(_) => (WSSE, "FailedCheck"),
             Self::MessageExpired => (WSSE, "MessageExpired"),
             Self::FailedAuthentication(_) => (WSSE, "FailedAuthentication"),
-            Self::ReplayCacheFull | Self::Usage(_) | Self::Local => return None,
+            Self::ReplayCacheFull(_) | Self::Usage(_) | Self::Local => return None,
         })
     }
 
     /// The SOAP fault to send. Reasons are the WSS 1.1 §12 texts and never describe
     /// which part failed. In SOAP 1.1 the subcode becomes the `faultcode`, as WSS does.
     pub fn to_fault(&self) -> Fault {
+        if let Self::ReplayCacheFull(quota) = self {
+            return Fault::new(
+                FaultCode::Receiver,
+                format!(
+                    "Quota {} reached: too many recent signed messages; retry later",
+                    quota.name()
+                ),
+            );
+        }
         let Some((ns, local)) = self.subcode() else {
             return Fault::new(
                 FaultCode::Receiver,

@@ -83,7 +83,7 @@ pub use protection::{
     Axis, Checked, DerivedKeys, ElementPath, HeaderSelector, Layout, Opened, Parts, PathStep,
     PolicyError, ProtectionOrder, ProtectionPolicy, TokenInclusion, TokenPolicy,
 };
-pub use replay::ReplayCache;
+pub use replay::{ReplayCache, ReplayEntry, ReplayLimits, ReplayQuota};
 pub use sign::{HeaderName, SignConfig, Signer};
 pub use suite::{
     AlgorithmPolicy, AlgorithmSuite, AsymmetricSignature, Canonicalization, InboundAlgorithms,

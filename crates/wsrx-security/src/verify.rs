@@ -37,9 +37,10 @@ pub const MIN_DERIVED_SIGNING_KEY_LEN: usize = 16;
 pub struct VerifyConfig {
     /// Tolerated clock difference with the sender (default 5 minutes, as WCF).
     pub clock_skew: Duration,
-    /// Refuse a Timestamp whose Created is older than this even if Expires is later
-    /// (WSS4J's 300 s rule); `None` = only Expires counts.
-    pub max_age: Option<Duration>,
+    /// Maximum message age: a Timestamp whose Created is older than this plus the
+    /// clock skew is refused whatever its Expires says (default 5 minutes, WSS4J's
+    /// rule), so a capture cannot outlive the replay cache ([`crate::ReplayCache`]).
+    pub max_age: Duration,
     /// Refuse messages without a `wsu:Timestamp` (default true).
     pub require_timestamp: bool,
     /// Accepted signature algorithms (default HMAC-SHA1 and HMAC-SHA256) when no suite is
@@ -52,7 +53,7 @@ impl Default for VerifyConfig {
     fn default() -> Self {
         Self {
             clock_skew: Duration::from_secs(300),
-            max_age: None,
+            max_age: Duration::from_secs(300),
             require_timestamp: true,
             mac_algorithms: vec![MacAlgorithm::HmacSha1, MacAlgorithm::HmacSha256],
         }
@@ -256,6 +257,13 @@ impl Verifier {
         self
     }
 
+    /// The same verifier with other settings (skew, maximum age...).
+    #[must_use]
+    pub fn with_config(mut self, config: VerifyConfig) -> Self {
+        self.config = config;
+        self
+    }
+
     /// The settings.
     pub fn config(&self) -> &VerifyConfig {
         &self.config
@@ -449,9 +457,7 @@ impl Verifier {
                 return Err(SecurityError::MessageExpired);
             }
         }
-        if let Some(age) = self.config.max_age
-            && now_ms > created + age.as_millis() as Millis + skew
-        {
+        if now_ms > created + self.config.max_age.as_millis() as Millis + skew {
             return Err(SecurityError::MessageExpired);
         }
         let bad_time = || SecurityError::InvalidSecurity("time out of range");

@@ -528,3 +528,43 @@ fn an_encrypted_header_moved_into_a_wrapper_is_refused() {
         Err(SecurityError::FailedCheck)
     );
 }
+
+/// `request()` with an empty Body (an RM acknowledgement's shape), secured as `policy` says.
+fn secure_empty_body(policy: &ProtectionPolicy, seed: u64) -> String {
+    let text = policy_support::request();
+    let start = text.find("<s:Body u:Id=\"_4\">").unwrap();
+    let end = text.find("</s:Body>").unwrap();
+    let empty = format!(
+        "{}<s:Body u:Id=\"_4\"/>{}",
+        &text[..start],
+        &text[end + 9..]
+    );
+    let (token, secret) = policy_support::token(wsrx_security::ScVersion::V200512);
+    let doc = Document::parse(empty.as_bytes()).unwrap();
+    let mut rng = InsecureSeededRandom::from_seed(seed);
+    wsrx_security::Signer::with_policy(&token, &secret, policy)
+        .secure(&doc, policy_support::now(), &mut rng)
+        .unwrap()
+}
+
+#[test]
+fn an_empty_body_has_nothing_to_encrypt() {
+    // WS-SP 1.2 §4.2.1 protects the Body's content; an empty Body has none: it is sent as it
+    // is and accepted so, while a Body with content must still arrive encrypted.
+    let mut body = ProtectionPolicy::default();
+    body.encrypted.body = true;
+    let xml = secure_empty_body(&body, 21);
+    assert!(!xml.contains("EncryptedData"), "{xml}");
+    open(&xml, &body).unwrap();
+    // The signature is still encrypted when the policy says so.
+    let mut signature_too = body.clone();
+    signature_too.encrypt_signature = true;
+    let xml = secure_empty_body(&signature_too, 22);
+    assert!(xml.contains("EncryptedData") && !xml.contains("SignatureValue"));
+    open(&xml, &signature_too).unwrap();
+    let in_clear = secure_empty_body(&ProtectionPolicy::default(), 23);
+    assert_eq!(
+        open(&in_clear, &signature_too).map(|_| ()),
+        violation("required part not encrypted")
+    );
+}

@@ -17,8 +17,8 @@ use std::time::{Duration, SystemTime};
 use common::{MapResolver, demo_token, unsigned_message};
 use wsrx_crypto::{BlockCipherAlgorithm, InsecureSeededRandom};
 use wsrx_security::{
-    AlgorithmSuite, Policy, ReplayCache, ScVersion, SecurityError, SignConfig, Signer, Verifier,
-    decrypt,
+    AlgorithmSuite, Policy, ReplayCache, ReplayQuota, ScVersion, SecurityError, SignConfig, Signer,
+    Verifier, decrypt,
 };
 use wsrx_xml::Document;
 
@@ -159,7 +159,10 @@ fn retransmission_is_fresh_and_replay_is_caught() {
     // After the window the entry is gone (the Timestamp check then refuses the message).
     assert!(cache.check(&v, now() + Duration::from_secs(700)).is_ok());
     let mut tiny = ReplayCache::new(0, Duration::from_secs(600));
-    assert_eq!(tiny.check(&v, now()), Err(SecurityError::ReplayCacheFull));
+    assert_eq!(
+        tiny.check(&v, now()),
+        Err(SecurityError::ReplayCacheFull(ReplayQuota::PerIdentity))
+    );
 }
 
 #[test]
@@ -181,4 +184,31 @@ fn timestamp_window_is_enforced() {
         open(&secured, now() - Duration::from_secs(301)).unwrap_err(),
         SecurityError::MessageExpired
     );
+}
+
+#[test]
+fn a_far_expires_does_not_outlive_the_maximum_age() {
+    let mut rng = InsecureSeededRandom::from_seed(5);
+    let (token, secret) = demo_token(ScVersion::V200512);
+    let doc = Document::parse(unsigned_message("old").as_bytes()).unwrap();
+    let ten_years = Duration::from_secs(10 * 365 * 86_400);
+    let config = SignConfig {
+        ttl: ten_years,
+        ..SignConfig::default()
+    };
+    let secured = Signer::new(&token, &secret, config)
+        .secure(&doc, now(), &mut rng)
+        .unwrap();
+    // max_age 300 s + skew 300 s, whatever Expires says.
+    assert!(open(&secured, now() + Duration::from_secs(599)).is_ok());
+    for later in [601, 3_600, 86_400 * 3] {
+        assert_eq!(
+            open(&secured, now() + Duration::from_secs(later)).unwrap_err(),
+            SecurityError::MessageExpired,
+            "{later} s after Created"
+        );
+    }
+    // The window the replay cache needs for that verifier covers every accepted instant.
+    let window = ReplayCache::window_for(Verifier::default().config());
+    assert_eq!(window, Duration::from_secs(600));
 }

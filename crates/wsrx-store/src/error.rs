@@ -94,6 +94,20 @@ pub enum StoreError {
     /// The storage engine failed (IO, SQLite).
     #[error("storage backend: {0}")]
     Backend(String),
+    /// The database cannot be reached now, or did not answer in time (PostgreSQL):
+    /// retryable. A commit that fails so was not acknowledged; its outcome may be
+    /// unknown, never reported durable when it was not.
+    #[error("store unavailable (retry later): {0}")]
+    Unavailable(String),
+    /// Another live node runs under this node id.
+    #[error("node id {0} is in use by another running node; give each node its own --node-id")]
+    NodeIdInUse(String),
+    /// Another node serves this store now (its nodes listed).
+    #[error(
+        "another node serves this store ({0}); one node serves a PostgreSQL store at a time \
+         (a standby takes over when it stops)"
+    )]
+    Busy(String),
     /// The store was shut down.
     #[error("store is closed")]
     Closed,

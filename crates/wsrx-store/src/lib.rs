@@ -18,9 +18,11 @@
 //!   [`Completion`] once the batch is durable, so a caller can release its locks
 //!   before waiting and concurrent submitters share one fsync.
 //! - Backends: [`SqliteBackend`] (feature `sqlite`, the default: bundled SQLite,
-//!   WAL, `synchronous=FULL`, migrations, one writer thread with group commit) and
-//!   [`MemoryBackend`] (tests and simulation, with a crash model). Every backend
-//!   passes [`testing::conformance`].
+//!   WAL, `synchronous=FULL`, migrations, one writer thread with group commit),
+//!   [`PostgresBackend`] (feature `postgres`, also a default: several nodes sharing
+//!   one database; tokio-postgres over a pool, TLS with rustls, versioned migrations,
+//!   group commit) and [`MemoryBackend`] (tests and simulation, with a crash model).
+//!   Every backend passes [`testing::conformance`].
 //!
 //! What is stored for an outbound message: the application payload and its
 //! sequence/number, never the secured envelope. A retransmission is re-protected
@@ -28,21 +30,28 @@
 //! recovered SCT, so stored bytes carry no stale security header.
 //!
 //! What it does not do: interpret records (the RM and SC crates encode and decode
-//! their own records), decide anything about the protocols, or run async; callers
-//! on tokio use `spawn_blocking` or a dedicated thread.
+//! their own records), or decide anything about the protocols. Its interface is
+//! blocking (the PostgreSQL backend runs its async client on a small runtime of its
+//! own); callers on tokio use `spawn_blocking` or a dedicated thread for reads.
 #![forbid(unsafe_code)]
 
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+mod any;
 mod backend;
 mod error;
 mod handoff;
 mod keyring;
 mod memory;
 mod model;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
 pub mod testing;
 
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
+pub use any::AnyBackend;
 pub use backend::{Backend, Completion, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow};
 pub use error::{RecordName, StoreError};
 pub use handoff::DeadLetter;
@@ -51,6 +60,8 @@ pub use memory::MemoryBackend;
 pub use model::{
     Batch, DeadLetterPut, PayloadPut, RecoveredToken, Role, SequenceLog, Snapshot, TokenPut,
 };
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresBackend, PostgresOptions, is_postgres_url};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{Durability, SqliteBackend, SqliteOptions, WriterStats};
 pub use store::{CheckReport, Store, Ticket};

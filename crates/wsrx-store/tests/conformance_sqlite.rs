@@ -108,3 +108,58 @@ fn rusqlite_free_user_version(path: &std::path::Path, version: u32) -> bool {
     bytes[60..64].copy_from_slice(&version.to_be_bytes());
     std::fs::write(path, bytes).is_ok()
 }
+
+#[test]
+fn space_of_forgotten_sequences_is_given_back() {
+    use wsrx_store::{Batch, KeyRing, PayloadPut, Role, Store};
+    let dir = std::env::temp_dir().join(format!("wsrx-store-vacuum-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("v.db");
+    let ring = KeyRing::new(wsrx_crypto::SecretKey::from_vec(vec![5; 32])).unwrap();
+    let store = Store::open(
+        SqliteBackend::open(&path, SqliteOptions::default()).unwrap(),
+        ring,
+    )
+    .unwrap();
+    let pages = || {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let count: i64 = conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        let free: i64 = conn
+            .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+            .unwrap();
+        (count, free)
+    };
+    for n in 0..200u64 {
+        let mut b = Batch::default();
+        b.records.push((
+            "urn:big".into(),
+            Role::Destination,
+            n.to_be_bytes().to_vec(),
+        ));
+        b.payloads.push(PayloadPut {
+            handle: n,
+            sequence: "urn:big".into(),
+            number: n + 1,
+            plaintext: zeroize::Zeroizing::new(vec![b'p'; 4096]),
+        });
+        store.commit(b).unwrap();
+    }
+    let (full, _) = pages();
+    let mut b = Batch::default();
+    b.sequence_deletes.push("urn:big".into());
+    store.commit(b).unwrap();
+    // The vacuum runs after the group's replies: the next commit follows it.
+    let mut b = Batch::default();
+    b.records
+        .push(("urn:small".into(), Role::Source, b"r".to_vec()));
+    store.commit(b).unwrap();
+    let (after, free) = pages();
+    assert!(
+        after < full / 4,
+        "pages: {full} with the sequence, {after} after it was forgotten ({free} free)"
+    );
+    drop(store);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

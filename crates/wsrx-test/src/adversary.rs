@@ -131,6 +131,12 @@ impl Served {
         Ok(Self { child, addr, pid })
     }
 
+    /// SIGKILLs the process and reaps it (no chance to flush or clean up).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// The endpoint URL.
     pub fn url(&self) -> String {
         format!("http://{}/", self.addr)

@@ -33,13 +33,12 @@
     reason = "test code"
 )]
 
-mod delivery_log;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use delivery_log::{field, numbers};
+use wsrx_test::fixture::log::{field, numbers};
+use wsrx_test::fixture::pki::write_rsa_identity;
 
 const KILLS: usize = 50;
 const MESSAGES: u64 = 2000;
@@ -157,7 +156,7 @@ fn sigkill_torture_of_both_binaries_delivers_exactly_once_in_order() {
     let dir: PathBuf = std::env::temp_dir().join(format!("wsrx-torture-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    write_service_identity(&dir);
+    write_rsa_identity(&dir, "service");
     let keys = Command::new(env!("CARGO_BIN_EXE_wsrx"))
         .args(["keys", "generate"])
         .arg(dir.join("ring"))
@@ -368,18 +367,4 @@ fn server_tokens(dir: &Path) -> Vec<(String, u64)> {
             Some((w.next()?.to_owned(), w.next()?.parse().ok()?))
         })
         .collect()
-}
-
-/// The token service's certificate and key (`service.pem`, `service.key`): a fresh RSA key
-/// and a self-signed certificate.
-fn write_service_identity(dir: &Path) {
-    let key = wsrx_crypto::RsaPrivateKey::generate(2048, &mut wsrx_crypto::OsRandom).unwrap();
-    let der = key.to_pkcs8_der().unwrap();
-    let pair = rcgen::KeyPair::try_from(der.expose_secret()).unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .self_signed(&pair)
-        .unwrap();
-    std::fs::write(dir.join("service.pem"), cert.pem()).unwrap();
-    std::fs::write(dir.join("service.key"), pair.serialize_pem()).unwrap();
 }

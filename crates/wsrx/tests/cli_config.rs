@@ -8,45 +8,36 @@
     reason = "test code"
 )]
 
-mod common;
-
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use wsrx_test::fixture::cli::{Serve, Workdir, text};
 
 const SCT: &str = "urn:uuid:1c0f1600-0000-4c0f-8000-00000000c0f1";
 const SECRET: &str = "Y29uZmlnLWZpbGUtdGVzdC1zY3Qtc2VjcmV0LTMyYiE=";
 
 #[test]
 fn serve_and_send_read_their_options_from_toml_files() {
-    let dir = std::env::temp_dir().join(format!("wsrx-cli-config-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let bin = env!("CARGO_BIN_EXE_wsrx");
-    let ring = common::keyring(&dir);
-    let port = common::free_port();
+    let w = Workdir::new(env!("CARGO_BIN_EXE_wsrx"), "cli-config");
+    let (dir, ring) = (&w.dir, &w.ring);
     let serve_toml = dir.join("serve.toml");
     std::fs::write(
         &serve_toml,
         format!(
-            "# wsrx serve\nlisten = \"127.0.0.1:{port}\"\nstore = {:?}\nkeyring = {:?}\n\
+            "# wsrx serve\nlisten = \"127.0.0.1:0\"\nstore = {:?}\nkeyring = {:?}\n\
              sct-id = \"{SCT}\"\nsct-secret = \"{SECRET}\"\nmax_sequences = 4\n",
             dir.join("server.db").display().to_string(),
             ring.display().to_string()
         ),
     )
     .unwrap();
-    let mut child = Command::new(bin)
-        .args(["serve", "--config"])
-        .arg(&serve_toml)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
-    let _serve = common::Serve(child);
+    let mut serve = w.cmd();
+    serve.args(["serve", "--config"]).arg(&serve_toml);
+    let serve = Serve::start(&mut serve);
+    // The file's listen address (port 0: the OS's choice) is used, not the default 8080.
+    let port = serve.addr.port();
+    assert!(
+        serve.banner.contains(&format!("127.0.0.1:{port}")) && port != 8080,
+        "{}",
+        serve.banner
+    );
 
     let send_toml = dir.join("send.toml");
     std::fs::write(
@@ -60,7 +51,8 @@ fn serve_and_send_read_their_options_from_toml_files() {
     )
     .unwrap();
     // --count on the command line overrides the file's 99.
-    let out = Command::new(bin)
+    let out = w
+        .cmd()
         .args(["send", "--count", "2", "--timeout", "30", "--config"])
         .arg(&send_toml)
         .output()
@@ -76,16 +68,13 @@ fn serve_and_send_read_their_options_from_toml_files() {
     // A key that is no option is refused with the parser's message.
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, "no-such-option = 1\n").unwrap();
-    let out = Command::new(bin)
+    let out = w
+        .cmd()
         .args(["serve", "--config"])
         .arg(&bad)
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("--no-such-option"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(text(&out).contains("--no-such-option"), "{}", text(&out));
+    drop(serve);
 }

@@ -17,8 +17,6 @@
     reason = "test code"
 )]
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -26,7 +24,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use common::{Serve, free_port};
+use wsrx_test::fixture::cli::{Serve, Workdir, free_port, text};
 
 const SCT: &str = "urn:uuid:6a1c2a5e-5c0b-4a36-9d43-2f1f0c0ffee1";
 const SECRET: &str = "c2VjdXJlLWNvbnZlcnNhdGlvbi1kZW1vLXNlY3JldCE=";
@@ -49,14 +47,6 @@ fn wsrx(home: &Path, xdg: Option<&Path>) -> Command {
     cmd
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
@@ -64,29 +54,19 @@ fn mode(path: &Path) -> u32 {
 /// Starts `wsrx serve` with `args` and waits until it listens; its stdout is drained and
 /// its stderr lines arrive on the returned channel.
 fn spawn_serve(mut cmd: Command) -> (Serve, Receiver<String>) {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut serve = Serve::start(cmd.stderr(Stdio::piped()));
     let (tx, rx) = std::sync::mpsc::channel();
-    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let stderr = BufReader::new(serve.take_stderr().unwrap());
     std::thread::spawn(move || {
         for line in stderr.lines().map_while(Result::ok) {
             let _ = tx.send(line);
         }
     });
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let serve = Serve(child);
     assert!(
-        line.contains("listening on"),
-        "serve did not start: {line}{}",
-        rx.try_iter().collect::<Vec<_>>().join("\n")
+        serve.banner.contains("listening on"),
+        "serve did not start: {}",
+        serve.banner
     );
-    // Keep reading stdout: serve prints on it until it stops.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     (serve, rx)
 }
 
@@ -186,9 +166,10 @@ fn without_xdg_data_home_the_state_goes_to_home_local_share() {
 
 #[test]
 fn explicit_store_and_keyring_still_override_the_defaults() {
-    let dir = scratch("explicit");
+    let w = Workdir::new(env!("CARGO_BIN_EXE_wsrx"), "defaults-explicit");
+    let dir = w.dir.clone();
+    let ring = w.ring.clone();
     let home = dir.join("home");
-    let ring = common::keyring(&dir);
     let db = dir.join("server.db");
     let (server, _, said) = serve(
         &home,
@@ -222,11 +203,18 @@ fn refused(home: &Path, xdg: Option<&Path>, extra: &[&str]) -> String {
     t
 }
 
+/// [`refused`] with `--store STORE --keyring RING`.
+fn refused_with(home: &Path, xdg: Option<&Path>, store: &Path, ring: &Path) -> String {
+    let (store, ring) = (store.to_str().unwrap(), ring.to_str().unwrap());
+    refused(home, xdg, &["--store", store, "--keyring", ring])
+}
+
 #[test]
 fn bad_key_rings_and_stores_are_refused_with_the_file_and_what_to_do() {
-    let dir = scratch("bad");
+    let w = Workdir::new(env!("CARGO_BIN_EXE_wsrx"), "defaults-bad");
+    let dir = w.dir.clone();
+    let ring = w.ring.clone();
     let home = dir.join("home");
-    let ring = common::keyring(&dir);
     let ring_s = ring.to_str().unwrap();
 
     // A group/world-readable key ring.
@@ -265,16 +253,7 @@ fn bad_key_rings_and_stores_are_refused_with_the_file_and_what_to_do() {
     // A key ring that cannot be read (a directory) and one that is not a key ring.
     let not_a_file = dir.join("ring-dir");
     std::fs::create_dir_all(&not_a_file).unwrap();
-    let t = refused(
-        &home,
-        None,
-        &[
-            "--store",
-            db.to_str().unwrap(),
-            "--keyring",
-            not_a_file.to_str().unwrap(),
-        ],
-    );
+    let t = refused_with(&home, None, &db, &not_a_file);
     assert!(
         t.contains(&format!("key ring {} is not a file", not_a_file.display())),
         "{t}"
@@ -282,16 +261,7 @@ fn bad_key_rings_and_stores_are_refused_with_the_file_and_what_to_do() {
     let garbage = dir.join("garbage.keys");
     std::fs::write(&garbage, "not hex at all\n").unwrap();
     std::fs::set_permissions(&garbage, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let t = refused(
-        &home,
-        None,
-        &[
-            "--store",
-            db.to_str().unwrap(),
-            "--keyring",
-            garbage.to_str().unwrap(),
-        ],
-    );
+    let t = refused_with(&home, None, &db, &garbage);
     assert!(
         t.contains(&format!(
             "key ring {} is not a wsrx key ring",
@@ -302,16 +272,7 @@ fn bad_key_rings_and_stores_are_refused_with_the_file_and_what_to_do() {
 
     // An explicit --keyring that does not exist is never created silently.
     let absent = dir.join("absent.keys");
-    let t = refused(
-        &home,
-        None,
-        &[
-            "--store",
-            db.to_str().unwrap(),
-            "--keyring",
-            absent.to_str().unwrap(),
-        ],
-    );
+    let t = refused_with(&home, None, &db, &absent);
     assert!(
         t.contains(&format!("key ring {} does not exist", absent.display()))
             && t.contains(&format!("wsrx keys generate {}", absent.display())),
@@ -324,7 +285,9 @@ fn bad_key_rings_and_stores_are_refused_with_the_file_and_what_to_do() {
 
 #[test]
 fn the_wrong_ring_for_a_store_and_a_store_without_its_ring_are_refused() {
-    let dir = scratch("wrong");
+    let w = Workdir::new(env!("CARGO_BIN_EXE_wsrx"), "defaults-wrong");
+    let dir = w.dir.clone();
+    let other = w.ring.clone();
     let home = dir.join("home");
     let xdg = dir.join("xdg");
     // A store with a sequence and a token in it, sealed under ring A, by a real run.
@@ -338,17 +301,7 @@ fn the_wrong_ring_for_a_store_and_a_store_without_its_ring_are_refused() {
     let ring_a = data.join("ring.keys");
 
     // Another ring: refused, naming the store, the ring and the missing key.
-    let other = common::keyring(&dir);
-    let t = refused(
-        &home,
-        Some(&xdg),
-        &[
-            "--store",
-            client_db.to_str().unwrap(),
-            "--keyring",
-            other.to_str().unwrap(),
-        ],
-    );
+    let t = refused_with(&home, Some(&xdg), &client_db, &other);
     assert!(
         t.contains(&format!(
             "store {} is sealed under key",

@@ -9,10 +9,9 @@
     reason = "test code"
 )]
 
-mod common;
+use std::io::{Read, Write};
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
+use wsrx_test::fixture::cli::Workdir;
 
 const SCT: &str = "urn:uuid:3e7c0000-0000-4e7c-8000-0000000e7c01";
 const SECRET: &str = "bWV0cmljcy10ZXN0LXNjdC1zZWNyZXQtMzItYnl0ZXMh";
@@ -39,49 +38,34 @@ fn sample(text: &str, prefix: &str) -> Option<f64> {
 
 #[test]
 fn metrics_follow_deliveries_sequences_and_refusals() {
-    let dir = std::env::temp_dir().join(format!("wsrx-cli-metrics-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let bin = env!("CARGO_BIN_EXE_wsrx");
-    let ring = common::keyring(&dir);
-    let port = common::free_port();
-    let metrics_port = common::free_port();
-    let mut child = Command::new(bin)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--metrics", &format!("127.0.0.1:{metrics_port}")])
-        .args([
+    let w = Workdir::new(env!("CARGO_BIN_EXE_wsrx"), "cli-metrics");
+    // The metrics listener's port: one the OS has free now.
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let serve = w.serve(
+        "server.db",
+        &[
+            "--metrics",
+            &format!("127.0.0.1:{metrics_port}"),
             "--sct-id",
             SCT,
             "--sct-secret",
             SECRET,
             "--max-sequences",
             "1",
-        ])
-        .arg("--store")
-        .arg(dir.join("server.db"))
-        .arg("--keyring")
-        .arg(&ring)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.contains("listening"), "{line}");
-    let _serve = common::Serve(child);
+        ],
+    );
+    assert!(serve.banner.contains("listening"), "{}", serve.banner);
 
     let send = |store: &str, count: &str| {
-        Command::new(bin)
-            .args(["send", "--to", &format!("http://127.0.0.1:{port}/rm")])
-            .args(["--count", count, "--timeout", "30"])
-            .args(["--sct-id", SCT, "--sct-secret", SECRET])
-            .arg("--store")
-            .arg(dir.join(store))
-            .arg("--keyring")
-            .arg(&ring)
-            .output()
-            .unwrap()
+        w.send(
+            &serve.url,
+            store,
+            &["--count", count, "--sct-id", SCT, "--sct-secret", SECRET],
+        )
     };
     let out = send("client.db", "3");
     assert!(
@@ -103,16 +87,20 @@ fn metrics_follow_deliveries_sequences_and_refusals() {
 
     // The limit is one open sequence: hold one open, and a second CreateSequence is
     // refused and counted by reason.
-    let holder = Command::new(bin)
-        .args(["send", "--to", &format!("http://127.0.0.1:{port}/held")])
-        .args(["--count", "1", "--timeout", "30", "--no-terminate"])
-        .args(["--sct-id", SCT, "--sct-secret", SECRET])
-        .arg("--store")
-        .arg(dir.join("holder.db"))
-        .arg("--keyring")
-        .arg(&ring)
-        .output()
-        .unwrap();
+    let held = format!("http://{}/held", serve.addr);
+    let holder = w.send(
+        &held,
+        "holder.db",
+        &[
+            "--count",
+            "1",
+            "--no-terminate",
+            "--sct-id",
+            SCT,
+            "--sct-secret",
+            SECRET,
+        ],
+    );
     assert!(
         holder.status.success(),
         "{}",
@@ -130,5 +118,5 @@ fn metrics_follow_deliveries_sequences_and_refusals() {
         "{text}"
     );
     assert_eq!(sample(&text, "wsrx_open_sequences "), Some(1.0), "{text}");
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(serve);
 }

@@ -16,100 +16,71 @@
     reason = "test code"
 )]
 
-mod common;
-
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+use wsrx_test::fixture::cli::{Serve, Workdir, text};
+use wsrx_test::fixture::log;
 
 const SCT: &str = "urn:uuid:6a1c2a5e-5c0b-4a36-9d43-2f1f0c0ffee1";
 const SECRET: &str = "c2VjdXJlLWNvbnZlcnNhdGlvbi1kZW1vLXNlY3JldCE=";
 
-/// A `wsrx serve` with `extra` options and a delivery log; its URL.
-fn serve(dir: &Path, name: &str, ring: &Path, extra: &[&str]) -> (common::Serve, String) {
-    let port = common::free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wsrx"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--sct-id", SCT, "--sct-secret", SECRET])
-        .args(extra)
-        .arg("--store")
-        .arg(dir.join(format!("{name}.db")))
-        .arg("--keyring")
-        .arg(ring)
-        .arg("--delivery-log")
-        .arg(dir.join(format!("{name}.jsonl")))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.contains("listening"), "{line}");
-    (common::Serve(child), format!("http://127.0.0.1:{port}/rm"))
+/// A `wsrx serve` with `extra` options, its store `NAME.db` and delivery log `NAME.jsonl`.
+fn serve(w: &Workdir, name: &str, extra: &[&str]) -> Serve {
+    let log = format!("{name}.jsonl");
+    let mut args = vec![
+        "--sct-id",
+        SCT,
+        "--sct-secret",
+        SECRET,
+        "--delivery-log",
+        &log,
+    ];
+    args.extend(extra);
+    let serve = w.serve(&format!("{name}.db"), &args);
+    assert!(serve.banner.contains("listening"), "{}", serve.banner);
+    serve
 }
 
-fn send(dir: &Path, ring: &Path, store: &str, url: &str, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wsrx"))
-        .args(["send", "--to", url, "--count", "3", "--timeout", "30"])
-        .args([
-            "--sct-id",
-            SCT,
-            "--sct-secret",
-            SECRET,
-            "--retransmit-ms",
-            "200",
-        ])
-        .args(extra)
-        .arg("--store")
-        .arg(dir.join(format!("{store}.db")))
-        .arg("--keyring")
-        .arg(ring)
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+fn send(w: &Workdir, store: &str, url: &str, extra: &[&str]) -> Output {
+    // A token unless the case chose --security (none and tls-bound refuse one).
+    let token: &[&str] = if extra.contains(&"--security") {
+        &[]
+    } else {
+        &["--sct-id", SCT, "--sct-secret", SECRET]
+    };
+    let args = [
+        &["--count", "3"][..],
+        token,
+        &["--retransmit-ms", "200"],
+        extra,
+    ]
+    .concat();
+    w.send(url, &format!("{store}.db"), &args)
 }
 
 /// The delivery log's lines: (sequence, number, bound_to).
 fn delivered(path: &Path) -> Vec<(String, u64, String)> {
-    let Ok(t) = std::fs::read_to_string(path) else {
-        return Vec::new();
-    };
-    t.lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (
-                v["sequence"].as_str().unwrap().to_owned(),
-                v["number"].as_u64().unwrap(),
-                v["bound_to"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
+    log::read(path)
+        .into_iter()
+        .map(|d| (d.sequence, d.number, d.bound_to.unwrap_or_default()))
         .collect()
 }
 
 #[test]
 fn peer_profiles_decide_the_binding_and_rm10_ends_at_the_peer() {
-    let dir = std::env::temp_dir().join(format!("wsrx-cli-peer-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let ring = common::keyring(&dir);
-    let (_strict, strict_url) = serve(&dir, "strict", &ring, &[]);
-    let (_cxf, cxf_url) = serve(&dir, "cxf", &ring, &["--peer", "cxf"]);
+    let w = Workdir::new(env!("CARGO_BIN_EXE_wsrx"), "cli-peer");
+    let dir = &w.dir;
+    let strict = serve(&w, "strict", &[]);
+    let cxf = serve(&w, "cxf", &["--peer", "cxf"]);
+    let (strict_url, cxf_url) = (strict.url.clone(), cxf.url.clone());
 
     // No STR at all (gSOAP's shape): refused by strict, bound to the signer under cxf.
-    let o = send(&dir, &ring, "g1", &strict_url, &["--peer", "gsoap"]);
+    let o = send(&w, "g1", &strict_url, &["--peer", "gsoap"]);
     assert!(!o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("CreateSequenceRefused"), "{}", text(&o));
     assert!(delivered(&dir.join("strict.jsonl")).is_empty());
-    let o = send(&dir, &ring, "g2", &cxf_url, &["--peer", "gsoap"]);
+    let o = send(&w, "g2", &cxf_url, &["--peer", "gsoap"]);
     assert!(o.status.success(), "{}", text(&o));
     let got = delivered(&dir.join("cxf.jsonl"));
     assert_eq!(
@@ -123,15 +94,15 @@ fn peer_profiles_decide_the_binding_and_rm10_ends_at_the_peer() {
     );
 
     // The STR without UsesSequenceSTR (what we send CXF), on 1.1.
-    let o = send(&dir, &ring, "c1", &strict_url, &["--peer", "cxf"]);
+    let o = send(&w, "c1", &strict_url, &["--peer", "cxf"]);
     assert!(!o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("CreateSequenceRefused"), "{}", text(&o));
-    let o = send(&dir, &ring, "c2", &cxf_url, &["--peer", "cxf"]);
+    let o = send(&w, "c2", &cxf_url, &["--peer", "cxf"]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(delivered(&dir.join("cxf.jsonl")).len(), 6);
 
     // WS-RM 1.0: LastMessage acknowledged, TerminateSequence delivered.
-    let o = send(&dir, &ring, "r10", &strict_url, &["--rm", "1.0"]);
+    let o = send(&w, "r10", &strict_url, &["--rm", "1.0"]);
     let out = text(&o);
     assert!(o.status.success(), "{out}");
     assert!(out.contains("LastMessage) acknowledged"), "{out}");
@@ -147,15 +118,7 @@ fn peer_profiles_decide_the_binding_and_rm10_ends_at_the_peer() {
     );
     let sequence = got[0].0.clone();
     // The server forgot the sequence: TerminateSequence reached it.
-    let o = Command::new(env!("CARGO_BIN_EXE_wsrx"))
-        .arg("store")
-        .arg("--store")
-        .arg(dir.join("strict.db"))
-        .arg("--keyring")
-        .arg(&ring)
-        .arg("list")
-        .output()
-        .unwrap();
+    let o = w.store("strict.db", &["list"]);
     let shown = text(&o);
     assert!(o.status.success(), "{shown}");
     let line = shown
@@ -163,5 +126,20 @@ fn peer_profiles_decide_the_binding_and_rm10_ends_at_the_peer() {
         .find(|l| l.contains(&sequence))
         .unwrap_or_default();
     assert!(line.is_empty() || line.contains("terminated"), "{shown}");
-    let _ = std::fs::remove_dir_all(&dir);
+
+    // Plain WS-RM: refused unless the server says so too.
+    let plain = serve(&w, "plain", &["--security", "none"]);
+    let o = send(&w, "p1", &strict_url, &["--security", "none"]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("CreateSequenceRefused"), "{}", text(&o));
+    let o = send(&w, "p2", &plain.url, &["--security", "none"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let got = delivered(&dir.join("plain.jsonl"));
+    assert_eq!(got.iter().map(|d| d.1).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert!(got.iter().all(|d| d.2.is_empty()), "{got:?}");
+    // tls-bound is refused over plain HTTP before anything is sent.
+    let o = send(&w, "p3", &plain.url, &["--security", "tls-bound"]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("https://"), "{}", text(&o));
+    drop((strict, cxf, plain));
 }

@@ -13,6 +13,7 @@ use std::process::{Command, Output};
 use wsrx_store::{
     Batch, KeyRing, KeyRingSource, PayloadPut, Role, SqliteBackend, SqliteOptions, Store, TokenPut,
 };
+use wsrx_test::fixture::cli::text;
 use zeroize::Zeroizing;
 
 fn wsrx(args: &[&str]) -> Output {
@@ -21,14 +22,6 @@ fn wsrx(args: &[&str]) -> Output {
         .env_remove("WSRX_KEYRING")
         .output()
         .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn scratch(name: &str) -> PathBuf {

@@ -14,108 +14,40 @@
     reason = "test code"
 )]
 
-mod common;
-
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Output;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
-};
+use wsrx_test::fixture::cli::{Serve, Workdir, sct_of};
+use wsrx_test::fixture::pki::TlsPki;
 
 const SCT_A: &str = "urn:uuid:6a1c2a5e-5c0b-4a36-9d43-2f1f0c0ffee1";
 const SECRET_A: &str = "c2VjdXJlLWNvbnZlcnNhdGlvbi1kZW1vLXNlY3JldCE=";
 const SCT_B: &str = "urn:uuid:0b7c2f9e-3d1a-4c55-8e0f-9a6b5c4d3e2f";
 const SECRET_B: &str = "YW5vdGhlci1wcmUtZXN0YWJsaXNoZWQtc2VjcmV0IQ==";
 
-struct Setup {
-    dir: PathBuf,
-    ring: PathBuf,
-}
-
-impl Drop for Setup {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_wsrx")
-}
-
 /// A directory with a key ring and PEM files: `ca.pem`, `server.pem`/`server.key`,
 /// `client.pem`/`client.key`.
-fn setup(tag: &str) -> Setup {
-    let dir = std::env::temp_dir().join(format!("wsrx-cli-tls-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let ring = common::keyring(&dir);
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "wsrx cli CA");
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca = rcgen::CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
-    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
-    for (name, sans, usage) in [
-        (
-            "server",
-            vec!["127.0.0.1".to_owned()],
-            ExtendedKeyUsagePurpose::ServerAuth,
-        ),
-        ("client", vec![], ExtendedKeyUsagePurpose::ClientAuth),
-    ] {
-        let mut params = CertificateParams::new(sans).unwrap();
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.extended_key_usages = vec![usage];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &ca).unwrap();
-        std::fs::write(dir.join(format!("{name}.pem")), cert.pem()).unwrap();
-        let key_path = dir.join(format!("{name}.key"));
-        std::fs::write(&key_path, key.serialize_pem()).unwrap();
-        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
-    Setup { dir, ring }
+fn setup(tag: &str) -> Workdir {
+    let w = Workdir::new(env!("CARGO_BIN_EXE_wsrx"), &format!("cli-tls-{tag}"));
+    TlsPki::new().write_to(&w.dir);
+    w
 }
 
-/// Starts `wsrx serve` with `extra` arguments; returns it once it listens.
-fn serve(s: &Setup, port: u16, extra: &[&str]) -> common::Serve {
-    let mut child = Command::new(bin())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(extra)
-        .arg("--store")
-        .arg(s.dir.join(format!("server-{port}.db")))
-        .arg("--keyring")
-        .arg(&s.ring)
-        .current_dir(&s.dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.contains("listening on https://"), "{line}");
-    common::Serve(child)
+/// Starts `wsrx serve` with `extra` arguments; returns it once it listens over HTTPS.
+fn serve(s: &Workdir, extra: &[&str]) -> Serve {
+    let serve = s.serve("server.db", extra);
+    assert!(
+        serve.banner.contains("listening on https://"),
+        "{}",
+        serve.banner
+    );
+    serve
 }
 
 /// Runs `wsrx send` to `url` with `extra` arguments and a fresh client store.
-fn send(s: &Setup, url: &str, store: &str, extra: &[&str]) -> Output {
-    Command::new(bin())
-        .args(["send", "--to", url, "--timeout", "30"])
-        .args(extra)
-        .arg("--store")
-        .arg(s.dir.join(store))
-        .arg("--keyring")
-        .arg(&s.ring)
-        .current_dir(&s.dir)
-        .output()
-        .unwrap()
+fn send(s: &Workdir, url: &str, store: &str, extra: &[&str]) -> Output {
+    s.send(url, store, extra)
 }
 
 fn succeeded(out: &Output, count: usize) -> String {
@@ -132,18 +64,11 @@ fn succeeded(out: &Output, count: usize) -> String {
     text
 }
 
-fn sct_of(text: &str) -> String {
-    let at = text.find("bound to SCT ").unwrap() + "bound to SCT ".len();
-    text[at..].split_whitespace().next().unwrap().to_owned()
-}
-
 #[test]
 fn send_with_username_over_https_completes_through_the_token_service() {
     let s = setup("user");
-    let port = common::free_port();
-    let _serve = serve(
+    let server = serve(
         &s,
-        port,
         &[
             "--tls-cert",
             "server.pem",
@@ -161,7 +86,7 @@ fn send_with_username_over_https_completes_through_the_token_service() {
             SECRET_B,
         ],
     );
-    let url = format!("https://127.0.0.1:{port}/rm");
+    let url = server.url.clone();
     let login = [
         "--username",
         "alice",
@@ -246,10 +171,8 @@ fn send_with_username_over_https_completes_through_the_token_service() {
 #[test]
 fn mutual_tls_needs_the_client_certificate() {
     let s = setup("mtls");
-    let port = common::free_port();
-    let _serve = serve(
+    let server = serve(
         &s,
-        port,
         &[
             "--tls-cert",
             "server.pem",
@@ -261,7 +184,7 @@ fn mutual_tls_needs_the_client_certificate() {
             "alice:pw",
         ],
     );
-    let url = format!("https://127.0.0.1:{port}/rm");
+    let url = server.url.clone();
     let base = [
         "--count",
         "2",
@@ -291,15 +214,12 @@ fn mutual_tls_needs_the_client_certificate() {
     succeeded(&out, 2);
 }
 
-fn refused_at_start(s: &Setup, extra: &[&str]) -> String {
-    let out = Command::new(bin())
+fn refused_at_start(s: &Workdir, extra: &[&str]) -> String {
+    let out = s
+        .cmd()
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
-        .arg("--store")
-        .arg(s.dir.join("refused.db"))
-        .arg("--keyring")
-        .arg(&s.ring)
-        .current_dir(&s.dir)
+        .args(s.store_args("refused.db"))
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -320,10 +240,8 @@ fn serve_refuses_a_readable_users_file_and_a_server_without_contexts() {
     assert!(err.contains("--sct-secret"), "{err}");
     // Mode 0600 is accepted (the server starts and listens over HTTPS).
     std::fs::set_permissions(users, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let port = common::free_port();
-    let _serve = serve(
+    let server = serve(
         &s,
-        port,
         &[
             "--users",
             "users",
@@ -335,7 +253,7 @@ fn serve_refuses_a_readable_users_file_and_a_server_without_contexts() {
     );
     let out = send(
         &s,
-        &format!("https://127.0.0.1:{port}/rm"),
+        &server.url,
         "u.db",
         &[
             "--count",

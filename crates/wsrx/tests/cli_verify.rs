@@ -102,10 +102,18 @@ fn every_signed_gsoap_capture_verifies_at_its_time() {
 
 #[test]
 fn wss4j_signed_and_encrypted_sample_verifies_and_shows_the_plaintext() {
-    // testdata/wss4j samples carry 10-year Timestamps and the demo SCT.
+    // testdata/wss4j samples carry 10-year Timestamps and the demo SCT; the maximum
+    // message age (5 minutes + skew) holds whatever Expires says, so they are checked
+    // as of their Created.
     let m = manifest();
     let file = gsoap().join("../wss4j/echo-dkt-signed-encrypted.xml");
+    let created = created_of(&file);
+    let o = verify(&m, &m.sct_secret_b64, &file, Some(&created));
+    assert!(o.status.success(), "{}", out(&o));
+    // Now, long after its Created, the same message is refused.
     let o = verify(&m, &m.sct_secret_b64, &file, None);
+    assert!(!o.status.success(), "{}", out(&o));
+    let o = verify(&m, &m.sct_secret_b64, &file, Some(&created));
     assert!(o.status.success(), "{}", out(&o));
     assert!(
         out(&o).contains("decrypted body content:\n<ns:echo xmlns:ns=\"urn:example:echo\">"),
@@ -151,4 +159,82 @@ fn failures_exit_non_zero_with_a_reason() {
     assert_eq!(o.status.code(), Some(2), "{}", out(&o));
     assert!(out(&o).contains("--sct-secret"));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The first non-empty `wsu:Created` of a capture: the WSS4J captures are checked as of
+/// their Created (the maximum message age holds whatever their 10-year Expires says).
+fn created_of(file: &Path) -> String {
+    let text = std::fs::read_to_string(file).unwrap();
+    text.split("Created>")
+        .skip(1)
+        .filter_map(|t| t.split('<').next())
+        .find(|t| !t.is_empty())
+        .unwrap()
+        .to_owned()
+}
+
+/// `wsrx verify --policy P` of a `testdata/wss4j/` capture with the demo SCT, as of its
+/// Created.
+fn verify_under_policy(policy: Option<&str>, file: &str) -> Output {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let capture = root.join("testdata/wss4j").join(file);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wsrx"));
+    cmd.arg("verify").args(["--at", &created_of(&capture)]);
+    if let Some(p) = policy {
+        cmd.arg("--policy")
+            .arg(root.join("testdata/policies/variants").join(p));
+    }
+    cmd.args([
+        "--sct-id",
+        "urn:uuid:6a1c2a5e-5c0b-4a36-9d43-2f1f0c0ffee1",
+        "--sct-secret",
+        "c2VjdXJlLWNvbnZlcnNhdGlvbi1kZW1vLXNlY3JldCE=",
+    ])
+    .arg(capture)
+    .output()
+    .unwrap()
+}
+
+#[test]
+fn a_rampart_capture_is_judged_by_its_endpoints_policy() {
+    // Issue 17: Axis2/Rampart's secure conversation signs only the Timestamp and encrypts the
+    // Body and the signature. wsrx's own policy refuses it; the endpoint's accepts it.
+    const POLICY: &str = "rampart-sc-timestamp-only.xml";
+    const GOOD: &str = "rampart-sc-timestamp-signed-body-signature-encrypted.xml";
+    let own = verify_under_policy(None, GOOD);
+    assert_eq!(own.status.code(), Some(1));
+    assert!(out(&own).contains("NOT satisfied: security policy not satisfied: Body not signed"));
+    let good = verify_under_policy(Some(POLICY), GOOD);
+    let t = out(&good);
+    assert!(good.status.success(), "{t}");
+    assert!(t.contains("with a derived key, encrypted, over:"), "{t}");
+    assert!(
+        t.contains("decrypted: Body content, 0 header(s), 0 element(s), 1 signature(s)"),
+        "{t}"
+    );
+    assert!(
+        t.contains(
+            "policy: satisfied, proven by SCT urn:uuid:6a1c2a5e-5c0b-4a36-9d43-2f1f0c0ffee1"
+        ),
+        "{t}"
+    );
+    for (file, reason) in [
+        (
+            "rampart-sc-timestamp-unsigned.xml",
+            "required part not signed",
+        ),
+        ("rampart-sc-body-replaced.xml", "unresolved DataReference"),
+        (
+            "rampart-sc-body-replaced-unlisted.xml",
+            "Body not encrypted",
+        ),
+    ] {
+        let o = verify_under_policy(Some(POLICY), file);
+        assert_eq!(o.status.code(), Some(1), "{file}: {}", out(&o));
+        assert!(out(&o).contains("policy: NOT satisfied: "), "{file}");
+        assert!(out(&o).contains(reason), "{file}: {}", out(&o));
+    }
+    // A message that signs more than the policy asks but does not encrypt its signature.
+    let o = verify_under_policy(Some(POLICY), "echo-dkt-signed-encrypted.xml");
+    assert!(out(&o).contains("signature not encrypted"), "{}", out(&o));
 }

@@ -11,21 +11,17 @@
     reason = "test code"
 )]
 
-mod common;
-
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use wsrx_crypto::{KeyRing, SecretKey};
+use wsrx_crypto::SecretKey;
 use wsrx_rm::wire::WireProfile;
 use wsrx_runtime::client::{Client, ClientConfig};
 use wsrx_runtime::echo;
-use wsrx_runtime::persist::Persistence;
 use wsrx_runtime::token::{PreEstablished, TokenProvider};
-use wsrx_store::{MemoryBackend, Store};
+use wsrx_test::fixture::cli::Workdir;
+use wsrx_test::fixture::runtime::store;
 
 const SCT: &str = "urn:uuid:0f3c1d7e-1000-4c0c-8000-000000000c0c";
 const SECRET: &str = "Y29uY3VycmVuY3ktdGVzdC1zY3Qtc2VjcmV0LTMyYiE=";
@@ -46,44 +42,24 @@ fn memory_kib(pid: u32) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-fn client_store() -> Persistence<MemoryBackend> {
-    let ring = KeyRing::new(SecretKey::from_slice(&[9u8; 32])).unwrap();
-    Persistence::new(Arc::new(Store::open(MemoryBackend::new(), ring).unwrap()))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_server_handles_a_thousand_concurrent_sequences() {
-    let dir = std::env::temp_dir().join(format!("wsrx-concurrency-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let ring = common::keyring(&dir);
-    let bin = env!("CARGO_BIN_EXE_wsrx");
-    let port = common::free_port();
-    let mut child = Command::new(bin)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
+    let w = Workdir::new(env!("CARGO_BIN_EXE_wsrx"), "concurrency");
+    let max = (SEQUENCES + 24).to_string();
+    let serve = w.serve(
+        "server.db",
+        &[
             "--sct-id",
             SCT,
             "--sct-secret",
             SECRET,
             "--max-sequences",
-            &(SEQUENCES + 24).to_string(),
-        ])
-        .arg("--store")
-        .arg(dir.join("server.db"))
-        .arg("--keyring")
-        .arg(&ring)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    assert!(line.contains("listening"), "{line}");
-    let pid = child.id();
-    let serve = common::Serve(child);
+            &max,
+        ],
+    );
+    assert!(serve.banner.contains("listening"), "{}", serve.banner);
+    let pid = serve.pid();
+    let addr = serve.addr;
     let (baseline, _) = memory_kib(pid);
 
     // Sample the server's memory while the sequences run.
@@ -105,12 +81,12 @@ async fn one_server_handles_a_thousand_concurrent_sequences() {
     let mut tasks = Vec::with_capacity(SEQUENCES);
     for i in 0..SEQUENCES {
         let tokens = Arc::clone(&tokens);
-        let url = format!("http://127.0.0.1:{port}/rm/{i}");
+        let url = format!("http://{addr}/rm/{i}");
         tasks.push(tokio::spawn(async move {
             let mut config = ClientConfig::new(url);
             config.profile = WireProfile::Rm11;
             config.source.retransmission.base = Duration::from_millis(500);
-            let client = Client::start(config, client_store(), tokens, None).await?;
+            let client = Client::start(config, store(), tokens, None).await?;
             let id = client.created().await?;
             for k in 1..=PER_SEQUENCE {
                 client
@@ -163,9 +139,7 @@ async fn one_server_handles_a_thousand_concurrent_sequences() {
     let mut serve = serve;
     let pid = rustix::process::Pid::from_raw(i32::try_from(pid).unwrap()).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    let status = serve.0.wait().unwrap();
+    let (status, rest) = serve.wait_with_rest();
     assert!(status.success(), "{rest}");
     let expected = format!("{} messages delivered", SEQUENCES as u64 * PER_SEQUENCE);
     assert!(
@@ -176,5 +150,4 @@ async fn one_server_handles_a_thousand_concurrent_sequences() {
         peak.saturating_sub(baseline) < 1024 * 1024,
         "server memory grew by more than 1 GiB"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -25,8 +25,6 @@
     reason = "test code"
 )]
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -40,7 +38,7 @@ const SECRET: &str = "Z2F0ZXdheS10ZXN0LXNlY3VyZS1jb252ZXJzYXRpb24=";
 const BIN: &str = env!("CARGO_BIN_EXE_wsrx");
 
 /// A spawned process (`wsrx serve`, the backend), SIGKILLed and reaped when dropped.
-use common::Serve as Proc;
+use wsrx_test::fixture::cli::{Spawned as Proc, Workdir, free_port};
 
 struct Rig {
     dir: PathBuf,
@@ -48,6 +46,7 @@ struct Rig {
     port: u16,
     backend_url: String,
     _backend: Proc,
+    _work: Workdir,
 }
 
 fn seed() -> u64 {
@@ -65,10 +64,8 @@ fn seed() -> u64 {
 
 impl Rig {
     fn new(name: &str, backend_args: &[&str]) -> Self {
-        let dir = std::env::temp_dir().join(format!("wsrx-gateway-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let ring = common::keyring(&dir);
+        let work = Workdir::new(BIN, &format!("gateway-{name}"));
+        let (dir, ring) = (work.dir.clone(), work.ring.clone());
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/backend/gateway_backend.py");
         let port_file = dir.join("backend.port");
         let backend = Proc(
@@ -97,9 +94,10 @@ impl Rig {
         Self {
             dir,
             ring,
-            port: common::free_port(),
+            port: free_port(),
             backend_url: format!("http://127.0.0.1:{port}/orders"),
             _backend: backend,
+            _work: work,
         }
     }
 

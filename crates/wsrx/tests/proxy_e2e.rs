@@ -17,18 +17,15 @@
     reason = "test code"
 )]
 
-mod common;
-mod delivery_log;
-
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::Serve as Proc;
-use delivery_log::field;
 use serde_json::Value;
+use wsrx_test::fixture::cli::{Spawned as Proc, Workdir, free_port};
+use wsrx_test::fixture::log::field;
 
 const SCT: &str = "urn:uuid:3f0d6c8e-2a41-4f5b-b0c7-9e8d7a6b5c41";
 const SECRET: &str = "cHJveHktdGVzdC1zZWN1cmUtY29udmVyc2F0aW9uLWtleQ==";
@@ -91,11 +88,9 @@ fn a_python_client_through_a_killed_proxy_loses_nothing() {
         });
     println!("proxy kills: WSRX_SEED={seed}");
     let mut rng = Rng(seed.max(1));
-    let dir: PathBuf = std::env::temp_dir().join(format!("wsrx-proxy-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let ring = common::keyring(&dir);
-    let (serve_port, proxy_port) = (common::free_port(), common::free_port());
+    let work = Workdir::new(BIN, "proxy");
+    let (dir, ring): (PathBuf, PathBuf) = (work.dir.clone(), work.ring.clone());
+    let (serve_port, proxy_port) = (free_port(), free_port());
     let serve_listen = format!("127.0.0.1:{serve_port}");
     let _serve = spawn(
         &dir,

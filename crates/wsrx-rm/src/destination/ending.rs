@@ -16,6 +16,26 @@ use crate::persist::StoreOp;
 use crate::time::Timestamp;
 use crate::version::RmVersion;
 
+/// A `LastMsgNumber` below a message number already received contradicts what the
+/// Destination holds (WS-RM 1.1 §3.5, §3.6: it is the highest number the Source
+/// assigned). Refused before any state changes: `LastMessageNumberExceeded` on 1.0,
+/// `SequenceClosed` on 1.1 and later (the fault issue 20 chose; WCF answers
+/// SequenceTerminated, "SmallLastMsgNumber", and ends the sequence).
+fn last_number_consistent(
+    s: &super::sequence::Inbound,
+    id: &SequenceId,
+    last: Option<u64>,
+) -> Result<(), Error> {
+    match (last, s.received.max()) {
+        (Some(last), Some(max)) if max > last => Err(if s.version == RmVersion::V1_0 {
+            Error::LastMessageNumberExceeded(id.clone())
+        } else {
+            Error::SequenceClosed(id.clone())
+        }),
+        _ => Ok(()),
+    }
+}
+
 impl Destination {
     /// WS-RM 1.1 §3.5 CloseSequence: no new messages; answer with the final ack.
     pub(super) fn on_close(
@@ -31,6 +51,7 @@ impl Destination {
         if s.version == RmVersion::V1_0 {
             return Err(Error::Unexpected("CloseSequence on WS-RM 1.0"));
         }
+        last_number_consistent(s, &m.id, m.last_msg_number)?;
         let to = lookup(
             DESTINATION_TRANSITIONS,
             s.state,
@@ -79,6 +100,7 @@ impl Destination {
             DestinationTrigger::TerminateSequence,
         )
         .ok_or(Error::InvalidState(s.state.name()))?;
+        last_number_consistent(s, &m.id, m.last_msg_number)?;
         if s.last_number.is_none() {
             s.last_number = m.last_msg_number.or(s.received.max()).or(Some(0));
         }

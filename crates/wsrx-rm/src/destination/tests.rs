@@ -3,10 +3,12 @@ use std::time::Duration;
 use super::*;
 use crate::binding::TokenRef;
 use crate::config::AckPolicy;
+use crate::msg::TerminateSequence;
 use crate::msg::{
     AckBody, AckRange, ApplicationMessage, CloseSequence, CreateSequence, FaultKind, PayloadRef,
     SequenceHeader,
 };
+use crate::version::RmVersion;
 
 fn x() -> SecurityBinding {
     SecurityBinding::new("urn:uuid:sct-x")
@@ -429,5 +431,54 @@ fn acknowledged_held_messages_are_delivered_after_a_crash_when_the_sequence_ends
             at(|op| matches!(op, StoreOp::DeliveredThrough { number: 3, .. }))
                 < at(|op| matches!(op, StoreOp::DestinationTerminated { .. }))
         );
+    }
+}
+
+#[test]
+fn a_last_msg_number_below_a_received_message_is_refused_without_change() {
+    for version in [RmVersion::V1_1, RmVersion::V1_0] {
+        let (mut d, id) = dest(DestinationConfig {
+            version,
+            ..Default::default()
+        });
+        for n in 1..=3 {
+            d.handle_message(Timestamp(1), Some(&x()), app(&id, n))
+                .unwrap();
+        }
+        drain(&mut d);
+        let want = match version {
+            RmVersion::V1_0 => (
+                Error::LastMessageNumberExceeded(id.clone()),
+                FaultKind::LastMessageNumberExceeded,
+            ),
+            RmVersion::V1_1 => (Error::SequenceClosed(id.clone()), FaultKind::SequenceClosed),
+        };
+        let mut conflicts = vec![Message::TerminateSequence(TerminateSequence {
+            id: id.clone(),
+            last_msg_number: Some(1),
+        })];
+        if version == RmVersion::V1_1 {
+            conflicts.push(Message::CloseSequence(CloseSequence {
+                id: id.clone(),
+                last_msg_number: Some(2),
+            }));
+        }
+        for m in conflicts {
+            assert_eq!(
+                d.handle_message(Timestamp(2), Some(&x()), m),
+                Err(want.0.clone())
+            );
+            let (ops, tx, _) = drain(&mut d);
+            assert!(ops.is_empty(), "{version:?}: state changed: {ops:?}");
+            assert!(
+                matches!(&tx[..], [Transmit { message: Message::Fault(f), .. }] if f.kind == want.1),
+                "{version:?}: {tx:?}"
+            );
+        }
+        // Nothing changed: the next message is taken and delivered in order.
+        d.handle_message(Timestamp(3), Some(&x()), app(&id, 4))
+            .unwrap();
+        let (_, _, events) = drain(&mut d);
+        assert_eq!(delivered(&events), vec![4], "{version:?}");
     }
 }

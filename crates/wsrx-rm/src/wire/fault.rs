@@ -15,7 +15,7 @@ use crate::msg::{
 use crate::version::NS_NETRM;
 
 /// The wire name of a fault kind (its subcode's local name).
-fn local_name(kind: FaultKind) -> &'static str {
+pub fn local_name(kind: FaultKind) -> &'static str {
     match kind {
         FaultKind::SequenceTerminated => "SequenceTerminated",
         FaultKind::UnknownSequence => "UnknownSequence",

@@ -46,7 +46,7 @@ mod tests;
 pub use decode::{decode, understands};
 pub use encode::{IdFor, encode, encode_fault};
 pub use error::{DecodeError, EncodeError};
-pub use fault::soap_fault;
+pub use fault::{local_name as fault_name, soap_fault};
 pub use model::{
     CreateSequenceBody, Decoded, Located, NS_WSMC, NS_WSSE, RmBody, RmHeader, SCT_VALUE_TYPE_1_3,
     SCT_VALUE_TYPE_2005_02, StrRef, Tolerated, WSA200408_FAULT_ACTION, WireBody, WireMessage,

@@ -167,13 +167,17 @@ impl<B: Backend> Client<B> {
             .as_ref()
             .map(|b| Protection::for_binding(b, profile, self.inner.resolver.as_ref()))
             .transpose()?;
-        let text = pipeline::seal(
+        let text = pipeline::seal_under(
             profile,
             opened.soap,
             &addressing,
             &wire,
             None,
-            protection.as_ref(),
+            protection.as_ref().map(|protection| pipeline::Protected {
+                protection,
+                // The client builds what it sends by the policy it holds replies to.
+                policy: &self.inner.config.inbound.policy,
+            }),
             SystemTime::now(),
         )?;
         emit!(

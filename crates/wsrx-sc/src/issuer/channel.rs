@@ -137,9 +137,7 @@ pub(crate) fn check_request_timestamp(
     {
         return Err(stale);
     }
-    if let Some(age) = config.max_age
-        && created + age + skew < now
-    {
+    if created + config.max_age + skew < now {
         return Err(stale);
     }
     Ok(())

@@ -206,9 +206,21 @@ impl ProtectionPolicy {
         if !self.encrypts() {
             return Ok(());
         }
-        let d = decryption.ok_or(violation("required part not encrypted"))?;
         let env = verified.envelope();
-        if self.encrypted.body && !d.body_was_encrypted() {
+        // An empty Body has no content to encrypt (see `select::empty_body`).
+        let body_required = self.encrypted.body && !select::empty_body(env.body());
+        let Some(d) = decryption else {
+            let signature_required = self.encrypt_signature && primary.is_some();
+            let nothing_required = !(body_required || signature_required)
+                && select::headers(env, &self.encrypted.headers).is_empty()
+                && select::elements(verified.document(), &self.encrypted.elements).is_empty();
+            return if nothing_required {
+                Ok(())
+            } else {
+                Err(violation("required part not encrypted"))
+            };
+        };
+        if body_required && !d.body_was_encrypted() {
             return Err(violation("Body not encrypted"));
         }
         let inside_encrypted = |e: Element<'_>| {

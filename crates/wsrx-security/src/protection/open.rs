@@ -102,6 +102,25 @@ impl ProtectionPolicy {
             })
     }
 
+    /// As [`ProtectionPolicy::open`], with the reason of a failure left as it is (never
+    /// blinded): for offline diagnosis of a captured message by someone who holds its keys
+    /// (`wsrx verify --policy`). A service must answer peers with [`ProtectionPolicy::open`]'s
+    /// blinded errors instead.
+    ///
+    /// # Errors
+    /// Any [`SecurityError`], unblinded.
+    pub fn open_explained<'d>(
+        &self,
+        doc: &'d Document,
+        resolver: &dyn KeyResolver,
+        now: SystemTime,
+        verifier: &Verifier,
+    ) -> Result<Opened<'d>, SecurityError> {
+        self.validate()
+            .map_err(|_| SecurityError::Usage("unsupported or conflicting protection policy"))?;
+        self.open_in_order(doc, resolver, now, verifier, None)
+    }
+
     fn open_in_order<'d>(
         &self,
         doc: &'d Document,

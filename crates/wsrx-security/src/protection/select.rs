@@ -85,3 +85,15 @@ pub(crate) fn selected<'d>(env: &Envelope<'d>, parts: &Parts) -> Vec<Element<'d>
     all.dedup_by_key(|e| e.id());
     all
 }
+
+/// True when the Body carries nothing: no child element and no character data but whitespace
+/// (an RM acknowledgement, for instance). `sp:EncryptedParts` `sp:Body` (WS-SP 1.2 §4.2.1)
+/// protects the Body's content; an empty Body has none, so wsrx sends it as it is and accepts
+/// it unencrypted (an encrypted empty content is accepted too).
+pub(crate) fn empty_body(body: Element<'_>) -> bool {
+    body.child_elements().next().is_none()
+        && body.children().all(|n| match n {
+            wsrx_xml::Node::Text(t) => wsrx_xml::trim_xml_whitespace(t).is_empty(),
+            _ => true,
+        })
+}

@@ -122,7 +122,7 @@ impl<'d> ToEncrypt<'d> {
         let outer: Vec<Element<'d>> = headers.iter().chain(&elements).copied().collect();
         elements.retain(|e| !outer.iter().any(|o| o != e && e.is_within(*o)));
         Ok(Self {
-            body: parts.body,
+            body: parts.body && !select::empty_body(env.body()),
             headers,
             elements,
         })

@@ -47,6 +47,8 @@ pub struct Target {
     pub served: Served,
     pub log: PathBuf,
     pub dir: PathBuf,
+    /// The `wsrx serve` arguments, for [`Target::kill_and_restart`].
+    pub args: Vec<String>,
 }
 
 impl Target {
@@ -86,7 +88,19 @@ impl Target {
         ];
         args.extend(extra.iter().map(|s| (*s).to_owned()));
         let served = Served::start(&args, &dir.join("serve.stderr")).unwrap();
-        Self { served, log, dir }
+        Self {
+            served,
+            log,
+            dir,
+            args,
+        }
+    }
+
+    /// SIGKILLs the server and starts it again on the same store (a new port).
+    pub fn kill_and_restart(&mut self) {
+        self.served.kill();
+        let stderr = self.dir.join("serve-restarted.stderr");
+        self.served = Served::start(&self.args, &stderr).unwrap_or_else(|e| panic!("restart: {e}"));
     }
 
     pub fn post(&self, body: &str) -> HttpResponse {

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Subcommand;
 use wsrx_runtime::gateway;
 use wsrx_runtime::persist::Persistence;
-use wsrx_store::{Backend as _, Batch, SqliteBackend, Store};
+use wsrx_store::{AnyBackend, Backend as _, Batch, Store};
 
 /// `wsrx store dead-letters …`
 #[derive(Debug, Subcommand)]
@@ -42,7 +42,7 @@ pub(crate) enum DeadLetterCommand {
 }
 
 pub(crate) fn run(
-    store: Store<SqliteBackend>,
+    store: Store<AnyBackend>,
     command: DeadLetterCommand,
 ) -> anyhow::Result<ExitCode> {
     match command {

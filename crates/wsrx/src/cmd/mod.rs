@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod backend;
 pub(crate) mod bench;
 mod bench_cost;
 mod dead_letters;
@@ -15,3 +16,5 @@ pub(crate) mod serve;
 pub(crate) mod state;
 pub(crate) mod store;
 pub(crate) mod verify;
+mod verify_policy;
+pub(crate) mod wsdl;

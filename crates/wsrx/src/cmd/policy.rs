@@ -66,8 +66,8 @@ enum Command {
 
 /// Reads documents named by references, relative to the first file's folder and
 /// inside it; URLs are not fetched (yet).
-struct FolderResolver {
-    root: PathBuf,
+pub(crate) struct FolderResolver {
+    pub(crate) root: PathBuf,
 }
 
 impl PolicyResolver for FolderResolver {

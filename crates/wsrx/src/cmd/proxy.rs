@@ -95,7 +95,7 @@ async fn proxy(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(ms) = args.retransmit_ms {
         config.source.retransmission.base = Duration::from_millis(ms.max(1));
     }
-    let persistence = open_store(&args.common, "proxy", &args.to)?;
+    let persistence = open_store(&args.common, "proxy", &args.to, None)?;
     let tls = args.tls.load()?;
     config.tls = tls.clone();
     let suite = wsrx_security::AlgorithmSuite::from_name(&args.suite)

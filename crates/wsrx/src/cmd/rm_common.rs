@@ -16,7 +16,7 @@ use wsrx_runtime::tls::{ClientTls, ServerTls};
 use wsrx_runtime::token::PreEstablished;
 use wsrx_sc::auth::UsernameVerifier;
 use wsrx_soap::SoapVersion;
-use wsrx_store::{KeyRing, SqliteBackend, SqliteOptions, Store};
+use wsrx_store::{AnyBackend, KeyRing, SqliteBackend, SqliteOptions, Store};
 
 /// `--soap 1.1|1.2`
 pub(crate) fn soap_version(text: &str) -> anyhow::Result<SoapVersion> {
@@ -29,12 +29,33 @@ pub(crate) fn soap_version(text: &str) -> anyhow::Result<SoapVersion> {
 
 /// The store of `role` (`serve`, `send`) for `endpoint` (listen address, destination URL):
 /// `--store`/`--keyring` or the defaults in the user's data directory, checked (see
-/// [`super::state`]); prints where it is, once, on stderr.
+/// [`super::state`]); prints where it is, once, on stderr. A `postgres://` store needs
+/// `--keyring` (every node seals with the same ring) and claims `node` (a node id) when
+/// given: a second live node with that id is refused.
 pub(crate) fn open_store(
     common: &Common,
     role: &str,
     endpoint: &str,
-) -> anyhow::Result<Persistence<SqliteBackend>> {
+    node: Option<&str>,
+) -> anyhow::Result<Persistence<AnyBackend>> {
+    open_store_at(common, role, endpoint, node).map(|(p, _)| p)
+}
+
+/// [`open_store`], with the store file's path (for files kept beside it, such as the replay
+/// journal); `None` for a PostgreSQL store, which has no file.
+pub(crate) fn open_store_at(
+    common: &Common,
+    role: &str,
+    endpoint: &str,
+    node: Option<&str>,
+) -> anyhow::Result<(Persistence<AnyBackend>, Option<PathBuf>)> {
+    if let Some(url) = common
+        .store
+        .as_deref()
+        .and_then(super::backend::postgres_url)
+    {
+        return Ok((open_shared_store(common, role, url, node)?, None));
+    }
     let state = super::state::resolve(
         role,
         endpoint,
@@ -48,10 +69,44 @@ pub(crate) fn open_store(
     }
     let backend = SqliteBackend::open(&state.store, SqliteOptions::default())
         .with_context(|| format!("cannot open store {}", state.store.display()))?;
-    let store = Store::open(backend, state.ring)
+    let store = Store::open(AnyBackend::Sqlite(backend), state.ring)
         .with_context(|| format!("cannot open store {}", state.store.display()))?;
-    super::state::check_ring_fits(&store, &ids, &state.store, &state.keyring)?;
+    super::state::check_ring_fits(&store, &ids, &state.store.display(), &state.keyring)?;
     eprintln!("wsrx {role}: {described}");
+    Ok((Persistence::new(Arc::new(store)), Some(state.store)))
+}
+
+/// The PostgreSQL store at `url` (see [`open_store`]).
+fn open_shared_store(
+    common: &Common,
+    role: &str,
+    url: &str,
+    node: Option<&str>,
+) -> anyhow::Result<Persistence<AnyBackend>> {
+    let keyring = common.keyring.as_deref().context(
+        "a PostgreSQL store is shared by every node: give its key ring with --keyring FILE \
+         (the same file on every node; `wsrx keys generate FILE` makes one)",
+    )?;
+    let ring = super::state::load_ring(keyring)?;
+    let ids = ring.ids();
+    let backend = super::backend::open_postgres(url)?;
+    let (version, _) = backend.schema_version()?;
+    if let Some(node) = node {
+        backend
+            .claim_node(node, &super::backend::hostname())
+            .with_context(|| format!("cannot start node {node}"))?;
+    }
+    let shown = format!("{url} (PostgreSQL, schema version {version})");
+    let store = Store::open(AnyBackend::Postgres(Box::new(backend)), ring)
+        .with_context(|| format!("cannot open store {shown}"))?;
+    super::state::check_ring_fits(&store, &ids, &shown, keyring)?;
+    match node {
+        Some(node) => eprintln!(
+            "wsrx {role}: store {shown}, key ring {}, node id {node}",
+            keyring.display()
+        ),
+        None => eprintln!("wsrx {role}: store {shown}, key ring {}", keyring.display()),
+    }
     Ok(Persistence::new(Arc::new(store)))
 }
 
@@ -92,9 +147,12 @@ pub(crate) fn token(id: &str, secret_b64: &str) -> anyhow::Result<PreEstablished
 /// Store and security options.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Common {
-    /// The store file (SQLite, mode 0600). Default: one per role and endpoint in
-    /// $XDG_DATA_HOME/wsrx (else ~/.local/share/wsrx), e.g. serve-127.0.0.1_8080.db.
-    #[arg(long, value_name = "FILE")]
+    /// The store file (SQLite, mode 0600), or a PostgreSQL URL shared by several nodes
+    /// (postgres://USER@HOST:PORT/DB?sslmode=require; the password from
+    /// WSRX_STORE_PASSWORD or the file WSRX_STORE_PASSWORD_FILE names, never the URL).
+    /// Default: one file per role and endpoint in $XDG_DATA_HOME/wsrx (else
+    /// ~/.local/share/wsrx), e.g. serve-127.0.0.1_8080.db.
+    #[arg(long, value_name = "FILE|URL")]
     pub(crate) store: Option<PathBuf>,
     /// Key-ring file sealing the store (mode 0600; see `wsrx keys generate`). Default:
     /// ring.keys in the same data directory, created on first use.

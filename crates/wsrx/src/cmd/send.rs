@@ -19,13 +19,14 @@ use super::resend::{self, undelivered_exit};
 use super::rm_common::{
     ClientTlsArgs, Common, X509BootstrapArgs, client_tokens_with, open_store, soap_version,
 };
+use super::wsdl::WsdlArgs;
 
 /// `wsrx send --to URL --count N [--rm 1.0|1.1] [--request-reply] …`
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The RM destination's URL.
-    #[arg(long)]
-    to: String,
+    /// The RM destination's URL (default with --wsdl: the WSDL's soap:address).
+    #[arg(long, required_unless_present = "wsdl")]
+    to: Option<String>,
     /// How many messages.
     #[arg(long, default_value_t = 3)]
     count: u64,
@@ -44,10 +45,12 @@ pub(crate) struct Args {
     /// acknowledgements and responses there instead of answering on the HTTP response.
     #[arg(long, value_name = "ADDR")]
     listen: Option<std::net::SocketAddr>,
-    /// A peer dialect, overriding --rm and --soap: `wcf-wshttp` (WCF wsHttpBinding: WS-RM
-    /// 2005/02, SOAP 1.2, WS-A 1.0, WS-SC 2005/02), `wcf-ws2007` (ws2007HttpBinding: WS-RM
-    /// 1.1, SOAP 1.2, WS-A 1.0, WS-SC 1.3) or `cxf` (WS-RM 2005/02, SOAP 1.1, WS-A 2004/08).
-    #[arg(long)]
+    /// A bundled policy document (a WSDL, as --wsdl), overriding --rm and --soap: `default`
+    /// (wsrx's own: WS-RM 1.1, SOAP 1.2, WS-A 1.0, WS-SC 1.3), `wcf-wshttp` (WCF
+    /// wsHttpBinding: WS-RM 2005/02, SOAP 1.2, WS-A 1.0, WS-SC 2005/02), `wcf-ws2007`
+    /// (ws2007HttpBinding: WS-RM 1.1, SOAP 1.2, WS-A 1.0, WS-SC 1.3) or `cxf` (WS-RM 2005/02,
+    /// SOAP 1.1, WS-A 2004/08); each protects messages as wsrx does by default.
+    #[arg(long, conflicts_with = "wsdl")]
     profile: Option<String>,
     /// The peer stack's profile: `wsrx` (default: strict, as the specs say), `cxf`,
     /// `metro`, `wcf` or `gsoap`. It decides only the departures that stack needs (to CXF:
@@ -55,6 +58,12 @@ pub(crate) struct Args {
     /// docs/sequence-binding.md.
     #[arg(long, value_name = "NAME", default_value = "wsrx")]
     peer: String,
+    /// What protects the sequence: `token` (default: a security context token from
+    /// --sct-id, --username or --bootstrap x509; the sequence is bound to it and every
+    /// message signed), `none` (plain WS-RM: nothing signed, bound to nothing) or
+    /// `tls-bound` (no token, an https:// destination: wsrmp:SequenceTransportSecurity).
+    #[arg(long, value_name = "MODE", default_value = "token")]
+    security: String,
     /// First retransmission interval in milliseconds (then exponential back-off).
     #[arg(long, value_name = "MS")]
     retransmit_ms: Option<u64>,
@@ -120,6 +129,8 @@ pub(crate) struct Args {
     common: Common,
     #[command(flatten)]
     tls: ClientTlsArgs,
+    #[command(flatten)]
+    wsdl: WsdlArgs,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -132,14 +143,33 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn send(args: Args) -> anyhow::Result<ExitCode> {
-    let (profile, soap) = match args.profile.as_deref() {
-        Some("wcf-wshttp") => (WireProfile::Rm10Wcf, wsrx_soap::SoapVersion::V12),
-        Some("wcf-ws2007") => (WireProfile::Rm11, wsrx_soap::SoapVersion::V12),
-        Some("cxf") => (WireProfile::Rm10Submission, wsrx_soap::SoapVersion::V11),
-        Some(other) => {
-            anyhow::bail!("--profile must be wcf-wshttp, wcf-ws2007 or cxf, not {other}")
+async fn send(mut args: Args) -> anyhow::Result<ExitCode> {
+    // A WSDL (or a bundled profile, which is one) gives the address, the SOAP and WS-RM
+    // versions and the protection.
+    let wsdl = match args.profile.as_deref() {
+        Some(name) => Some(wsrx_runtime::profiles::effective(name)?),
+        None => args
+            .wsdl
+            .load(&args.tls.load()?)
+            .await?
+            .map(|l| l.effective),
+    };
+    if let Some(e) = wsdl.as_ref().filter(|_| args.profile.is_none()) {
+        println!("{}", super::wsdl::describe("send", e));
+        if args.to.is_none() {
+            args.to = e.address.clone();
         }
+    }
+    let Some(to) = args.to.clone() else {
+        anyhow::bail!("give --to URL: the WSDL names no soap:address");
+    };
+    let (profile, soap) = match args.profile.as_deref() {
+        _ if wsdl.is_some() => wsdl
+            .as_ref()
+            .map_or((WireProfile::Rm11, wsrx_soap::SoapVersion::V12), |e| {
+                (e.profile, e.soap)
+            }),
+        Some(other) => anyhow::bail!("no profile {other}"),
         None => {
             let profile = match args.rm.as_str() {
                 "1.1" | "1.2" => WireProfile::Rm11,
@@ -169,12 +199,30 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
             args.peer
         )
     })?;
-    let mut config = ClientConfig::new(&args.to);
+    let security = wsrx_runtime::sequence_security::SequenceSecurity::from_name(&args.security)
+        .with_context(|| {
+            format!(
+                "--security must be token, none or tls-bound, not {}",
+                args.security
+            )
+        })?;
+    let https = to
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+    anyhow::ensure!(
+        security != wsrx_runtime::sequence_security::SequenceSecurity::TlsBound || https,
+        "--security tls-bound needs an https:// destination"
+    );
+    let mut config = ClientConfig::new(&to);
     config.soap = soap;
     config.profile = profile;
+    config.security = security;
     peer.apply_to_source(&mut config.source);
     if peer != wsrx_runtime::peer::PeerProfile::Wsrx {
         println!("{}", peer.describe());
+    }
+    if let Some(e) = &wsdl {
+        config.inbound.policy = e.policy.clone();
     }
     if let Some(ms) = args.retransmit_ms {
         config.source.retransmission.base = Duration::from_millis(ms.max(1));
@@ -207,7 +255,7 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
     );
     config.offer = args.offer;
     config.listen = args.listen;
-    let persistence = open_store(&args.common, "send", &args.to)?;
+    let persistence = open_store(&args.common, "send", &to, None)?;
     let tls = args.tls.load()?;
     config.tls = tls.clone();
     let login = args.username.as_deref().zip(args.password.as_deref());
@@ -230,16 +278,33 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
         Some("2005-02" | "2005/02") => Some(wsrx_sc::Dialect::V200502),
         Some(other) => anyhow::bail!("--sc must be 1.3 or 2005-02, not {other}"),
     };
-    let (tokens, trust_session) = client_tokens_with(
-        &args.common,
-        login,
-        x509.as_ref(),
-        dialect,
-        &args.to,
-        profile,
-        soap,
-        &tls,
-    )?;
+    let (tokens, trust_session) = if !security.uses_token() {
+        anyhow::ensure!(
+            args.common.sct_id.is_empty() && login.is_none() && x509.is_none(),
+            "--security {} runs the sequence without a security context: leave out \
+             --sct-id, --username and --bootstrap",
+            security.name()
+        );
+        eprintln!(
+            "wsrx send: WARNING: --security {}: the sequence is bound to no security context \
+             and nothing is signed",
+            security.name()
+        );
+        let none: std::sync::Arc<dyn wsrx_runtime::token::TokenProvider> =
+            std::sync::Arc::new(wsrx_runtime::token::Combined::new(Vec::new()));
+        (none, None)
+    } else {
+        client_tokens_with(
+            &args.common,
+            login,
+            x509.as_ref(),
+            dialect,
+            &to,
+            profile,
+            soap,
+            &tls,
+        )?
+    };
     let route = resend::Route {
         profile: Some(profile),
         soap,
@@ -252,11 +317,11 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
     let resend_policy = config.source.on_undelivered;
     // Messages held by a failed sequence to this destination come first: a new sequence
     // started now would number (and send) them again.
-    if let Some((id, numbers)) = resend::held_to(&persistence, &args.to).await?.first() {
+    if let Some((id, numbers)) = resend::held_to(&persistence, &to).await?.first() {
         eprintln!(
             "wsrx: sequence {id} to {} failed with messages {numbers} undelivered; they are \
              held in the store: `wsrx store resend {id}` sends them on a new sequence",
-            args.to
+            to
         );
         return Ok(ExitCode::from(resend::UNDELIVERED));
     }
@@ -276,7 +341,10 @@ async fn send(args: Args) -> anyhow::Result<ExitCode> {
     // the highest number stored are already the sequence's (and are resent until
     // acknowledged); only the rest are sent, with the same texts.
     let already = client.highest_number().await;
-    let bound = client.bound_to().await.unwrap_or_default();
+    let bound = client
+        .bound_to()
+        .await
+        .unwrap_or_else(|| format!("(none: --security {})", security.name()));
     if already > 0 {
         println!("sequence {id} resumed from the store at message {already}, bound to SCT {bound}");
     } else {

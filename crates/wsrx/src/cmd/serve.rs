@@ -1,4 +1,5 @@
-//! `wsrx serve`: the RM destination with the echo service, until Ctrl-C.
+//! `wsrx serve`: the RM destination with the echo service, until Ctrl-C or SIGTERM
+//! (both drain gracefully), or until a store commit fails (exit 75).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -7,9 +8,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use wsrx_runtime::echo::EchoService;
 use wsrx_runtime::http::{self, HttpLimits};
+use wsrx_runtime::sequence_security::SequenceSecurity;
 use wsrx_runtime::server::{Server, ServerConfig};
 
-use super::rm_common::{Common, ServerTlsArgs, UserArgs, open_store};
+use super::rm_common::{Common, ServerTlsArgs, UserArgs, open_store_at};
 
 /// `wsrx serve [--listen ADDR] (--users FILE | --sct-id ID --sct-secret B64 | --x509-trust PEM) …`
 #[derive(Debug, clap::Args)]
@@ -22,6 +24,12 @@ pub(crate) struct Args {
     /// bound to a token, so any sender may use it. Off by default (WS-RM 1.2 §5, as WCF).
     #[arg(long)]
     allow_unbound_sequences: bool,
+    /// What protects inbound sequences: `token` (default: each bound to a security
+    /// context token), `none` (also plain WS-RM sequences, unsigned, bound to nothing;
+    /// the same as --allow-unbound-sequences) or `tls-bound` (also sequences without a
+    /// token, but only over HTTPS: wsrmp:SequenceTransportSecurity; needs --tls-cert).
+    #[arg(long, value_name = "MODE", default_value = "token")]
+    security: String,
     /// The peer stack's profile: `wsrx` (default: strict), `cxf`, `metro`, `wcf` or
     /// `gsoap`. With `cxf` or `gsoap`, a CreateSequence without an STR that a security
     /// context signed is bound to that context (those stacks never write the STR); strict
@@ -32,10 +40,23 @@ pub(crate) struct Args {
     /// (wsrm:CreateSequenceRefused).
     #[arg(long, default_value_t = 128)]
     max_sequences: usize,
-    /// Signatures remembered for replay detection (default 100000). When it is full of
-    /// live entries, new messages are refused (SOAP Receiver fault) until entries age out.
+    /// Signatures remembered for replay detection in all (default 500000). When it is
+    /// full of live entries, new signed messages are refused (SOAP Receiver fault naming
+    /// the quota, retryable) until entries age out.
     #[arg(long, value_name = "N")]
     replay_capacity: Option<usize>,
+    /// Signatures remembered per signing identity (default 30000: 50 messages a second
+    /// over the 600 s window). An identity over it is refused (Receiver fault naming
+    /// the quota); the others are not.
+    #[arg(long, value_name = "N")]
+    replay_per_identity: Option<usize>,
+    /// Maximum age of a signed message: Created older than this plus --clock-skew is
+    /// refused (wsse:MessageExpired) whatever its Expires (default 300; fractions allowed).
+    #[arg(long, value_name = "SECS", value_parser = super::resend::seconds)]
+    max_message_age: Option<std::time::Duration>,
+    /// Tolerated clock difference with senders (default 300; fractions allowed).
+    #[arg(long, value_name = "SECS", value_parser = super::resend::seconds)]
+    clock_skew: Option<std::time::Duration>,
     /// End an inbound sequence after this many seconds without a message on it (default
     /// 600; fractions allowed). Its source then holds what was not acknowledged.
     #[arg(long, value_name = "SECS", value_parser = super::resend::seconds)]
@@ -50,6 +71,10 @@ pub(crate) struct Args {
     /// appended again, so it shows every message exactly once.
     #[arg(long, value_name = "PATH")]
     delivery_log: Option<std::path::PathBuf>,
+    /// This node's name among the nodes sharing a PostgreSQL store (default: host name
+    /// and process id). Two live nodes with one id are refused.
+    #[arg(long, value_name = "ID")]
+    node_id: Option<String>,
     #[command(flatten)]
     forward: super::forward::ForwardArgs,
     #[command(flatten)]
@@ -64,6 +89,15 @@ pub(crate) struct Args {
     /// AnonymousForCertificate). May be the TLS certificate. Needs --x509-key.
     #[arg(long, value_name = "PEM", requires = "x509_key")]
     x509_cert: Option<std::path::PathBuf>,
+    /// Configure the message protection from this WSDL's effective WS-Policy (see --port,
+    /// --operation) and publish it at `GET <endpoint>?wsdl`; without it the policy wsrx
+    /// enforces by default is published there. Credentials still come from the options.
+    #[command(flatten)]
+    wsdl: super::wsdl::WsdlArgs,
+    /// A bundled policy document in place of --wsdl: `default`, `wcf-ws2007`, `wcf-wshttp`
+    /// or `cxf` (see `wsrx send --help`).
+    #[arg(long, value_name = "NAME", conflicts_with = "wsdl")]
+    profile: Option<String>,
     /// The RSA private key of --x509-cert (PKCS#8 PEM).
     #[arg(long, value_name = "PEM", requires = "x509_cert")]
     x509_key: Option<std::path::PathBuf>,
@@ -195,6 +229,18 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     // The server answers in the SOAP version of each request; --soap only validates.
     super::rm_common::soap_version(&args.common.soap)?;
+    let sequence_security = match SequenceSecurity::from_name(&args.security) {
+        Some(SequenceSecurity::Token) if args.allow_unbound_sequences => SequenceSecurity::None,
+        Some(s) => s,
+        None => anyhow::bail!(
+            "--security must be token, none or tls-bound, not {}",
+            args.security
+        ),
+    };
+    anyhow::ensure!(
+        sequence_security != SequenceSecurity::TlsBound || args.tls.tls_cert.is_some(),
+        "--security tls-bound needs HTTPS (--tls-cert/--tls-key)"
+    );
     let peer = wsrx_runtime::peer::PeerProfile::from_name(&args.peer).with_context(|| {
         format!(
             "--peer must be wsrx, cxf, metro, wcf or gsoap, not {}",
@@ -203,7 +249,17 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     // Who may connect, before any state is made: a refusal creates nothing.
     let tokens = Arc::new(token_providers(&args)?);
-    let persistence = open_store(&args.common, "serve", &args.listen.to_string())?;
+    let node_id = args
+        .node_id
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}", super::backend::hostname(), std::process::id()));
+    anyhow::ensure!(!node_id.trim().is_empty(), "--node-id is empty");
+    let (persistence, store_path) = open_store_at(
+        &args.common,
+        "serve",
+        &args.listen.to_string(),
+        Some(&node_id),
+    )?;
     let tls = args.tls.load()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let security = wsrx_runtime::token::TokenProvider::describe(tokens.as_ref());
@@ -223,21 +279,61 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         endpoint: format!("{scheme}://{addr}/"),
         ..ServerConfig::default()
     };
+    // From a bundled profile: the same, its WSDL published at this address.
+    if let Some(name) = &args.profile {
+        let e = wsrx_runtime::profiles::effective(name)?;
+        eprintln!("{}", super::wsdl::describe("serve", &e));
+        config.inbound.policy = e.policy.clone();
+        config.wsdl = wsrx_runtime::profiles::bundled(name).map(str::to_owned);
+    }
+    // From a WSDL: the policy every message is checked and built by, published as given.
+    if let Some(loaded) = args
+        .wsdl
+        .load(&wsrx_runtime::tls::ClientTls::default())
+        .await?
+    {
+        eprintln!("{}", super::wsdl::describe("serve", &loaded.effective));
+        config.inbound.policy = loaded.effective.policy.clone();
+        config.wsdl = Some(loaded.text);
+    }
     config.destination.max_open_sequences = args.max_sequences;
     peer.apply_to_destination(&mut config.destination);
     if peer != wsrx_runtime::peer::PeerProfile::Wsrx {
         eprintln!("wsrx serve: {}", peer.describe());
     }
     if let Some(n) = args.replay_capacity {
-        config.replay_capacity = n.max(1);
+        config.replay_limits.total = n.max(1);
+    }
+    if let Some(n) = args.replay_per_identity {
+        config.replay_limits.per_identity = n.max(1);
+    }
+    // The replay cache outlives a restart (even SIGKILL) through a journal beside the store.
+    config.replay_journal = store_path;
+    if args.max_message_age.is_some() || args.clock_skew.is_some() {
+        let mut verify = config.inbound.verifier.config().clone();
+        if let Some(d) = args.max_message_age {
+            verify.max_age = d;
+        }
+        if let Some(d) = args.clock_skew {
+            verify.clock_skew = d;
+        }
+        config.inbound.verifier = config.inbound.verifier.clone().with_config(verify);
     }
     if let Some(d) = args.inactivity_timeout {
         config.destination.inactivity_timeout = d;
     }
-    if args.allow_unbound_sequences {
-        config.destination.require_binding = false;
+    if sequence_security != SequenceSecurity::Token {
+        config.security = sequence_security;
+        sequence_security.apply_to_destination(&mut config.destination);
         eprintln!(
-            "wsrx serve: WARNING: sequences without an STR are accepted and are not bound to a token"
+            "wsrx serve: WARNING: --security {}: sequences without a security context token are \
+             accepted{}, and are not bound to a token",
+            sequence_security.name(),
+            if sequence_security == SequenceSecurity::TlsBound {
+                " over HTTPS only"
+            } else {
+                ""
+            }
         );
     }
     let gateway = match args.forward.config()? {
@@ -253,6 +349,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         Some(g) => Arc::new(g.clone()),
         None => Arc::new(echo.clone()),
     };
+    let watched = persistence.clone();
     let server = Server::start(config, persistence, tokens, handler, None).await?;
     let serving = match &tls {
         Some(tls) => http::serve_tls_on(listener, server.clone(), &HttpLimits::default(), tls)?,
@@ -265,6 +362,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     println!("wsrx serve: listening on {scheme}://{addr}/ ({service}; Ctrl-C stops)");
     // On stderr: scripts read the one line above from stdout and may close it.
     eprintln!("wsrx serve: security contexts: {security}");
+    eprintln!("wsrx serve: its WSDL and policy at {scheme}://{addr}/?wsdl");
     if tls
         .as_ref()
         .is_some_and(|t| t.requires_client_certificate())
@@ -276,9 +374,25 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             "wsrx serve: plain HTTP: the UsernameToken bootstrap is refused (its key material would cross in clear); use --tls-cert, or --x509-cert/--x509-key for the X.509 bootstrap"
         );
     }
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")?;
+    // SIGINT (Ctrl-C) and SIGTERM (a service manager's stop) both drain: the listener
+    // closes, requests in flight finish, the store's queued commits complete.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot wait for SIGTERM")?;
+    let failed = tokio::select! {
+        signal = tokio::signal::ctrl_c() => {
+            signal.context("cannot wait for Ctrl-C")?;
+            None
+        }
+        _ = term.recv() => None,
+        why = store_failure(&watched) => Some(why),
+    };
+    if let Some(why) = &failed {
+        // Requests meanwhile got 503 (nothing acknowledged that was not committed).
+        eprintln!(
+            "wsrx serve: a store commit failed ({why}); stopping, so that a restart \
+             reloads the state from the store"
+        );
+    }
     println!("wsrx serve: shutting down");
     server.stop();
     match &gateway {
@@ -297,5 +411,19 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         None => serving.shutdown().await?,
     }
     println!("wsrx serve: {} messages delivered", echo.deliveries().len());
-    Ok(ExitCode::SUCCESS)
+    // EX_TEMPFAIL: a service manager restarts the node once the store is back.
+    Ok(failed.map_or(ExitCode::SUCCESS, |_| ExitCode::from(75)))
+}
+
+/// Returns once a commit of `persistence` has failed (checked every 200 ms; the failure
+/// itself already stopped every acknowledgement).
+async fn store_failure<B: wsrx_store::Backend>(
+    persistence: &wsrx_runtime::persist::Persistence<B>,
+) -> String {
+    loop {
+        if let Some(why) = persistence.failure() {
+            return why;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use wsrx_crypto::KeyId;
-use wsrx_store::{Backend, KeyRing, SqliteBackend, Store};
+use wsrx_store::{Backend, KeyRing, Store};
 
 /// The key ring's file name in the data directory.
 pub(crate) const RING_FILE: &str = "ring.keys";
@@ -231,7 +231,7 @@ fn refuse_shared(_path: &Path, _meta: &std::fs::Metadata, _what: &str) -> anyhow
 }
 
 /// Loads an existing key ring, each failure named with the file and what to do.
-fn load_ring(path: &Path) -> anyhow::Result<KeyRing> {
+pub(crate) fn load_ring(path: &Path) -> anyhow::Result<KeyRing> {
     let meta = std::fs::metadata(path)
         .with_context(|| format!("cannot read key ring {}", path.display()))?;
     if !meta.is_file() {
@@ -285,10 +285,10 @@ fn create_ring(path: &Path) -> anyhow::Result<KeyRing> {
 
 /// Refuses a store whose rows are sealed under keys the ring lacks: it was made with
 /// another ring (or the ring lost a key it still needs). Compares key ids only.
-pub(crate) fn check_ring_fits(
-    store: &Store<SqliteBackend>,
+pub(crate) fn check_ring_fits<B: Backend>(
+    store: &Store<B>,
     known: &[KeyId],
-    store_path: &Path,
+    store_name: &dyn std::fmt::Display,
     ring_path: &Path,
 ) -> anyhow::Result<()> {
     let mut missing: Vec<KeyId> = Vec::new();
@@ -309,7 +309,7 @@ pub(crate) fn check_ring_fits(
         "store {} is sealed under key {} that key ring {} does not have: it is not this \
          store's ring. Give the --keyring the store was created with (`wsrx keys list FILE` \
          shows a ring's key ids)",
-        store_path.display(),
+        store_name,
         list.join(", "),
         ring_path.display()
     )

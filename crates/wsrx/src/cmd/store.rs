@@ -27,15 +27,13 @@ use anyhow::Context;
 use clap::Subcommand;
 use wsrx_rm::events::{ranges_of, ranges_text};
 use wsrx_rm::{SequenceId, SourceState, StoreOp, UndeliveredReason, record};
-use wsrx_store::{
-    Batch, KeyRing, KeyRingSource, Role, SequenceLog, SqliteBackend, SqliteOptions, Store,
-};
+use wsrx_store::{AnyBackend, Batch, KeyRing, KeyRingSource, Role, SequenceLog, Store};
 
 /// `wsrx store …`
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The store file.
-    #[arg(long, default_value = "wsrx.db")]
+    /// The store file, or a PostgreSQL URL (see `wsrx serve --help`).
+    #[arg(long, default_value = "wsrx.db", value_name = "FILE|URL")]
     store: PathBuf,
     /// Key-ring file (mode 0600). Default: the `WSRX_KEYRING` environment variable.
     #[arg(long)]
@@ -75,6 +73,9 @@ enum StoreCommand {
     /// The inbound gateway's dead letters: list, replay, drop.
     #[command(subcommand)]
     DeadLetters(super::dead_letters::DeadLetterCommand),
+    /// Bring the store's schema to this wsrx's version (nodes also do it at start) and
+    /// print it; needs no key ring.
+    Migrate,
 }
 
 /// `wsrx store resend ID …`: the options of `wsrx send` that reach the destination.
@@ -120,13 +121,31 @@ fn keyring(args: &Args) -> anyhow::Result<KeyRing> {
     })
 }
 
-fn open(args: &Args) -> anyhow::Result<Store<SqliteBackend>> {
-    if !args.store.exists() {
+fn open(args: &Args) -> anyhow::Result<Store<AnyBackend>> {
+    if super::backend::postgres_url(&args.store).is_none() && !args.store.exists() {
         anyhow::bail!("no store at {}", args.store.display());
     }
-    let backend = SqliteBackend::open(&args.store, SqliteOptions::default())
-        .with_context(|| format!("cannot open {}", args.store.display()))?;
+    let backend = super::backend::open_any(&args.store)?;
     Ok(Store::open(backend, keyring(args)?)?)
+}
+
+/// `wsrx store migrate`: opening migrates; this says to which version.
+fn migrate(args: &Args) -> anyhow::Result<ExitCode> {
+    match super::backend::postgres_url(&args.store) {
+        Some(url) => {
+            let backend = super::backend::open_postgres(url)?;
+            let (found, latest) = backend.schema_version()?;
+            println!("store {url}: schema version {found} (this wsrx knows up to {latest})");
+        }
+        None => {
+            if !args.store.exists() {
+                anyhow::bail!("no store at {}", args.store.display());
+            }
+            drop(super::backend::open_any(&args.store)?);
+            println!("store {}: schema up to date", args.store.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// What the records of one sequence say.
@@ -306,6 +325,9 @@ fn expiry(ms: Option<i64>) -> String {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if matches!(args.command, StoreCommand::Migrate) {
+        return migrate(&args);
+    }
     let store = open(&args)?;
     if let StoreCommand::Resend(r) = &args.command {
         return resend(store, &args, r);
@@ -332,12 +354,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             let n = store.rewrap()?;
             println!("re-sealed {n} rows under the active key");
         }
-        StoreCommand::Resend(_) | StoreCommand::DeadLetters(_) => {}
+        StoreCommand::Resend(_) | StoreCommand::DeadLetters(_) | StoreCommand::Migrate => {}
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn list(store: &Store<SqliteBackend>) -> anyhow::Result<()> {
+fn list(store: &Store<AnyBackend>) -> anyhow::Result<()> {
     let snapshot = store.load()?;
     println!(
         "{:<46} {:<11} {:<12} {:<46} {:>6} {:>6} {:>9}",
@@ -374,7 +396,7 @@ fn find<'a>(logs: &'a [SequenceLog], id: &str) -> anyhow::Result<&'a SequenceLog
         .with_context(|| format!("no sequence {id} in the store"))
 }
 
-fn show(store: &Store<SqliteBackend>, id: &str) -> anyhow::Result<()> {
+fn show(store: &Store<AnyBackend>, id: &str) -> anyhow::Result<()> {
     let snapshot = store.load()?;
     let log = find(&snapshot.sequences, id)?;
     let s = Summary::of(log);
@@ -427,7 +449,7 @@ fn show(store: &Store<SqliteBackend>, id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn terminate(store: &Store<SqliteBackend>, id: &str) -> anyhow::Result<()> {
+fn terminate(store: &Store<AnyBackend>, id: &str) -> anyhow::Result<()> {
     let snapshot = store.load()?;
     let log = find(&snapshot.sequences, id)?;
     let s = Summary::of(log);
@@ -485,7 +507,7 @@ fn terminate(store: &Store<SqliteBackend>, id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn purge(store: &Store<SqliteBackend>) -> anyhow::Result<()> {
+fn purge(store: &Store<AnyBackend>) -> anyhow::Result<()> {
     let snapshot = store.load()?;
     let mut batch = Batch::default();
     let mut live_tokens = BTreeSet::new();
@@ -528,7 +550,7 @@ fn purge(store: &Store<SqliteBackend>) -> anyhow::Result<()> {
 }
 
 /// `wsrx store resend ID`: the held messages of a failed sequence on a new sequence.
-fn resend(store: Store<SqliteBackend>, args: &Args, r: &ResendArgs) -> anyhow::Result<ExitCode> {
+fn resend(store: Store<AnyBackend>, args: &Args, r: &ResendArgs) -> anyhow::Result<ExitCode> {
     use std::sync::Arc;
     use std::time::Duration;
 

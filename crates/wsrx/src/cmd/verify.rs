@@ -14,7 +14,7 @@ use wsrx_security::{
 };
 use wsrx_xml::{Document, Element};
 
-/// `wsrx verify [--sct-id ID --sct-secret BASE64]... [--at TIME] FILE`
+/// `wsrx verify [--sct-id ID --sct-secret BASE64]... [--at TIME] [--policy FILE [--operation NAME]] FILE`
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// SCT identifier (repeatable; pairs with the --sct-secret at the same position).
@@ -29,6 +29,20 @@ pub(crate) struct Args {
     /// Accept a message without a Timestamp.
     #[arg(long)]
     no_timestamp: bool,
+    /// Check the message against this endpoint's policy (a WSDL, or a WS-Policy document)
+    /// instead of wsrx's default: the parts it signs and encrypts, its order, layout, suite
+    /// and keys.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// With --policy: the WSDL port (or the policy's label in a policy document).
+    #[arg(long, value_name = "NAME", requires = "policy")]
+    port: Option<String>,
+    /// With --policy and a WSDL: the operation (default: the first).
+    #[arg(long, value_name = "NAME", requires = "policy")]
+    operation: Option<String>,
+    /// With --policy and a WSDL: the message is the operation's output (a response).
+    #[arg(long, requires = "policy")]
+    output: bool,
     /// The message (a SOAP envelope).
     file: PathBuf,
 }
@@ -81,6 +95,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let parsed = Document::parse(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: not well-formed XML: {e}", args.file.display()))?;
+    if let Some(file) = &args.policy {
+        let choice = super::verify_policy::PolicyChoice {
+            file,
+            port: args.port.as_deref(),
+            operation: args.operation.as_deref(),
+            output: args.output,
+        };
+        return super::verify_policy::check(&choice, &parsed, &resolver, now);
+    }
     let decrypted = match decrypt(&parsed, &resolver) {
         Ok(d) => d,
         Err(e) => return fail(&e),

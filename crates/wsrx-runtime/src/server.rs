@@ -86,7 +86,10 @@ use crate::tap::{Direction, Tap, emit};
 use crate::token::TokenProvider;
 
 mod api;
-pub use api::{DEFAULT_REPLAY_LIMITS, DeliveryInfo, Handler, Operation, Reply, ServerConfig};
+pub use api::{
+    DEFAULT_DELIVERY_BACKLOG, DEFAULT_REPLAY_LIMITS, DeliveryInfo, Handler, Operation, Reply,
+    ServerConfig,
+};
 
 struct Held {
     action: String,

@@ -14,6 +14,8 @@
 //!   poison one are not handed over until it is replayed, then follow in order.
 //! - `request_reply`: the backend's 2xx body is the response `wsrx send --request-reply`
 //!   gets.
+//! - `backpressure`: while the backend blocks, the server keeps at most its backlog
+//!   bound for it and the sender sees no acknowledgement beyond it; then all arrive.
 //!
 //! Seeded: the seed is printed; `WSRX_SEED=<n>` replays the backend's failure schedule
 //! and the kill points (process timing still varies). No assertion is on time.
@@ -188,6 +190,36 @@ impl Rig {
         args.extend_from_slice(extra);
         let out = self.store(&args);
         assert!(out.status.success(), "replay {sequence}:{number}: {out:?}");
+    }
+
+    /// `(sequence, stored payloads)` of the server's destination sequence
+    /// (`wsrx store list`).
+    fn destination_row(&self) -> (String, u64) {
+        let out = self.store(&["list"]);
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let row: Vec<&str> = text
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some("destination"))
+            .unwrap_or_else(|| panic!("no destination sequence: {text}"))
+            .split_whitespace()
+            .collect();
+        (row[0].to_owned(), row[4].parse().unwrap())
+    }
+
+    /// The numbers the sender's store records as acknowledged (`wsrx store show`).
+    fn acknowledged(&self, sequence: &str) -> BTreeSet<u64> {
+        let out = Command::new(BIN)
+            .args(["store", "--store"])
+            .arg(self.dir.join("client.db"))
+            .arg("--keyring")
+            .arg(&self.ring)
+            .args(["show", sequence])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        wsrx_test::fixture::log::numbers(wsrx_test::fixture::cli::line_value(&text, "acked"))
     }
 
     /// What the backend accepted, in order.
@@ -450,5 +482,80 @@ fn the_backend_answers_requests() {
         );
     }
     assert_eq!(rig.accepted_numbers(), (1..=3).collect());
+    std::fs::remove_dir_all(&rig.dir).unwrap();
+}
+
+/// What the server keeps for one sequence at most, while its backend takes nothing:
+/// `--max-backlog` delivered and not handed over, plus what may wait in the reorder
+/// buffer for a gap (32, the Destination's default) and then be delivered together.
+const BACKLOG: u64 = 4;
+const REORDER_BUFFER: u64 = 32;
+const STREAM: u64 = 150;
+
+/// Back-pressure (issue 22): the backend blocks message 1 until the test releases it.
+/// Meanwhile the server keeps at most the backlog bound for it (the gauge, and the
+/// inbox in its store), drops the rest unacknowledged (the counter), and the sender's
+/// store shows no acknowledgement beyond the bound: the slow backend slowed the
+/// acknowledgements down, and nothing grew with the stream. Released, every message
+/// reaches the backend once, in order.
+#[test]
+fn a_blocked_backend_holds_acknowledgements_and_memory_to_the_backlog() {
+    let release = std::env::temp_dir().join(format!("wsrx-gateway-release-{}", std::process::id()));
+    let _ = std::fs::remove_file(&release);
+    let rig = Rig::new(
+        "backpressure",
+        &["--block", &format!("1:{}", release.display())],
+    );
+    let metrics = wsrx_test::fixture::metrics::free_addr();
+    let _serve = rig.serve(&[
+        "--max-backlog",
+        &BACKLOG.to_string(),
+        "--forward-timeout",
+        "600",
+        "--metrics",
+        &metrics.to_string(),
+    ]);
+    let send = rig.send(STREAM, &[]);
+    let bound = (BACKLOG + REORDER_BUFFER) as f64;
+    let highest = std::cell::Cell::new(0f64);
+    rig.wait_for(
+        "the server to drop 30 messages for the full backlog",
+        |_| {
+            let kept = wsrx_test::fixture::metrics::sum(metrics, "wsrx_delivery_backlog");
+            assert!(kept <= bound, "{kept} messages kept for the backend");
+            highest.set(highest.get().max(kept));
+            wsrx_test::fixture::metrics::sum(metrics, "wsrx_backlog_dropped_total") >= 30.0
+        },
+    );
+    assert!(rig.accepted().is_empty(), "message 1 is blocked");
+    // The server's inbox and the sender's acknowledgements stay within the bound.
+    let (sequence, stored) = rig.destination_row();
+    assert!(
+        stored >= 1 && stored <= BACKLOG + REORDER_BUFFER,
+        "{stored} stored"
+    );
+    let acked = rig.acknowledged(&sequence);
+    assert!(
+        !acked.is_empty() && acked.iter().all(|n| *n <= BACKLOG + REORDER_BUFFER),
+        "acknowledged while the backend took nothing: {acked:?}"
+    );
+    std::fs::write(&release, b"go").unwrap();
+    wait_success(send, "wsrx send");
+    rig.wait_for("every message at the backend", |r| {
+        r.accepted_numbers().len() as u64 == STREAM
+    });
+    let order: Vec<u64> = rig
+        .accepted()
+        .iter()
+        .map(|v| v["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(order, (1..=STREAM).collect::<Vec<_>>());
+    println!(
+        "back-pressure: at most {} of {STREAM} messages kept while the backend \
+         blocked, {} acknowledged then ({acked:?}); all {STREAM} handed over in order after",
+        highest.get(),
+        acked.len()
+    );
+    let _ = std::fs::remove_file(&release);
     std::fs::remove_dir_all(&rig.dir).unwrap();
 }

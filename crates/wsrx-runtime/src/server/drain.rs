@@ -207,6 +207,11 @@ impl<B: Backend> Server<B> {
                 }
             }
         }
+        metrics::backlog(
+            slot.version,
+            slot.dest.total_backlog(),
+            slot.dest.backlog_drops(),
+        );
         // 4. the Sources of offered sequences, into the same batch.
         let (offered_replies, offered_posts) =
             self.collect_offered(slot, current.is_some(), &mut batch);

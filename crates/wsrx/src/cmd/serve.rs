@@ -40,6 +40,12 @@ pub(crate) struct Args {
     /// (wsrm:CreateSequenceRefused).
     #[arg(long, default_value_t = 128)]
     max_sequences: usize,
+    /// Messages per sequence accepted and not yet handed over (to the echo service, or
+    /// to the --forward backend); beyond it new messages are dropped unacknowledged and
+    /// the source resends them: a slow backend slows the acknowledgements down and
+    /// memory stays bounded (back-pressure).
+    #[arg(long, value_name = "N", default_value_t = wsrx_runtime::server::DEFAULT_DELIVERY_BACKLOG)]
+    max_backlog: usize,
     /// Signatures remembered for replay detection in all (default 500000). When it is
     /// full of live entries, new signed messages are refused (SOAP Receiver fault naming
     /// the quota, retryable) until entries age out.
@@ -297,6 +303,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         config.wsdl = Some(loaded.text);
     }
     config.destination.max_open_sequences = args.max_sequences;
+    config.destination.delivery_backlog = args.max_backlog.max(1);
     peer.apply_to_destination(&mut config.destination);
     if peer != wsrx_runtime::peer::PeerProfile::Wsrx {
         eprintln!("wsrx serve: {}", peer.describe());

@@ -111,8 +111,13 @@ done
 for mode in "plain" "sct" "dkt" "dkt sha256" "dkt require-signature" "offer dkt require-signature"; do
   dir="$OUT/gsoap-to-wsrx-${mode// /-}"; mkdir -p "$dir"
   PORT=$((PORT+1))
-  "$WSRX" serve --allow-unbound-sequences --listen 127.0.0.1:$PORT --store "$dir/server.db" --keyring "$OUT/ring" \
-    --sct-id $SCT --sct-secret $SECRET > "$dir/server.out" 2>&1 &
+  # Stock gSOAP writes no STR in CreateSequence: with --peer gsoap a CreateSequence the SCT
+  # signed is bound to that SCT (docs/sequence-binding.md); only the unsigned run needs a
+  # sequence bound to nothing, which --security none states.
+  security="--peer gsoap"; [ "$mode" = plain ] && security="--security none"
+  rm -f "$dir/delivered.jsonl"
+  "$WSRX" serve $security --listen 127.0.0.1:$PORT --store "$dir/server.db" --keyring "$OUT/ring" \
+    --sct-id $SCT --sct-secret $SECRET --delivery-log "$dir/delivered.jsonl" > "$dir/server.out" 2>&1 &
   srv=$!
   wait_port $PORT
   args=""
@@ -127,7 +132,10 @@ for mode in "plain" "sct" "dkt" "dkt sha256" "dkt require-signature" "offer dkt 
   timeout 60 "$PEERS/gsoap/bin/rm_client" -u "http://127.0.0.1:$PORT/echo" -n 3 -l "$dir/wire.log" $args > "$dir/client.out" 2>&1
   rc=$?
   kill $srv 2>/dev/null; wait $srv 2>/dev/null
-  judge $rc "gSOAP client -> wsrx serve" "$mode"
+  # Delivered three times, and, when gSOAP signed, on a sequence bound to the SCT.
+  want=$SCT; [ "$mode" = plain ] && want=null
+  [ $rc = 0 ] && [ "$(grep -c "\"bound_to\":\"\?$want" "$dir/delivered.jsonl" 2>/dev/null)" = 3 ]
+  judge $? "gSOAP client -> wsrx serve" "$mode"
 done
 
 # --- the matrix ----------------------------------------------------------------------

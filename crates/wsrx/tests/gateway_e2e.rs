@@ -531,7 +531,7 @@ fn a_blocked_backend_holds_acknowledgements_and_memory_to_the_backlog() {
     // The server's inbox and the sender's acknowledgements stay within the bound.
     let (sequence, stored) = rig.destination_row();
     assert!(
-        stored >= 1 && stored <= BACKLOG + REORDER_BUFFER,
+        (1..=BACKLOG + REORDER_BUFFER).contains(&stored),
         "{stored} stored"
     );
     let acked = rig.acknowledged(&sequence);

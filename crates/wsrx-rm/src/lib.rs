@@ -108,6 +108,7 @@
 pub mod binding;
 pub mod config;
 pub mod destination;
+pub mod endpoint;
 pub mod error;
 pub mod events;
 pub mod fsm;
@@ -133,6 +134,7 @@ pub use config::{
     SourceConfig, UndeliveredPolicy,
 };
 pub use destination::{Destination, DestinationState};
+pub use endpoint::{Routed, ServerEndpoint};
 pub use error::Error;
 pub use events::{
     DestinationEvent, SourceEvent, TerminationReason, Undelivered, UndeliveredReason,

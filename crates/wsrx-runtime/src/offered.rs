@@ -140,21 +140,6 @@ impl Offered {
     }
 }
 
-/// Whether `m`, naming one of our offered sequences, goes to its Source (acknowledgements,
-/// Close/Terminate from the client, the responses to ours, faults) rather than to the
-/// Destination.
-pub(crate) fn source_bound(m: &Message) -> bool {
-    matches!(
-        m,
-        Message::SequenceAcknowledgement(_)
-            | Message::CloseSequence(_)
-            | Message::TerminateSequence(_)
-            | Message::CloseSequenceResponse(_)
-            | Message::TerminateSequenceResponse(_)
-            | Message::Fault(_)
-    )
-}
-
 /// Whether a Source's message answers the inbound message being handled (so it rides on
 /// that HTTP response even for an anonymous endpoint).
 pub(crate) fn is_answer(m: &Message) -> bool {

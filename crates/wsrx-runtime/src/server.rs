@@ -67,7 +67,9 @@ use tokio::sync::Notify;
 use wsrx_rm::msg::EndpointRef;
 use wsrx_rm::persist::DestinationRecord;
 use wsrx_rm::wire::{WireBody, WireProfile};
-use wsrx_rm::{Destination, PayloadRef, RmVersion, SequenceId, StoreOp, Transmit};
+use wsrx_rm::{
+    Destination, PayloadRef, RmVersion, Routed, SequenceId, ServerEndpoint, StoreOp, Transmit,
+};
 use wsrx_security::{KeyResolver, ReplayCache};
 
 use crate::replay::ReplayGuard;
@@ -78,9 +80,9 @@ use crate::clock;
 use crate::error::RuntimeError;
 use crate::http::{HttpClient, HttpReply};
 use crate::metrics;
-use crate::offered::{self, Offered};
+use crate::offered::Offered;
 use crate::persist::{Persistence, Ticket, decode_log, decode_payload, new_handle};
-use crate::pipeline::{self, Opened, Protected, Protection, Refusal, refusal_addressing};
+use crate::pipeline::{self, Opened, Refusal};
 use crate::shard::Shard;
 use crate::tap::{Direction, Tap, emit};
 use crate::token::TokenProvider;
@@ -100,27 +102,22 @@ struct Held {
 }
 
 struct Slot {
-    dest: Destination,
+    /// The protocol state of this RM version (`wsrx_rm::ServerEndpoint`): the
+    /// Destination, the records of open sequences, CreateSequence de-duplication and
+    /// the routing of offered sequences' messages.
+    ep: ServerEndpoint,
     /// Payloads of accepted messages not yet handed over, by handle.
     held: HashMap<u64, Held>,
-    /// Where each sequence's acknowledgements go, and its binding.
-    sequences: HashMap<SequenceId, DestinationRecord>,
     /// Responses by (sequence, number), for sequences without an accepted offer.
     responses: HashMap<(SequenceId, u64), Reply>,
     /// The offered sequence of each forward sequence that came with an accepted Offer.
     duplex: HashMap<SequenceId, Offered>,
-    /// Forward sequence of each offered sequence.
-    offered_ids: HashMap<SequenceId, SequenceId>,
     /// The dialect and SOAP version each sequence was created in (for POSTs).
     dialects: HashMap<SequenceId, (WireProfile, SoapVersion)>,
     /// The RM version of this slot.
     version: RmVersion,
     /// Deliveries waiting for the handler (`server/deliver.rs`).
     queue: deliver::Queue,
-    /// The sequence each CreateSequence created, by its `wsa:MessageID`: a resent copy
-    /// is answered with the same sequence instead of opening an orphan one. Entries
-    /// live as long as their sequence (so at most `max_open_sequences`), in memory only.
-    creates: HashMap<String, SequenceId>,
     /// Payloads of messages handed to the application, deleted with the next commit
     /// (or when the deliverer's queue runs empty): a crash before that redelivers them
     /// marked `redelivered`, as the exactly-once protocol of the module docs allows,
@@ -206,6 +203,7 @@ mod answer;
 mod deliver;
 mod drain;
 mod duplex;
+mod fault;
 mod post;
 mod published;
 mod refusals;
@@ -353,22 +351,15 @@ impl<B: Backend> Server<B> {
                 ops.get(&version).map(Vec::as_slice).unwrap_or_default(),
                 crate::entropy::rm_random_source(),
             )?;
-            let sequences = records
-                .iter()
-                .filter(|(_, r)| r.version == version)
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            let open = records.values().filter(|r| r.version == version).cloned();
             Ok(Slot {
-                dest,
+                ep: ServerEndpoint::new(dest, open),
                 held,
-                sequences,
                 responses: HashMap::new(),
                 duplex: HashMap::new(),
-                offered_ids: HashMap::new(),
                 dialects: HashMap::new(),
                 version,
                 queue: deliver::Queue::default(),
-                creates: HashMap::new(),
                 handed_over: Vec::new(),
                 touched: HashMap::new(),
                 handled: HashMap::new(),
@@ -384,7 +375,7 @@ impl<B: Backend> Server<B> {
             [&mut v11, &mut v10],
         )
         .await?;
-        metrics::sequences_open(v11.sequences.len() + v10.sequences.len());
+        metrics::sequences_open(v11.ep.open_sequences() + v10.ep.open_sequences());
         let (stop, _) = tokio::sync::watch::channel(false);
         let replay = replay_guard(&config)?;
         let inner = Arc::new(Inner {
@@ -430,8 +421,8 @@ impl<B: Backend> Server<B> {
                 let mut slot = self.slot(version).lock();
                 let (mine, rest): (Vec<Delivery>, Vec<Delivery>) =
                     list.into_iter().partition(|d| {
-                        slot.sequences
-                            .get(&d.id)
+                        slot.ep
+                            .sequence(&d.id)
                             .is_some_and(|r| r.version == version)
                     });
                 list = rest;
@@ -453,7 +444,7 @@ impl<B: Backend> Server<B> {
                 slot.duplex
                     .values()
                     .filter_map(|o| o.source.poll_timeout())
-                    .chain(slot.dest.poll_timeout())
+                    .chain(slot.ep.poll_timeout())
                     .min()
             };
             let sleep = async {
@@ -466,9 +457,7 @@ impl<B: Backend> Server<B> {
                 () = sleep => {
                     let mut slot = self.slot(version).lock();
                     let now = clock::rm_now();
-                    if slot.dest.poll_timeout().is_some_and(|d| d <= now) {
-                        slot.dest.handle_timeout(now);
-                    }
+                    slot.ep.handle_timeout(now);
                     for o in slot.duplex.values_mut() {
                         if o.source.poll_timeout().is_some_and(|d| d <= now) {
                             o.source.handle_timeout(now);
@@ -530,70 +519,6 @@ impl<B: Backend> Server<B> {
                     reply.status = 503;
                 }
                 reply
-            }
-        }
-    }
-
-    fn fault_reply(&self, r: &Refusal) -> HttpReply {
-        metrics::refusal(
-            &r.fault
-                .subcode()
-                .map_or_else(|| format!("{:?}", r.fault.code), |q| q.local.clone()),
-            r.proof.as_ref().map(wsrx_rm::SecurityBinding::as_str),
-            None,
-            &r.reason,
-        );
-        let now = SystemTime::now();
-        // Faults are protected as the policy in force says, like every reply.
-        let protection = r
-            .proof
-            .as_ref()
-            .and_then(|b| Protection::for_binding(b, r.profile, self.inner.resolver.as_ref()).ok());
-        let addressing = refusal_addressing(r);
-        let status = match (r.soap, &r.fault.code) {
-            (SoapVersion::V12, FaultCode::Sender) => 400,
-            _ => 500,
-        };
-        let policy = &self.inner.config.inbound.policy;
-        match pipeline::seal_fault_under(
-            r.profile,
-            r.soap,
-            &addressing,
-            &r.fault,
-            protection
-                .as_ref()
-                .map(|protection| Protected { protection, policy }),
-            now,
-        ) {
-            Ok(text) => {
-                emit!(
-                    self.inner.tap.as_ref(),
-                    "server",
-                    Direction::Sent,
-                    &format!(
-                        "Fault({})  signed-by={}",
-                        r.fault.reason,
-                        protection
-                            .as_ref()
-                            .map_or("(unsigned)", |p| p.sct.identifier.as_str())
-                    ),
-                    &text,
-                );
-                HttpReply {
-                    status,
-                    soap: r.soap,
-                    action: r.profile.soap_fault_action().to_owned(),
-                    body: Some(text),
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot write fault");
-                HttpReply {
-                    status: 500,
-                    soap: r.soap,
-                    action: String::new(),
-                    body: None,
-                }
             }
         }
     }
@@ -794,49 +719,28 @@ impl<B: Backend> Server<B> {
         let proof = opened.proof.as_ref();
         let mut offered_refusals = Vec::new();
         for m in opened.messages(handle.map(PayloadRef)) {
-            if let wsrx_rm::Message::Application(a) = &m
-                && slot.dest.has_received(&a.sequence.id, a.sequence.number)
-            {
+            // The endpoint routes it: messages about an offered sequence (acknowledgements
+            // of our responses, its Close/Terminate by the client) to its Source, a resent
+            // CreateSequence to the sequence it created, the rest to the Destination.
+            // Refusals come back as fault transmits and events.
+            let retransmissions = slot.ep.retransmissions_received();
+            let routed = slot
+                .ep
+                .handle_message(now, proof, opened.message_id.as_deref(), m);
+            if slot.ep.retransmissions_received() > retransmissions {
                 metrics::retransmission_received();
             }
-            // Messages about an offered sequence (acknowledgements of our responses, its
-            // Close/Terminate by the client) go to its Source; the rest to the Destination.
-            // Refusals come back as fault transmits and events.
-            let forward = m
-                .sequence_id()
-                .filter(|_| offered::source_bound(&m))
-                .and_then(|id| slot.offered_ids.get(id).cloned());
-            // gSOAP's client asks *us* for an acknowledgement of the sequence we offer it
-            // responses on (an AckRequested naming the offered sequence, on its
-            // CloseSequence): it changes nothing here, so it is ignored, not faulted.
-            if matches!(&m, wsrx_rm::Message::AckRequested(a) if slot.offered_ids.contains_key(&a.id))
-            {
-                continue;
-            }
-            match forward.and_then(|f| slot.duplex.get_mut(&f)) {
-                Some(o) => {
-                    if let Err(e) = o.source.handle_message(now, proof, m) {
+            match routed {
+                Routed::Offered { forward, message } => {
+                    if let Some(o) = slot.duplex.get_mut(&forward)
+                        && let Err(e) = o.source.handle_message(now, proof, message)
+                    {
                         refusals::record(&e, proof, "offered sequence");
                         offered_refusals.push(e);
                     }
                 }
-                None => {
-                    if let wsrx_rm::Message::CreateSequence(cs) = &m
-                        && let Some(id) = opened
-                            .message_id
-                            .as_ref()
-                            .and_then(|k| slot.creates.get(k))
-                            .cloned()
-                        && slot
-                            .dest
-                            .answer_repeated_create(now, opened.proof.as_ref(), &id, cs)
-                    {
-                        continue;
-                    }
-                    if let Err(e) = slot.dest.handle_message(now, proof, m) {
-                        refusals::record(&e, proof, "destination");
-                    }
-                }
+                Routed::Destination(Err(e)) => refusals::record(&e, proof, "destination"),
+                Routed::Destination(Ok(())) | Routed::RepeatedCreate(_) | Routed::Ignored => {}
             }
         }
         let (mut replies, ticket) = self.drain(slot, Some(opened))?;

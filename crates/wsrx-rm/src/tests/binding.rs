@@ -151,6 +151,7 @@ fn destination_refuses_in(mode: Mode) {
         p.dest
             .as_ref()
             .unwrap()
+            .destination()
             .sequence(&id)
             .map(|s| s.binding.clone()),
         Some(Some(SecurityBinding::new("urn:uuid:sct-x"))),
@@ -159,9 +160,15 @@ fn destination_refuses_in(mode: Mode) {
     let other = SecurityBinding::new("urn:uuid:sct-y");
     for proof in [None, Some(&other)] {
         for msg in forged_to_destination(&id) {
-            let before = p.dest.as_ref().unwrap().sequence(&id).cloned();
+            let before = p
+                .dest
+                .as_ref()
+                .unwrap()
+                .destination()
+                .sequence(&id)
+                .cloned();
             let (log, delivered, events) = (p.dst_log.len(), p.delivered.len(), p.dst_events.len());
-            let dest = p.dest.as_mut().unwrap();
+            let dest = p.dest.as_mut().unwrap().destination_mut();
             let r = dest.handle_message(p.now, proof, msg.clone());
             assert_eq!(r, Err(Error::BindingMismatch(id.clone())), "{msg:?}");
             assert_eq!(dest.poll_persist(), None, "refusal persisted something");
@@ -316,7 +323,7 @@ fn create_sequence_with_foreign_or_missing_binding_is_refused() {
     for (proof, msg, reason) in cases {
         let r = p.inject_to_dest(proof, msg);
         assert_eq!(r, Err(Error::CreateSequenceRefused(reason)));
-        assert_eq!(p.dest.as_ref().unwrap().open_sequences(), 0);
+        assert_eq!(p.dest.as_ref().unwrap().destination().open_sequences(), 0);
         assert!(p.dst_log.is_empty(), "a refusal persisted something");
     }
     // Proven by X and naming X: accepted and bound to X.

@@ -259,9 +259,11 @@ fn run_with(seed: u64, broken: bool) -> Result<Outcome, String> {
         steps += 1;
         if steps > STEP_LIMIT || pair.now > TIME_LIMIT {
             let id = pair.source.as_ref().and_then(|s| s.id().cloned());
-            let ack = id
-                .as_ref()
-                .and_then(|id| pair.dest.as_ref().and_then(|d| d.acknowledgement(id)));
+            let ack = id.as_ref().and_then(|id| {
+                pair.dest
+                    .as_ref()
+                    .and_then(|d| d.destination().acknowledgement(id))
+            });
             return Err(format!(
                 "did not complete: {steps} steps, t={}, source {:?}, destination ack {ack:?}",
                 pair.now, pair.source

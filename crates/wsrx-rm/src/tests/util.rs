@@ -14,8 +14,9 @@ use crate::msg::{
     AckBody, EndpointRef, Message, PayloadRef, SequenceAcknowledgement, SequenceId, Transmit,
 };
 use crate::{
-    CreateParams, Destination, DestinationConfig, DestinationEvent, SecurityBinding, Source,
-    SourceConfig, SourceEvent, SourceState, StoreOp, TerminationReason, Timestamp,
+    CreateParams, Destination, DestinationConfig, DestinationEvent, Routed, SecurityBinding,
+    ServerEndpoint, Source, SourceConfig, SourceEvent, SourceState, StoreOp, TerminationReason,
+    Timestamp,
 };
 
 /// splitmix64: a small seeded generator (no `rand` needed).
@@ -104,7 +105,8 @@ pub(crate) struct Pair {
     pub(crate) src_cfg: SourceConfig,
     pub(crate) dst_cfg: DestinationConfig,
     pub(crate) source: Option<Source>,
-    pub(crate) dest: Option<Destination>,
+    /// The destination side, as a server runs it: behind the endpoint's routing.
+    pub(crate) dest: Option<ServerEndpoint>,
     src_down_until: Timestamp,
     dst_down_until: Timestamp,
     partition_until: Timestamp,
@@ -141,10 +143,13 @@ impl Pair {
         dst_cfg: DestinationConfig,
     ) -> Self {
         let mut rng = SplitMix(seed);
-        let dest = Destination::new(
-            dst_cfg.clone(),
-            EndpointRef("http://dst".into()),
-            SplitMix::boxed(rng.next_u64()),
+        let dest = ServerEndpoint::new(
+            Destination::new(
+                dst_cfg.clone(),
+                EndpointRef("http://dst".into()),
+                SplitMix::boxed(rng.next_u64()),
+            ),
+            [],
         );
         Self {
             now: Timestamp(0),
@@ -221,7 +226,7 @@ impl Pair {
     ) -> Result<(), crate::Error> {
         let now = self.now;
         let r = match self.dest.as_mut() {
-            Some(d) => d.handle_message(now, proof, msg),
+            Some(d) => routed(d.handle_message(now, proof, None, msg)),
             None => Ok(()),
         };
         self.drain_dest(false);
@@ -418,7 +423,7 @@ impl Pair {
         consider(Self::next_packet(&self.to_dest).map(|x| x.1));
         consider(Self::next_packet(&self.to_source).map(|x| x.1));
         consider(self.source.as_ref().and_then(Source::poll_timeout));
-        consider(self.dest.as_ref().and_then(Destination::poll_timeout));
+        consider(self.dest.as_ref().and_then(ServerEndpoint::poll_timeout));
         if self.dest.is_none() {
             consider(Some(self.dst_down_until));
         }
@@ -441,7 +446,7 @@ impl Pair {
         {
             let p = self.to_dest.remove(i);
             if let Some(d) = self.dest.as_mut() {
-                let _ = d.handle_message(self.now, p.proof.as_ref(), p.msg);
+                let _ = d.handle_message(self.now, p.proof.as_ref(), None, p.msg);
                 let crash = self.rng.chance(self.faults.crash_destination);
                 self.drain_dest(crash);
             }
@@ -479,7 +484,7 @@ impl Pair {
     pub(crate) fn restart_if_due(&mut self) {
         if self.dest.is_none() && self.now >= self.dst_down_until {
             let r = self.rng.next_u64();
-            match Destination::restore(
+            match ServerEndpoint::restore(
                 self.now,
                 self.dst_cfg.clone(),
                 EndpointRef("http://dst".into()),
@@ -490,10 +495,13 @@ impl Pair {
                 Err(e) => {
                     self.violations
                         .push(format!("destination restore failed: {e}"));
-                    self.dest = Some(Destination::new(
-                        self.dst_cfg.clone(),
-                        EndpointRef("http://dst".into()),
-                        SplitMix::boxed(r),
+                    self.dest = Some(ServerEndpoint::new(
+                        Destination::new(
+                            self.dst_cfg.clone(),
+                            EndpointRef("http://dst".into()),
+                            SplitMix::boxed(r),
+                        ),
+                        [],
                     ));
                 }
             }
@@ -531,7 +539,9 @@ impl Pair {
 
     /// Whether the destination is up and holds no sequence.
     pub(crate) fn destination_idle(&self) -> bool {
-        self.dest.as_ref().is_some_and(|d| d.open_sequences() == 0)
+        self.dest
+            .as_ref()
+            .is_some_and(|d| d.destination().open_sequences() == 0)
     }
 
     /// The sequence the source created, if any.
@@ -551,7 +561,7 @@ impl Pair {
         let Some(d) = self.dest.as_mut() else {
             return false;
         };
-        let Some(held) = d.sequence(&id).map(|s| s.held.len()) else {
+        let Some(held) = d.destination().sequence(&id).map(|s| s.held.len()) else {
             return false;
         };
         match what {
@@ -597,6 +607,15 @@ impl Pair {
             SourceEvent::Terminated(r) => Some(r),
             _ => None,
         })
+    }
+}
+
+/// What the Destination said about a message the endpoint routed (the sim has no
+/// offered sequences and no MessageIDs, so every message reaches the Destination).
+fn routed(r: Routed) -> Result<(), crate::Error> {
+    match r {
+        Routed::Destination(r) => r,
+        Routed::RepeatedCreate(_) | Routed::Offered { .. } | Routed::Ignored => Ok(()),
     }
 }
 

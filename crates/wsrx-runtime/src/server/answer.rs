@@ -79,7 +79,7 @@ impl<B: Backend> Server<B> {
             {
                 let slot = self.slot(version).lock();
                 let done = slot.handled.get(id).is_some_and(|h| *h >= number);
-                if done || !slot.sequences.contains_key(id) {
+                if done || !slot.ep.is_open(id) {
                     return;
                 }
             }
@@ -116,12 +116,12 @@ impl<B: Backend> Server<B> {
         let Some((id, number)) = seq else {
             return Ok(None);
         };
-        let Some(record) = slot.sequences.get(&id).cloned() else {
+        let Some(record) = slot.ep.sequence(&id).cloned() else {
             return Ok(None);
         };
         let anonymous = is_anonymous(&record.acks_to.0);
         let ack = if anonymous {
-            slot.dest.take_ack(&id)
+            slot.ep.take_ack(&id)
         } else {
             None
         };

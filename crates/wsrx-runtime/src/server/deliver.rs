@@ -158,11 +158,11 @@ impl<B: Backend> Server<B> {
                     // Back-pressure (`delivery_backlog`): one fewer kept for the handler.
                     // Redeliveries at start-up were never counted.
                     if !d.redelivered {
-                        slot.dest.handed_over(&d.id);
+                        slot.ep.handed_over(&d.id);
                         crate::metrics::backlog(
                             version,
-                            slot.dest.total_backlog(),
-                            slot.dest.backlog_drops(),
+                            slot.ep.destination().total_backlog(),
+                            slot.ep.destination().backlog_drops(),
                         );
                     }
                     let handled = slot.handled.entry(d.id.clone()).or_insert(0);

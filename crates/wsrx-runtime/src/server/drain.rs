@@ -3,7 +3,7 @@
 //! (deliveries) tagged with its ticket.
 
 use wsrx_rm::msg::{EndpointRef, Route};
-use wsrx_rm::wire::{WireBody, WireProfile};
+use wsrx_rm::wire::WireProfile;
 use wsrx_rm::{DestinationEvent, PayloadRef, SequenceId, StoreOp, Transmit};
 use wsrx_soap::SoapVersion;
 use wsrx_store::{Backend, Batch, PayloadPut, Role};
@@ -34,7 +34,7 @@ impl<B: Backend> Server<B> {
         batch.payload_deletes.append(&mut slot.handed_over);
         // Sequences with messages handed to the application in this batch (issue 15).
         let mut delivering: Vec<SequenceId> = Vec::new();
-        while let Some(op) = slot.dest.poll_persist() {
+        while let Some(op) = slot.ep.poll_persist() {
             match &op {
                 StoreOp::DeliveredThrough { id, .. }
                 | StoreOp::InboundRecorded {
@@ -52,9 +52,7 @@ impl<B: Backend> Server<B> {
             if let StoreOp::DestinationTerminated { id } = &op
                 && (delivering.contains(id) || slot.queue.pending_of(id).is_some())
             {
-                slot.sequences.remove(id);
                 slot.dialects.remove(id);
-                slot.creates.retain(|_, s| s != id);
                 slot.responses.retain(|(s, _), _| s != id);
                 slot.handled.remove(id);
                 batch.records.push((
@@ -66,17 +64,8 @@ impl<B: Backend> Server<B> {
             }
             match &op {
                 StoreOp::DestinationCreated(r) => {
-                    slot.sequences.insert(r.id.clone(), r.clone());
                     if let Some(o) = current {
                         slot.dialects.insert(r.id.clone(), (o.profile(), o.soap));
-                        if let Some(key) = &o.message_id
-                            && matches!(
-                                o.wire.body,
-                                WireBody::Rm(wsrx_rm::wire::RmBody::CreateSequence(_))
-                            )
-                        {
-                            slot.creates.insert(key.clone(), r.id.clone());
-                        }
                     }
                 }
                 StoreOp::InboundRecorded {
@@ -96,9 +85,7 @@ impl<B: Backend> Server<B> {
                     }
                 }
                 StoreOp::DestinationTerminated { id } => {
-                    slot.sequences.remove(id);
                     slot.dialects.remove(id);
-                    slot.creates.retain(|_, s| s != id);
                     slot.responses.retain(|(s, _), _| s != id);
                     slot.handled.remove(id);
                 }
@@ -109,7 +96,7 @@ impl<B: Backend> Server<B> {
         // 2. transmits (sent once the batch is durable).
         let mut replies = Vec::new();
         let mut posts = Vec::new();
-        while let Some(t) = slot.dest.poll_transmit() {
+        while let Some(t) = slot.ep.poll_transmit() {
             match &t.route {
                 Route::Reply if current.is_some() => replies.push(t),
                 Route::Peer(EndpointRef(addr)) if is_anonymous(addr) => {
@@ -143,7 +130,7 @@ impl<B: Backend> Server<B> {
         }
         // 3. events.
         let mut deliveries = Vec::new();
-        while let Some(ev) = slot.dest.poll_event() {
+        while let Some(ev) = slot.ep.poll_event() {
             match ev {
                 DestinationEvent::Delivered {
                     id,
@@ -152,8 +139,8 @@ impl<B: Backend> Server<B> {
                 } => {
                     if let Some(h) = slot.held.remove(&payload.0) {
                         let bound_to = slot
-                            .sequences
-                            .get(&id)
+                            .ep
+                            .sequence(&id)
                             .and_then(|r| r.binding.as_ref().map(|b| b.as_str().to_owned()));
                         deliveries.push(Delivery {
                             id,
@@ -209,8 +196,8 @@ impl<B: Backend> Server<B> {
         }
         metrics::backlog(
             slot.version,
-            slot.dest.total_backlog(),
-            slot.dest.backlog_drops(),
+            slot.ep.destination().total_backlog(),
+            slot.ep.destination().backlog_drops(),
         );
         // 4. the Sources of offered sequences, into the same batch.
         let (offered_replies, offered_posts) =

@@ -31,7 +31,7 @@ impl<B: Backend> Server<B> {
         offer: &wsrx_rm::msg::Offer,
         current: Option<&Opened>,
     ) {
-        let record = slot.sequences.get(&forward);
+        let record = slot.ep.sequence(&forward);
         let binding = record.and_then(|r| r.binding.clone());
         let mut config = self.inner.config.offered.clone();
         config.version = record.map_or(config.version, |r| r.version);
@@ -46,7 +46,7 @@ impl<B: Backend> Server<B> {
             crate::entropy::rm_random_source(),
         );
         tracing::info!(sequence = %offer.id, forward = %forward, "offered sequence accepted");
-        slot.offered_ids.insert(offer.id.clone(), forward.clone());
+        slot.ep.bind_offered(offer.id.clone(), forward.clone());
         slot.duplex.insert(
             forward,
             Offered {
@@ -170,7 +170,7 @@ impl<B: Backend> Server<B> {
         }
         for f in ended {
             if let Some(o) = slot.duplex.remove(&f) {
-                slot.offered_ids.remove(&o.id);
+                slot.ep.unbind_offered(&o.id);
             }
         }
         (replies, posts)
@@ -237,7 +237,7 @@ pub(super) async fn restore_offered<B: Backend>(
         } else {
             &mut *v11
         };
-        slot.offered_ids.insert(id, forward.id.clone());
+        slot.ep.bind_offered(id, forward.id.clone());
         slot.duplex.insert(forward.id.clone(), o);
     }
     persistence.commit(orphans).await

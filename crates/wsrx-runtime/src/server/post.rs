@@ -173,8 +173,10 @@ impl<B: Backend> Server<B> {
         for m in opened.messages(None) {
             let forward = m
                 .sequence_id()
-                .filter(|_| offered::source_bound(&m) && !matches!(m, Message::CreateSequence(_)))
-                .and_then(|id| slot.offered_ids.get(id).cloned());
+                .filter(|_| {
+                    wsrx_rm::endpoint::source_bound(&m) && !matches!(m, Message::CreateSequence(_))
+                })
+                .and_then(|id| slot.ep.forward_of(id).cloned());
             if let Some(o) = forward.and_then(|f| slot.duplex.get_mut(&f)) {
                 let _ = o.source.handle_message(now, opened.proof.as_ref(), m);
             }

@@ -48,6 +48,7 @@ use wsrx_soap::{Fault, FaultCode, SoapVersion};
 use wsrx_store::KeyRing;
 
 use super::bench_cost::{self, Reading};
+use super::bench_peer;
 use super::rm_common::open_store_with;
 
 /// `wsrx bench [--sequences 1,64] [--messages N] [--payload BYTES]`
@@ -76,6 +77,21 @@ pub(crate) struct Args {
     /// Requests in flight per sequence with `--request-reply`.
     #[arg(long, default_value_t = 1)]
     pipeline: usize,
+    /// Also run this peer's own echo client against its own server in the same
+    /// invocation, and print each run's rate as a multiple of the peer's.
+    #[arg(long, value_enum)]
+    peer: Option<Peer>,
+    /// Where the gSOAP peers are (`rm_server`, `rm_client`; built by
+    /// `interop/build.sh gsoap`).
+    #[arg(long, default_value = bench_peer::DEFAULT_BIN)]
+    gsoap_bin: PathBuf,
+}
+
+/// A foreign stack to compare with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Peer {
+    /// gSOAP's WS-RM echo client and server (`interop/gsoap`).
+    Gsoap,
 }
 
 /// When each message was submitted, and when it arrived.
@@ -236,6 +252,7 @@ async fn bench(args: Args) -> anyhow::Result<ExitCode> {
         bench_cost::HEADER
     );
     let mut ok = true;
+    let mut rates = Vec::with_capacity(args.sequences.len());
     for (run, &sequences) in args.sequences.iter().enumerate() {
         let report = one_run(
             run,
@@ -248,10 +265,29 @@ async fn bench(args: Args) -> anyhow::Result<ExitCode> {
         )
         .await?;
         println!("{report}");
+        rates.push((sequences, report.rate()));
         ok &= report.complete();
     }
     server.stop();
     serving.shutdown().await?;
+    if args.peer == Some(Peer::Gsoap) {
+        let (bin, n) = (args.gsoap_bin.clone(), args.messages);
+        let peer = tokio::task::spawn_blocking(move || bench_peer::gsoap_echo(&bin, n))
+            .await
+            .context("the gSOAP run failed")??;
+        println!("{peer}");
+        let what = if args.request_reply {
+            "wsrx request-reply echo"
+        } else {
+            "wsrx one-way"
+        };
+        for (sequences, rate) in rates {
+            println!(
+                "{what}, {sequences} sequence(s): {rate:.0} msg/s = {:.2} x gSOAP's echo",
+                rate / peer.rate().max(f64::MIN_POSITIVE)
+            );
+        }
+    }
     if ok {
         Ok(ExitCode::SUCCESS)
     } else {
@@ -346,6 +382,16 @@ impl Report {
     fn complete(&self) -> bool {
         self.delivered == self.sent && self.unexpected == 0
     }
+
+    /// Messages handed to the application per second.
+    fn rate(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.delivered as f64 / secs
+        } else {
+            0.0
+        }
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -365,11 +411,7 @@ impl std::fmt::Display for Report {
         let mut s = self.store.clone();
         s.sort_unstable();
         let secs = self.elapsed.as_secs_f64();
-        let rate = if secs > 0.0 {
-            self.delivered as f64 / secs
-        } else {
-            0.0
-        };
+        let rate = self.rate();
         let lat = format!(
             "{:.1}/{:.1}/{:.1}/{:.1}",
             percentile(&d, 50.0),

@@ -3,6 +3,7 @@
 pub(crate) mod backend;
 pub(crate) mod bench;
 mod bench_cost;
+mod bench_peer;
 mod dead_letters;
 pub(crate) mod demo;
 pub(crate) mod forward;

@@ -5,7 +5,8 @@
 # starts one server JVM that publishes every profile of interop/<peer>/wsdl/ and runs the cells
 # of interop/<peer>/cells.txt:
 #   peer-peer  the peer's client against its own server (one client JVM for every cell);
-#   wsrx-peer  `wsrx send` against the peer's server (with --wsrx);
+#   wsrx-peer  `wsrx send` against the peer's server (with --wsrx), configured from the WSDL the
+#              server publishes (`--wsdl <endpoint>?wsdl`) plus credentials;
 #   peer-wsrx  the peer's client against `wsrx serve` (with --wsrx; one client JVM for every
 #              cell, one `wsrx serve` per cell so that each cell's log is its own).
 # Each cell is judged by interop/java/matrix.py: `pass` (every step, and every message delivered
@@ -84,10 +85,19 @@ first_error() {
   printf '%s\n' "$new" | sed -n "${hit}p;$((hit+1))p" | sed -e 's/^[[:space:]]*//' | tr '\n' ' ' | cut -c1-400
 }
 
-wsrx_args() { # $1 profile, $2 mode, $3 peer -> the options `wsrx send` has for this cell
+wsrx_args() { # $1 profile, $2 mode, $3 peer, $4 url -> the options `wsrx send` has for this cell
   local a="" suite=Basic256
-  case $1 in *soap11) a="$a --soap 1.1";; *) a="$a --soap 1.2";; esac
-  case $1 in *rm10*) a="$a --rm 1.0";; *) a="$a --rm 1.1";; esac
+  # As a user configures it: from the WSDL the peer publishes (`<url>?wsdl`: address, SOAP and
+  # WS-RM versions, the message protection by its effective policy), credentials from options.
+  # The plain-* and mc-* profiles have no token to bind sequences to, which a WSDL cannot
+  # configure in wsrx (it refuses such policies): their versions are options.
+  case $1 in
+    plain*|mc*)
+      a="--to $4"
+      case $1 in *soap11) a="$a --soap 1.1";; *) a="$a --soap 1.2";; esac
+      case $1 in *rm10*) a="$a --rm 1.0";; *) a="$a --rm 1.1";; esac;;
+    *) a="--wsdl $4?wsdl";;
+  esac
   [ "$2" = rr ] && a="$a --request-reply --offer"
   [ -n "$PEER_OPTION" ] && a="$a --peer $3"   # the peer's profile, where wsrx has them (docs/sequence-binding.md)
   case $1 in mc-*) [ -n "$MC_OPTION" ] && a="$a --make-connection";; esac   # WS-MakeConnection, no listener
@@ -128,8 +138,8 @@ wsrx_send_cells() {
     before=$(lines_of "$dir/server.log")
     cap=$dir/server/$profile; skip=$(lines_of "$cap/index.tsv"); dskip=$(lines_of "$dir/delivered.tsv")
     # shellcheck disable=SC2046
-    WSRX_LOG=${WSRX_LOG:-info} timeout 60 "$WSRX" send --to "$url" --count "$count" --timeout 15 \
-      --store "$dir/wsrx-send/$name.db" --keyring "$dir/wsrx-send/ring.keys" $(wsrx_args "$profile" "$mode" "$peer") \
+    WSRX_LOG=${WSRX_LOG:-info} timeout 60 "$WSRX" send --count "$count" --timeout 15 \
+      --store "$dir/wsrx-send/$name.db" --keyring "$dir/wsrx-send/ring.keys" $(wsrx_args "$profile" "$mode" "$peer" "$url") \
       > "$dir/wsrx-send/$name.log" 2>&1 < /dev/null
     rc=$?
     sleep 1

@@ -14,6 +14,8 @@ command -v javac >/dev/null 2>&1 || need="$need openjdk-17-jdk-headless"
 command -v mvn >/dev/null 2>&1 || need="$need maven"
 command -v openssl >/dev/null 2>&1 || need="$need openssl"
 command -v python3 >/dev/null 2>&1 || need="$need python3"   # scripts/interop-java.sh's judge
+# interop/java/verify_captures.py (RSA-OAEP and AES-CBC, to recompute the contexts' secrets)
+python3 -c 'import cryptography' >/dev/null 2>&1 || need="$need python3-cryptography"
 if [ -n "$need" ]; then
   echo "installing:$need"
   apt-get update -qq

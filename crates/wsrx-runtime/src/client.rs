@@ -199,10 +199,11 @@ struct Inner<B: Backend> {
     generation: watch::Sender<u64>,
     /// Transmits for the sender task, each with the ticket it waits for.
     out: mpsc::UnboundedSender<(Transmit, Ticket)>,
-    /// Application messages (by number) whose transmission is queued or whose HTTP
-    /// exchange is still open: a retransmission of one of them is not sent (HTTP has
-    /// not lost it yet; under load it would only queue a duplicate behind it).
-    outstanding: StdMutex<std::collections::HashSet<u64>>,
+    /// Application messages (by number) and the answered protocol requests whose
+    /// transmission is queued or whose HTTP exchange is still open: a retransmission of one
+    /// of them is not sent (HTTP has not lost it yet; under load it would only queue a
+    /// duplicate behind it, which Metro refuses, see [`send::InFlight`]).
+    outstanding: StdMutex<std::collections::HashSet<send::InFlight>>,
     replay: crate::replay::ReplayGuard,
     wake: tokio::sync::Notify,
     stop: watch::Sender<bool>,

@@ -102,3 +102,38 @@ async fn the_username_bootstrap_over_plain_http_gets_no_token_and_no_sequence() 
     assert!(echo.deliveries().is_empty());
     run.shutdown().await;
 }
+
+/// `cancel` counts what the token service confirmed (WS-SC 1.4 §6:
+/// `wst:RequestedTokenCancelled`): its own service confirms; a service that does not know the
+/// context answers with a fault, and the Cancel is then reported as failed, not as done.
+#[tokio::test]
+async fn a_cancel_the_service_refuses_is_reported_as_failed() {
+    let echo = EchoService::new();
+    let issuing = server(&echo).await;
+    let other = server(&echo).await;
+    let tokens = x509_session();
+    let provided = wsrx_runtime::token::TokenProvider::token_for(tokens.as_ref(), &issuing.url)
+        .await
+        .unwrap();
+    let established: Vec<wsrx_sc::EstablishedSct> =
+        wsrx_runtime::token::TokenProvider::take_changes(tokens.as_ref())
+            .into_iter()
+            .filter_map(|c| match c {
+                wsrx_runtime::recovery::TokenChange::Put(t) => Some(t),
+                wsrx_runtime::recovery::TokenChange::Delete(_) => None,
+            })
+            .collect();
+    assert_eq!(established.len(), 1);
+    assert_eq!(established[0].identifier, provided.sct.identifier);
+    // The same context, held for the other server, whose token service never issued it.
+    let stranger = x509_session();
+    let mut moved = established[0].clone();
+    moved.endpoint = other.url.clone();
+    wsrx_runtime::token::TokenProvider::adopt(stranger.as_ref(), vec![moved]);
+    let err = stranger.cancel().await.unwrap_err();
+    assert!(err.to_string().contains("confirmed 0 of 1"), "{err}");
+    // Its own service confirms the Cancel.
+    assert_eq!(tokens.cancel().await.unwrap(), 1);
+    issuing.shutdown().await;
+    other.shutdown().await;
+}

@@ -284,3 +284,84 @@ fn amend_adds_claims_for_the_holder_only() {
         "no Amend in 2005/02"
     );
 }
+
+/// The RSTR confirming a WS-SC 1.3 Cancel of the request `cancel` (its MessageID related),
+/// secured with `ctx` under `policy`, as a token service protecting its answers by the
+/// endpoint's policy sends it (Metro).
+fn cancelled_answer(
+    cancel: &str,
+    ctx: &EstablishedSct,
+    policy: &wsrx_security::ProtectionPolicy,
+) -> String {
+    let tag = cancel.find(":MessageID").unwrap();
+    let at = tag + cancel[tag..].find('>').unwrap() + 1;
+    let id = &cancel[at..at + cancel[at..].find('<').unwrap()];
+    let unsigned = format!(
+        "<s:Envelope xmlns:s=\"{}\" xmlns:a=\"http://www.w3.org/2005/08/addressing\"><s:Header><a:Action>http://docs.oasis-open.org/ws-sx/ws-trust/200512/RSTR/SCT/Cancel</a:Action><a:RelatesTo>{id}</a:RelatesTo></s:Header><s:Body><t:RequestSecurityTokenResponse xmlns:t=\"http://docs.oasis-open.org/ws-sx/ws-trust/200512\"><t:RequestedTokenCancelled/></t:RequestSecurityTokenResponse></s:Body></s:Envelope>",
+        wsrx_soap::ns::SOAP12
+    );
+    let doc = Document::parse(unsigned.as_bytes()).unwrap();
+    Signer::with_policy(&ctx.token(), &ctx.secret, policy)
+        .secure(&doc, t(5), &mut InsecureSeededRandom::from_seed(41))
+        .unwrap()
+}
+
+#[test]
+fn a_cancel_goes_under_the_endpoints_policy_and_its_answer_is_read_either_way() {
+    // WS-SP 1.2 §5.4.7: the bootstrap policy protects the issuing exchange only; the Cancel
+    // (WS-SC 1.4 §6) is proven by the token and follows the endpoint's binding, here with
+    // its Body and signature encrypted. The answer is read whether it comes encrypted (as
+    // Metro sends it) or in clear (as CXF and wsrx's own issuer send it).
+    let mut policy = wsrx_security::ProtectionPolicy::default();
+    policy.encrypted.body = true;
+    policy.encrypt_signature = true;
+    for encrypted_answer in [false, true] {
+        let (s0, mut i, id) = established(Dialect::V13);
+        let ctx = s0.context(ENDPOINT, t(5)).unwrap().clone();
+        let mut s = wsrx_sc::Session::new(
+            wsrx_sc::SessionConfig {
+                policy: Some(policy.clone()),
+                ..s0.config().clone()
+            },
+            Scripted::new(23, Vec::new()),
+        );
+        s.restore([ctx.clone()]);
+        s.shutdown(t(5)).unwrap();
+        let tx = s.poll_transmit().unwrap();
+        assert!(s.poll_transmit().is_none());
+        let body = &tx.envelope[tx.envelope.find(":Body").unwrap()..];
+        assert!(body.contains("<xenc:EncryptedData"), "{}", tx.envelope);
+        assert!(!tx.envelope.contains("CancelTarget") && !tx.envelope.contains("SignatureValue"));
+        let reply = i.handle_message(
+            t(5),
+            &Document::parse(tx.envelope.as_bytes()).unwrap(),
+            wsrx_sc::Transport::Protected,
+        );
+        assert_eq!(
+            reply.outcome,
+            Ok(Outcome::Cancelled {
+                identifier: id.clone()
+            }),
+            "wsrx's own issuer reads the encrypted Cancel"
+        );
+        let answer = if encrypted_answer {
+            cancelled_answer(&tx.envelope, &ctx, &policy)
+        } else {
+            cancelled_answer(
+                &tx.envelope,
+                &ctx,
+                &wsrx_security::ProtectionPolicy::default(),
+            )
+        };
+        assert_eq!(answer.contains("<xenc:EncryptedData"), encrypted_answer);
+        s.handle_rstr(t(5), &Document::parse(answer.as_bytes()).unwrap())
+            .unwrap();
+        assert_eq!(
+            events(&mut s),
+            vec![SessionEvent::Cancelled {
+                identifier: id.clone()
+            }],
+            "encrypted answer: {encrypted_answer}"
+        );
+    }
+}

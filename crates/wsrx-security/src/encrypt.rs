@@ -23,7 +23,7 @@ use wsrx_xml::Element;
 use crate::error::SecurityError;
 use crate::ns::{DS, WSSE11, WSU, XENC, XENC_CONTENT, XENC_ELEMENT};
 use crate::token::{ScVersion, SecurityTokenReference};
-use crate::util::{content_range, push_attr};
+use crate::util::{content_range, push_attr, start_tag_end};
 use wsrx_crypto::base64;
 
 pub use crate::decryption::{Decrypted, Decryption, MAX_ENCRYPTED_PARTS, decrypt};
@@ -36,13 +36,26 @@ pub(crate) struct PartEncryptor<'a> {
     pub(crate) version: ScVersion,
 }
 
-/// One encrypted part: the byte range of the input it replaces, the replacement text, and the
+/// One encrypted part: the byte range of the input it replaces, the encrypted text, and the
 /// id the signature would reference under encrypt-before-signing (the EncryptedHeader's
 /// `wsu:Id` or the EncryptedData's `Id`; `None` for Body content, whose Body is referenced).
+/// `close` is set only for an empty Body written as `<s:Body …/>`: `range` is then the `/>`
+/// of its start tag, and the replacement closes the tag around the text ([`Self::replacement`]).
 pub(crate) struct EncryptedPart {
     pub(crate) range: Range<usize>,
     pub(crate) text: String,
     pub(crate) reference: Option<String>,
+    pub(crate) close: Option<String>,
+}
+
+impl EncryptedPart {
+    /// What replaces `range` in the envelope text.
+    pub(crate) fn replacement(&self) -> String {
+        match &self.close {
+            None => self.text.clone(),
+            Some(name) => format!(">{}</{name}>", self.text),
+        }
+    }
 }
 
 impl PartEncryptor<'_> {
@@ -73,7 +86,14 @@ impl PartEncryptor<'_> {
         Ok(ed)
     }
 
-    /// Encrypts the content of `body` (EncryptedData `id`).
+    /// Encrypts the content of `body` (EncryptedData `id`, Type Content).
+    ///
+    /// An empty Body (an RM acknowledgement's) is encrypted too: WS-SP 1.2 §4.2.2 asks for
+    /// the Body's content to be encrypted whenever `sp:EncryptedParts/sp:Body` applies, and
+    /// XML-Enc §4.1 (step 3: the octets of the serialized content, here none) with §5.2's
+    /// padding (at least one octet) gives one block of ciphertext for it. Metro 4 refuses an
+    /// empty Body sent in clear under such a policy (`WSS0814 … missing target Body for
+    /// Encryption`) and encrypts its own empty Bodies this way; CXF accepts either.
     pub(crate) fn body_content(
         &self,
         src: &str,
@@ -81,15 +101,31 @@ impl PartEncryptor<'_> {
         id: &str,
         rng: &mut dyn SecureRandom,
     ) -> Result<EncryptedPart, SecurityError> {
-        let range = content_range(src, body).ok_or(SecurityError::Usage("empty Body"))?;
-        let plaintext = src
-            .get(range.clone())
-            .ok_or(SecurityError::Usage("bad Body span"))?;
+        let (range, close) = match content_range(src, body) {
+            Some(range) => (range, None),
+            None => {
+                // `<s:Body …/>`: the `/>` becomes `>EncryptedData</s:Body>`.
+                let end = start_tag_end(src, body.span().start)
+                    .ok_or(SecurityError::Usage("bad Body span"))?;
+                let range = end
+                    .checked_sub(2)
+                    .filter(|start| src.get(*start..end) == Some("/>"))
+                    .ok_or(SecurityError::Usage("bad Body span"))?..end;
+                (range, Some(body.qualified_name().to_owned()))
+            }
+        };
+        let plaintext = if close.is_some() {
+            ""
+        } else {
+            src.get(range.clone())
+                .ok_or(SecurityError::Usage("bad Body span"))?
+        };
         let text = self.encrypted_data(id, XENC_CONTENT, plaintext, rng)?;
         Ok(EncryptedPart {
             range,
             text,
             reference: None,
+            close,
         })
     }
 
@@ -111,6 +147,7 @@ impl PartEncryptor<'_> {
             range,
             text,
             reference: Some(ed_id.to_owned()),
+            close: None,
         })
     }
 
@@ -165,6 +202,78 @@ impl PartEncryptor<'_> {
             range,
             text: eh,
             reference: Some(eh_id.to_owned()),
+            close: None,
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test code on fixed input"
+)]
+mod tests {
+    use super::*;
+    use wsrx_crypto::InsecureSeededRandom;
+
+    fn encryptor_run(envelope: &str) -> (EncryptedPart, SecretKey) {
+        let key = SecretKey::from_slice(&[7u8; 32]);
+        let key_ref = SecurityTokenReference {
+            reference: crate::token::TokenReference::Local("dk".to_owned()),
+            value_type: None,
+            instance: None,
+        };
+        let enc = PartEncryptor {
+            cipher: BlockCipherAlgorithm::Aes256Cbc,
+            key: &key,
+            key_ref: &key_ref,
+            version: ScVersion::V200512,
+        };
+        let doc = wsrx_xml::Document::parse(envelope.as_bytes()).unwrap();
+        let env = wsrx_soap::Envelope::new(&doc).unwrap();
+        let mut rng = InsecureSeededRandom::from_seed(3);
+        let part = enc
+            .body_content(envelope, env.body(), "ed", &mut rng)
+            .unwrap();
+        (part, SecretKey::from_slice(&[7u8; 32]))
+    }
+
+    fn plaintext(part: &EncryptedPart, key: &SecretKey) -> Vec<u8> {
+        let v = part.text.find("<xenc:CipherValue>").unwrap() + 18;
+        let end = v + part.text[v..].find('<').unwrap();
+        let ct = base64::decode(&part.text[v..end]).unwrap();
+        BlockCipherAlgorithm::Aes256Cbc
+            .decrypt(key, &ct)
+            .unwrap()
+            .to_vec()
+    }
+
+    #[test]
+    fn an_empty_body_written_self_closing_gets_an_encrypted_empty_content() {
+        // WS-SP 1.2 §4.2.2 / XML-Enc §4.1, §5.2: no octets in, one block of padding out; the
+        // `/>` of `<s:Body …/>` becomes `>EncryptedData</s:Body>`.
+        let src = "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Header/><s:Body Id=\"b\"/></s:Envelope>";
+        let (part, key) = encryptor_run(src);
+        assert_eq!(&src[part.range.clone()], "/>");
+        let replacement = part.replacement();
+        assert!(replacement.starts_with("><xenc:EncryptedData"));
+        assert!(replacement.ends_with("</xenc:EncryptedData></s:Body>"));
+        assert!(part.text.contains(XENC_CONTENT));
+        assert!(plaintext(&part, &key).is_empty());
+        let mut out = src.to_owned();
+        out.replace_range(part.range.clone(), &replacement);
+        let doc = wsrx_xml::Document::parse(out.as_bytes()).unwrap();
+        let env = wsrx_soap::Envelope::new(&doc).unwrap();
+        assert!(env.body().child(XENC, "EncryptedData").is_some());
+    }
+
+    #[test]
+    fn an_empty_body_with_start_and_end_tags_encrypts_what_is_between() {
+        let src = "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body> </s:Body></s:Envelope>";
+        let (part, key) = encryptor_run(src);
+        assert_eq!(&src[part.range.clone()], " ");
+        assert_eq!(part.replacement(), part.text);
+        assert_eq!(plaintext(&part, &key), b" ");
     }
 }

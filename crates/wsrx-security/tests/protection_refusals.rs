@@ -548,20 +548,52 @@ fn secure_empty_body(policy: &ProtectionPolicy, seed: u64) -> String {
 }
 
 #[test]
-fn an_empty_body_has_nothing_to_encrypt() {
-    // WS-SP 1.2 §4.2.1 protects the Body's content; an empty Body has none: it is sent as it
-    // is and accepted so, while a Body with content must still arrive encrypted.
+fn an_empty_body_is_encrypted_too() {
+    // WS-SP 1.2 §4.2.2: the Body's content is encrypted whenever EncryptedParts/Body applies,
+    // an empty Body's too (one block of padding, XML-Enc §5.2), as Metro sends it and requires.
     let mut body = ProtectionPolicy::default();
     body.encrypted.body = true;
     let xml = secure_empty_body(&body, 21);
-    assert!(!xml.contains("EncryptedData"), "{xml}");
-    open(&xml, &body).unwrap();
-    // The signature is still encrypted when the policy says so.
+    let b = xml.find("<s:Body").unwrap();
+    assert!(
+        xml[b..].starts_with("<s:Body u:Id=\"_4\"><xenc:EncryptedData")
+            && xml[b..].contains("</xenc:EncryptedData></s:Body>"),
+        "{xml}"
+    );
+    let read = open(&xml, &body).unwrap();
+    assert!(read.body_was_encrypted && read.card.is_empty() && read.signer.is_some());
+    // The signature is still encrypted when the policy says so, with the Body.
     let mut signature_too = body.clone();
     signature_too.encrypt_signature = true;
     let xml = secure_empty_body(&signature_too, 22);
-    assert!(xml.contains("EncryptedData") && !xml.contains("SignatureValue"));
-    open(&xml, &signature_too).unwrap();
+    assert_eq!(xml.matches("<xenc:EncryptedData").count(), 2, "{xml}");
+    assert!(!xml.contains("SignatureValue"));
+    assert_eq!(open(&xml, &signature_too).unwrap().decrypted_signatures, 1);
+    // Encrypt-before-signing signs the Body with its EncryptedData inside.
+    let mut first = body.clone();
+    first.order = wsrx_security::ProtectionOrder::EncryptBeforeSigning;
+    assert!(
+        open(&secure_empty_body(&first, 24), &first)
+            .unwrap()
+            .body_was_encrypted
+    );
+    // A tampered ciphertext of the empty content is refused: flipping bit 5 of the IV's last
+    // octet flips the padding-length octet of the only block (16 becomes 48, XML-Enc §5.2).
+    // (The other padding octets are arbitrary by §5.2, so flips there decrypt to the same
+    // empty content.)
+    let xml = secure_empty_body(&body, 25);
+    let v = xml.rfind("<xenc:CipherValue>").unwrap() + "<xenc:CipherValue>".len();
+    let end = v + xml[v..].find('<').unwrap();
+    let mut ct = wsrx_crypto::base64::decode(&xml[v..end]).unwrap();
+    assert_eq!(ct.len(), 32, "IV and one block of padding");
+    ct[15] ^= 0x20;
+    let mut tampered = xml.clone();
+    tampered.replace_range(v..end, &wsrx_crypto::base64::encode(&ct));
+    assert_eq!(
+        open(&tampered, &body).map(|_| ()),
+        Err(SecurityError::FailedCheck)
+    );
+    // A Body with no protection at all is still refused where encryption is required.
     let in_clear = secure_empty_body(&ProtectionPolicy::default(), 23);
     assert_eq!(
         open(&in_clear, &signature_too).map(|_| ()),

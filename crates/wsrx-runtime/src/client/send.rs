@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
-use wsrx_rm::msg::{ApplicationMessage, EndpointRef, Route, SequenceHeader};
+use wsrx_rm::msg::{ApplicationMessage, EndpointRef, Route, SequenceHeader, SequenceId};
 use wsrx_rm::wire::WireMessage;
 use wsrx_rm::{Message, PayloadRef, SecurityBinding, Transmit};
 use wsrx_soap::{EndpointReference, OutboundAddressing};
@@ -123,12 +123,9 @@ impl<B: Backend> Client<B> {
             tokio::select! {
                 t = rx.recv() => {
                     let Some((t, ticket)) = t else { return };
-                    let number = match &t.message {
-                        Message::Application(m) => Some(m.sequence.number),
-                        _ => None,
-                    };
-                    if let Some(n) = number
-                        && !self.outstanding(|o| o.insert(n))
+                    let in_flight = InFlight::of(&t.message);
+                    if let Some(k) = in_flight.clone()
+                        && !self.outstanding(|o| o.insert(k))
                     {
                         continue; // a copy is queued or in flight
                     }
@@ -140,8 +137,8 @@ impl<B: Backend> Client<B> {
                             Ok(()) => c.transmit(t).await,
                             Err(e) => Err(e),
                         };
-                        if let Some(n) = number {
-                            c.outstanding(|o| o.remove(&n));
+                        if let Some(k) = in_flight {
+                            c.outstanding(|o| o.remove(&k));
                         }
                         if farewell {
                             c.farewell_outcome(sent.as_ref().err().map(ToString::to_string));
@@ -212,10 +209,10 @@ impl<B: Backend> Client<B> {
             .send_modify(|g| *g = g.wrapping_add(1));
     }
 
-    /// Runs `f` on the set of outstanding message numbers.
+    /// Runs `f` on the set of transmissions queued or in flight.
     pub(super) fn outstanding(
         &self,
-        f: impl FnOnce(&mut std::collections::HashSet<u64>) -> bool,
+        f: impl FnOnce(&mut std::collections::HashSet<InFlight>) -> bool,
     ) -> bool {
         let mut o = self
             .inner
@@ -398,6 +395,44 @@ impl<B: Backend> Client<B> {
     }
 }
 
+/// A transmission of which at most one copy is queued or in flight.
+///
+/// Application messages by number, and the three protocol requests the destination answers:
+/// a retransmission (WS-RM 1.1 §2.6: only what the transport may have lost) of a
+/// CreateSequence, CloseSequence or TerminateSequence whose POST is still open cannot be
+/// answered sooner than the first copy, which is answered on that POST. Stacks do not all
+/// tolerate the copy: Metro 4.0.4 takes a second CreateSequence with the same Offer as a new
+/// one (`WSRM1126 Sequence … already registered`) and a second TerminateSequence for a
+/// sequence it is terminating, and answers both with HTTP 500 (`… "policy" is null`), which
+/// ended the first as a peer fault. With an addressable AcksTo the POST ends at once (202)
+/// and retransmissions go as the Source schedules them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) enum InFlight {
+    /// An application message (or the 1.0 LastMessage), by number.
+    Message(u64),
+    /// CreateSequence (every copy carries the same MessageID).
+    Create,
+    /// CloseSequence of a sequence.
+    Close(SequenceId),
+    /// TerminateSequence of a sequence (the client's own, or, anonymous WS-RM 1.1 duplex,
+    /// the offered one's).
+    Terminate(SequenceId),
+}
+
+impl InFlight {
+    /// The key of `message`, or `None` when copies may overlap (acknowledgements,
+    /// AckRequested, faults, responses).
+    pub(super) fn of(message: &Message) -> Option<Self> {
+        match message {
+            Message::Application(m) => Some(Self::Message(m.sequence.number)),
+            Message::CreateSequence(_) => Some(Self::Create),
+            Message::CloseSequence(m) => Some(Self::Close(m.id.clone())),
+            Message::TerminateSequence(m) => Some(Self::Terminate(m.id.clone())),
+            _ => None,
+        }
+    }
+}
+
 /// Resolves when the token provider signals a change (`None`: it never does, or its
 /// sender is gone).
 async fn token_changed(rx: Option<&mut watch::Receiver<u64>>) -> Option<()> {
@@ -407,5 +442,63 @@ async fn token_changed(rx: Option<&mut watch::Receiver<u64>>) -> Option<()> {
             Err(_) => std::future::pending().await,
         },
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InFlight;
+    use wsrx_rm::Message;
+    use wsrx_rm::msg::{
+        AckRequested, CloseSequence, CreateSequence, EndpointRef, SequenceId, TerminateSequence,
+    };
+
+    #[test]
+    fn one_copy_of_each_answered_request_at_a_time() {
+        let id = SequenceId::new("urn:uuid:s");
+        let offered = SequenceId::new("urn:uuid:offered");
+        let create = Message::CreateSequence(CreateSequence {
+            acks_to: EndpointRef("http://a/".to_owned()),
+            expires: None,
+            offer: None,
+            str_token: None,
+            uses_sequence_str: false,
+            to: None,
+        });
+        let close = Message::CloseSequence(CloseSequence {
+            id: id.clone(),
+            last_msg_number: Some(3),
+        });
+        let terminate = |id: &SequenceId| {
+            Message::TerminateSequence(TerminateSequence {
+                id: id.clone(),
+                last_msg_number: Some(3),
+            })
+        };
+        assert_eq!(InFlight::of(&create), Some(InFlight::Create));
+        assert_eq!(InFlight::of(&close), Some(InFlight::Close(id.clone())));
+        assert_eq!(
+            InFlight::of(&terminate(&id)),
+            Some(InFlight::Terminate(id.clone()))
+        );
+        // Acknowledgement requests may overlap: each is answered on its own POST.
+        assert_eq!(
+            InFlight::of(&Message::AckRequested(AckRequested { id: id.clone() })),
+            None
+        );
+        // A copy of the same request is held back; the Terminate of the offered sequence
+        // (anonymous WS-RM 1.1 duplex: the client sends it too) is another request.
+        let keys: std::collections::HashSet<_> = [
+            &create,
+            &close,
+            &terminate(&id),
+            &create,
+            &terminate(&id),
+            &terminate(&offered),
+        ]
+        .into_iter()
+        .filter_map(InFlight::of)
+        .collect();
+        assert_eq!(keys.len(), 4);
     }
 }

@@ -42,6 +42,8 @@ struct Core {
     signal: watch::Sender<u64>,
     /// Wakes the renewal task (a context became in use).
     wake: Notify,
+    /// Cancels the token service confirmed (`wst:RequestedTokenCancelled`), ever.
+    cancelled: std::sync::atomic::AtomicUsize,
 }
 
 /// Client side: a `wsrx-sc` [`Session`] driven over HTTP.
@@ -93,6 +95,7 @@ impl TrustSession {
                 records: StdMutex::new(Vec::new()),
                 signal,
                 wake: Notify::new(),
+                cancelled: std::sync::atomic::AtomicUsize::new(0),
             }),
             renewal: StdMutex::new(None),
             description: description.into(),
@@ -116,8 +119,9 @@ impl TrustSession {
     /// with it cancelled. Returns how many were cancelled (confirmed by the service).
     ///
     /// # Errors
-    /// [`RuntimeError::Token`] when a Cancel cannot be built or the token service cannot be
-    /// reached; the contexts are then forgotten locally all the same.
+    /// [`RuntimeError::Token`] when a Cancel cannot be built, the token service cannot be
+    /// reached, or it does not confirm every Cancel (a fault, an answer that cannot be read);
+    /// the contexts are then forgotten locally all the same.
     pub async fn cancel(&self) -> Result<usize, RuntimeError> {
         self.shutdown();
         let transmits: Vec<Transmit> = {
@@ -127,18 +131,33 @@ impl TrustSession {
                 .map_err(|e| RuntimeError::Token(e.to_string()))?;
             std::iter::from_fn(|| session.poll_transmit()).collect()
         };
-        let mut cancelled = 0;
+        let count = || {
+            self.core
+                .cancelled
+                .load(std::sync::atomic::Ordering::Relaxed)
+        };
+        let before = count();
         let mut first_error = None;
+        let sent = transmits.len();
         for t in transmits {
-            match self.core.exchange(t, None).await {
-                Ok(()) => cancelled += 1,
-                Err(e) => {
-                    tracing::warn!(error = %e, "security context Cancel failed");
-                    first_error.get_or_insert(e);
-                }
+            if let Err(e) = self.core.exchange(t, None).await {
+                tracing::warn!(error = %e, "security context Cancel failed");
+                first_error.get_or_insert(e);
             }
         }
-        first_error.map_or(Ok(cancelled), Err)
+        // Only what the service confirmed counts: a fault (logged with the peer's words by
+        // `exchange`) or an answer without `wst:RequestedTokenCancelled` cancels nothing.
+        let cancelled = count().saturating_sub(before);
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        if cancelled < sent {
+            return Err(RuntimeError::Token(format!(
+                "the token service confirmed {cancelled} of {sent} Cancel requests (WS-SC 1.4 \
+                 §6: wst:RequestedTokenCancelled); see its answer above"
+            )));
+        }
+        Ok(cancelled)
     }
 
     /// Starts the renewal task if it does not run yet (needs a tokio runtime).
@@ -274,6 +293,8 @@ impl Core {
                 }
                 SessionEvent::Cancelled { identifier } => {
                     tracing::info!(sct = %identifier, "security context cancelled");
+                    self.cancelled
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     if let Ok(mut known) = self.known.lock() {
                         known.retain(|k| k.identifier != identifier);
                     }

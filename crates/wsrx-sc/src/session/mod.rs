@@ -85,6 +85,14 @@ pub struct SessionConfig {
     pub bootstrap: X509Bootstrap,
     /// How Renew/Cancel/Amend requests are signed with the context.
     pub sign: SignConfig,
+    /// The protection policy of the endpoint the context serves (its effective WS-SP
+    /// binding), when the runtime has one: Renew, Cancel and Amend are then protected by it
+    /// in place of `sign`. WS-SP 1.2 §5.4.7 scopes `sp:BootstrapPolicy` to the exchange that
+    /// issues the token; the requests proven by the token afterwards (WS-SC 1.4 §6 Cancel,
+    /// §7 Renew, §8 Amend) go to the endpoint and travel under its binding like any other
+    /// message, which is what CXF and Metro require of them (Metro refuses a Cancel without
+    /// the endpoint's encrypted Body and signature: `WSS0206`).
+    pub policy: Option<wsrx_security::ProtectionPolicy>,
 }
 
 impl Default for SessionConfig {
@@ -104,6 +112,7 @@ impl Default for SessionConfig {
             server_certificate: None,
             bootstrap: X509Bootstrap::default(),
             sign: SignConfig::default(),
+            policy: None,
         }
     }
 }
@@ -227,6 +236,11 @@ enum Sealed {
     Bootstrap(crate::bootstrap::EphemeralKey),
     /// Encrypted and signed under the context itself (a Renew over plain HTTP).
     Context(EstablishedSct),
+    /// An answer with nothing secret to a request whose Body went encrypted under the
+    /// endpoint's policy ([`SessionConfig::policy`]): decrypted under the context when it
+    /// comes encrypted (Metro answers a Cancel under the endpoint's policy), read as it comes
+    /// otherwise (CXF answers it signed with the context, in clear).
+    Readable(EstablishedSct),
 }
 
 #[derive(Debug, Default)]

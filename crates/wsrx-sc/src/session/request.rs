@@ -189,16 +189,38 @@ impl<R: SecureRandom> Session<R> {
         )?;
         let doc = Document::parse(unsigned.as_bytes()).map_err(|_| LocalError::Writer)?;
         let sct = token.token();
-        let seal = kind == RequestType::Renew && !is_https(endpoint);
-        let sign = SignConfig {
-            encrypt_body: seal || self.config.sign.encrypt_body,
-            ..self.config.sign.clone()
+        let renew_in_clear = kind == RequestType::Renew && !is_https(endpoint);
+        let envelope = match &self.config.policy {
+            // The endpoint's binding (`SessionConfig::policy`), its Body encrypted too where a
+            // Renew's entropy would otherwise cross plain HTTP in clear.
+            Some(policy) => {
+                let mut policy = policy.clone();
+                policy.encrypted.body |= renew_in_clear;
+                Signer::with_policy(&sct, &token.secret, &policy)
+                    .secure(&doc, now, &mut self.rng)
+                    .map_err(|_| LocalError::Usage("signing the request failed"))?
+            }
+            None => {
+                let sign = SignConfig {
+                    encrypt_body: renew_in_clear || self.config.sign.encrypt_body,
+                    ..self.config.sign.clone()
+                };
+                Signer::new(&sct, &token.secret, sign)
+                    .secure(&doc, now, &mut self.rng)
+                    .map_err(|_| LocalError::Usage("signing the request failed"))?
+            }
         };
-        let envelope = Signer::new(&sct, &token.secret, sign)
-            .secure(&doc, now, &mut self.rng)
-            .map_err(|_| LocalError::Usage("signing the request failed"))?;
-        let sealed = if seal {
+        // A Renew's answer over plain HTTP carries the new secret: it must come encrypted. Other
+        // answers to a request whose Body went encrypted are decrypted when they come so.
+        let body_encrypted = self
+            .config
+            .policy
+            .as_ref()
+            .map_or(self.config.sign.encrypt_body, |p| p.encrypted.body);
+        let sealed = if renew_in_clear {
             Sealed::Context(token)
+        } else if body_encrypted {
+            Sealed::Readable(token)
         } else {
             Sealed::No
         };
@@ -493,6 +515,13 @@ fn unseal(
     };
     match sealed {
         Sealed::No => Ok(None),
+        Sealed::Readable(token) => match wsrx_security::decrypt(doc, token) {
+            Ok(Some(decrypted)) => Ok(Some(decrypted.into_document())),
+            Ok(None) => Ok(None),
+            Err(_) => Err(TrustFault::RequestFailed(
+                "answer not decryptable under the context",
+            )),
+        },
         Sealed::Bootstrap(key) => {
             if env.fault().is_some() && !lists_encrypted_key_use(env) {
                 return Err(unprotected_fault());

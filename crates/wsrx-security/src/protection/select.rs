@@ -88,8 +88,9 @@ pub(crate) fn selected<'d>(env: &Envelope<'d>, parts: &Parts) -> Vec<Element<'d>
 
 /// True when the Body carries nothing: no child element and no character data but whitespace
 /// (an RM acknowledgement, for instance). `sp:EncryptedParts` `sp:Body` (WS-SP 1.2 §4.2.1)
-/// protects the Body's content; an empty Body has none, so wsrx sends it as it is and accepts
-/// it unencrypted (an encrypted empty content is accepted too).
+/// protects the Body's content; an empty Body has none, so wsrx accepts it unencrypted (an
+/// encrypted empty content is accepted too). Outbound, the empty content is encrypted all the
+/// same (`PartEncryptor::body_content`), as Metro requires.
 pub(crate) fn empty_body(body: Element<'_>) -> bool {
     body.child_elements().next().is_none()
         && body.children().all(|n| match n {

@@ -122,7 +122,8 @@ impl<'d> ToEncrypt<'d> {
         let outer: Vec<Element<'d>> = headers.iter().chain(&elements).copied().collect();
         elements.retain(|e| !outer.iter().any(|o| o != e && e.is_within(*o)));
         Ok(Self {
-            body: parts.body && !select::empty_body(env.body()),
+            // An empty Body's (empty) content is encrypted too (`PartEncryptor::body_content`).
+            body: parts.body,
             headers,
             elements,
         })
@@ -255,10 +256,10 @@ impl Signer<'_> {
             let encrypted_doc = if nested {
                 let mut all: Vec<(Range<usize>, String)> = parts
                     .iter()
-                    .map(|(_, p)| (p.range.clone(), p.text.clone()))
+                    .map(|(_, p)| (p.range.clone(), p.replacement()))
                     .collect();
                 if let Some(b) = &body_part {
-                    all.push((b.range.clone(), b.text.clone()));
+                    all.push((b.range.clone(), b.replacement()));
                 }
                 let text = splice(doc.source(), env, "", all)?;
                 Some(
@@ -367,10 +368,12 @@ impl Signer<'_> {
             security.push_str(ts);
         }
         security.push_str("</wsse:Security>");
-        let mut replacements: Vec<(Range<usize>, String)> =
-            parts.into_iter().map(|(_, p)| (p.range, p.text)).collect();
+        let mut replacements: Vec<(Range<usize>, String)> = parts
+            .into_iter()
+            .map(|(_, p)| (p.range.clone(), p.replacement()))
+            .collect();
         if let Some(b) = body_part {
-            replacements.push((b.range, b.text));
+            replacements.push((b.range.clone(), b.replacement()));
         }
         splice(doc.source(), env, &security, replacements)
     }

@@ -352,7 +352,7 @@ pub(crate) fn client_tokens(
     soap: SoapVersion,
     tls: &ClientTls,
 ) -> anyhow::Result<Arc<dyn wsrx_runtime::token::TokenProvider>> {
-    client_tokens_with(common, login, None, None, to, profile, soap, tls).map(|(p, _)| p)
+    client_tokens_with(common, login, None, None, to, profile, soap, tls, None).map(|(p, _)| p)
 }
 
 /// `send`'s X.509 symmetric bootstrap: the token service's certificate and how the RST is
@@ -384,7 +384,9 @@ pub(crate) type ClientTokens = (
 
 /// As [`client_tokens`], or with `x509` a WS-Trust session using the X.509 symmetric
 /// bootstrap (the RST encrypted to the service's certificate; over http or https). The
-/// session is returned too when there is one, for the Cancel at the end.
+/// session is returned too when there is one, for the Cancel at the end; with `policy` (the
+/// endpoint's effective policy, from --wsdl) its Cancel is protected by that policy
+/// ([`wsrx_sc::SessionConfig::policy`]).
 #[allow(clippy::too_many_arguments, reason = "the options of one command")]
 pub(crate) fn client_tokens_with(
     common: &Common,
@@ -395,6 +397,7 @@ pub(crate) fn client_tokens_with(
     profile: wsrx_rm::wire::WireProfile,
     soap: SoapVersion,
     tls: &ClientTls,
+    policy: Option<&wsrx_security::ProtectionPolicy>,
 ) -> anyhow::Result<ClientTokens> {
     if let Some(x509) = x509 {
         anyhow::ensure!(
@@ -414,6 +417,7 @@ pub(crate) fn client_tokens_with(
             wsa: profile.wsa_version(),
             server_certificate: Some(Arc::new(cert)),
             bootstrap,
+            policy: policy.cloned(),
             ..wsrx_sc::SessionConfig::default()
         };
         let session = Arc::new(wsrx_runtime::trust::TrustSession::with_tls(
@@ -461,6 +465,7 @@ pub(crate) fn client_tokens_with(
             password: SecretKey::from_slice(password.as_bytes()),
             digest: !https,
         }),
+        policy: policy.cloned(),
         ..wsrx_sc::SessionConfig::default()
     };
     let how = if https {

@@ -303,6 +303,7 @@ async fn send(mut args: Args) -> anyhow::Result<ExitCode> {
             profile,
             soap,
             &tls,
+            wsdl.as_ref().map(|e| &e.policy),
         )?
     };
     let route = resend::Route {

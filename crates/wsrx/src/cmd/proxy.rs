@@ -116,6 +116,8 @@ async fn proxy(args: Args) -> anyhow::Result<ExitCode> {
         profile,
         soap,
         &tls,
+        // No published policy to follow (the proxy has no --wsdl yet): the defaults.
+        None,
     )?;
     if let Some((id, numbers)) = resend::held_to(&persistence, &args.to).await?.first() {
         eprintln!(

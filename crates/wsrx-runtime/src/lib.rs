@@ -55,6 +55,7 @@
 //! commit of the store instead of waiting for one another's fsync.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod client;
 pub mod clock;
 mod duplex;

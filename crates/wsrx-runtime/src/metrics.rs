@@ -40,6 +40,13 @@ pub const REFUSED_BY_IDENTITY: &str = "wsrx_refused_by_identity_total";
 pub const UNAUTHENTICATED: &str = "unauthenticated";
 /// When a token expires.
 pub const TOKEN_EXPIRY: &str = "wsrx_token_expiry_timestamp_seconds";
+/// The bucket bounds (seconds) of [`ACK_LATENCY`], so that an exporter renders it as the
+/// histogram it is (`_bucket{le=…}`), from 1 ms to a minute: an immediate acknowledgement
+/// falls in the first buckets, a batched one (0.2 s interval) in the middle, one held by
+/// back-pressure or a slow backend at the top.
+pub const ACK_LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
 /// Messages kept for the application (delivered, not yet handed over; plus held).
 pub const BACKLOG: &str = "wsrx_delivery_backlog";
 /// New messages dropped unacknowledged because their sequence's backlog was full.

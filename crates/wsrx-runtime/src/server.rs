@@ -92,6 +92,7 @@ pub use api::{
     DEFAULT_DELIVERY_BACKLOG, DEFAULT_REPLAY_LIMITS, DeliveryInfo, Handler, Operation, Reply,
     ServerConfig,
 };
+pub use control::SequenceCommand;
 
 struct Held {
     action: String,
@@ -200,6 +201,7 @@ fn replay_guard(config: &ServerConfig) -> Result<ReplayGuard, RuntimeError> {
 }
 
 mod answer;
+mod control;
 mod deliver;
 mod drain;
 mod duplex;

@@ -3,7 +3,7 @@
 //! each call passed to the one in use.
 
 use crate::backend::{
-    Backend, Completion, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow,
+    AuditRow, Backend, Completion, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow,
 };
 use crate::error::StoreError;
 use crate::postgres::PostgresBackend;
@@ -72,6 +72,10 @@ impl Backend for AnyBackend {
 
     fn dead_letters(&self) -> Result<Vec<DeadLetterRow>, StoreError> {
         each!(self, b => b.dead_letters())
+    }
+
+    fn audit(&self) -> Result<Vec<AuditRow>, StoreError> {
+        each!(self, b => b.audit())
     }
 
     fn handoffs(&self) -> Result<Vec<(String, u64)>, StoreError> {

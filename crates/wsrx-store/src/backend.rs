@@ -60,6 +60,17 @@ pub struct DeadLetterRow {
     pub blob: Vec<u8>,
 }
 
+/// One entry of the audit trail (an operator's action through the admin API): when,
+/// and what (a JSON object naming the action, its target and its outcome). Kept in
+/// clear: it names identifiers and outcomes, never a payload or a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    /// When (ms since the Unix epoch).
+    pub at_ms: i64,
+    /// What.
+    pub entry: String,
+}
+
 /// Sealed rows to apply atomically.
 #[derive(Debug, Default, Clone)]
 pub struct RowBatch {
@@ -86,6 +97,8 @@ pub struct RowBatch {
     /// Hand-off marks `(sequence, number)`: raised to `number`, never lowered; a
     /// sequence's mark goes with [`RowBatch::sequence_deletes`].
     pub handoffs: Vec<(String, u64)>,
+    /// Audit entries to append (in order).
+    pub audit: Vec<AuditRow>,
 }
 
 /// What runs once a submitted batch is durable (`Ok`) or was refused (`Err`). It runs
@@ -122,4 +135,6 @@ pub trait Backend: Send + Sync + 'static {
     fn dead_letters(&self) -> Result<Vec<DeadLetterRow>, StoreError>;
     /// Every hand-off mark `(sequence, number)`, ordered by sequence.
     fn handoffs(&self) -> Result<Vec<(String, u64)>, StoreError>;
+    /// The audit trail, oldest first (in the order the entries were committed).
+    fn audit(&self) -> Result<Vec<AuditRow>, StoreError>;
 }

@@ -61,6 +61,11 @@ impl<B: Backend> Store<B> {
         Ok(out)
     }
 
+    /// The audit trail, oldest first.
+    pub fn audit(&self) -> Result<Vec<crate::AuditRow>, StoreError> {
+        self.backend().audit()
+    }
+
     /// Every hand-off mark: `(sequence, highest number handed off)`.
     pub fn handoffs(&self) -> Result<Vec<(String, u64)>, StoreError> {
         self.backend().handoffs()

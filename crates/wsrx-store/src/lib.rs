@@ -52,7 +52,9 @@ pub mod testing;
 
 #[cfg(all(feature = "sqlite", feature = "postgres"))]
 pub use any::AnyBackend;
-pub use backend::{Backend, Completion, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow};
+pub use backend::{
+    AuditRow, Backend, Completion, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow,
+};
 pub use error::{RecordName, StoreError};
 pub use handoff::DeadLetter;
 pub use keyring::{KEK_LEN, KeyRingSource};

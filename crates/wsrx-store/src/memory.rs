@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use crate::backend::{Backend, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow};
+use crate::backend::{AuditRow, Backend, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow};
 use crate::error::StoreError;
 
 #[derive(Debug, Default, Clone)]
@@ -16,6 +16,7 @@ struct State {
     tokens: BTreeMap<String, TokenRow>,
     dead_letters: BTreeMap<(String, u64), DeadLetterRow>,
     handoffs: BTreeMap<String, u64>,
+    audit: Vec<AuditRow>,
 }
 
 /// Rows kept in memory.
@@ -127,6 +128,7 @@ impl Backend for MemoryBackend {
             let mark = next.handoffs.entry(sequence).or_insert(number);
             *mark = (*mark).max(number);
         }
+        next.audit.extend(batch.audit);
         *state = next;
         Ok(())
     }
@@ -167,5 +169,9 @@ impl Backend for MemoryBackend {
             .iter()
             .map(|(s, n)| (s.clone(), *n))
             .collect())
+    }
+
+    fn audit(&self) -> Result<Vec<AuditRow>, StoreError> {
+        Ok(self.lock()?.audit.clone())
     }
 }

@@ -84,6 +84,8 @@ pub struct Batch {
     /// Hand-off marks `(sequence, number)`: "handed to the backend through `number`"
     /// (raised, never lowered; forgotten with the sequence).
     pub handoffs: Vec<(String, u64)>,
+    /// Audit entries to append.
+    pub audit: Vec<crate::AuditRow>,
 }
 
 impl Batch {
@@ -98,6 +100,7 @@ impl Batch {
             && self.dead_letters.is_empty()
             && self.dead_letter_deletes.is_empty()
             && self.handoffs.is_empty()
+            && self.audit.is_empty()
     }
 }
 

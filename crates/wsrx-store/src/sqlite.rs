@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::backend::{
-    Backend, Completion, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow,
+    AuditRow, Backend, Completion, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow,
 };
 use crate::error::StoreError;
 
@@ -31,6 +31,9 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE dead_letters (sequence TEXT NOT NULL, number INTEGER NOT NULL, kek BLOB NOT NULL,
                                 blob BLOB NOT NULL, PRIMARY KEY (sequence, number)) WITHOUT ROWID;
      CREATE TABLE handoffs (sequence TEXT PRIMARY KEY, number INTEGER NOT NULL) WITHOUT ROWID;",
+    // 3: the audit trail of the admin API (issue 22), in commit order.
+    "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL,
+                         entry TEXT NOT NULL);",
 ];
 
 /// How hard commits are pushed to disk.
@@ -413,6 +416,13 @@ fn apply(conn: &Connection, b: RowBatch) -> Result<(), StoreError> {
         )
         .map_err(backend_err)?;
     }
+    for a in &b.audit {
+        conn.execute(
+            "INSERT INTO audit (at_ms, entry) VALUES (?1, ?2)",
+            params![a.at_ms, a.entry],
+        )
+        .map_err(backend_err)?;
+    }
     Ok(())
 }
 
@@ -546,6 +556,22 @@ impl Backend for SqliteBackend {
                     number: r.get::<_, i64>(1)? as u64,
                     kek: kek(r.get(2)?),
                     blob: r.get(3)?,
+                })
+            })
+            .map_err(backend_err)?;
+        rows.collect::<Result<_, _>>().map_err(backend_err)
+    }
+
+    fn audit(&self) -> Result<Vec<AuditRow>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT at_ms, entry FROM audit ORDER BY id")
+            .map_err(backend_err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(AuditRow {
+                    at_ms: r.get(0)?,
+                    entry: r.get(1)?,
                 })
             })
             .map_err(backend_err)?;

@@ -235,6 +235,7 @@ impl<B: Backend> Store<B> {
             token_deletes: batch.token_deletes,
             dead_letter_deletes: batch.dead_letter_deletes,
             handoffs: batch.handoffs,
+            audit: batch.audit,
             ..RowBatch::default()
         };
         for d in batch.dead_letters {

@@ -77,6 +77,41 @@ pub mod conformance {
         submitted_batches_complete_in_order(h);
         nothing_sensitive_is_stored_in_clear(h);
         dead_letters_and_handoff_marks(h);
+        audit_entries_append_in_order(h);
+    }
+
+    /// Audit entries are appended in commit order, with the batch they came in (a
+    /// refused batch adds none), and survive a restart.
+    pub fn audit_entries_append_in_order<H: Harness>(h: &mut H) {
+        let store = Store::open(h.fresh(), ring(&[1])).unwrap();
+        let entry = |at: i64, what: &str| crate::AuditRow {
+            at_ms: at,
+            entry: what.to_owned(),
+        };
+        for (at, what) in [(5, "{\"action\":\"b\"}"), (3, "{\"action\":\"a\"}")] {
+            let mut b = Batch::default();
+            b.audit.push(entry(at, what));
+            store.commit(b).unwrap();
+        }
+        // A batch refused for a conflict adds no entry.
+        let mut b = Batch::default();
+        b.records
+            .push(("urn:a:1".into(), Role::Source, b"r".to_vec()));
+        b.payloads.push(payload(9, "urn:a:1", 1, "p"));
+        store.commit(b).unwrap();
+        let mut b = Batch::default();
+        b.payloads
+            .push(payload(9, "urn:a:1", 2, "duplicate handle"));
+        b.audit.push(entry(7, "{\"action\":\"lost\"}"));
+        assert!(store.commit(b).is_err());
+        let store = Store::open(h.restart(store.into_backend()), ring(&[1])).unwrap();
+        assert_eq!(
+            store.audit().unwrap(),
+            vec![
+                entry(5, "{\"action\":\"b\"}"),
+                entry(3, "{\"action\":\"a\"}")
+            ]
+        );
     }
 
     /// A gateway's dead letters (sealed, replaced, deleted, re-sealed on rewrap) and

@@ -95,20 +95,35 @@ fn postgres_backend_conforms() {
         "SELECT count(*) FROM payloads WHERE position('PAYLOAD-MARKER'::bytea in blob) > 0",
     );
     assert_eq!(clear.trim(), "0");
-    // The last case is the gateway's: its database keeps one dead letter, sealed (the
-    // suite's plaintext starts with "poison"), and the mark of the sequence not deleted.
-    let last = format!("case{}", h.n);
-    let letters = pg.psql(
-        &last,
-        "SELECT count(*) || '/' || count(*) FILTER (WHERE position('poison'::bytea in blob) > 0) \
-         FROM dead_letters",
-    );
-    assert_eq!(letters.trim(), "1/0");
-    let marks = pg.psql(
-        &last,
-        "SELECT string_agg(sequence || '=' || number, ',' ORDER BY sequence) FROM handoffs",
-    );
-    assert_eq!(marks.trim(), "urn:d:8=2");
+    // The gateway's case (whichever database it ran in): one dead letter kept, sealed (the
+    // suite's plaintexts start with "poison"), and the mark of the sequence not deleted.
+    let (mut letters, mut clear, mut marks) = (0, 0, Vec::new());
+    for case in 1..=h.n {
+        let db = format!("case{case}");
+        letters += pg
+            .psql(&db, "SELECT count(*) FROM dead_letters")
+            .trim()
+            .parse::<u32>()
+            .unwrap();
+        clear += pg
+            .psql(
+                &db,
+                "SELECT count(*) FROM dead_letters WHERE position('poison'::bytea in blob) > 0",
+            )
+            .trim()
+            .parse::<u32>()
+            .unwrap();
+        let m = pg.psql(
+            &db,
+            "SELECT coalesce(string_agg(sequence || '=' || number, ',' ORDER BY sequence), '') \
+             FROM handoffs",
+        );
+        if !m.trim().is_empty() {
+            marks.push(m.trim().to_owned());
+        }
+    }
+    assert_eq!((letters, clear), (1, 0));
+    assert_eq!(marks, ["urn:d:8=2"]);
 }
 
 /// A database a wsrx without the gateway migrated (schema 2) gets the gateway's tables
@@ -135,7 +150,8 @@ fn a_schema_2_database_gains_the_gateway_tables() {
     // Back to what schema 2 had.
     pg.psql(
         "older",
-        "DROP TABLE dead_letters; DROP TABLE handoffs; UPDATE schema_version SET version = 2",
+        "DROP TABLE dead_letters; DROP TABLE handoffs; DROP TABLE IF EXISTS audit; \
+         UPDATE schema_version SET version = 2",
     );
     let store = Store::open(
         PostgresBackend::open(options(&pg, "older")).unwrap(),

@@ -32,7 +32,7 @@ pub use connect::{PostgresOptions, is_postgres_url};
 use writer::{Job, Reply};
 
 use crate::backend::{
-    Backend, Completion, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow,
+    AuditRow, Backend, Completion, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow,
 };
 use crate::error::StoreError;
 
@@ -492,6 +492,13 @@ impl Backend for PostgresBackend {
             "SELECT sequence, number, kek, blob FROM dead_letters ORDER BY sequence, number",
             dead_letter_row,
         )
+    }
+
+    fn audit(&self) -> Result<Vec<AuditRow>, StoreError> {
+        self.rows("SELECT at_ms, entry FROM audit ORDER BY id", |r| AuditRow {
+            at_ms: r.get(0),
+            entry: r.get(1),
+        })
     }
 
     fn handoffs(&self) -> Result<Vec<(String, u64)>, StoreError> {

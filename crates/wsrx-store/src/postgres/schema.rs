@@ -36,6 +36,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
                                kek bytea NOT NULL, blob bytea NOT NULL,
                                PRIMARY KEY (sequence, number));
      CREATE TABLE handoffs (sequence text COLLATE \"C\" PRIMARY KEY, number bigint NOT NULL);",
+    // 4: the audit trail of the admin API (issue 22), in commit order; identifiers and
+    // outcomes only, in clear.
+    "CREATE TABLE audit (id bigserial PRIMARY KEY, at_ms bigint NOT NULL, entry text NOT NULL);",
 ];
 
 /// The newest schema version this build knows.

@@ -245,6 +245,14 @@ async fn gateway_rows(c: &impl GenericClient, b: &RowBatch) -> Result<(), StoreE
         .await
         .map_err(pg_err)?;
     }
+    for a in &b.audit {
+        c.execute(
+            "INSERT INTO audit (at_ms, entry) VALUES ($1, $2)",
+            &[&a.at_ms, &a.entry],
+        )
+        .await
+        .map_err(pg_err)?;
+    }
     Ok(())
 }
 

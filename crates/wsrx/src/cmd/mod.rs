@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod admin;
 pub(crate) mod backend;
 pub(crate) mod bench;
 mod bench_cost;

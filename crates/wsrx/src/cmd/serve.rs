@@ -84,6 +84,8 @@ pub(crate) struct Args {
     #[command(flatten)]
     forward: super::forward::ForwardArgs,
     #[command(flatten)]
+    admin: super::admin::AdminArgs,
+    #[command(flatten)]
     common: Common,
     #[command(flatten)]
     tls: ServerTlsArgs,
@@ -255,6 +257,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     // Who may connect, before any state is made: a refusal creates nothing.
     let tokens = Arc::new(token_providers(&args)?);
+    let admin = args.admin.token()?;
     let node_id = args
         .node_id
         .clone()
@@ -276,6 +279,13 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(metrics_addr) = args.metrics {
         metrics_exporter_prometheus::PrometheusBuilder::new()
             .with_http_listener(metrics_addr)
+            .set_buckets_for_metric(
+                metrics_exporter_prometheus::Matcher::Full(
+                    wsrx_runtime::metrics::ACK_LATENCY.to_owned(),
+                ),
+                wsrx_runtime::metrics::ACK_LATENCY_BUCKETS,
+            )
+            .context("the acknowledgement latency buckets")?
             .install()
             .with_context(|| format!("cannot serve metrics on {metrics_addr}"))?;
         wsrx_runtime::metrics::describe();
@@ -357,7 +367,22 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         None => Arc::new(echo.clone()),
     };
     let watched = persistence.clone();
+    let provider: Arc<dyn wsrx_runtime::token::TokenProvider> = tokens.clone();
     let server = Server::start(config, persistence, tokens, handler, None).await?;
+    let _admin = match admin {
+        Some((addr, token)) => Some(
+            super::admin::start(
+                addr,
+                token,
+                watched.clone(),
+                server.clone(),
+                args.forward.config()?,
+                provider,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let serving = match &tls {
         Some(tls) => http::serve_tls_on(listener, server.clone(), &HttpLimits::default(), tls)?,
         None => http::serve_on(listener, server.clone(), &HttpLimits::default())?,

@@ -73,6 +73,9 @@ enum StoreCommand {
     /// The inbound gateway's dead letters: list, replay, drop.
     #[command(subcommand)]
     DeadLetters(super::dead_letters::DeadLetterCommand),
+    /// The admin API's audit trail, oldest first: one line per action, its time (ms
+    /// since the Unix epoch), a tab, and the entry (JSON: action, target, ok, outcome).
+    Audit,
     /// Bring the store's schema to this wsrx's version (nodes also do it at start) and
     /// print it; needs no key ring.
     Migrate,
@@ -353,6 +356,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         StoreCommand::Rewrap => {
             let n = store.rewrap()?;
             println!("re-sealed {n} rows under the active key");
+        }
+        StoreCommand::Audit => {
+            for row in store.audit()? {
+                println!("{}\t{}", row.at_ms, row.entry);
+            }
         }
         StoreCommand::Resend(_) | StoreCommand::DeadLetters(_) | StoreCommand::Migrate => {}
     }

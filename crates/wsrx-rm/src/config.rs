@@ -232,6 +232,14 @@ pub struct DestinationConfig {
     /// dropped unacknowledged (the source resends it). Its free space is sent as
     /// `netrm:BufferRemaining`.
     pub reorder_buffer: usize,
+    /// Messages per sequence delivered to the application and not yet reported handed
+    /// over ([`crate::Destination::handed_over`]); while a sequence has this many, a new
+    /// message on it is dropped unacknowledged, as when the reorder buffer is full (the
+    /// source resends it), so a slow application slows the acknowledgements down
+    /// instead of the runtime's memory growing. With the reorder buffer, it bounds the
+    /// messages one sequence keeps in memory. `usize::MAX` (the default) = no bound, for
+    /// runtimes that never report hand-overs.
+    pub delivery_backlog: usize,
     /// No message on a sequence for this long terminates it.
     pub inactivity_timeout: Duration,
     /// The highest message number accepted (≤ 2^63−1); beyond it, MessageNumberRollover.
@@ -264,6 +272,7 @@ impl Default for DestinationConfig {
                 interval: Duration::from_millis(200),
             },
             reorder_buffer: 32,
+            delivery_backlog: usize::MAX,
             inactivity_timeout: Duration::from_secs(600),
             max_message_number: MAX_MESSAGE_NUMBER,
             max_ack_ranges: 32,

@@ -251,6 +251,12 @@ impl ServerEndpoint {
         self.dest.terminate(id)
     }
 
+    /// The application finished with one delivered message of `id`
+    /// ([`Destination::handed_over`], the back-pressure bound).
+    pub fn handed_over(&mut self, id: &SequenceId) {
+        self.dest.handed_over(id);
+    }
+
     /// The Destination (read-only).
     pub fn destination(&self) -> &Destination {
         &self.dest

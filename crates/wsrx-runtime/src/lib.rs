@@ -30,6 +30,10 @@
 //! - [`recovery`]: security context tokens committed beside the sequences bound to them
 //!   and adopted again from the store at start (no new RST after a restart);
 //! - [`metrics`]: the operational metrics, through the `metrics` facade;
+//! - [`gateway`]: the inbound gateway, a [`server::Handler`] handing each delivered
+//!   message in order to a backend over HTTP(S), with retries and dead letters;
+//! - [`proxy`]: the outbound sidecar, an HTTP front where applications without a WS-*
+//!   stack POST plain SOAP to be sent on a secured, reliable sequence;
 //! - [`settings`]: client and server settings read from TOML, over the defaults.
 //!
 //! Duplex (an Offer accepted: responses on the offered sequence) and addressable
@@ -51,6 +55,7 @@
 //! commit of the store instead of waiting for one another's fsync.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod client;
 pub mod clock;
 mod duplex;
@@ -58,6 +63,7 @@ pub mod echo;
 pub mod effective;
 mod entropy;
 pub mod error;
+pub mod gateway;
 pub mod http;
 pub mod metrics;
 mod offered;
@@ -65,6 +71,7 @@ pub mod peer;
 pub mod persist;
 pub mod pipeline;
 pub mod profiles;
+pub mod proxy;
 pub mod published;
 pub mod recovery;
 pub mod replay;

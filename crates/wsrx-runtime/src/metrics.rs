@@ -40,6 +40,17 @@ pub const REFUSED_BY_IDENTITY: &str = "wsrx_refused_by_identity_total";
 pub const UNAUTHENTICATED: &str = "unauthenticated";
 /// When a token expires.
 pub const TOKEN_EXPIRY: &str = "wsrx_token_expiry_timestamp_seconds";
+/// The bucket bounds (seconds) of [`ACK_LATENCY`], so that an exporter renders it as the
+/// histogram it is (`_bucket{le=…}`), from 1 ms to a minute: an immediate acknowledgement
+/// falls in the first buckets, a batched one (0.2 s interval) in the middle, one held by
+/// back-pressure or a slow backend at the top.
+pub const ACK_LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+/// Messages kept for the application (delivered, not yet handed over; plus held).
+pub const BACKLOG: &str = "wsrx_delivery_backlog";
+/// New messages dropped unacknowledged because their sequence's backlog was full.
+pub const BACKLOG_DROPS: &str = "wsrx_backlog_dropped_total";
 
 /// Describes every metric to the installed recorder (call once, after installing it).
 pub fn describe() {
@@ -68,10 +79,28 @@ pub fn describe() {
         "Inbound messages refused with a fault, by the identity that proved them"
     );
     metrics::describe_gauge!(
+        BACKLOG,
+        "Messages accepted and not yet handed over by the application (delivery queue and reorder buffer), by RM version"
+    );
+    metrics::describe_counter!(
+        BACKLOG_DROPS,
+        "New messages dropped unacknowledged because their sequence's delivery backlog was full (back-pressure), by RM version"
+    );
+    metrics::describe_gauge!(
         TOKEN_EXPIRY,
         metrics::Unit::Seconds,
         "When a stored security context token expires (Unix time; 0 once forgotten)"
     );
+}
+
+/// The delivery backlog of the destination of `version` and its drops so far.
+pub fn backlog(version: wsrx_rm::RmVersion, total: usize, drops: u64) {
+    let rm = match version {
+        wsrx_rm::RmVersion::V1_0 => "1.0",
+        wsrx_rm::RmVersion::V1_1 => "1.1",
+    };
+    metrics::gauge!(BACKLOG, "rm" => rm).set(total as f64);
+    metrics::counter!(BACKLOG_DROPS, "rm" => rm).absolute(drops);
 }
 
 /// The open-sequence gauge moves by `delta`.

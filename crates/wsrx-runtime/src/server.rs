@@ -88,7 +88,11 @@ use crate::tap::{Direction, Tap, emit};
 use crate::token::TokenProvider;
 
 mod api;
-pub use api::{DEFAULT_REPLAY_LIMITS, DeliveryInfo, Handler, Operation, Reply, ServerConfig};
+pub use api::{
+    DEFAULT_DELIVERY_BACKLOG, DEFAULT_REPLAY_LIMITS, DeliveryInfo, Handler, Operation, Reply,
+    ServerConfig,
+};
+pub use control::SequenceCommand;
 
 struct Held {
     action: String,
@@ -203,6 +207,7 @@ fn replay_guard(config: &ServerConfig) -> Result<ReplayGuard, RuntimeError> {
 }
 
 mod answer;
+mod control;
 mod deliver;
 mod drain;
 mod duplex;

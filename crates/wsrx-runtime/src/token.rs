@@ -99,6 +99,14 @@ pub trait TokenProvider: Send + Sync + 'static {
         None
     }
 
+    /// Forgets the context `identifier` at once (an operator cancelled it through the
+    /// admin API): from then on it verifies and protects nothing. Returns whether this
+    /// provider held it; `false` by default (contexts that come from configuration
+    /// stay until the configuration changes).
+    fn forget(&self, _identifier: &str) -> bool {
+        false
+    }
+
     /// A signal bumped whenever a context was renewed or lost, for the runtime to
     /// commit [`TokenProvider::take_changes`] and check [`TokenProvider::lost`] at once;
     /// `None` when the provider never changes its contexts on its own.
@@ -346,6 +354,15 @@ impl TokenProvider for Combined {
 
     fn lost(&self, identifier: &str) -> Option<String> {
         self.providers.iter().find_map(|p| p.lost(identifier))
+    }
+
+    fn forget(&self, identifier: &str) -> bool {
+        // Every provider is told (not only the first that held it).
+        let mut held = false;
+        for p in &self.providers {
+            held |= p.forget(identifier);
+        }
+        held
     }
 
     /// The first provider's signal: the others' changes are still committed and their

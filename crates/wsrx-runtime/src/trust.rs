@@ -119,6 +119,13 @@ where
         self.description.clone()
     }
 
+    /// An operator's cancel: the issuer refuses the context from now on.
+    fn forget(&self, identifier: &str) -> bool {
+        self.issuer
+            .lock()
+            .is_ok_and(|mut i| i.revoke(identifier, SystemTime::now()))
+    }
+
     fn answer_trust(
         &self,
         request: &Document,

@@ -207,6 +207,22 @@ impl<A: BootstrapAuthenticator, R: SecureRandom> Issuer<A, R> {
         }
     }
 
+    /// Cancels the context `identifier` at `now` on the operator's word (the admin API),
+    /// as a holder's Cancel would (WS-SC 1.4 §6): from then on it is refused, and it is
+    /// swept after the retention period. Returns whether it was active here.
+    pub fn revoke(&mut self, identifier: &str, now: SystemTime) -> bool {
+        if self.store.status(identifier, now) != ContextStatus::Active {
+            return false;
+        }
+        match self.store.info_mut(identifier) {
+            Some(info) => {
+                info.cancelled_at = Some(now);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Forgets contexts dead for longer than the retention period.
     pub fn sweep(&mut self, now: SystemTime) -> usize {
         self.store.sweep(now)

@@ -2,7 +2,9 @@
 //! command's `--store FILE` or `--store postgres://…`): an enum over the backends,
 //! each call passed to the one in use.
 
-use crate::backend::{Backend, Completion, PayloadRow, RecordRow, RowBatch, TokenRow};
+use crate::backend::{
+    AuditRow, Backend, Completion, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow,
+};
 use crate::error::StoreError;
 use crate::postgres::PostgresBackend;
 use crate::sqlite::SqliteBackend;
@@ -66,5 +68,17 @@ impl Backend for AnyBackend {
 
     fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
         each!(self, b => b.tokens())
+    }
+
+    fn dead_letters(&self) -> Result<Vec<DeadLetterRow>, StoreError> {
+        each!(self, b => b.dead_letters())
+    }
+
+    fn audit(&self) -> Result<Vec<AuditRow>, StoreError> {
+        each!(self, b => b.audit())
+    }
+
+    fn handoffs(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        each!(self, b => b.handoffs())
     }
 }

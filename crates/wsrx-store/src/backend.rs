@@ -46,6 +46,31 @@ pub struct TokenRow {
     pub blob: Vec<u8>,
 }
 
+/// A sealed dead letter (a message a gateway gave up handing to its backend), keyed
+/// by its sequence and number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetterRow {
+    /// Sequence identifier.
+    pub sequence: String,
+    /// Message number.
+    pub number: u64,
+    /// Key id.
+    pub kek: [u8; 8],
+    /// Sealed bytes.
+    pub blob: Vec<u8>,
+}
+
+/// One entry of the audit trail (an operator's action through the admin API): when,
+/// and what (a JSON object naming the action, its target and its outcome). Kept in
+/// clear: it names identifiers and outcomes, never a payload or a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    /// When (ms since the Unix epoch).
+    pub at_ms: i64,
+    /// What.
+    pub entry: String,
+}
+
 /// Sealed rows to apply atomically.
 #[derive(Debug, Default, Clone)]
 pub struct RowBatch {
@@ -65,6 +90,15 @@ pub struct RowBatch {
     pub rewrapped_records: Vec<RecordRow>,
     /// Existing payloads re-sealed.
     pub rewrapped_payloads: Vec<PayloadRow>,
+    /// Dead letters to insert or replace (also how they are re-sealed).
+    pub dead_letters: Vec<DeadLetterRow>,
+    /// Dead letters to delete, by `(sequence, number)`.
+    pub dead_letter_deletes: Vec<(String, u64)>,
+    /// Hand-off marks `(sequence, number)`: raised to `number`, never lowered; a
+    /// sequence's mark goes with [`RowBatch::sequence_deletes`].
+    pub handoffs: Vec<(String, u64)>,
+    /// Audit entries to append (in order).
+    pub audit: Vec<AuditRow>,
 }
 
 /// What runs once a submitted batch is durable (`Ok`) or was refused (`Err`). It runs
@@ -97,4 +131,10 @@ pub trait Backend: Send + Sync + 'static {
     fn payload(&self, handle: u64) -> Result<Option<PayloadRow>, StoreError>;
     /// Every token row.
     fn tokens(&self) -> Result<Vec<TokenRow>, StoreError>;
+    /// Every dead-letter row, ordered by sequence then number.
+    fn dead_letters(&self) -> Result<Vec<DeadLetterRow>, StoreError>;
+    /// Every hand-off mark `(sequence, number)`, ordered by sequence.
+    fn handoffs(&self) -> Result<Vec<(String, u64)>, StoreError>;
+    /// The audit trail, oldest first (in the order the entries were committed).
+    fn audit(&self) -> Result<Vec<AuditRow>, StoreError>;
 }

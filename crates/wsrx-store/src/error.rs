@@ -29,6 +29,13 @@ pub enum RecordName {
         /// The SCT identifier.
         identifier: String,
     },
+    /// A gateway's dead letter.
+    DeadLetter {
+        /// The sequence it came on.
+        sequence: String,
+        /// Its message number.
+        number: u64,
+    },
 }
 
 impl fmt::Display for RecordName {
@@ -46,6 +53,9 @@ impl fmt::Display for RecordName {
                 )
             }
             Self::Token { identifier } => write!(f, "token {identifier}"),
+            Self::DeadLetter { sequence, number } => {
+                write!(f, "dead letter (message {number} of sequence {sequence})")
+            }
         }
     }
 }

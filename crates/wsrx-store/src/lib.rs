@@ -39,6 +39,7 @@
 mod any;
 mod backend;
 mod error;
+mod handoff;
 mod keyring;
 mod memory;
 mod model;
@@ -51,11 +52,16 @@ pub mod testing;
 
 #[cfg(all(feature = "sqlite", feature = "postgres"))]
 pub use any::AnyBackend;
-pub use backend::{Backend, Completion, PayloadRow, RecordRow, RowBatch, TokenRow};
+pub use backend::{
+    AuditRow, Backend, Completion, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow,
+};
 pub use error::{RecordName, StoreError};
+pub use handoff::DeadLetter;
 pub use keyring::{KEK_LEN, KeyRingSource};
 pub use memory::MemoryBackend;
-pub use model::{Batch, PayloadPut, RecoveredToken, Role, SequenceLog, Snapshot, TokenPut};
+pub use model::{
+    Batch, DeadLetterPut, PayloadPut, RecoveredToken, Role, SequenceLog, Snapshot, TokenPut,
+};
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresBackend, PostgresOptions, is_postgres_url};
 #[cfg(feature = "sqlite")]

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use crate::backend::{Backend, PayloadRow, RecordRow, RowBatch, TokenRow};
+use crate::backend::{AuditRow, Backend, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow};
 use crate::error::StoreError;
 
 #[derive(Debug, Default, Clone)]
@@ -14,6 +14,9 @@ struct State {
     records: BTreeMap<(String, u64), RecordRow>,
     payloads: BTreeMap<u64, PayloadRow>,
     tokens: BTreeMap<String, TokenRow>,
+    dead_letters: BTreeMap<(String, u64), DeadLetterRow>,
+    handoffs: BTreeMap<String, u64>,
+    audit: Vec<AuditRow>,
 }
 
 /// Rows kept in memory.
@@ -87,6 +90,7 @@ impl Backend for MemoryBackend {
         for seq in &batch.sequence_deletes {
             next.records.retain(|(s, _), _| s != seq);
             next.payloads.retain(|_, p| &p.sequence != seq);
+            next.handoffs.remove(seq);
         }
         for h in &batch.payload_deletes {
             next.payloads.remove(h);
@@ -114,6 +118,17 @@ impl Backend for MemoryBackend {
         for p in batch.rewrapped_payloads {
             next.payloads.insert(p.handle, p);
         }
+        for key in batch.dead_letter_deletes {
+            next.dead_letters.remove(&key);
+        }
+        for d in batch.dead_letters {
+            next.dead_letters.insert((d.sequence.clone(), d.number), d);
+        }
+        for (sequence, number) in batch.handoffs {
+            let mark = next.handoffs.entry(sequence).or_insert(number);
+            *mark = (*mark).max(number);
+        }
+        next.audit.extend(batch.audit);
         *state = next;
         Ok(())
     }
@@ -141,5 +156,22 @@ impl Backend for MemoryBackend {
 
     fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
         Ok(self.lock()?.tokens.values().cloned().collect())
+    }
+
+    fn dead_letters(&self) -> Result<Vec<DeadLetterRow>, StoreError> {
+        Ok(self.lock()?.dead_letters.values().cloned().collect())
+    }
+
+    fn handoffs(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        Ok(self
+            .lock()?
+            .handoffs
+            .iter()
+            .map(|(s, n)| (s.clone(), *n))
+            .collect())
+    }
+
+    fn audit(&self) -> Result<Vec<AuditRow>, StoreError> {
+        Ok(self.lock()?.audit.clone())
     }
 }

@@ -51,6 +51,17 @@ pub struct TokenPut {
     pub serialized: Zeroizing<Vec<u8>>,
 }
 
+/// A message a gateway gave up handing to its backend, kept until it is replayed or
+/// purged. The bytes are the gateway's own serialization (sealed like a payload).
+pub struct DeadLetterPut {
+    /// The sequence it came on.
+    pub sequence: String,
+    /// Its message number.
+    pub number: u64,
+    /// The serialized dead letter (payload included).
+    pub plaintext: Zeroizing<Vec<u8>>,
+}
+
 /// Everything that must become durable together, atomically: all or nothing.
 #[derive(Default)]
 pub struct Batch {
@@ -66,6 +77,15 @@ pub struct Batch {
     pub tokens: Vec<TokenPut>,
     /// Tokens to forget.
     pub token_deletes: Vec<String>,
+    /// Dead letters to store (or replace).
+    pub dead_letters: Vec<DeadLetterPut>,
+    /// Dead letters to forget, by `(sequence, number)`.
+    pub dead_letter_deletes: Vec<(String, u64)>,
+    /// Hand-off marks `(sequence, number)`: "handed to the backend through `number`"
+    /// (raised, never lowered; forgotten with the sequence).
+    pub handoffs: Vec<(String, u64)>,
+    /// Audit entries to append.
+    pub audit: Vec<crate::AuditRow>,
 }
 
 impl Batch {
@@ -77,6 +97,10 @@ impl Batch {
             && self.sequence_deletes.is_empty()
             && self.tokens.is_empty()
             && self.token_deletes.is_empty()
+            && self.dead_letters.is_empty()
+            && self.dead_letter_deletes.is_empty()
+            && self.handoffs.is_empty()
+            && self.audit.is_empty()
     }
 }
 

@@ -11,7 +11,9 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use crate::backend::{Backend, Completion, PayloadRow, RecordRow, RowBatch, TokenRow};
+use crate::backend::{
+    AuditRow, Backend, Completion, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow,
+};
 use crate::error::StoreError;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -25,6 +27,13 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX payloads_by_sequence ON payloads (sequence, number);
      CREATE TABLE tokens (identifier TEXT PRIMARY KEY, expires_at_ms INTEGER, kek BLOB NOT NULL,
                           blob BLOB NOT NULL) WITHOUT ROWID;",
+    // 2: the gateway's dead letters (sealed) and hand-off marks (issue 22).
+    "CREATE TABLE dead_letters (sequence TEXT NOT NULL, number INTEGER NOT NULL, kek BLOB NOT NULL,
+                                blob BLOB NOT NULL, PRIMARY KEY (sequence, number)) WITHOUT ROWID;
+     CREATE TABLE handoffs (sequence TEXT PRIMARY KEY, number INTEGER NOT NULL) WITHOUT ROWID;",
+    // 3: the audit trail of the admin API (issue 22), in commit order.
+    "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL,
+                         entry TEXT NOT NULL);",
 ];
 
 /// How hard commits are pushed to disk.
@@ -323,6 +332,8 @@ fn apply(conn: &Connection, b: RowBatch) -> Result<(), StoreError> {
             .map_err(backend_err)?;
         conn.execute("DELETE FROM payloads WHERE sequence = ?1", params![seq])
             .map_err(backend_err)?;
+        conn.execute("DELETE FROM handoffs WHERE sequence = ?1", params![seq])
+            .map_err(backend_err)?;
     }
     for h in &b.payload_deletes {
         conn.execute("DELETE FROM payloads WHERE handle = ?1", params![*h as i64])
@@ -380,6 +391,35 @@ fn apply(conn: &Connection, b: RowBatch) -> Result<(), StoreError> {
         conn.execute(
             "UPDATE payloads SET kek = ?1, blob = ?2 WHERE handle = ?3",
             params![&p.kek[..], p.blob, p.handle as i64],
+        )
+        .map_err(backend_err)?;
+    }
+    for (sequence, number) in &b.dead_letter_deletes {
+        conn.execute(
+            "DELETE FROM dead_letters WHERE sequence = ?1 AND number = ?2",
+            params![sequence, *number as i64],
+        )
+        .map_err(backend_err)?;
+    }
+    for d in &b.dead_letters {
+        conn.execute(
+            "INSERT OR REPLACE INTO dead_letters (sequence, number, kek, blob) VALUES (?1, ?2, ?3, ?4)",
+            params![d.sequence, d.number as i64, &d.kek[..], d.blob],
+        )
+        .map_err(backend_err)?;
+    }
+    for (sequence, number) in &b.handoffs {
+        conn.execute(
+            "INSERT INTO handoffs (sequence, number) VALUES (?1, ?2)
+             ON CONFLICT (sequence) DO UPDATE SET number = max(number, excluded.number)",
+            params![sequence, *number as i64],
+        )
+        .map_err(backend_err)?;
+    }
+    for a in &b.audit {
+        conn.execute(
+            "INSERT INTO audit (at_ms, entry) VALUES (?1, ?2)",
+            params![a.at_ms, a.entry],
         )
         .map_err(backend_err)?;
     }
@@ -498,6 +538,53 @@ impl Backend for SqliteBackend {
                     blob: r.get(3)?,
                 })
             })
+            .map_err(backend_err)?;
+        rows.collect::<Result<_, _>>().map_err(backend_err)
+    }
+
+    fn dead_letters(&self) -> Result<Vec<DeadLetterRow>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT sequence, number, kek, blob FROM dead_letters ORDER BY sequence, number",
+            )
+            .map_err(backend_err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(DeadLetterRow {
+                    sequence: r.get(0)?,
+                    number: r.get::<_, i64>(1)? as u64,
+                    kek: kek(r.get(2)?),
+                    blob: r.get(3)?,
+                })
+            })
+            .map_err(backend_err)?;
+        rows.collect::<Result<_, _>>().map_err(backend_err)
+    }
+
+    fn audit(&self) -> Result<Vec<AuditRow>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT at_ms, entry FROM audit ORDER BY id")
+            .map_err(backend_err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(AuditRow {
+                    at_ms: r.get(0)?,
+                    entry: r.get(1)?,
+                })
+            })
+            .map_err(backend_err)?;
+        rows.collect::<Result<_, _>>().map_err(backend_err)
+    }
+
+    fn handoffs(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT sequence, number FROM handoffs ORDER BY sequence")
+            .map_err(backend_err)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
             .map_err(backend_err)?;
         rows.collect::<Result<_, _>>().map_err(backend_err)
     }

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use wsrx_crypto::{KeyId, KeyRing, OsRandom, open, seal};
 use zeroize::Zeroizing;
 
-use crate::backend::{Backend, PayloadRow, RecordRow, RowBatch, TokenRow};
+use crate::backend::{Backend, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow};
 use crate::error::{RecordName, StoreError};
 use crate::model::{Batch, RecoveredToken, Role, SequenceLog, Snapshot};
 
@@ -97,7 +97,7 @@ impl<B: Backend> Store<B> {
         self.backend
     }
 
-    fn aad(&self, table: u8, key: &[&[u8]], kek: &KeyId) -> Vec<u8> {
+    pub(crate) fn aad(&self, table: u8, key: &[&[u8]], kek: &KeyId) -> Vec<u8> {
         let mut aad = Vec::with_capacity(64);
         aad.extend_from_slice(DOMAIN);
         aad.extend_from_slice(&self.store_id);
@@ -133,14 +133,24 @@ impl<B: Backend> Store<B> {
         self.aad(b'T', &[identifier.as_bytes()], kek)
     }
 
-    fn seal_with(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, StoreError> {
+    /// The id of the key new rows are sealed under.
+    pub(crate) fn active_kek(&self) -> KeyId {
+        self.keyring.active().0
+    }
+
+    /// A dead letter's associated data: its sequence and number.
+    pub(crate) fn dead_letter_aad(&self, sequence: &str, number: u64, kek: &KeyId) -> Vec<u8> {
+        self.aad(b'D', &[sequence.as_bytes(), &number.to_be_bytes()], kek)
+    }
+
+    pub(crate) fn seal_with(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, StoreError> {
         let (_, key) = self.keyring.active();
         // OsRandom is stateless: no shared generator, no lock per sealed row.
         let mut rng = OsRandom;
         Ok(seal(key, &mut rng, aad, plaintext)?)
     }
 
-    fn open_with(
+    pub(crate) fn open_with(
         &self,
         record: RecordName,
         kek: [u8; 8],
@@ -223,8 +233,21 @@ impl<B: Backend> Store<B> {
             payload_deletes: batch.payload_deletes,
             sequence_deletes: batch.sequence_deletes,
             token_deletes: batch.token_deletes,
+            dead_letter_deletes: batch.dead_letter_deletes,
+            handoffs: batch.handoffs,
+            audit: batch.audit,
             ..RowBatch::default()
         };
+        for d in batch.dead_letters {
+            let aad = self.dead_letter_aad(&d.sequence, d.number, &kek);
+            let blob = self.seal_with(&aad, &d.plaintext)?;
+            rows.dead_letters.push(DeadLetterRow {
+                sequence: d.sequence,
+                number: d.number,
+                kek: kek.to_bytes(),
+                blob,
+            });
+        }
         rows.records.reserve(batch.records.len());
         for ((sequence, role, record), index) in
             batch.records.into_iter().zip(reserved.iter().map(|r| r.1))
@@ -415,6 +438,9 @@ impl<B: Backend> Store<B> {
                 &row.blob,
             ));
         }
+        for d in self.dead_letters_raw()? {
+            note(d);
+        }
         Ok(report)
     }
 
@@ -494,7 +520,11 @@ impl<B: Backend> Store<B> {
                 ..row
             });
         }
-        let n = rows.rewrapped_records.len() + rows.rewrapped_payloads.len() + rows.tokens.len();
+        rows.dead_letters = self.rewrapped_dead_letters()?;
+        let n = rows.rewrapped_records.len()
+            + rows.rewrapped_payloads.len()
+            + rows.tokens.len()
+            + rows.dead_letters.len();
         if n > 0 {
             self.backend.commit(rows)?;
         }

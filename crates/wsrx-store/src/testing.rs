@@ -76,6 +76,94 @@ pub mod conformance {
         concurrent_commits_are_all_durable(h);
         submitted_batches_complete_in_order(h);
         nothing_sensitive_is_stored_in_clear(h);
+        dead_letters_and_handoff_marks(h);
+        audit_entries_append_in_order(h);
+    }
+
+    /// Audit entries are appended in commit order, with the batch they came in (a
+    /// refused batch adds none), and survive a restart.
+    pub fn audit_entries_append_in_order<H: Harness>(h: &mut H) {
+        let store = Store::open(h.fresh(), ring(&[1])).unwrap();
+        let entry = |at: i64, what: &str| crate::AuditRow {
+            at_ms: at,
+            entry: what.to_owned(),
+        };
+        for (at, what) in [(5, "{\"action\":\"b\"}"), (3, "{\"action\":\"a\"}")] {
+            let mut b = Batch::default();
+            b.audit.push(entry(at, what));
+            store.commit(b).unwrap();
+        }
+        // A batch refused for a conflict adds no entry.
+        let mut b = Batch::default();
+        b.records
+            .push(("urn:a:1".into(), Role::Source, b"r".to_vec()));
+        b.payloads.push(payload(9, "urn:a:1", 1, "p"));
+        store.commit(b).unwrap();
+        let mut b = Batch::default();
+        b.payloads
+            .push(payload(9, "urn:a:1", 2, "duplicate handle"));
+        b.audit.push(entry(7, "{\"action\":\"lost\"}"));
+        assert!(store.commit(b).is_err());
+        let store = Store::open(h.restart(store.into_backend()), ring(&[1])).unwrap();
+        assert_eq!(
+            store.audit().unwrap(),
+            vec![
+                entry(5, "{\"action\":\"b\"}"),
+                entry(3, "{\"action\":\"a\"}")
+            ]
+        );
+    }
+
+    /// A gateway's dead letters (sealed, replaced, deleted, re-sealed on rewrap) and
+    /// hand-off marks (raised, never lowered, gone with their sequence) survive a restart.
+    pub fn dead_letters_and_handoff_marks<H: Harness>(h: &mut H) {
+        let store = Store::open(h.fresh(), ring(&[1])).unwrap();
+        let letter = |seq: &str, n: u64, text: &str| crate::DeadLetterPut {
+            sequence: seq.into(),
+            number: n,
+            plaintext: Zeroizing::new(text.as_bytes().to_vec()),
+        };
+        let mut b = Batch::default();
+        b.records
+            .push(("urn:d:9".into(), Role::Destination, b"r".to_vec()));
+        b.dead_letters.push(letter("urn:d:9", 4, "poison-four"));
+        b.dead_letters.push(letter("urn:d:9", 7, "poison-seven"));
+        b.handoffs.push(("urn:d:9".into(), 6));
+        b.handoffs.push(("urn:d:8".into(), 2));
+        store.commit(b).unwrap();
+        let mut b = Batch::default();
+        b.handoffs.push(("urn:d:9".into(), 3));
+        b.dead_letter_deletes.push(("urn:d:9".into(), 4));
+        b.dead_letters
+            .push(letter("urn:d:9", 7, "poison-seven-again"));
+        store.commit(b).unwrap();
+        let store = Store::open(h.restart(store.into_backend()), ring(&[1])).unwrap();
+        assert_eq!(
+            store.handoffs().unwrap(),
+            vec![("urn:d:8".to_owned(), 2), ("urn:d:9".to_owned(), 6)]
+        );
+        let letters = store.dead_letters().unwrap();
+        assert_eq!(letters.len(), 1);
+        assert_eq!(
+            (letters[0].sequence.as_str(), letters[0].number),
+            ("urn:d:9", 7)
+        );
+        assert_eq!(&letters[0].plaintext[..], b"poison-seven-again");
+        // Sealed: the text is not in the rows.
+        let raw = store.backend().dead_letters().unwrap();
+        assert!(!raw[0].blob.windows(6).any(|w| w == b"poison"));
+        // Rotation: re-sealed under the new key, readable with it alone.
+        let store = Store::open(store.into_backend(), ring(&[2, 1])).unwrap();
+        assert!(store.rewrap().unwrap() >= 1);
+        let store = Store::open(store.into_backend(), ring(&[2])).unwrap();
+        assert_eq!(store.dead_letters().unwrap().len(), 1);
+        assert!(store.check().unwrap().problems.is_empty());
+        // The sequence's deletion takes its mark, not its dead letters.
+        let mut b = Batch::default();
+        b.sequence_deletes.push("urn:d:9".into());
+        store.commit(b).unwrap();
+        assert_eq!(store.handoffs().unwrap(), vec![("urn:d:8".to_owned(), 2)]);
+        assert_eq!(store.dead_letters().unwrap().len(), 1);
     }
 
     /// Records, payloads and tokens come back after a restart, in order.

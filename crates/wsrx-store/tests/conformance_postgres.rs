@@ -87,13 +87,86 @@ fn postgres_backend_conforms() {
     let Some(pg) = TempPostgres::start() else {
         return;
     };
-    run_all(&mut Postgres { pg: &pg, n: 0 });
+    let mut h = Postgres { pg: &pg, n: 0 };
+    run_all(&mut h);
     // What the database holds is what the suite saw through the backend: blobs only.
     let clear = pg.psql(
         "case9",
         "SELECT count(*) FROM payloads WHERE position('PAYLOAD-MARKER'::bytea in blob) > 0",
     );
     assert_eq!(clear.trim(), "0");
+    // The gateway's case (whichever database it ran in): one dead letter kept, sealed (the
+    // suite's plaintexts start with "poison"), and the mark of the sequence not deleted.
+    let (mut letters, mut clear, mut marks) = (0, 0, Vec::new());
+    for case in 1..=h.n {
+        let db = format!("case{case}");
+        letters += pg
+            .psql(&db, "SELECT count(*) FROM dead_letters")
+            .trim()
+            .parse::<u32>()
+            .unwrap();
+        clear += pg
+            .psql(
+                &db,
+                "SELECT count(*) FROM dead_letters WHERE position('poison'::bytea in blob) > 0",
+            )
+            .trim()
+            .parse::<u32>()
+            .unwrap();
+        let m = pg.psql(
+            &db,
+            "SELECT coalesce(string_agg(sequence || '=' || number, ',' ORDER BY sequence), '') \
+             FROM handoffs",
+        );
+        if !m.trim().is_empty() {
+            marks.push(m.trim().to_owned());
+        }
+    }
+    assert_eq!((letters, clear), (1, 0));
+    assert_eq!(marks, ["urn:d:8=2"]);
+}
+
+/// A database a wsrx without the gateway migrated (schema 2) gets the gateway's tables
+/// from migration 3 at the next open, keeping its rows.
+#[test]
+fn a_schema_2_database_gains_the_gateway_tables() {
+    let Some(pg) = TempPostgres::start() else {
+        return;
+    };
+    pg.create_db("older");
+    let store = Store::open(
+        PostgresBackend::open(options(&pg, "older")).unwrap(),
+        ring(),
+    )
+    .unwrap();
+    let mut b = Batch::default();
+    b.records
+        .push(("urn:old".into(), Role::Destination, b"kept".to_vec()));
+    store.commit(b).unwrap();
+    let (found, latest) = store.backend().schema_version().unwrap();
+    assert_eq!(found, latest);
+    assert!(latest >= 3, "{latest}");
+    drop(store);
+    // Back to what schema 2 had.
+    pg.psql(
+        "older",
+        "DROP TABLE dead_letters; DROP TABLE handoffs; DROP TABLE IF EXISTS audit; \
+         UPDATE schema_version SET version = 2",
+    );
+    let store = Store::open(
+        PostgresBackend::open(options(&pg, "older")).unwrap(),
+        ring(),
+    )
+    .unwrap();
+    assert_eq!(store.backend().schema_version().unwrap(), (latest, latest));
+    let mut b = Batch::default();
+    b.handoffs.push(("urn:old".into(), 1));
+    store.commit(b).unwrap();
+    assert_eq!(store.handoffs().unwrap(), vec![("urn:old".to_owned(), 1)]);
+    assert_eq!(
+        store.load().unwrap().sequences[0].records,
+        vec![b"kept".to_vec()]
+    );
 }
 
 #[test]

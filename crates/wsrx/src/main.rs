@@ -1,6 +1,7 @@
 //! The `wsrx` command: `demo` (a secured RM flow on loopback, end to end), `serve`
 //! (the RM destination with an echo service), `send` (a secured sequence to a
-//! destination), `keys` (key rings for the sealed store), `store` (operations on a
+//! destination), `proxy` (a local HTTP sidecar sending what applications POST on a
+//! secured sequence), `keys` (key rings for the sealed store), `store` (operations on a
 //! store), `verify` (offline check of a captured message), `bench` (throughput and
 //! latency of the whole secured, durable flow on loopback) and `policy` (what a WSDL's
 //! WS-Policy means for wsrx).
@@ -36,6 +37,9 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Create a secured sequence to a destination and send echo messages on it.
     Send(cmd::send::Args),
+    /// A local HTTP sidecar: applications POST plain SOAP, wsrx sends it secured and
+    /// reliably to a destination.
+    Proxy(cmd::proxy::Args),
     /// Key rings that seal the store.
     Keys(cmd::keys::Args),
     /// Inspect and maintain a store.
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => cmd::demo::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Send(args) => cmd::send::run(args),
+        Command::Proxy(args) => cmd::proxy::run(args),
         Command::Keys(args) => cmd::keys::run(args),
         Command::Store(args) => cmd::store::run(args),
         Command::Verify(args) => cmd::verify::run(args),

@@ -84,6 +84,26 @@ fn metrics_follow_deliveries_sequences_and_refusals() {
         sample(&text, "wsrx_ack_latency_seconds_count ").is_some_and(|n| n >= 1.0),
         "{text}"
     );
+    // A histogram (cumulative buckets up to +Inf), not a summary of quantiles.
+    let all = sample(&text, "wsrx_ack_latency_seconds_bucket{le=\"+Inf\"} ");
+    assert_eq!(
+        all,
+        sample(&text, "wsrx_ack_latency_seconds_count "),
+        "{text}"
+    );
+    let buckets = text
+        .lines()
+        .filter(|l| l.starts_with("wsrx_ack_latency_seconds_bucket{"))
+        .count();
+    assert_eq!(
+        buckets,
+        wsrx_runtime::metrics::ACK_LATENCY_BUCKETS.len() + 1,
+        "{text}"
+    );
+    assert!(
+        !text.contains("wsrx_ack_latency_seconds{quantile"),
+        "{text}"
+    );
 
     // The limit is one open sequence: hold one open, and a second CreateSequence is
     // refused and counted by reason.

@@ -34,6 +34,7 @@ impl Destination {
             .max_message_number
             .min(crate::msg::MAX_MESSAGE_NUMBER);
         let reorder_cap = self.config.reorder_buffer;
+        let backlog_cap = self.config.delivery_backlog;
         let gated_cfg = self.config.in_order;
         let Some(s) = self.sequences.get_mut(&id) else {
             return Err(Error::UnknownSequence(id));
@@ -71,8 +72,16 @@ impl Destination {
             && (number != s.delivered_through.saturating_add(1)
                 || s.incomplete == IncompleteSequenceBehavior::DiscardEntireSequence)
             && s.held.len() >= reorder_cap;
+        // Back-pressure: the application has not finished with enough of this sequence's
+        // messages. Held messages are not counted (the reorder buffer bounds them, and the
+        // next one in order must stay admissible), so this cannot deadlock: the backlog
+        // drains as the application works, whatever arrives.
+        let backlog_full = s.in_application >= backlog_cap;
         let outcome = if duplicate {
             Accepted::Duplicate
+        } else if backlog_full {
+            self.backlog_drops = self.backlog_drops.saturating_add(1);
+            Accepted::Dropped
         } else if buffer_full || s.received.insert(number) == Insert::TooFragmented {
             Accepted::Dropped
         } else {
@@ -108,6 +117,7 @@ impl Destination {
         if gated {
             s.held.insert(number, m.payload);
         } else if let Some(payload) = m.payload {
+            s.in_application = s.in_application.saturating_add(1);
             self.events.push_back(DestinationEvent::Delivered {
                 id: id.clone(),
                 number,
@@ -157,6 +167,7 @@ impl Destination {
             });
             for (number, p) in delivered {
                 if let Some(payload) = p {
+                    s.in_application = s.in_application.saturating_add(1);
                     self.events.push_back(DestinationEvent::Delivered {
                         id: id.clone(),
                         number,

@@ -54,6 +54,8 @@ pub struct Destination {
     persist: VecDeque<StoreOp>,
     transmit: VecDeque<Transmit>,
     events: VecDeque<DestinationEvent>,
+    /// See [`Destination::backlog_drops`].
+    backlog_drops: u64,
 }
 
 impl core::fmt::Debug for Destination {
@@ -84,6 +86,7 @@ impl Destination {
             persist: VecDeque::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
+            backlog_drops: 0,
         }
     }
 
@@ -98,6 +101,7 @@ impl Destination {
             received: RangeSet::new(self.config.max_ack_ranges),
             delivered_through: 0,
             held: Default::default(),
+            in_application: 0,
             last_number: None,
             expires_at: r.expires_at,
             last_activity: now,
@@ -109,6 +113,37 @@ impl Destination {
     /// Open sequences.
     pub fn open_sequences(&self) -> usize {
         self.sequences.len()
+    }
+
+    /// The application finished with one delivered message of `id` (handed over, or
+    /// given up): it no longer counts against `delivery_backlog`. Changes nothing else;
+    /// an unknown sequence is ignored.
+    pub fn handed_over(&mut self, id: &SequenceId) {
+        if let Some(s) = self.sequences.get_mut(id) {
+            s.in_application = s.in_application.saturating_sub(1);
+        }
+    }
+
+    /// What sequence `id` keeps for the application: delivered and not yet handed
+    /// over, plus held in the reorder buffer.
+    pub fn backlog(&self, id: &SequenceId) -> Option<usize> {
+        self.sequences
+            .get(id)
+            .map(|s| s.in_application.saturating_add(s.held.len()))
+    }
+
+    /// [`Destination::backlog`] of every sequence, summed.
+    pub fn total_backlog(&self) -> usize {
+        self.sequences
+            .values()
+            .map(|s| s.in_application.saturating_add(s.held.len()))
+            .sum()
+    }
+
+    /// New messages dropped unacknowledged because their sequence's delivery backlog
+    /// was full, since this Destination was made.
+    pub fn backlog_drops(&self) -> u64 {
+        self.backlog_drops
     }
 
     /// The state of a sequence, if held.

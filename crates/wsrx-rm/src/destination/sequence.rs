@@ -25,6 +25,9 @@ pub(crate) struct Inbound {
     pub(crate) delivered_through: u64,
     /// Gated delivery: accepted, not yet delivered (bounded by the reorder buffer).
     pub(crate) held: BTreeMap<u64, Option<PayloadRef>>,
+    /// Delivered to the application, not yet reported handed over (bounded by
+    /// `delivery_backlog`).
+    pub(crate) in_application: usize,
     /// The last number (1.0 LastMessage, or CloseSequence/TerminateSequence LastMsgNumber).
     pub(crate) last_number: Option<u64>,
     pub(crate) expires_at: Option<Timestamp>,

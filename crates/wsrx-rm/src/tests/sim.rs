@@ -108,6 +108,7 @@ fn scenario(seed: u64) -> Scenario {
             }
         },
         reorder_buffer,
+        delivery_backlog: usize::MAX,
         inactivity_timeout: Duration::from_secs(120),
         max_message_number: crate::msg::MAX_MESSAGE_NUMBER,
         max_ack_ranges: 2 + r.below(6) as usize,

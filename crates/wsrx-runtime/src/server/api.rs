@@ -98,10 +98,18 @@ pub struct ServerConfig {
     pub wsdl: Option<String>,
 }
 
+/// The server's default bound on the messages per sequence delivered to the handler and
+/// not yet finished ([`DestinationConfig::delivery_backlog`]): the server reports each
+/// finished delivery, so it can bound its queue (back-pressure).
+pub const DEFAULT_DELIVERY_BACKLOG: usize = 64;
+
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
-            destination: DestinationConfig::default(),
+            destination: DestinationConfig {
+                delivery_backlog: DEFAULT_DELIVERY_BACKLOG,
+                ..DestinationConfig::default()
+            },
             inbound: InboundConfig::default(),
             endpoint: String::new(),
             replay_limits: DEFAULT_REPLAY_LIMITS,

@@ -18,6 +18,12 @@
 //! deliveries before it ends the sequence (and deletes its records); start-up waits for
 //! the redeliveries. A handler that panics is logged and its message counted as handed
 //! over. A sequence's deliverer task runs while its queue is not empty.
+//!
+//! Back-pressure: each finished delivery is reported to the Destination
+//! (`Destination::handed_over`); while a sequence has `delivery_backlog` messages
+//! delivered and not finished, the Destination drops its new messages unacknowledged
+//! (the source resends them), so this queue, and the payloads it holds, stay bounded
+//! and a slow handler (a slow gateway backend) slows the acknowledgements down.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -153,6 +159,16 @@ impl<B: Backend> Server<B> {
                         tracing::warn!(error = %e, "recording a delivery failed (redelivered at restart)");
                     }
                     slot.queue.pending.remove(&d.ticket);
+                    // Back-pressure (`delivery_backlog`): one fewer kept for the handler.
+                    // Redeliveries at start-up were never counted.
+                    if !d.redelivered {
+                        slot.ep.handed_over(&d.id);
+                        crate::metrics::backlog(
+                            version,
+                            slot.ep.destination().total_backlog(),
+                            slot.ep.destination().backlog_drops(),
+                        );
+                    }
                     let handled = slot.handled.entry(d.id.clone()).or_insert(0);
                     *handled = (*handled).max(d.number);
                     self.inner.handled.notify_waiters();

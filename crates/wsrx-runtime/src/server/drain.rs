@@ -197,6 +197,11 @@ impl<B: Backend> Server<B> {
                 }
             }
         }
+        metrics::backlog(
+            slot.version,
+            slot.ep.destination().total_backlog(),
+            slot.ep.destination().backlog_drops(),
+        );
         // 4. the Sources of offered sequences, into the same batch.
         let (offered_replies, offered_posts) =
             self.collect_offered(slot, current.is_some(), &mut batch);

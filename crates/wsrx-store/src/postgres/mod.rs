@@ -31,7 +31,9 @@ use tokio_postgres::error::SqlState;
 pub use connect::{PostgresOptions, is_postgres_url};
 use writer::{Job, Reply};
 
-use crate::backend::{Backend, Completion, PayloadRow, RecordRow, RowBatch, TokenRow};
+use crate::backend::{
+    AuditRow, Backend, Completion, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow,
+};
 use crate::error::StoreError;
 
 /// A PostgreSQL store (see the module docs).
@@ -287,7 +289,7 @@ impl PostgresBackend {
     }
 
     /// Testing and repair hook: runs `f` on the sealed bytes of the row selected by
-    /// `table` (`records`, `payloads` or `tokens`) and `where_clause`.
+    /// `table` (`records`, `payloads`, `tokens` or `dead_letters`) and `where_clause`.
     pub fn tamper(
         &self,
         table: &str,
@@ -383,6 +385,19 @@ fn token_row(r: &tokio_postgres::Row) -> TokenRow {
     }
 }
 
+fn dead_letter_row(r: &tokio_postgres::Row) -> DeadLetterRow {
+    DeadLetterRow {
+        sequence: r.get(0),
+        number: r.get::<_, i64>(1) as u64,
+        kek: kek(r.get(2)),
+        blob: r.get(3),
+    }
+}
+
+fn handoff_row(r: &tokio_postgres::Row) -> (String, u64) {
+    (r.get(0), r.get::<_, i64>(1) as u64)
+}
+
 impl Backend for PostgresBackend {
     fn commit(&self, batch: RowBatch) -> Result<(), StoreError> {
         let (reply, answer) = std_mpsc::sync_channel(1);
@@ -469,6 +484,27 @@ impl Backend for PostgresBackend {
         self.rows(
             "SELECT identifier, expires_at_ms, kek, blob FROM tokens ORDER BY identifier",
             token_row,
+        )
+    }
+
+    fn dead_letters(&self) -> Result<Vec<DeadLetterRow>, StoreError> {
+        self.rows(
+            "SELECT sequence, number, kek, blob FROM dead_letters ORDER BY sequence, number",
+            dead_letter_row,
+        )
+    }
+
+    fn audit(&self) -> Result<Vec<AuditRow>, StoreError> {
+        self.rows("SELECT at_ms, entry FROM audit ORDER BY id", |r| AuditRow {
+            at_ms: r.get(0),
+            entry: r.get(1),
+        })
+    }
+
+    fn handoffs(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.rows(
+            "SELECT sequence, number FROM handoffs ORDER BY sequence",
+            handoff_row,
         )
     }
 }

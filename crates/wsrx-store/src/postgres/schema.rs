@@ -29,6 +29,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "CREATE TABLE nodes (node_id text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL,
                          started_at timestamptz NOT NULL DEFAULT now(),
                          seen_at timestamptz NOT NULL DEFAULT now());",
+    // 3: the inbound gateway (issue 22): dead letters, sealed like payloads (the database
+    // sees the sequence, the number, the key id and the AES-GCM blob), and hand-off marks
+    // (per sequence, the highest number the backend accepted; a plain number).
+    "CREATE TABLE dead_letters (sequence text COLLATE \"C\" NOT NULL, number bigint NOT NULL,
+                               kek bytea NOT NULL, blob bytea NOT NULL,
+                               PRIMARY KEY (sequence, number));
+     CREATE TABLE handoffs (sequence text COLLATE \"C\" PRIMARY KEY, number bigint NOT NULL);",
+    // 4: the audit trail of the admin API (issue 22), in commit order; identifiers and
+    // outcomes only, in clear.
+    "CREATE TABLE audit (id bigserial PRIMARY KEY, at_ms bigint NOT NULL, entry text NOT NULL);",
 ];
 
 /// The newest schema version this build knows.

@@ -137,6 +137,12 @@ pub(super) async fn apply(c: &impl GenericClient, b: &RowBatch) -> Result<(), St
         )
         .await
         .map_err(pg_err)?;
+        c.execute(
+            "DELETE FROM handoffs WHERE sequence = ANY($1)",
+            &[&b.sequence_deletes],
+        )
+        .await
+        .map_err(pg_err)?;
     }
     if !b.payload_deletes.is_empty() {
         let h = handles(b.payload_deletes.iter().copied());
@@ -202,6 +208,47 @@ pub(super) async fn apply(c: &impl GenericClient, b: &RowBatch) -> Result<(), St
         c.execute(
             "UPDATE payloads SET kek = $1, blob = $2 WHERE handle = $3",
             &[&&p.kek[..], &p.blob, &(p.handle as i64)],
+        )
+        .await
+        .map_err(pg_err)?;
+    }
+    gateway_rows(c, b).await
+}
+
+/// The gateway's rows, after the others (the order of the SQLite backend): dead
+/// letters deleted, then put (insert or replace), then hand-off marks raised.
+async fn gateway_rows(c: &impl GenericClient, b: &RowBatch) -> Result<(), StoreError> {
+    for (sequence, number) in &b.dead_letter_deletes {
+        c.execute(
+            "DELETE FROM dead_letters WHERE sequence = $1 AND number = $2",
+            &[sequence, &(*number as i64)],
+        )
+        .await
+        .map_err(pg_err)?;
+    }
+    for d in &b.dead_letters {
+        c.execute(
+            "INSERT INTO dead_letters (sequence, number, kek, blob) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (sequence, number) DO UPDATE SET kek = EXCLUDED.kek, blob = EXCLUDED.blob",
+            &[&d.sequence, &(d.number as i64), &&d.kek[..], &d.blob],
+        )
+        .await
+        .map_err(pg_err)?;
+    }
+    for (sequence, number) in &b.handoffs {
+        // Marks are u64 stored as bigint; compared as stored (numbers stay below 2^63).
+        c.execute(
+            "INSERT INTO handoffs (sequence, number) VALUES ($1, $2) \
+             ON CONFLICT (sequence) DO UPDATE SET number = greatest(handoffs.number, EXCLUDED.number)",
+            &[sequence, &(*number as i64)],
+        )
+        .await
+        .map_err(pg_err)?;
+    }
+    for a in &b.audit {
+        c.execute(
+            "INSERT INTO audit (at_ms, entry) VALUES ($1, $2)",
+            &[&a.at_ms, &a.entry],
         )
         .await
         .map_err(pg_err)?;

@@ -40,6 +40,12 @@ pub(crate) struct Args {
     /// (wsrm:CreateSequenceRefused).
     #[arg(long, default_value_t = 128)]
     max_sequences: usize,
+    /// Messages per sequence accepted and not yet handed over (to the echo service, or
+    /// to the --forward backend); beyond it new messages are dropped unacknowledged and
+    /// the source resends them: a slow backend slows the acknowledgements down and
+    /// memory stays bounded (back-pressure).
+    #[arg(long, value_name = "N", default_value_t = wsrx_runtime::server::DEFAULT_DELIVERY_BACKLOG)]
+    max_backlog: usize,
     /// Signatures remembered for replay detection in all (default 500000). When it is
     /// full of live entries, new signed messages are refused (SOAP Receiver fault naming
     /// the quota, retryable) until entries age out.
@@ -75,6 +81,10 @@ pub(crate) struct Args {
     /// and process id). Two live nodes with one id are refused.
     #[arg(long, value_name = "ID")]
     node_id: Option<String>,
+    #[command(flatten)]
+    forward: super::forward::ForwardArgs,
+    #[command(flatten)]
+    admin: super::admin::AdminArgs,
     #[command(flatten)]
     common: Common,
     #[command(flatten)]
@@ -270,6 +280,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         &args,
         loaded.as_ref().map(|l| &l.effective),
     )?);
+    let admin = args.admin.token()?;
     let node_id = args
         .node_id
         .clone()
@@ -291,6 +302,13 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(metrics_addr) = args.metrics {
         metrics_exporter_prometheus::PrometheusBuilder::new()
             .with_http_listener(metrics_addr)
+            .set_buckets_for_metric(
+                metrics_exporter_prometheus::Matcher::Full(
+                    wsrx_runtime::metrics::ACK_LATENCY.to_owned(),
+                ),
+                wsrx_runtime::metrics::ACK_LATENCY_BUCKETS,
+            )
+            .context("the acknowledgement latency buckets")?
             .install()
             .with_context(|| format!("cannot serve metrics on {metrics_addr}"))?;
         wsrx_runtime::metrics::describe();
@@ -313,6 +331,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         config.wsdl = Some(loaded.text);
     }
     config.destination.max_open_sequences = args.max_sequences;
+    config.destination.delivery_backlog = args.max_backlog.max(1);
     peer.apply_to_destination(&mut config.destination);
     if peer != wsrx_runtime::peer::PeerProfile::Wsrx {
         eprintln!("wsrx serve: {}", peer.describe());
@@ -352,21 +371,46 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             }
         );
     }
+    let gateway = match args.forward.config()? {
+        Some(c) => Some(wsrx_runtime::gateway::Gateway::new(c, persistence.clone())?),
+        None => None,
+    };
     let echo = match &args.delivery_log {
         Some(path) => EchoService::with_log(path)
             .with_context(|| format!("cannot open the delivery log {}", path.display()))?,
         None => EchoService::new(),
     };
+    let handler: Arc<dyn wsrx_runtime::Handler> = match &gateway {
+        Some(g) => Arc::new(g.clone()),
+        None => Arc::new(echo.clone()),
+    };
     let watched = persistence.clone();
-    let server = Server::start(config, persistence, tokens, Arc::new(echo.clone()), None).await?;
+    let provider: Arc<dyn wsrx_runtime::token::TokenProvider> = tokens.clone();
+    let server = Server::start(config, persistence, tokens, handler, None).await?;
     let limits = args.http.limits();
+    let _admin = match admin {
+        Some((addr, token)) => Some(
+            super::admin::start(
+                addr,
+                token,
+                watched.clone(),
+                server.clone(),
+                args.forward.config()?,
+                provider,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let serving = match &tls {
         Some(tls) => http::serve_tls_on(listener, server.clone(), &limits, tls)?,
         None => http::serve_on(listener, server.clone(), &limits)?,
     };
-    println!(
-        "wsrx serve: listening on {scheme}://{addr}/ (echo service urn:example:echo; Ctrl-C stops)"
-    );
+    let service = match &args.forward.forward {
+        Some(url) => format!("gateway to {url}"),
+        None => "echo service urn:example:echo".to_owned(),
+    };
+    println!("wsrx serve: listening on {scheme}://{addr}/ ({service}; Ctrl-C stops)");
     // On stderr: scripts read the one line above from stdout and may close it.
     eprintln!("wsrx serve: security contexts: {security}");
     eprintln!("wsrx serve: its WSDL and policy at {scheme}://{addr}/?wsdl");
@@ -402,7 +446,21 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     }
     println!("wsrx serve: shutting down");
     server.stop();
-    serving.shutdown().await?;
+    match &gateway {
+        // Hand-offs in progress stop (their messages are handed over again at the next
+        // start), so requests waiting for them are not waited for long.
+        Some(g) => {
+            g.stop();
+            let grace = std::time::Duration::from_secs(5);
+            if tokio::time::timeout(grace, serving.shutdown())
+                .await
+                .is_err()
+            {
+                eprintln!("wsrx serve: hand-offs still in progress are resumed at the next start");
+            }
+        }
+        None => serving.shutdown().await?,
+    }
     println!("wsrx serve: {} messages delivered", echo.deliveries().len());
     // EX_TEMPFAIL: a service manager restarts the node once the store is back.
     Ok(failed.map_or(ExitCode::SUCCESS, |_| ExitCode::from(75)))

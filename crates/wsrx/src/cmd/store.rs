@@ -70,6 +70,12 @@ enum StoreCommand {
     Check,
     /// Re-seal every row under the active key of the ring.
     Rewrap,
+    /// The inbound gateway's dead letters: list, replay, drop.
+    #[command(subcommand)]
+    DeadLetters(super::dead_letters::DeadLetterCommand),
+    /// The admin API's audit trail, oldest first: one line per action, its time (ms
+    /// since the Unix epoch), a tab, and the entry (JSON: action, target, ok, outcome).
+    Audit,
     /// Bring the store's schema to this wsrx's version (nodes also do it at start) and
     /// print it; needs no key ring.
     Migrate,
@@ -329,6 +335,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let StoreCommand::Resend(r) = &args.command {
         return resend(store, &args, r);
     }
+    if let StoreCommand::DeadLetters(c) = args.command {
+        return super::dead_letters::run(store, c);
+    }
     match args.command {
         StoreCommand::List => list(&store)?,
         StoreCommand::Show { id } => show(&store, &id)?,
@@ -348,7 +357,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             let n = store.rewrap()?;
             println!("re-sealed {n} rows under the active key");
         }
-        StoreCommand::Resend(_) | StoreCommand::Migrate => {}
+        StoreCommand::Audit => {
+            for row in store.audit()? {
+                println!("{}\t{}", row.at_ms, row.entry);
+            }
+        }
+        StoreCommand::Resend(_) | StoreCommand::DeadLetters(_) | StoreCommand::Migrate => {}
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -34,12 +34,12 @@ enum Command {
     /// Run a client and a server on loopback and walk through a secured RM sequence.
     Demo(cmd::demo::Args),
     /// Serve the RM destination with the echo service.
-    Serve(cmd::serve::Args),
+    Serve(Box<cmd::serve::Args>),
     /// Create a secured sequence to a destination and send echo messages on it.
-    Send(cmd::send::Args),
+    Send(Box<cmd::send::Args>),
     /// A local HTTP sidecar: applications POST plain SOAP, wsrx sends it secured and
     /// reliably to a destination.
-    Proxy(cmd::proxy::Args),
+    Proxy(Box<cmd::proxy::Args>),
     /// Key rings that seal the store.
     Keys(cmd::keys::Args),
     /// Inspect and maintain a store.
@@ -76,9 +76,9 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Demo(args) => cmd::demo::run(args),
-        Command::Serve(args) => cmd::serve::run(args),
-        Command::Send(args) => cmd::send::run(args),
-        Command::Proxy(args) => cmd::proxy::run(args),
+        Command::Serve(args) => cmd::serve::run(*args),
+        Command::Send(args) => cmd::send::run(*args),
+        Command::Proxy(args) => cmd::proxy::run(*args),
         Command::Keys(args) => cmd::keys::run(args),
         Command::Store(args) => cmd::store::run(args),
         Command::Verify(args) => cmd::verify::run(args),

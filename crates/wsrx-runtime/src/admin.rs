@@ -12,7 +12,7 @@
 //!   sequence views are built from records (states and numbers), and errors name
 //!   identifiers only. Dead letters show their payload (the application's message, which
 //!   the operator replays), never a key.
-//! - Every action that changes something is audited ([`audit`]): a tracing event
+//! - Every action that changes something is audited (`audit`): a tracing event
 //!   (target `wsrx::audit`) and a row in the store's audit trail, committed before the
 //!   answer; refused authentications are logged too.
 //! - Close and terminate take effect live, through the running [`Server`] (the

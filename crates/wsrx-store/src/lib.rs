@@ -40,6 +40,8 @@ mod any;
 mod backend;
 mod error;
 mod handoff;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod job;
 mod keyring;
 mod memory;
 mod model;

@@ -5,7 +5,9 @@
 //! batch that conflicts is rolled back alone and the others still commit.
 
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::mpsc::{self, Receiver, Sender};
+
+use crate::job::Job;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -59,30 +61,6 @@ impl Default for SqliteOptions {
         Self {
             durability: Durability::Full,
             max_group: 256,
-        }
-    }
-}
-
-struct Job {
-    batch: RowBatch,
-    reply: Reply,
-}
-
-/// How the writer reports a job's outcome.
-enum Reply {
-    /// A blocked [`Backend::commit`] caller.
-    Wait(SyncSender<Result<(), StoreError>>),
-    /// A [`Backend::submit`] caller's completion.
-    Then(Completion),
-}
-
-impl Reply {
-    fn send(self, result: Result<(), StoreError>) {
-        match self {
-            Self::Wait(tx) => {
-                let _ = tx.send(result);
-            }
-            Self::Then(done) => done(result),
         }
     }
 }
@@ -436,19 +414,11 @@ fn kek(bytes: Vec<u8>) -> [u8; 8] {
 
 impl Backend for SqliteBackend {
     fn commit(&self, batch: RowBatch) -> Result<(), StoreError> {
-        let (reply, answer) = mpsc::sync_channel(1);
-        self.queue(Job {
-            batch,
-            reply: Reply::Wait(reply),
-        });
-        answer.recv().map_err(|_| StoreError::Closed)?
+        crate::job::commit_and_wait(batch, |job| self.queue(job))
     }
 
     fn submit(&self, batch: RowBatch, done: Completion) {
-        self.queue(Job {
-            batch,
-            reply: Reply::Then(done),
-        });
+        crate::job::submit(batch, done, |job| self.queue(job));
     }
 
     fn store_id(&self) -> Result<Option<[u8; 16]>, StoreError> {

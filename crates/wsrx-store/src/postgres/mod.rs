@@ -28,8 +28,8 @@ use deadpool_postgres::Pool;
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_postgres::error::SqlState;
 
+use crate::job::Job;
 pub use connect::{PostgresOptions, is_postgres_url};
-use writer::{Job, Reply};
 
 use crate::backend::{
     AuditRow, Backend, Completion, DeadLetterRow, PayloadRow, RecordRow, RowBatch, TokenRow,
@@ -268,10 +268,10 @@ impl PostgresBackend {
         match sender {
             Some(tx) => {
                 if let Err(mpsc::error::SendError(job)) = tx.send(job) {
-                    job.reply.send_closed();
+                    job.reply.send(Err(StoreError::Closed));
                 }
             }
-            None => job.reply.send_closed(),
+            None => job.reply.send(Err(StoreError::Closed)),
         }
     }
 
@@ -340,12 +340,6 @@ fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, StoreError> {
         .map_err(|_| StoreError::Backend("store state poisoned".into()))
 }
 
-impl Reply {
-    fn send_closed(self) {
-        self.send_result(Err(StoreError::Closed));
-    }
-}
-
 impl Drop for PostgresBackend {
     fn drop(&mut self) {
         self.close();
@@ -400,19 +394,11 @@ fn handoff_row(r: &tokio_postgres::Row) -> (String, u64) {
 
 impl Backend for PostgresBackend {
     fn commit(&self, batch: RowBatch) -> Result<(), StoreError> {
-        let (reply, answer) = std_mpsc::sync_channel(1);
-        self.queue(Job {
-            batch,
-            reply: Reply::Wait(reply),
-        });
-        answer.recv().map_err(|_| StoreError::Closed)?
+        crate::job::commit_and_wait(batch, |job| self.queue(job))
     }
 
     fn submit(&self, batch: RowBatch, done: Completion) {
-        self.queue(Job {
-            batch,
-            reply: Reply::Then(done),
-        });
+        crate::job::submit(batch, done, |job| self.queue(job));
     }
 
     fn store_id(&self) -> Result<Option<[u8; 16]>, StoreError> {

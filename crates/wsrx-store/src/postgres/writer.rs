@@ -11,33 +11,9 @@ use deadpool_postgres::{GenericClient, Pool};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::{pg_err, pool_err};
-use crate::backend::{Completion, RowBatch, TokenRow};
+use crate::backend::{RowBatch, TokenRow};
 use crate::error::StoreError;
-
-/// A queued batch and who to tell.
-pub(super) struct Job {
-    pub(super) batch: RowBatch,
-    pub(super) reply: Reply,
-}
-
-/// How the writer reports a job's outcome.
-pub(super) enum Reply {
-    /// A blocked `commit` caller.
-    Wait(std::sync::mpsc::SyncSender<Result<(), StoreError>>),
-    /// A `submit` caller's completion.
-    Then(Completion),
-}
-
-impl Reply {
-    pub(super) fn send_result(self, result: Result<(), StoreError>) {
-        match self {
-            Self::Wait(tx) => {
-                let _ = tx.send(result);
-            }
-            Self::Then(done) => done(result),
-        }
-    }
-}
+use crate::job::{Job, Reply};
 
 /// Runs until the queue's senders are gone and it is empty.
 pub(super) async fn run(
@@ -60,7 +36,7 @@ pub(super) async fn run(
         let results = commit_jobs(&pool, &batches, op_timeout).await;
         // In queue order: a completion never runs before an earlier batch's.
         for (reply, result) in replies.into_iter().zip(results) {
-            reply.send_result(result);
+            reply.send(result);
         }
     }
 }

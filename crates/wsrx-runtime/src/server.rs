@@ -216,6 +216,7 @@ mod mc;
 mod post;
 mod published;
 mod refusals;
+mod timer;
 
 /// The server side of the runtime (cheap to clone).
 pub struct Server<B: Backend> {
@@ -422,97 +423,6 @@ impl<B: Backend> Server<B> {
         match version {
             RmVersion::V1_1 => &self.inner.v11,
             RmVersion::V1_0 => &self.inner.v10,
-        }
-    }
-
-    async fn redeliver(&self, list: Vec<Delivery>) -> Result<(), RuntimeError> {
-        let mut list = list;
-        for version in [RmVersion::V1_1, RmVersion::V1_0] {
-            let (before, issued) = {
-                let mut slot = self.slot(version).lock();
-                let (mine, rest): (Vec<Delivery>, Vec<Delivery>) =
-                    list.into_iter().partition(|d| {
-                        slot.ep
-                            .sequence(&d.id)
-                            .is_some_and(|r| r.version == version)
-                    });
-                list = rest;
-                let before = slot.queue.issued();
-                self.enqueue(&mut slot, mine);
-                (before, slot.queue.issued())
-            };
-            self.settle(version, |q| q.pending_between(before, issued))
-                .await;
-        }
-        // What was handed over again is no longer needed: durably so before serving.
-        let mut b = Batch::default();
-        for version in [RmVersion::V1_1, RmVersion::V1_0] {
-            let mut slot = self.slot(version).lock();
-            slot.flush_due = None;
-            b.payload_deletes.append(&mut slot.handed_over);
-        }
-        self.inner.persistence.commit(b).await
-    }
-
-    async fn timer(&self, version: RmVersion) {
-        let mut stop = self.inner.stop.subscribe();
-        loop {
-            let deadline = {
-                let slot = self.slot(version).lock();
-                slot.duplex
-                    .values()
-                    .filter_map(|o| o.source.poll_timeout())
-                    .chain(slot.ep.poll_timeout())
-                    .chain(slot.flush_due)
-                    .min()
-            };
-            let sleep = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep(clock::until(d)).await,
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            tokio::select! {
-                () = sleep => {
-                    let mut slot = self.slot(version).lock();
-                    let now = clock::rm_now();
-                    if slot.flush_due.is_some_and(|d| d <= now) {
-                        // No other commit carried the hand-overs in time: one of their own.
-                        slot.flush_due = None;
-                        let b = Batch {
-                            payload_deletes: std::mem::take(&mut slot.handed_over),
-                            ..Batch::default()
-                        };
-                        if let Err(e) = self.inner.persistence.submit(b) {
-                            tracing::warn!(error = %e, "recording hand-overs failed (redelivered at restart)");
-                        }
-                    }
-                    slot.ep.handle_timeout(now);
-                    for o in slot.duplex.values_mut() {
-                        if o.source.poll_timeout().is_some_and(|d| d <= now) {
-                            o.source.handle_timeout(now);
-                        }
-                    }
-                    if let Err(e) = self.drain(&mut slot, None).map(|_| ()) {
-                        tracing::warn!(error = %e, "destination timer drain failed");
-                    }
-                }
-                () = self.inner.wake.notified() => {}
-                _ = stop.changed() => {
-                    // Stopping: the deletions waiting for a commit are made now (a
-                    // deliverer that finishes later sees the stop and commits its own).
-                    let mut slot = self.slot(version).lock();
-                    slot.flush_due = None;
-                    let b = Batch {
-                        payload_deletes: std::mem::take(&mut slot.handed_over),
-                        ..Batch::default()
-                    };
-                    if let Err(e) = self.inner.persistence.submit(b) {
-                        tracing::warn!(error = %e, "recording hand-overs failed (redelivered at restart)");
-                    }
-                    return;
-                }
-            }
         }
     }
 

@@ -113,8 +113,14 @@ for mode in "plain" "sct" "dkt" "dkt sha256" "dkt require-signature" "offer dkt 
   PORT=$((PORT+1))
   # Stock gSOAP writes no STR in CreateSequence: with --peer gsoap a CreateSequence the SCT
   # signed is bound to that SCT (docs/sequence-binding.md); only the unsigned run needs a
-  # sequence bound to nothing, which --security none states.
-  security="--peer gsoap"; [ "$mode" = plain ] && security="--security none"
+  # sequence bound to nothing, which --security none states. Where gSOAP signs as the
+  # bundled profile "gsoap" says (derived keys, HMAC-SHA1), the server is configured by that
+  # profile alone, as a user would (it selects the peer profile gsoap).
+  case $mode in
+    plain) security="--security none" ;;
+    dkt|"dkt require-signature"|"offer dkt require-signature") security="--profile gsoap" ;;
+    *) security="--peer gsoap" ;;
+  esac
   rm -f "$dir/delivered.jsonl"
   "$WSRX" serve $security --listen 127.0.0.1:$PORT --store "$dir/server.db" --keyring "$OUT/ring" \
     --sct-id $SCT --sct-secret $SECRET --delivery-log "$dir/delivered.jsonl" > "$dir/server.out" 2>&1 &

@@ -18,12 +18,13 @@
 //!   implied derived keys and `sp:RequireSignatureConfirmation`, which wsrx does not
 //!   implement; suite options it does not implement ([`ProtectionPolicy::validate`]).
 //!
-//! One policy per endpoint: the runtime protects the application messages and the RM
-//! protocol messages (CreateSequence, acknowledgements, Close, Terminate, faults) of a
-//! sequence alike, as WCF and Metro do for their infrastructure messages. The message whose
-//! policy is used is the input of the chosen operation (the first when none is named); when
-//! its output maps to another protection, that is said in [`Effective::notes`] and the input's
-//! stands for both directions.
+//! One policy per direction: the runtime protects the application messages and the RM
+//! protocol messages (CreateSequence, acknowledgements, Close, Terminate, faults) a side
+//! sends alike, as WCF and Metro do for their infrastructure messages. What the client sends
+//! and the server receives follows the input message of the chosen operation (the first when
+//! none is named); what the server sends and the client receives follows its output message
+//! ([`Effective::output_policy`], when it maps to another protection than the input; a
+//! one-way operation's acknowledgements follow the input's).
 //!
 //! Token inclusion (§5.1.1) is per direction; the runtime keeps one policy for both, so
 //! `AlwaysToRecipient`/`AlwaysToInitiator` become [`TokenInclusion::Either`] (wsrx attaches
@@ -60,8 +61,13 @@ pub struct Effective {
     /// The WS-RM dialect: the RM Policy version, with the WS-Addressing version the policy
     /// names.
     pub profile: WireProfile,
-    /// What every message of the endpoint must look like.
+    /// What every message the client sends (the input direction) must look like, and every
+    /// message the server sends unless `output_policy` says otherwise.
     pub policy: ProtectionPolicy,
+    /// What the messages the server sends (the output direction: responses, acknowledgements,
+    /// faults) must look like, when the operation's output asks for another protection than
+    /// its input; `None`: as `policy`.
+    pub output_policy: Option<ProtectionPolicy>,
     /// The operation whose messages' policy was used, if the endpoint has operations.
     pub operation: Option<String>,
     /// How sequences are bound to the SCT.
@@ -207,14 +213,18 @@ pub fn from_settings(
         subject: subject.clone(),
         what,
     })?;
+    let mut output_policy = None;
     if let Some(out) = op.and_then(|o| o.message(Direction::Output)) {
         match protection(&out.config.value) {
             Ok(p) if p == policy => {}
-            Ok(_) => notes.push(format!(
-                "the output of {} asks for another protection than its input; wsrx \
-                 protects both directions as the input says",
-                op.map_or("", |o| o.name.as_str())
-            )),
+            Ok(p) => {
+                notes.push(format!(
+                    "the output of {} asks for another protection than its input; what the \
+                     server sends follows the output",
+                    op.map_or("", |o| o.name.as_str())
+                ));
+                output_policy = Some(p);
+            }
             Err(what) => {
                 return Err(EffectiveError::Refused {
                     subject: format!("{label} {} output", op.map_or("", |o| o.name.as_str())),
@@ -245,6 +255,7 @@ pub fn from_settings(
         },
         profile,
         policy,
+        output_policy,
         operation: op.map(|o| o.name.clone()),
         binding,
         notes,
@@ -556,60 +567,14 @@ impl crate::server::ServerConfig {
 }
 
 impl Effective {
-    /// One line on what every message carries, for the command line.
+    /// One line on what every message carries (the input direction's), for the command line.
     pub fn summary(&self) -> String {
-        let p = &self.policy;
-        let mut words = Vec::new();
-        let mut signed = Vec::new();
-        if p.signed.body {
-            signed.push("Body".to_owned());
-        }
-        if p.include_timestamp {
-            signed.push("Timestamp".to_owned());
-        }
-        if !p.signed.headers.is_empty() {
-            signed.push(format!("{} header selector(s)", p.signed.headers.len()));
-        }
-        if !p.signed.elements.is_empty() {
-            signed.push(format!("{} element path(s)", p.signed.elements.len()));
-        }
-        words.push(format!("signs {}", signed.join(" + ")));
-        let mut encrypted = Vec::new();
-        if p.encrypted.body {
-            encrypted.push("Body".to_owned());
-        }
-        if !p.encrypted.headers.is_empty() {
-            encrypted.push(format!("{} header selector(s)", p.encrypted.headers.len()));
-        }
-        if !p.encrypted.elements.is_empty() {
-            encrypted.push(format!("{} element path(s)", p.encrypted.elements.len()));
-        }
-        if p.encrypt_signature {
-            encrypted.push("the signature".to_owned());
-        }
-        if encrypted.is_empty() {
-            words.push("encrypts nothing".to_owned());
-        } else {
-            words.push(format!("encrypts {}", encrypted.join(" + ")));
-            words.push(
-                match p.order {
-                    ProtectionOrder::SignBeforeEncrypting => "signs before encrypting",
-                    ProtectionOrder::EncryptBeforeSigning => "encrypts before signing",
-                }
-                .to_owned(),
-            );
-        }
-        words.push(format!("layout {:?}", p.layout));
-        words.push(format!("suite {}", p.algorithms.suite.name()));
-        words.push(
-            match p.token.derived_keys {
-                DerivedKeys::Required => "derived keys",
-                DerivedKeys::Optional => "derived keys (either accepted)",
-                DerivedKeys::Direct => "the SCT's own key",
-            }
-            .to_owned(),
-        );
-        words.join(", ")
+        summary_of(&self.policy)
+    }
+
+    /// The same for the output direction, when it differs from the input's.
+    pub fn output_summary(&self) -> Option<String> {
+        self.output_policy.as_ref().map(summary_of)
     }
 
     /// Sets `config`'s address (when the WSDL gives one), SOAP version, dialect and policy.
@@ -619,7 +584,29 @@ impl Effective {
         }
         config.soap = self.soap;
         config.profile = self.profile;
-        config.inbound.policy = self.policy.clone();
+        self.configure_client_policies(&mut config.inbound);
+    }
+
+    /// The client's side of the policies: it sends by the input's and checks what it receives
+    /// by the output's.
+    pub fn configure_client_policies(&self, inbound: &mut crate::pipeline::InboundConfig) {
+        match &self.output_policy {
+            Some(output) => {
+                inbound.policy = output.clone();
+                inbound.sends = Some(self.policy.clone());
+            }
+            None => {
+                inbound.policy = self.policy.clone();
+                inbound.sends = None;
+            }
+        }
+    }
+
+    /// The server's side of the policies: it checks what it receives by the input's and
+    /// sends by the output's.
+    pub fn configure_server_policies(&self, inbound: &mut crate::pipeline::InboundConfig) {
+        inbound.policy = self.policy.clone();
+        inbound.sends = self.output_policy.clone();
     }
 
     /// How the token service protects what it answers on an established context (the
@@ -650,8 +637,63 @@ impl Effective {
         if let Some(address) = &self.address {
             config.endpoint.clone_from(address);
         }
-        config.inbound.policy = self.policy.clone();
+        self.configure_server_policies(&mut config.inbound);
     }
+}
+
+/// One line on what a message under `p` carries.
+fn summary_of(p: &ProtectionPolicy) -> String {
+    let mut words = Vec::new();
+    let mut signed = Vec::new();
+    if p.signed.body {
+        signed.push("Body".to_owned());
+    }
+    if p.include_timestamp {
+        signed.push("Timestamp".to_owned());
+    }
+    if !p.signed.headers.is_empty() {
+        signed.push(format!("{} header selector(s)", p.signed.headers.len()));
+    }
+    if !p.signed.elements.is_empty() {
+        signed.push(format!("{} element path(s)", p.signed.elements.len()));
+    }
+    words.push(format!("signs {}", signed.join(" + ")));
+    let mut encrypted = Vec::new();
+    if p.encrypted.body {
+        encrypted.push("Body".to_owned());
+    }
+    if !p.encrypted.headers.is_empty() {
+        encrypted.push(format!("{} header selector(s)", p.encrypted.headers.len()));
+    }
+    if !p.encrypted.elements.is_empty() {
+        encrypted.push(format!("{} element path(s)", p.encrypted.elements.len()));
+    }
+    if p.encrypt_signature {
+        encrypted.push("the signature".to_owned());
+    }
+    if encrypted.is_empty() {
+        words.push("encrypts nothing".to_owned());
+    } else {
+        words.push(format!("encrypts {}", encrypted.join(" + ")));
+        words.push(
+            match p.order {
+                ProtectionOrder::SignBeforeEncrypting => "signs before encrypting",
+                ProtectionOrder::EncryptBeforeSigning => "encrypts before signing",
+            }
+            .to_owned(),
+        );
+    }
+    words.push(format!("layout {:?}", p.layout));
+    words.push(format!("suite {}", p.algorithms.suite.name()));
+    words.push(
+        match p.token.derived_keys {
+            DerivedKeys::Required => "derived keys",
+            DerivedKeys::Optional => "derived keys (either accepted)",
+            DerivedKeys::Direct => "the SCT's own key",
+        }
+        .to_owned(),
+    );
+    words.join(", ")
 }
 
 #[cfg(test)]

@@ -41,11 +41,23 @@ const WSU: &str =
 pub struct InboundConfig {
     /// XML parser limits (document size, depth, attributes...).
     pub limits: Limits,
-    /// What every inbound message must look like; the server also builds its replies and
-    /// faults by it ([`seal_under`], [`seal_fault_under`]).
+    /// What every inbound message must look like; this side also builds what it sends by it
+    /// ([`seal_under`], [`seal_fault_under`]) unless `sends` says otherwise.
     pub policy: ProtectionPolicy,
+    /// What this side builds the messages it sends by, when the WSDL asks for another
+    /// protection in that direction than in the one it receives (WS-Policy 1.5 Attachment
+    /// §4.1: the input and output messages are policy subjects of their own); `None`: as
+    /// `policy`. See [`InboundConfig::sending_policy`].
+    pub sends: Option<ProtectionPolicy>,
     /// The signature checks (clock skew, algorithms).
     pub verifier: Verifier,
+}
+
+impl InboundConfig {
+    /// The policy every message this side sends is built by: `sends`, else `policy`.
+    pub fn sending_policy(&self) -> &ProtectionPolicy {
+        self.sends.as_ref().unwrap_or(&self.policy)
+    }
 }
 
 /// A received message, verified and decoded, owned.

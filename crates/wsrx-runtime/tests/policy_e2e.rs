@@ -188,6 +188,21 @@ async fn encrypt_body_encrypts_every_body_both_ways() {
 }
 
 #[tokio::test]
+async fn each_direction_follows_its_own_message_policy() {
+    // The operation's input encrypts the Body, its output does not: every message the client
+    // sends (CreateSequence, requests, acknowledgements, Close, Terminate) is encrypted, every
+    // one the server sends is signed with its Body in clear, and each side accepts the other's.
+    let (c, s) = run("encrypt-request-only").await;
+    all(&c, "client: Body encrypted", |x| {
+        body(x).contains("xenc:EncryptedData") && !x.contains("secret message")
+    });
+    all(&s, "server: signed, Body in clear", |x| {
+        x.contains("SignatureValue") && !x.contains("EncryptedData")
+    });
+    assert!(s.iter().any(|(_, x)| body(x).contains("secret message 2")));
+}
+
+#[tokio::test]
 async fn encrypt_body_one_way_encrypts_empty_acknowledgement_bodies_too() {
     // An acknowledgement's Body is empty; its (empty) content is encrypted all the same
     // (WS-SP 1.2 §4.2.2, XML-Enc §5.2: one block of padding), as Metro sends and requires it.

@@ -175,8 +175,8 @@ impl<B: Backend> Client<B> {
             None,
             protection.as_ref().map(|protection| pipeline::Protected {
                 protection,
-                // The client builds what it sends by the policy it holds replies to.
-                policy: &self.inner.config.inbound.policy,
+                // The request direction's policy (the reply's when the WSDL gives one).
+                policy: self.inner.config.inbound.sending_policy(),
             }),
             SystemTime::now(),
         )?;

@@ -120,6 +120,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("runtime/basic128.wsdl", "ok Rm11 V12"),
     ("runtime/encrypt-before-signing.wsdl", "ok Rm11 V12"),
     ("runtime/encrypt-body.wsdl", "ok Rm11 V12"),
+    ("runtime/encrypt-request-only.wsdl", "ok Rm11 V12"),
     ("runtime/encrypt-signature.wsdl", "ok Rm11 V12"),
     ("runtime/layout-strict.wsdl", "ok Rm11 V12"),
     ("runtime/signed-only.wsdl", "ok Rm11 V12"),
@@ -396,4 +397,36 @@ fn what_the_runtime_cannot_honour_is_refused_by_name() {
         body.contains("would unbind the sequence from its SCT"),
         "{body}"
     );
+}
+
+#[test]
+fn an_output_policy_of_its_own_gives_each_side_its_direction() {
+    let e = effective("runtime/encrypt-request-only.wsdl").unwrap();
+    // The input (what the client sends) encrypts the Body; the output does not.
+    assert!(e.policy.encrypted.body && e.policy.signed.body);
+    let output = e.output_policy.clone().expect("the output differs");
+    assert!(!output.encrypted.body && output.signed.body);
+    assert!(
+        e.notes.iter().any(|n| n.contains("follows the output")),
+        "{:?}",
+        e.notes
+    );
+    assert!(e.output_summary().unwrap().contains("encrypts nothing"));
+
+    let mut client = crate::pipeline::InboundConfig::default();
+    e.configure_client_policies(&mut client);
+    assert_eq!(client.sending_policy(), &e.policy);
+    assert_eq!(client.policy, output);
+
+    let mut server = crate::pipeline::InboundConfig::default();
+    e.configure_server_policies(&mut server);
+    assert_eq!(server.policy, e.policy);
+    assert_eq!(server.sending_policy(), &output);
+
+    // Where both directions agree, nothing is set apart and each side sends as it receives.
+    let same = effective("runtime/encrypt-body.wsdl").unwrap();
+    assert_eq!(same.output_policy, None);
+    same.configure_client_policies(&mut client);
+    assert_eq!(client.sends, None);
+    assert_eq!(client.sending_policy(), &same.policy);
 }

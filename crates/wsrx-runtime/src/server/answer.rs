@@ -209,7 +209,7 @@ impl<B: Backend> Server<B> {
             .or(opened.proof.as_ref())
             .map(|b| Protection::for_binding(b, profile, self.inner.resolver.as_ref()))
             .transpose()?;
-        let policy = &self.inner.config.inbound.policy;
+        let policy = self.inner.config.inbound.sending_policy();
         let text = pipeline::seal_under(
             profile,
             opened.soap,

@@ -35,7 +35,7 @@ impl<B: Backend> Server<B> {
             (SoapVersion::V12, FaultCode::Sender) => 400,
             _ => 500,
         };
-        let policy = &self.inner.config.inbound.policy;
+        let policy = self.inner.config.inbound.sending_policy();
         match pipeline::seal_fault_under(
             r.profile,
             r.soap,

@@ -114,7 +114,7 @@ impl<B: Backend> Server<B> {
             message_id,
             relationship: None,
         });
-        let policy = &self.inner.config.inbound.policy;
+        let policy = self.inner.config.inbound.sending_policy();
         let text = pipeline::seal_under(
             profile,
             soap,

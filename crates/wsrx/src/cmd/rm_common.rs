@@ -27,6 +27,21 @@ pub(crate) fn soap_version(text: &str) -> anyhow::Result<SoapVersion> {
     }
 }
 
+/// The peer profile: `--peer NAME` when given, else the one the bundled `--profile` selects
+/// (`wsrx_runtime::profiles::peer`), else strict `wsrx`.
+pub(crate) fn peer_profile(
+    peer: Option<&str>,
+    profile: Option<&str>,
+) -> anyhow::Result<wsrx_runtime::peer::PeerProfile> {
+    match peer {
+        Some(name) => wsrx_runtime::peer::PeerProfile::from_name(name)
+            .with_context(|| format!("--peer must be wsrx, cxf, metro, wcf or gsoap, not {name}")),
+        None => Ok(profile
+            .and_then(wsrx_runtime::profiles::peer)
+            .unwrap_or_default()),
+    }
+}
+
 /// The store of `role` (`serve`, `send`) for `endpoint` (listen address, destination URL):
 /// `--store`/`--keyring` or the defaults in the user's data directory, checked (see
 /// [`super::state`]); prints where it is, once, on stderr. A `postgres://` store needs

@@ -49,15 +49,17 @@ pub(crate) struct Args {
     /// (wsrx's own: WS-RM 1.1, SOAP 1.2, WS-A 1.0, WS-SC 1.3), `wcf-wshttp` (WCF
     /// wsHttpBinding: WS-RM 2005/02, SOAP 1.2, WS-A 1.0, WS-SC 2005/02), `wcf-ws2007`
     /// (ws2007HttpBinding: WS-RM 1.1, SOAP 1.2, WS-A 1.0, WS-SC 1.3) or `cxf` (WS-RM 2005/02,
-    /// SOAP 1.1, WS-A 2004/08); each protects messages as wsrx does by default.
+    /// SOAP 1.1, WS-A 2004/08) or `gsoap` (WS-RM 1.1, SOAP 1.2, WS-A 1.0, WS-SC 1.3,
+    /// Basic256); each protects messages as wsrx does by default, and selects the peer
+    /// profile of its stack unless --peer is given.
     #[arg(long, conflicts_with = "wsdl")]
     profile: Option<String>,
     /// The peer stack's profile: `wsrx` (default: strict, as the specs say), `cxf`,
     /// `metro`, `wcf` or `gsoap`. It decides only the departures that stack needs (to CXF:
     /// the STR without `UsesSequenceSTR`, which CXF cannot understand); the list is in
-    /// docs/sequence-binding.md.
-    #[arg(long, value_name = "NAME", default_value = "wsrx")]
-    peer: String,
+    /// docs/sequence-binding.md. Default: the profile's stack with --profile, else `wsrx`.
+    #[arg(long, value_name = "NAME")]
+    peer: Option<String>,
     /// What protects the sequence: `token` (default: a security context token from
     /// --sct-id, --username or --bootstrap x509; the sequence is bound to it and every
     /// message signed), `none` (plain WS-RM: nothing signed, bound to nothing) or
@@ -193,12 +195,7 @@ async fn send(mut args: Args) -> anyhow::Result<ExitCode> {
             }
         );
     }
-    let peer = wsrx_runtime::peer::PeerProfile::from_name(&args.peer).with_context(|| {
-        format!(
-            "--peer must be wsrx, cxf, metro, wcf or gsoap, not {}",
-            args.peer
-        )
-    })?;
+    let peer = super::rm_common::peer_profile(args.peer.as_deref(), args.profile.as_deref())?;
     let security = wsrx_runtime::sequence_security::SequenceSecurity::from_name(&args.security)
         .with_context(|| {
             format!(
@@ -222,7 +219,7 @@ async fn send(mut args: Args) -> anyhow::Result<ExitCode> {
         println!("{}", peer.describe());
     }
     if let Some(e) = &wsdl {
-        config.inbound.policy = e.policy.clone();
+        e.configure_client_policies(&mut config.inbound);
     }
     if let Some(ms) = args.retransmit_ms {
         config.source.retransmission.base = Duration::from_millis(ms.max(1));

@@ -33,9 +33,10 @@ pub(crate) struct Args {
     /// The peer stack's profile: `wsrx` (default: strict), `cxf`, `metro`, `wcf` or
     /// `gsoap`. With `cxf` or `gsoap`, a CreateSequence without an STR that a security
     /// context signed is bound to that context (those stacks never write the STR); strict
-    /// refuses it (BindingRequired). docs/sequence-binding.md has the rule.
-    #[arg(long, value_name = "NAME", default_value = "wsrx")]
-    peer: String,
+    /// refuses it (BindingRequired). docs/sequence-binding.md has the rule. Default: the
+    /// profile's stack with --profile, else `wsrx`.
+    #[arg(long, value_name = "NAME")]
+    peer: Option<String>,
     /// Inbound sequences open at once; a CreateSequence beyond it is refused
     /// (wsrm:CreateSequenceRefused).
     #[arg(long, default_value_t = 128)]
@@ -104,8 +105,9 @@ pub(crate) struct Args {
     /// enforces by default is published there. Credentials still come from the options.
     #[command(flatten)]
     wsdl: super::wsdl::WsdlArgs,
-    /// A bundled policy document in place of --wsdl: `default`, `wcf-ws2007`, `wcf-wshttp`
-    /// or `cxf` (see `wsrx send --help`).
+    /// A bundled policy document in place of --wsdl: `default`, `wcf-ws2007`, `wcf-wshttp`,
+    /// `cxf` or `gsoap` (see `wsrx send --help`); it selects the peer profile of its stack
+    /// unless --peer is given.
     #[arg(long, value_name = "NAME", conflicts_with = "wsdl")]
     profile: Option<String>,
     /// The RSA private key of --x509-cert (PKCS#8 PEM).
@@ -264,12 +266,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         sequence_security != SequenceSecurity::TlsBound || args.tls.tls_cert.is_some(),
         "--security tls-bound needs HTTPS (--tls-cert/--tls-key)"
     );
-    let peer = wsrx_runtime::peer::PeerProfile::from_name(&args.peer).with_context(|| {
-        format!(
-            "--peer must be wsrx, cxf, metro, wcf or gsoap, not {}",
-            args.peer
-        )
-    })?;
+    let peer = super::rm_common::peer_profile(args.peer.as_deref(), args.profile.as_deref())?;
     // From a WSDL: the policy every message is checked and built by, published as given.
     let loaded = args
         .wsdl
@@ -322,12 +319,14 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(name) = &args.profile {
         let e = wsrx_runtime::profiles::effective(name)?;
         eprintln!("{}", super::wsdl::describe("serve", &e));
-        config.inbound.policy = e.policy.clone();
+        e.configure_server_policies(&mut config.inbound);
         config.wsdl = wsrx_runtime::profiles::bundled(name).map(str::to_owned);
     }
     if let Some(loaded) = loaded {
         eprintln!("{}", super::wsdl::describe("serve", &loaded.effective));
-        config.inbound.policy = loaded.effective.policy.clone();
+        loaded
+            .effective
+            .configure_server_policies(&mut config.inbound);
         config.wsdl = Some(loaded.text);
     }
     config.destination.max_open_sequences = args.max_sequences;

@@ -104,6 +104,9 @@ pub(crate) fn describe(role: &str, e: &Effective) -> String {
         },
         e.summary()
     );
+    if let Some(output) = e.output_summary() {
+        out.push_str(&format!("; the output direction {output}"));
+    }
     for note in &e.notes {
         out.push_str(&format!("\nwsrx {role}: note: {note}"));
     }

@@ -32,11 +32,11 @@ impl Drop for Serve {
 }
 
 impl Serve {
-    /// Sends `signal` and returns the exit code (None: killed by a signal).
-    fn signal_and_wait(mut self, signal: rustix::process::Signal) -> Option<i32> {
+    /// Sends `signal` and returns the exit status.
+    fn signal_and_wait(mut self, signal: rustix::process::Signal) -> std::process::ExitStatus {
         let pid = rustix::process::Pid::from_raw(i32::try_from(self.0.id()).unwrap()).unwrap();
         rustix::process::kill_process(pid, signal).unwrap();
-        self.0.wait().unwrap().code()
+        self.0.wait().unwrap()
     }
 }
 
@@ -164,7 +164,9 @@ fn life_cycle(store: &str, dir: &Path) {
     let said = send(dir, port, "3");
     assert!(said.contains("all 3 messages acknowledged"), "{said}");
     // A service manager's stop.
-    assert_eq!(node.signal_and_wait(rustix::process::Signal::TERM), Some(0));
+    // Exit code 0: drained (a death by the signal would have no code).
+    let status = node.signal_and_wait(rustix::process::Signal::TERM);
+    assert_eq!(status.code(), Some(0), "{status:?}");
     assert_eq!(delivered(store, &ring), "3");
     // Restarted: the client's open sequence goes on where it was (messages 4 and 5).
     let node = serve(store, &ring, port, "node-a");
@@ -172,7 +174,8 @@ fn life_cycle(store: &str, dir: &Path) {
     let said = send(dir, port, "5");
     assert!(said.contains("all 5 messages acknowledged"), "{said}");
     // Ctrl-C.
-    assert_eq!(node.signal_and_wait(rustix::process::Signal::INT), Some(0));
+    let status = node.signal_and_wait(rustix::process::Signal::INT);
+    assert_eq!(status.code(), Some(0), "{status:?}");
     assert_eq!(delivered(store, &ring), "5");
 }
 

@@ -324,7 +324,7 @@ fn restore_resumes_inactivity_from_the_recorded_time_with_jitter() {
         ..Default::default()
     };
     let timeout = 600_000u64;
-    let spread = timeout * super::restore::RESUME_JITTER_PERMILLE / 1000;
+    let spread = timeout * restore::RESUME_JITTER_PERMILLE / 1000;
     let mut log: Vec<StoreOp> = Vec::new();
     let mut ids = Vec::new();
     // Three sequences, last active at 1 000, 2 000 and never (an old-format record).

@@ -3,11 +3,11 @@ use std::time::Duration;
 use super::*;
 use crate::binding::TokenRef;
 use crate::config::AckPolicy;
-use crate::msg::TerminateSequence;
 use crate::msg::{
     AckBody, AckRange, ApplicationMessage, CloseSequence, CreateSequence, FaultKind, PayloadRef,
     SequenceHeader,
 };
+use crate::msg::{MAX_MESSAGE_NUMBER, TerminateSequence};
 use crate::version::RmVersion;
 
 fn x() -> SecurityBinding {
@@ -53,7 +53,7 @@ fn app(id: &SequenceId, n: u64) -> Message {
             last_message: false,
         },
         ack_requested: false,
-        payload: Some(PayloadRef(100 + n)),
+        payload: Some(PayloadRef(n.wrapping_add(100))),
     })
 }
 
@@ -268,6 +268,60 @@ fn rollover_and_unknown_sequence_faults() {
         d.handle_message(Timestamp(1), Some(&x()), app(&other, 1)),
         Err(Error::UnknownSequence(other))
     );
+}
+
+/// Issue 20: for a message naming a sequence, the binding (WS-RM 1.2 §5) is checked
+/// before any sequence-state rule: MessageNumber 0 or beyond 2^63−1 not proven by the
+/// bound token gets the binding fault (FailedAuthentication), never SequenceTerminated
+/// or MessageNumberRollover, and changes nothing; proven, it gets those faults.
+#[test]
+fn the_binding_is_checked_before_the_message_number() {
+    let (mut d, id) = dest(DestinationConfig::default());
+    let other = SecurityBinding::new("urn:uuid:sct-insider");
+    for number in [0, MAX_MESSAGE_NUMBER + 1, u64::MAX] {
+        for proof in [None, Some(&other)] {
+            assert_eq!(
+                d.handle_message(Timestamp(1), proof, app(&id, number)),
+                Err(Error::BindingMismatch(id.clone())),
+                "number {number}, proof {proof:?}"
+            );
+            let (ops, tx, _) = drain(&mut d);
+            assert!(ops.is_empty(), "no state change: {ops:?}");
+            assert!(
+                matches!(&tx[..], [Transmit { message: Message::Fault(f), .. }] if f.kind == FaultKind::FailedAuthentication),
+                "{tx:?}"
+            );
+        }
+    }
+    // Proven by the bound token, the sequence-state rules answer.
+    let proven = [
+        (
+            0,
+            Error::InvalidMessageNumber(id.clone()),
+            FaultKind::SequenceTerminated,
+        ),
+        (
+            MAX_MESSAGE_NUMBER + 1,
+            Error::MessageNumberRollover(id.clone()),
+            FaultKind::MessageNumberRollover,
+        ),
+    ];
+    for (number, error, kind) in proven {
+        assert_eq!(
+            d.handle_message(Timestamp(2), Some(&x()), app(&id, number)),
+            Err(error)
+        );
+        let (_, tx, _) = drain(&mut d);
+        assert!(
+            matches!(&tx[..], [Transmit { message: Message::Fault(f), .. }] if f.kind == kind),
+            "{tx:?}"
+        );
+    }
+    // The sequence goes on: its first message is delivered.
+    d.handle_message(Timestamp(3), Some(&x()), app(&id, 1))
+        .unwrap();
+    let (_, _, events) = drain(&mut d);
+    assert_eq!(delivered(&events), vec![1]);
 }
 
 #[test]

@@ -298,7 +298,7 @@ impl Pair {
             if !ops.is_empty() {
                 self.src_held_since.get_or_insert(self.now);
             }
-            self.src_held_ops.extend(ops.drain(..));
+            self.src_held_ops.append(&mut ops);
             let (held, now): (Vec<_>, Vec<_>) = events
                 .drain(..)
                 .partition(|e| matches!(e, SourceEvent::Acknowledged { .. }));

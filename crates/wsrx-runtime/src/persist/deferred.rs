@@ -106,6 +106,7 @@ impl Deferred {
             dead_letter_deletes,
             handoffs,
             audit,
+            fences,
         } = fresh;
         held.records.extend(records);
         held.payloads.extend(payloads);
@@ -117,6 +118,7 @@ impl Deferred {
         held.dead_letter_deletes.extend(dead_letter_deletes);
         held.handoffs.extend(handoffs);
         held.audit.extend(audit);
+        held.fences.extend(fences);
         held
     }
 }

@@ -65,6 +65,7 @@ mod entropy;
 pub mod error;
 pub mod gateway;
 pub mod http;
+pub mod lease;
 pub mod metrics;
 mod offered;
 pub mod peer;

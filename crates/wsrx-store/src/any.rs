@@ -81,4 +81,8 @@ impl Backend for AnyBackend {
     fn handoffs(&self) -> Result<Vec<(String, u64)>, StoreError> {
         each!(self, b => b.handoffs())
     }
+
+    fn log_end(&self, sequence: &str) -> Result<u64, StoreError> {
+        each!(self, b => b.log_end(sequence))
+    }
 }

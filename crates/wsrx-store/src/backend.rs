@@ -99,6 +99,8 @@ pub struct RowBatch {
     pub handoffs: Vec<(String, u64)>,
     /// Audit entries to append (in order).
     pub audit: Vec<AuditRow>,
+    /// Leases checked in the batch's transaction (see [`crate::Batch::fences`]).
+    pub fences: Vec<crate::lease::Fence>,
 }
 
 /// What runs once a submitted batch is durable (`Ok`) or was refused (`Err`). It runs
@@ -137,4 +139,16 @@ pub trait Backend: Send + Sync + 'static {
     fn handoffs(&self) -> Result<Vec<(String, u64)>, StoreError>;
     /// The audit trail, oldest first (in the order the entries were committed).
     fn audit(&self) -> Result<Vec<AuditRow>, StoreError>;
+    /// The position after the last record of `sequence`'s log (0 when it has none):
+    /// where a node that took the sequence over appends. The default reads every
+    /// record; a shared backend answers it from an index.
+    fn log_end(&self, sequence: &str) -> Result<u64, StoreError> {
+        Ok(self
+            .records()?
+            .iter()
+            .filter(|r| r.sequence == sequence)
+            .map(|r| r.index.saturating_add(1))
+            .max()
+            .unwrap_or(0))
+    }
 }

@@ -108,6 +108,14 @@ pub enum StoreError {
          (a standby takes over when it stops)"
     )]
     Busy(String),
+    /// A batch's fence did not hold: the lease it was committed under is no longer
+    /// that node's with that token (expired, taken over, released). Nothing of the
+    /// batch was applied; the node must not act on it (issue 21, [`crate::lease`]).
+    #[error(
+        "the lease on sequence {0} is no longer held (expired or taken over by another \
+         node): nothing of the batch was applied"
+    )]
+    Fenced(String),
     /// The store was shut down.
     #[error("store is closed")]
     Closed,

@@ -43,6 +43,7 @@ mod handoff;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod job;
 mod keyring;
+pub mod lease;
 mod memory;
 mod model;
 #[cfg(feature = "postgres")]

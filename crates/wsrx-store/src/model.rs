@@ -86,6 +86,11 @@ pub struct Batch {
     pub handoffs: Vec<(String, u64)>,
     /// Audit entries to append.
     pub audit: Vec<crate::AuditRow>,
+    /// The leases the batch is committed under: a backend shared between nodes
+    /// (PostgreSQL) checks each in the batch's transaction and refuses the whole batch
+    /// with [`crate::StoreError::Fenced`] when one does not hold. A single-process
+    /// backend (SQLite, memory) has no other node to fence out and ignores them.
+    pub fences: Vec<crate::lease::Fence>,
 }
 
 impl Batch {

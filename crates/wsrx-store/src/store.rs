@@ -216,6 +216,23 @@ impl<B: Backend> Store<B> {
         Ok(ticket)
     }
 
+    /// Re-reads where `sequence`'s log ends, for a node that just took the sequence
+    /// over from another (whose records this store did not write): its next records
+    /// go after them.
+    ///
+    /// # Errors
+    /// [`StoreError`] from the backend.
+    pub fn adopt_sequence(&self, sequence: &str) -> Result<(), StoreError> {
+        let end = self.backend.log_end(sequence)?;
+        let mut order = self.lock_order()?;
+        if end == 0 {
+            order.next_index.remove(sequence);
+        } else {
+            order.next_index.insert(sequence.to_owned(), end);
+        }
+        Ok(())
+    }
+
     /// The last ticket issued by [`Store::submit`] (0 before the first).
     pub fn last_ticket(&self) -> Ticket {
         Ticket(self.lock_order().map_or(0, |o| o.tickets))
@@ -236,6 +253,7 @@ impl<B: Backend> Store<B> {
             dead_letter_deletes: batch.dead_letter_deletes,
             handoffs: batch.handoffs,
             audit: batch.audit,
+            fences: batch.fences,
             ..RowBatch::default()
         };
         for d in batch.dead_letters {

@@ -151,6 +151,7 @@ fn a_schema_2_database_gains_the_gateway_tables() {
     pg.psql(
         "older",
         "DROP TABLE dead_letters; DROP TABLE handoffs; DROP TABLE IF EXISTS audit; \
+         DROP TABLE IF EXISTS leases; DROP SEQUENCE IF EXISTS lease_fencing; \
          UPDATE schema_version SET version = 2",
     );
     let store = Store::open(

@@ -15,8 +15,12 @@
 //!   not committed (a commit whose outcome is unknown is reported failed).
 //! - [`PostgresBackend::claim_node`]: a node id is claimed with a session advisory lock,
 //!   so two live nodes cannot run under one id.
+//! - Per-sequence leases with fencing tokens ([`crate::lease`]):
+//!   [`PostgresBackend::acquire_lease`], renew, release; a batch's fences are checked in
+//!   its own transaction (`FOR SHARE`, so a takeover waits for a commit under way).
 
 mod connect;
+mod lease;
 mod schema;
 mod writer;
 
@@ -435,6 +439,23 @@ impl Backend for PostgresBackend {
                 .map_err(pg_err)?;
             Ok(())
         })
+    }
+
+    fn log_end(&self, sequence: &str) -> Result<u64, StoreError> {
+        let pool = self.pool.clone();
+        let sequence = sequence.to_owned();
+        let end: i64 = self.block(async move {
+            let client = pool.get().await.map_err(pool_err)?;
+            let row = client
+                .query_one(
+                    "SELECT coalesce(max(idx) + 1, 0)::int8 FROM records WHERE sequence = $1",
+                    &[&sequence],
+                )
+                .await
+                .map_err(pg_err)?;
+            Ok(row.get(0))
+        })?;
+        Ok(u64::try_from(end).unwrap_or(0))
     }
 
     fn records(&self) -> Result<Vec<RecordRow>, StoreError> {

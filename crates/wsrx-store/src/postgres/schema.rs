@@ -39,6 +39,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 4: the audit trail of the admin API (issue 22), in commit order; identifiers and
     // outcomes only, in clear.
     "CREATE TABLE audit (id bigserial PRIMARY KEY, at_ms bigint NOT NULL, entry text NOT NULL);",
+    // 5: per-sequence leases with fencing tokens (issue 21, `crate::lease`): who hands a
+    // sequence over and commits it, under which token, until when (the database's clock).
+    // Tokens come from one sequence, so a later holder always has a larger one.
+    "CREATE SEQUENCE lease_fencing;
+     CREATE TABLE leases (sequence text COLLATE \"C\" PRIMARY KEY, owner text NOT NULL,
+                          token bigint NOT NULL, expires_at timestamptz NOT NULL);
+     CREATE INDEX leases_by_owner ON leases (owner);",
 ];
 
 /// The newest schema version this build knows.

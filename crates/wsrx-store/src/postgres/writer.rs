@@ -49,7 +49,7 @@ async fn commit_jobs(
     let batches: Vec<&RowBatch> = jobs.iter().collect();
     match timed(op_timeout, commit_group(pool, &batches)).await {
         Ok(()) => jobs.iter().map(|_| Ok(())).collect(),
-        Err(StoreError::Conflict(_)) if jobs.len() > 1 => {
+        Err(StoreError::Conflict(_) | StoreError::Fenced(_)) if jobs.len() > 1 => {
             // Rare: redo one by one so that the others still commit.
             let mut results = Vec::with_capacity(jobs.len());
             for b in batches {
@@ -66,6 +66,7 @@ fn again(e: &StoreError) -> StoreError {
     match e {
         StoreError::Conflict(t) => StoreError::Conflict(t.clone()),
         StoreError::Unavailable(t) => StoreError::Unavailable(t.clone()),
+        StoreError::Fenced(s) => StoreError::Fenced(s.clone()),
         other => StoreError::Backend(other.to_string()),
     }
 }
@@ -100,6 +101,23 @@ fn handles(values: impl Iterator<Item = u64>) -> Vec<i64> {
 /// Applies one batch: deletes first, then inserts, then re-sealed rows (the order of
 /// the SQLite backend).
 pub(super) async fn apply(c: &impl GenericClient, b: &RowBatch) -> Result<(), StoreError> {
+    // Fences first, in this transaction: the lease row is share-locked until the commit,
+    // so a takeover (an update of that row) waits for it, and after a takeover this
+    // check fails (another owner, a larger token).
+    for f in &b.fences {
+        let token = i64::try_from(f.token).unwrap_or(-1);
+        let held = c
+            .query_opt(
+                "SELECT 1 FROM leases WHERE sequence = $1 AND owner = $2 AND token = $3 \
+                 AND expires_at > clock_timestamp() FOR SHARE",
+                &[&f.sequence, &f.owner, &token],
+            )
+            .await
+            .map_err(pg_err)?;
+        if held.is_none() {
+            return Err(StoreError::Fenced(f.sequence.clone()));
+        }
+    }
     if !b.sequence_deletes.is_empty() {
         c.execute(
             "DELETE FROM records WHERE sequence = ANY($1)",

@@ -86,8 +86,7 @@ pub struct ClientConfig {
     /// What protects the sequence (`crate::sequence_security`): a token (the default),
     /// or, chosen explicitly, nothing or TLS (no STR, nothing signed).
     pub security: crate::sequence_security::SequenceSecurity,
-    /// WS-MakeConnection 1.1 (`client/mc.rs`): no listener; the client is a fresh MC
-    /// anonymous URI and polls `to` with MakeConnection for what the server holds for it.
+    /// WS-MakeConnection 1.1 (`client/mc.rs`): no listener; poll `to` with MakeConnection.
     pub make_connection: bool,
 }
 
@@ -465,10 +464,7 @@ impl<B: Backend> Client<B> {
             tokio::spawn(async move { c.sender(out_rx).await });
             let c = client.clone();
             tokio::spawn(async move { c.driver().await });
-            if let Some(address) = client.inner.mc_address.clone() {
-                let c = client.clone();
-                tokio::spawn(async move { c.make_connection_loop(address).await });
-            }
+            client.spawn_make_connection();
         }
         {
             let mut st = client.inner.state.lock();

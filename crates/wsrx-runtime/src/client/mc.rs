@@ -55,6 +55,14 @@ pub(super) fn address_for(config: &ClientConfig) -> Result<Option<String>, Runti
 }
 
 impl<B: Backend> Client<B> {
+    /// Starts the polling task, if the client uses MakeConnection.
+    pub(super) fn spawn_make_connection(&self) {
+        if let Some(address) = self.inner.mc_address.clone() {
+            let c = self.clone();
+            tokio::spawn(async move { c.make_connection_loop(address).await });
+        }
+    }
+
     /// Polls for what the server holds for `address` until the client stops. Something is
     /// expected for as long as the client runs (acknowledgements of the forward sequence,
     /// the offered sequence's messages).

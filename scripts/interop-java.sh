@@ -66,7 +66,7 @@ if [ -n "$WITH_WSRX" ]; then
   "$WSRX" send --help 2>/dev/null | grep -q -- '--peer' && PEER_OPTION=1
   "$WSRX" send --help 2>/dev/null | grep -q -- '--make-connection' && MC_OPTION=1
 fi
-# The pre-established SCT of the cells whose security `wsrx send` has no option for (plain-*, mc-*).
+# A pre-established SCT for the cells whose security `wsrx send` gets no credentials for.
 SCT=urn:uuid:6a1c2a5e-5c0b-4a36-9d43-2f1f0c0ffee1
 SECRET=c2VjdXJlLWNvbnZlcnNhdGlvbi1kZW1vLXNlY3JldCE=
 
@@ -88,24 +88,17 @@ first_error() {
 wsrx_args() { # $1 profile, $2 mode, $3 peer, $4 url -> the options `wsrx send` has for this cell
   local a=""
   # As a user configures it: from the WSDL the peer publishes (`<url>?wsdl`: address, SOAP and
-  # WS-RM versions, the message protection by its effective policy, the X.509 bootstrap's suite
-  # from the sp:BootstrapPolicy, the WS-SC/WS-Trust version), credentials from options. The
-  # plain-* and mc-* profiles have no token to bind sequences to, which a WSDL cannot configure
-  # in wsrx (it refuses such policies): their versions are options.
-  case $1 in
-    plain*|mc*)
-      a="--to $4"
-      case $1 in *soap11) a="$a --soap 1.1";; *) a="$a --soap 1.2";; esac
-      case $1 in *rm10*) a="$a --rm 1.0";; *) a="$a --rm 1.1";; esac;;
-    *) a="--wsdl $4?wsdl";;
-  esac
+  # WS-RM versions, the message protection by its effective policy — none at all for the
+  # plain-* and mc-* profiles, whose sequences no token binds —, the X.509 bootstrap's suite
+  # from the sp:BootstrapPolicy, the WS-SC/WS-Trust version), credentials from options.
+  a="--wsdl $4?wsdl"
   [ "$2" = rr ] && a="$a --request-reply --offer"
   [ -n "$PEER_OPTION" ] && a="$a --peer $3"   # the peer's profile, where wsrx has them (docs/sequence-binding.md)
   case $1 in mc-*) [ -n "$MC_OPTION" ] && a="$a --make-connection";; esac   # WS-MakeConnection, no listener
   case $1 in
     ut-tls*) a="$a --username alice --password secret --ca $KEYS/ca.pem";;
     x509*) a="$a --bootstrap x509 --server-cert $KEYS/server.pem";;
-    plain*|mc*) a="$a --security none";;  # plain WS-RM: explicit on both sides
+    plain*|mc*) ;;  # plain WS-RM: the WSDL has no WS-SecurityPolicy binding
     *) a="$a --sct-id $SCT --sct-secret $SECRET";;
   esac
   echo "$a"
@@ -149,13 +142,10 @@ wsrx_send_cells() {
 
 # How `wsrx serve` is configured for a profile, as a user would: from the WSDL the peer's client
 # uses (interop/<peer>/wsdl/<profile>.wsdl: SOAP and WS-RM versions, message protection — which
-# parts are signed and encrypted, EncryptSignature, the suite — for requests and answers alike);
-# the profiles without security (plain-*, mc-*), which no SCT protects, with options.
+# parts are signed and encrypted, EncryptSignature, the suite — for requests and answers alike;
+# for the profiles without security, plain-* and mc-*, sequences that no token binds).
 serve_config() { # $1 peer, $2 profile
-  case $2 in
-    plain-*|mc-*) case $2 in *soap11) echo "--soap 1.1";; *) echo "--soap 1.2";; esac;;
-    *) echo "--wsdl $ROOT/interop/$1/wsdl/$2.wsdl";;
-  esac
+  echo "--wsdl $ROOT/interop/$1/wsdl/$2.wsdl"
 }
 
 # The peer's client -> `wsrx serve`: one wsrx serve per cell (its own port, log, delivery log),
@@ -168,8 +158,6 @@ peer_client_to_wsrx() {
     port=$(( ${SERVE_PORT[$peer]} + k )); k=$((k + 1))
     tls=""; scheme=http
     case $profile in ut-tls*) tls="--tls-cert $KEYS/server.pem --tls-key $KEYS/server.key"; scheme=https;; esac
-    # The profiles without security: wsrx serve configured for sequences no token binds.
-    case $profile in plain-*|mc-*) tls="$tls --allow-unbound-sequences";; esac
     # shellcheck disable=SC2086,SC2046
     WSRX_LOG=${WSRX_LOG:-info} "$WSRX" serve --listen "127.0.0.1:$port" --store "$dir/$name.db" \
       --keyring "$dir/ring.keys" $(serve_config "$peer" "$profile") ${PEER_OPTION:+--peer $peer} --user alice:secret --sct-id $SCT --sct-secret $SECRET \

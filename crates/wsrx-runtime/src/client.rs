@@ -86,6 +86,8 @@ pub struct ClientConfig {
     /// What protects the sequence (`crate::sequence_security`): a token (the default),
     /// or, chosen explicitly, nothing or TLS (no STR, nothing signed).
     pub security: crate::sequence_security::SequenceSecurity,
+    /// WS-MakeConnection 1.1 (`client/mc.rs`): no listener; poll `to` with MakeConnection.
+    pub make_connection: bool,
 }
 
 impl ClientConfig {
@@ -109,6 +111,7 @@ impl ClientConfig {
             listen: None,
             http: None,
             security: crate::sequence_security::SequenceSecurity::Token,
+            make_connection: false,
         }
     }
 }
@@ -212,6 +215,8 @@ struct Inner<B: Backend> {
     tap: Option<Tap>,
     /// The listener's URL (addressable AcksTo), if one runs.
     local: Option<String>,
+    /// The MC anonymous URI the client polls for (`client/mc.rs`), if it uses MakeConnection.
+    mc_address: Option<String>,
     /// Stops the listener.
     listener_stop: StdMutex<Option<oneshot::Sender<()>>>,
     /// The `wsa:MessageID` of every copy of this client's CreateSequence: a resent copy
@@ -222,6 +227,7 @@ struct Inner<B: Backend> {
 
 mod drain;
 mod listener;
+mod mc;
 mod send;
 mod undelivered;
 
@@ -324,8 +330,10 @@ impl<B: Backend> Client<B> {
             None => None,
         };
         let local = bound.as_ref().map(|(_, url)| url.clone());
+        let mc_address = mc::address_for(&config)?;
         let acks = local
             .clone()
+            .or_else(|| mc_address.clone())
             .unwrap_or_else(|| config.profile.wsa_version().anonymous().to_owned());
         let mut state = match restored {
             Some((source, payloads, by_number)) => {
@@ -438,6 +446,7 @@ impl<B: Backend> Client<B> {
             stop,
             tap,
             local,
+            mc_address,
             listener_stop: StdMutex::new(None),
             outstanding: StdMutex::new(std::collections::HashSet::new()),
             create_message_id: pipeline::new_message_id(),
@@ -455,6 +464,7 @@ impl<B: Backend> Client<B> {
             tokio::spawn(async move { c.sender(out_rx).await });
             let c = client.clone();
             tokio::spawn(async move { c.driver().await });
+            client.spawn_make_connection();
         }
         {
             let mut st = client.inner.state.lock();

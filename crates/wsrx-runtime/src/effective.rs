@@ -49,6 +49,8 @@ use wsrx_security::{
 };
 use wsrx_soap::{SoapVersion, WsaVersion};
 
+use crate::sequence_security::SequenceSecurity;
+
 /// What a WSDL endpoint asks the runtime for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Effective {
@@ -81,6 +83,13 @@ pub struct Effective {
     /// The WS-SC (and WS-Trust) version of the SCT the policy names or implies (WS-SP 1.1:
     /// 2005/02; WS-SP 1.2 and 1.3: 1.3), for the client's token exchange.
     pub sc: Option<wsrx_security::ScVersion>,
+    /// What protects the sequences ([`SequenceSecurity`]): `Token` for an SCT-bound policy,
+    /// `None` for plain WS-RM (no WS-SecurityPolicy binding), `TlsBound` for
+    /// `wsrmp:SequenceTransportSecurity`. Without a token, [`Self::policy`] is the default
+    /// one and nothing is signed.
+    pub security: SequenceSecurity,
+    /// `wsmc:MCSupported`: the endpoint supports WS-MakeConnection 1.1.
+    pub make_connection: bool,
 }
 
 /// Why a WSDL cannot configure the runtime.
@@ -184,17 +193,26 @@ pub fn from_settings(
     let label = settings.label.clone();
     // The RM binding invariant first: nothing below may weaken it.
     let binding = settings.check()?;
-    if !matches!(binding, SequenceBinding::SecurityContextToken { .. }) {
-        return Err(EffectiveError::Refused {
-            subject: label,
-            what: format!(
-                "sequences would be {}: wsrx binds every sequence to the security context \
-                 token that protects its messages (WS-RM 1.2 §5), so it needs an \
-                 sp:SymmetricBinding with an SCT protection token and a wsrmp:RMAssertion",
-                binding_words(binding)
-            ),
-        });
-    }
+    let security = match binding {
+        SequenceBinding::SecurityContextToken { .. } => SequenceSecurity::Token,
+        // Plain WS-RM, and WS-RM over TLS (WS-RM Policy 1.1 §2.5
+        // wsrmp:SequenceTransportSecurity): the runtime's explicit modes without a token.
+        SequenceBinding::Unsecured => SequenceSecurity::None,
+        SequenceBinding::TransportSecurity => SequenceSecurity::TlsBound,
+        SequenceBinding::NotReliable | SequenceBinding::NoToken => {
+            return Err(EffectiveError::Refused {
+                subject: label,
+                what: format!(
+                    "sequences would be {}: wsrx binds every sequence to the security context \
+                     token that protects its messages (WS-RM 1.2 §5), to nothing (plain WS-RM, \
+                     no WS-SecurityPolicy binding) or to TLS (wsrmp:SequenceTransportSecurity), \
+                     so it needs a wsrmp:RMAssertion and, with message security, an \
+                     sp:SymmetricBinding with an SCT protection token",
+                    binding_words(binding)
+                ),
+            });
+        }
+    };
     let op = match operation {
         Some(name) => Some(settings.operation(name).ok_or_else(|| {
             EffectiveError::NoOperation {
@@ -215,12 +233,19 @@ pub fn from_settings(
         Some((o, m)) => (&m.config.value, format!("{label} {} input", o.name)),
         None => (&settings.endpoint.value, label.clone()),
     };
-    let policy = protection(config).map_err(|what| EffectiveError::Refused {
+    let policy = match security {
+        SequenceSecurity::Token => protection(config),
+        SequenceSecurity::None | SequenceSecurity::TlsBound => without_token(config, security),
+    }
+    .map_err(|what| EffectiveError::Refused {
         subject: subject.clone(),
         what,
     })?;
     let mut output_policy = None;
-    if let Some(out) = op.and_then(|o| o.message(Direction::Output)) {
+    if let Some(out) = op
+        .and_then(|o| o.message(Direction::Output))
+        .filter(|_| security.uses_token())
+    {
         match protection(&out.config.value) {
             Ok(p) if p == policy => {}
             Ok(p) => {
@@ -267,7 +292,50 @@ pub fn from_settings(
         notes,
         bootstrap: bootstrap::bootstrap_of(config),
         sc: bootstrap::sc_of(config),
+        security,
+        make_connection: config.make_connection || settings.endpoint.value.make_connection,
     })
+}
+
+/// The policy of a sequence no token protects (`security` is `None` or `TlsBound`): nothing
+/// signed, so nothing but TLS may be asked of the messages. A `sp:TransportBinding` is fine
+/// (TLS is the transport's, `--tls-*`/https), as long as it asks for nothing wsrx would have
+/// to add to each message without a token: a timestamp (WS-SP 1.2 §7.3 `IncludeTimestamp`)
+/// or supporting tokens (§8).
+fn without_token(
+    config: &Configuration,
+    security: SequenceSecurity,
+) -> Result<ProtectionPolicy, String> {
+    let words = match security {
+        SequenceSecurity::TlsBound => "sequences bound to TLS (wsrmp:SequenceTransportSecurity)",
+        _ => "plain WS-RM sequences",
+    };
+    if let Some(s) = &config.security {
+        match &s.binding {
+            None => {}
+            Some(SecurityBinding::Transport(t)) if !t.properties.include_timestamp => {}
+            Some(SecurityBinding::Transport(_)) => {
+                return Err(format!(
+                    "sp:IncludeTimestamp in the sp:TransportBinding of {words}: wsrx adds no \
+                     wsse:Security header to a message no token protects"
+                ));
+            }
+            Some(_) => {
+                return Err(format!(
+                    "message security without a security context token for {words}: wsrx \
+                     protects messages with an SCT under sp:SymmetricBinding only"
+                ));
+            }
+        }
+        if let Some(t) = s.supporting_tokens.first().and_then(|st| st.tokens.first()) {
+            return Err(format!(
+                "a supporting sp:{} at {} for {words}: wsrx adds no supporting tokens",
+                t.kind.name(),
+                t.location
+            ));
+        }
+    }
+    Ok(ProtectionPolicy::default())
 }
 
 fn binding_words(b: SequenceBinding) -> &'static str {
@@ -577,7 +645,26 @@ impl crate::server::ServerConfig {
 impl Effective {
     /// One line on what every message carries (the input direction's), for the command line.
     pub fn summary(&self) -> String {
-        summary_of(&self.policy)
+        let mc = if self.make_connection {
+            "; WS-MakeConnection supported"
+        } else {
+            ""
+        };
+        match self.security {
+            SequenceSecurity::Token => {}
+            SequenceSecurity::None => {
+                return format!(
+                    "no message security: plain WS-RM, sequences bound to no token{mc}"
+                );
+            }
+            SequenceSecurity::TlsBound => {
+                return format!(
+                    "no message security: sequences bound to TLS \
+                     (wsrmp:SequenceTransportSecurity){mc}"
+                );
+            }
+        }
+        format!("{}{mc}", summary_of(&self.policy))
     }
 
     /// The same for the output direction, when it differs from the input's.
@@ -593,6 +680,7 @@ impl Effective {
         config.soap = self.soap;
         config.profile = self.profile;
         self.configure_client_policies(&mut config.inbound);
+        config.security = self.security;
     }
 
     /// The client's side of the policies: it sends by the input's and checks what it receives
@@ -646,6 +734,8 @@ impl Effective {
             config.endpoint.clone_from(address);
         }
         self.configure_server_policies(&mut config.inbound);
+        config.security = self.security;
+        self.security.apply_to_destination(&mut config.destination);
     }
 }
 

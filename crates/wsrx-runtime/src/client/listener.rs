@@ -102,8 +102,13 @@ async fn handle<B: Backend>(
 }
 
 impl<B: Backend> Client<B> {
-    /// One message POSTed to the listener (see the module docs).
-    async fn inbound(&self, body: &[u8], hint: SoapVersion) -> Result<HttpReply, RuntimeError> {
+    /// One message POSTed to the listener (see the module docs), or fetched by
+    /// MakeConnection (`client/mc.rs`).
+    pub(super) async fn inbound(
+        &self,
+        body: &[u8],
+        hint: SoapVersion,
+    ) -> Result<HttpReply, RuntimeError> {
         let now_sys = SystemTime::now();
         let opened = match pipeline::open(
             body,

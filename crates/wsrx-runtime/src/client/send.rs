@@ -279,7 +279,8 @@ impl<B: Backend> Client<B> {
         addressing.message_id = Some(message_id);
         // Responses come to the listener only on the offered sequence (its Endpoint);
         // otherwise they ride on the HTTP response.
-        let reply_to = match &self.inner.local {
+        // With MakeConnection they come to the MC anonymous URI (WS-MC 1.1 §3.1) likewise.
+        let reply_to = match self.inner.local.as_ref().or(self.inner.mc_address.as_ref()) {
             Some(url) if self.inner.config.offer => url.as_str(),
             _ => profile.wsa_version().anonymous(),
         };

@@ -29,7 +29,8 @@ fn outcome(path: &str) -> Vec<String> {
     let (name, bytes) = data(path);
     if path.ends_with(".wsdl") {
         return vec![match from_wsdl(&name, &bytes, None, None, None) {
-            Ok(e) => format!("ok {:?} {:?}", e.profile, e.soap),
+            Ok(e) if e.security.uses_token() => format!("ok {:?} {:?}", e.profile, e.soap),
+            Ok(e) => format!("ok {:?} {:?} {}", e.profile, e.soap, e.security.name()),
             Err(e) => format!("refused: {e}"),
         }];
     }
@@ -109,10 +110,8 @@ const EXPECTED: &[(&str, &str)] = &[
         "would unbind the sequence from its SCT: wsrmp:SequenceSTR",
     ),
     ("metro-wsrm10-secureroundtrip-wcf.wsdl", "ok Rm10Wcf V11"),
-    (
-        "metro-wsrm11-roundtrip-wcf.wsdl",
-        "sequences would be unsecured (no WS-SecurityPolicy binding)",
-    ),
+    // Plain WS-RM: sequences bound to no token, as the policy says.
+    ("metro-wsrm11-roundtrip-wcf.wsdl", "ok Rm11 V12 none"),
     (
         "metro-wssc-sc6-encrypt-before-sign.wsdl",
         "sequences would be absent (no wsrmp:RMAssertion)",
@@ -482,5 +481,91 @@ fn the_bootstrap_and_sc_version_come_from_the_peers_wsdls() {
     assert_eq!(
         peer("cxf/wsdl/x509-rm10-soap11.wsdl").1,
         Some(ScVersion::V200512)
+    );
+}
+
+/// `runtime/signed-only.wsdl` without its message security (the `sp:` assertions from the
+/// SymmetricBinding to the SignedParts), `rm` in place of `wsrmp:SequenceSTR` and `extra` added
+/// to the policy.
+fn without_security(rm: &str, extra: &str) -> Result<Effective, EffectiveError> {
+    let (_, bytes) = data("runtime/signed-only.wsdl");
+    let text = String::from_utf8(bytes).unwrap();
+    let start = text.find("<sp:SymmetricBinding>").unwrap();
+    let end = text.find("</sp:SignedParts>").unwrap() + "</sp:SignedParts>".len();
+    let text =
+        format!("{}{extra}{}", &text[..start], &text[end..]).replace("<wsrmp:SequenceSTR/>", rm);
+    from_wsdl("plain.wsdl", text.as_bytes(), None, None, None)
+}
+
+#[test]
+fn a_plain_ws_rm_wsdl_configures_sequences_bound_to_nothing() {
+    let e = without_security("", "").unwrap();
+    assert_eq!(e.security, SequenceSecurity::None);
+    assert_eq!((e.profile, e.soap), (WireProfile::Rm11, SoapVersion::V12));
+    assert_eq!(e.policy, ProtectionPolicy::default());
+    assert!(!e.make_connection);
+    assert!(e.bootstrap.is_none());
+    assert_eq!(
+        e.summary(),
+        "no message security: plain WS-RM, sequences bound to no token"
+    );
+    let mut client = crate::ClientConfig::new("http://elsewhere/");
+    e.configure_client(&mut client);
+    assert_eq!(client.security, SequenceSecurity::None);
+    let mut server = crate::ServerConfig::default();
+    e.configure_server(&mut server);
+    assert_eq!(server.security, SequenceSecurity::None);
+    assert!(
+        !server.destination.require_binding,
+        "the destination creates sequences without a token"
+    );
+    // WS-MakeConnection 1.1's policy assertion is carried along.
+    let mc = without_security(
+        "",
+        "<wsmc:MCSupported xmlns:wsmc=\"http://docs.oasis-open.org/ws-rx/wsmc/200702\"/>",
+    )
+    .unwrap();
+    assert!(mc.make_connection);
+    assert!(
+        mc.summary().ends_with("; WS-MakeConnection supported"),
+        "{}",
+        mc.summary()
+    );
+}
+
+#[test]
+fn sequence_transport_security_configures_tls_bound_sequences() {
+    const TRANSPORT: &str = "<sp:TransportBinding><wsp:Policy>\
+        <sp:TransportToken><wsp:Policy><sp:HttpsToken/></wsp:Policy></sp:TransportToken>\
+        <sp:AlgorithmSuite><wsp:Policy><sp:Basic256/></wsp:Policy></sp:AlgorithmSuite>\
+        </wsp:Policy></sp:TransportBinding>";
+    let e = without_security("<wsrmp:SequenceTransportSecurity/>", TRANSPORT).unwrap();
+    assert_eq!(e.security, SequenceSecurity::TlsBound);
+    assert_eq!(e.policy, ProtectionPolicy::default());
+    // What wsrx would have to add to every message without a token is refused by name.
+    let stamped = without_security(
+        "<wsrmp:SequenceTransportSecurity/>",
+        &TRANSPORT.replace(
+            "</wsp:Policy></sp:TransportBinding>",
+            "<sp:IncludeTimestamp/></wsp:Policy></sp:TransportBinding>",
+        ),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        stamped.contains("sp:IncludeTimestamp in the sp:TransportBinding"),
+        "{stamped}"
+    );
+    let supporting = without_security(
+        "<wsrmp:SequenceTransportSecurity/>",
+        &format!(
+            "{TRANSPORT}<sp:SignedSupportingTokens><wsp:Policy><sp:UsernameToken/></wsp:Policy></sp:SignedSupportingTokens>"
+        ),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        supporting.contains("a supporting sp:UsernameToken at "),
+        "{supporting}"
     );
 }

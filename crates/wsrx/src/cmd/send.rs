@@ -45,6 +45,12 @@ pub(crate) struct Args {
     /// acknowledgements and responses there instead of answering on the HTTP response.
     #[arg(long, value_name = "ADDR")]
     listen: Option<std::net::SocketAddr>,
+    /// For a client the server cannot reach (behind NAT, no listener): name this client by a
+    /// WS-MakeConnection 1.1 anonymous URI (its AcksTo and, with --offer, the ReplyTo and the
+    /// offered sequence's Endpoint) and fetch what the server holds for it by polling the
+    /// destination with wsmc:MakeConnection (the peer's policy says `wsmc:MCSupported`).
+    #[arg(long, conflicts_with = "listen")]
+    make_connection: bool,
     /// A bundled policy document (a WSDL, as --wsdl), overriding --rm and --soap: `default`
     /// (wsrx's own: WS-RM 1.1, SOAP 1.2, WS-A 1.0, WS-SC 1.3), `wcf-wshttp` (WCF
     /// wsHttpBinding: WS-RM 2005/02, SOAP 1.2, WS-A 1.0, WS-SC 2005/02), `wcf-ws2007`
@@ -60,12 +66,14 @@ pub(crate) struct Args {
     /// docs/sequence-binding.md. Default: the profile's stack with --profile, else `wsrx`.
     #[arg(long, value_name = "NAME")]
     peer: Option<String>,
-    /// What protects the sequence: `token` (default: a security context token from
-    /// --sct-id, --username or --bootstrap x509; the sequence is bound to it and every
-    /// message signed), `none` (plain WS-RM: nothing signed, bound to nothing) or
-    /// `tls-bound` (no token, an https:// destination: wsrmp:SequenceTransportSecurity).
-    #[arg(long, value_name = "MODE", default_value = "token")]
-    security: String,
+    /// What protects the sequence: `token` (a security context token from --sct-id,
+    /// --username or --bootstrap x509; the sequence is bound to it and every message signed),
+    /// `none` (plain WS-RM: nothing signed, bound to nothing) or `tls-bound` (no token, an
+    /// https:// destination: wsrmp:SequenceTransportSecurity). Default: what the --wsdl's
+    /// policy says (no WS-SecurityPolicy binding: `none`; wsrmp:SequenceTransportSecurity:
+    /// `tls-bound`), else `token`.
+    #[arg(long, value_name = "MODE")]
+    security: Option<String>,
     /// First retransmission interval in milliseconds (then exponential back-off).
     #[arg(long, value_name = "MS")]
     retransmit_ms: Option<u64>,
@@ -199,13 +207,11 @@ async fn send(mut args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let peer = super::rm_common::peer_profile(args.peer.as_deref(), args.profile.as_deref())?;
-    let security = wsrx_runtime::sequence_security::SequenceSecurity::from_name(&args.security)
-        .with_context(|| {
-            format!(
-                "--security must be token, none or tls-bound, not {}",
-                args.security
-            )
-        })?;
+    let security = match &args.security {
+        Some(name) => wsrx_runtime::sequence_security::SequenceSecurity::from_name(name)
+            .with_context(|| format!("--security must be token, none or tls-bound, not {name}"))?,
+        None => wsdl.as_ref().map(|e| e.security).unwrap_or_default(),
+    };
     let https = to
         .get(..8)
         .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
@@ -255,6 +261,13 @@ async fn send(mut args: Args) -> anyhow::Result<ExitCode> {
     );
     config.offer = args.offer;
     config.listen = args.listen;
+    config.make_connection = args.make_connection;
+    if args.make_connection && wsdl.as_ref().is_some_and(|e| !e.make_connection) {
+        eprintln!(
+            "wsrx send: WARNING: --make-connection, but the WSDL's policy has no \
+             wsmc:MCSupported: the destination may not hold messages for MakeConnection"
+        );
+    }
     let persistence = open_store(&args.common, "send", &to, None)?;
     let tls = args.tls.load()?;
     config.tls = tls.clone();

@@ -24,12 +24,14 @@ pub(crate) struct Args {
     /// bound to a token, so any sender may use it. Off by default (WS-RM 1.2 §5, as WCF).
     #[arg(long)]
     allow_unbound_sequences: bool,
-    /// What protects inbound sequences: `token` (default: each bound to a security
-    /// context token), `none` (also plain WS-RM sequences, unsigned, bound to nothing;
-    /// the same as --allow-unbound-sequences) or `tls-bound` (also sequences without a
-    /// token, but only over HTTPS: wsrmp:SequenceTransportSecurity; needs --tls-cert).
-    #[arg(long, value_name = "MODE", default_value = "token")]
-    security: String,
+    /// What protects inbound sequences: `token` (each bound to a security context token),
+    /// `none` (also plain WS-RM sequences, unsigned, bound to nothing; the same as
+    /// --allow-unbound-sequences) or `tls-bound` (also sequences without a token, but only
+    /// over HTTPS: wsrmp:SequenceTransportSecurity; needs --tls-cert). Default: what the
+    /// --wsdl's policy says (no WS-SecurityPolicy binding: `none`;
+    /// wsrmp:SequenceTransportSecurity: `tls-bound`), else `token`.
+    #[arg(long, value_name = "MODE")]
+    security: Option<String>,
     /// The peer stack's profile: `wsrx` (default: strict), `cxf`, `metro`, `wcf` or
     /// `gsoap`. With `cxf` or `gsoap`, a CreateSequence without an STR that a security
     /// context signed is bound to that context (those stacks never write the STR); strict
@@ -254,24 +256,30 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     // The server answers in the SOAP version of each request; --soap only validates.
     super::rm_common::soap_version(&args.common.soap)?;
-    let sequence_security = match SequenceSecurity::from_name(&args.security) {
-        Some(SequenceSecurity::Token) if args.allow_unbound_sequences => SequenceSecurity::None,
-        Some(s) => s,
-        None => anyhow::bail!(
-            "--security must be token, none or tls-bound, not {}",
-            args.security
-        ),
-    };
-    anyhow::ensure!(
-        sequence_security != SequenceSecurity::TlsBound || args.tls.tls_cert.is_some(),
-        "--security tls-bound needs HTTPS (--tls-cert/--tls-key)"
-    );
     let peer = super::rm_common::peer_profile(args.peer.as_deref(), args.profile.as_deref())?;
     // From a WSDL: the policy every message is checked and built by, published as given.
     let loaded = args
         .wsdl
         .load(&wsrx_runtime::tls::ClientTls::default())
         .await?;
+    // What protects the sequences: the option, else the WSDL's policy (plain WS-RM: none;
+    // wsrmp:SequenceTransportSecurity: tls-bound), else a token.
+    let sequence_security = match &args.security {
+        Some(name) => SequenceSecurity::from_name(name)
+            .with_context(|| format!("--security must be token, none or tls-bound, not {name}"))?,
+        None => loaded
+            .as_ref()
+            .map(|l| l.effective.security)
+            .unwrap_or_default(),
+    };
+    let sequence_security = match sequence_security {
+        SequenceSecurity::Token if args.allow_unbound_sequences => SequenceSecurity::None,
+        s => s,
+    };
+    anyhow::ensure!(
+        sequence_security != SequenceSecurity::TlsBound || args.tls.tls_cert.is_some(),
+        "--security tls-bound needs HTTPS (--tls-cert/--tls-key)"
+    );
     // Who may connect, before any state is made: a refusal creates nothing.
     let tokens = Arc::new(token_providers(
         &args,

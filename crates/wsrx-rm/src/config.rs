@@ -220,6 +220,10 @@ pub struct DestinationConfig {
     pub version: RmVersion,
     /// Sequences open at once; CreateSequence beyond it is refused (ConnectionLimitReached).
     pub max_open_sequences: usize,
+    /// Sequences bound to one identity (security context) open at once; its
+    /// CreateSequence beyond it is refused (`IdentityQuotaReached`), others' are not.
+    /// Unbound sequences are under `max_open_sequences` only.
+    pub max_open_sequences_per_identity: usize,
     /// The delivery assurance.
     pub delivery: DeliveryAssurance,
     /// Deliver in order (`wsrmp:InOrder`).
@@ -264,6 +268,7 @@ impl Default for DestinationConfig {
         Self {
             version: RmVersion::V1_1,
             max_open_sequences: 128,
+            max_open_sequences_per_identity: 32,
             delivery: DeliveryAssurance::ExactlyOnce,
             in_order: true,
             incomplete: IncompleteSequenceBehavior::NoDiscard,

@@ -113,7 +113,8 @@ impl Error {
             ),
             Self::CreateSequenceRefused(r) => {
                 let code = match r {
-                    RefusalReason::ConnectionLimitReached => FaultCode::Receiver,
+                    RefusalReason::ConnectionLimitReached
+                    | RefusalReason::IdentityQuotaReached => FaultCode::Receiver,
                     _ => FaultCode::Sender,
                 };
                 (

@@ -245,6 +245,11 @@ pub enum FaultCode {
 pub enum RefusalReason {
     /// The limit on open sequences was reached (WCF `netrm:ConnectionLimitReached`).
     ConnectionLimitReached,
+    /// The identity that proved the CreateSequence holds its quota of open sequences
+    /// (`DestinationConfig::max_open_sequences_per_identity`); other identities may still
+    /// open sequences. On the wire as `ConnectionLimitReached` (Receiver: retry later)
+    /// with a Reason naming the quota (issue 20: fairness by identity).
+    IdentityQuotaReached,
     /// The body STR names a token other than the one that proved the CreateSequence.
     TokenMismatch,
     /// The destination requires a Sequence-STR binding and the CreateSequence had none.

@@ -264,6 +264,7 @@ fn refusal_code(r: RefusalReason) -> u8 {
         RefusalReason::UsesSequenceStrMismatch => 4,
         RefusalReason::OfferRejected => 5,
         RefusalReason::Unspecified => 6,
+        RefusalReason::IdentityQuotaReached => 7,
     }
 }
 
@@ -275,6 +276,7 @@ fn refusal_from(code: u8) -> Result<RefusalReason, RecordError> {
         4 => RefusalReason::UsesSequenceStrMismatch,
         5 => RefusalReason::OfferRejected,
         6 => RefusalReason::Unspecified,
+        7 => RefusalReason::IdentityQuotaReached,
         _ => return Err(RecordError::Invalid("refusal reason")),
     })
 }

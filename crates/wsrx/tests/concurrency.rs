@@ -55,6 +55,9 @@ async fn one_server_handles_a_thousand_concurrent_sequences() {
             SECRET,
             "--max-sequences",
             &max,
+            // One token opens them all (the per-identity quota is 32 by default).
+            "--max-sequences-per-identity",
+            &max,
         ],
     );
     assert!(serve.banner.contains("listening"), "{}", serve.banner);

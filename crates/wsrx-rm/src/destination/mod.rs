@@ -17,6 +17,7 @@
 //! reorder buffer.
 
 mod create;
+mod quota;
 mod ending;
 mod inbound;
 mod restore;

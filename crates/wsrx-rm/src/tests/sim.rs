@@ -96,6 +96,7 @@ fn scenario(seed: u64) -> Scenario {
     let dst = DestinationConfig {
         version,
         max_open_sequences: 64,
+        max_open_sequences_per_identity: 64,
         delivery,
         in_order,
         incomplete,

@@ -46,6 +46,9 @@ fn reason(kind: FaultKind) -> &'static str {
         FaultKind::CreateSequenceRefused(RefusalReason::ConnectionLimitReached) => {
             "The server is too busy to create a sequence. Try again later."
         }
+        FaultKind::CreateSequenceRefused(RefusalReason::IdentityQuotaReached) => {
+            "Quota open_sequences_per_identity reached: this security context holds as many open sequences as it may. Close one, or try again later."
+        }
         FaultKind::CreateSequenceRefused(RefusalReason::TokenMismatch) => {
             "The Create Sequence request has been refused: its SecurityTokenReference does not name the token that secured it."
         }
@@ -93,7 +96,12 @@ pub fn soap_fault(profile: WireProfile, fault: &RmFault) -> Fault {
     } else {
         f = f.with_subcode(profile.namespace(), local_name(fault.kind));
     }
-    if fault.kind == FaultKind::CreateSequenceRefused(RefusalReason::ConnectionLimitReached) {
+    if matches!(
+        fault.kind,
+        FaultKind::CreateSequenceRefused(
+            RefusalReason::ConnectionLimitReached | RefusalReason::IdentityQuotaReached
+        )
+    ) {
         f = f.with_subcode(NS_NETRM, "ConnectionLimitReached");
     }
     let ns = profile.namespace();

@@ -40,6 +40,11 @@ pub(crate) struct Args {
     /// (wsrm:CreateSequenceRefused).
     #[arg(long, default_value_t = 128)]
     max_sequences: usize,
+    /// Inbound sequences bound to one security context open at once; its CreateSequence
+    /// beyond it is refused (CreateSequenceRefused, netrm:ConnectionLimitReached, Receiver,
+    /// a Reason naming open_sequences_per_identity), other contexts' are not.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    max_sequences_per_identity: usize,
     /// Messages per sequence accepted and not yet handed over (to the echo service, or
     /// to the --forward backend); beyond it new messages are dropped unacknowledged and
     /// the source resends them: a slow backend slows the acknowledgements down and
@@ -331,6 +336,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         config.wsdl = Some(loaded.text);
     }
     config.destination.max_open_sequences = args.max_sequences;
+    config.destination.max_open_sequences_per_identity = args.max_sequences_per_identity;
     config.destination.delivery_backlog = args.max_backlog.max(1);
     peer.apply_to_destination(&mut config.destination);
     if peer != wsrx_runtime::peer::PeerProfile::Wsrx {

@@ -264,6 +264,29 @@ pub enum RefusalReason {
     Unspecified,
 }
 
+/// A Destination quota on what one identity (and all of them) may make it keep (issue
+/// 20: fairness by identity). Reaching one refuses the message with a retryable SOAP
+/// Receiver fault naming it; nothing else changes, so the Source resends it later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Quota {
+    /// Messages the sequences bound to one identity keep for delivery: held for order
+    /// plus delivered and not yet handed over
+    /// ([`crate::DestinationConfig::max_pending_per_identity`]).
+    PendingDeliveriesPerIdentity,
+    /// The same over every sequence ([`crate::DestinationConfig::max_pending`]).
+    PendingDeliveriesTotal,
+}
+
+impl Quota {
+    /// The quota's name, for fault reasons, logs and metric labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PendingDeliveriesPerIdentity => "pending_deliveries_per_identity",
+            Self::PendingDeliveriesTotal => "pending_deliveries_total",
+        }
+    }
+}
+
 /// The fault kinds (WS-RM 1.1 §4 and spec-facts §2.1), plus the one WS-Security fault
 /// this crate raises for a message that does not carry the proof its sequence is bound to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -287,6 +310,9 @@ pub enum FaultKind {
     /// `wsse:FailedAuthentication` (WSS 1.0 §12): the message was not proven by the token
     /// its sequence is bound to. Not a WS-RM fault; the SOAP layer encodes it.
     FailedAuthentication,
+    /// A Destination quota was reached ([`Quota`]): a SOAP Receiver fault (retry later)
+    /// with no WS-RM subcode, its Reason naming the quota. Not a WS-RM fault.
+    QuotaReached(Quota),
 }
 
 /// Fault detail data.

@@ -25,7 +25,7 @@ use thiserror::Error;
 use crate::binding::SecurityBinding;
 use crate::events::UndeliveredReason;
 use crate::msg::{
-    AckRange, EndpointRef, FaultKind, IncompleteSequenceBehavior, PayloadRef, RefusalReason,
+    AckRange, EndpointRef, FaultKind, IncompleteSequenceBehavior, PayloadRef, Quota, RefusalReason,
     SequenceId,
 };
 use crate::persist::{DestinationRecord, SourceRecord, StoreOp};
@@ -238,6 +238,8 @@ fn fault_code(kind: FaultKind) -> u8 {
         FaultKind::WsrmRequired => 7,
         FaultKind::LastMessageNumberExceeded => 8,
         FaultKind::FailedAuthentication => 9,
+        FaultKind::QuotaReached(Quota::PendingDeliveriesPerIdentity) => 10,
+        FaultKind::QuotaReached(Quota::PendingDeliveriesTotal) => 11,
     }
 }
 
@@ -252,6 +254,8 @@ fn fault_from(code: u8) -> Result<FaultKind, RecordError> {
         7 => FaultKind::WsrmRequired,
         8 => FaultKind::LastMessageNumberExceeded,
         9 => FaultKind::FailedAuthentication,
+        10 => FaultKind::QuotaReached(Quota::PendingDeliveriesPerIdentity),
+        11 => FaultKind::QuotaReached(Quota::PendingDeliveriesTotal),
         _ => return Err(RecordError::Invalid("fault kind")),
     })
 }

@@ -1,5 +1,5 @@
 //! Fairness by identity against the real `wsrx serve` (issue 20 item 1, "Fairness by
-//! identity"; threat model T43): an insider token (B) opens sequences beyond its quota
+//! identity"; threat model T43, T44): an insider token (B) opens sequences beyond its quota
 //! and floods messages on them (bounded), while a legitimate `wsrx send` with another
 //! token (A) runs in parallel. B alone is refused, with CreateSequenceRefused naming the
 //! quota (Receiver: retry later); A is never refused and every one of its messages is
@@ -18,7 +18,10 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Answer, SCT_A, SCT_B, SECRET_A, Target, application, create_sequence, prot_b};
+use common::{
+    Answer, SCT_A, SCT_B, SECRET_A, Target, Victim, application, create_sequence, delivered,
+    prot_b, wait_delivered,
+};
 use wsrx_test::adversary;
 use wsrx_test::fixture::metrics;
 
@@ -176,4 +179,121 @@ fn an_insider_over_its_quota_is_refused_alone_and_the_legitimate_sender_is_serve
     assert_eq!(quota, (2 * CREATES - PER_IDENTITY) as f64);
     assert!(by_b >= quota);
     assert_eq!(by_a, 0.0, "the legitimate identity was never refused");
+}
+
+/// Pending deliveries per identity (threat model T44): insider B holds messages out of
+/// order (a gap at 1) on two sequences up to its quota; its next message is refused with
+/// a Receiver fault naming the quota, nothing recorded; victim A is served meanwhile;
+/// once B fills its gaps and the application has its messages, B's resent message is
+/// taken and every sequence is delivered once, in order.
+#[test]
+fn an_insider_over_its_pending_delivery_quota_is_refused_alone_without_state_change() {
+    const QUOTA: u64 = 6;
+    let m = metrics::free_addr();
+    let t = Target::start(
+        "pending",
+        &[
+            "--max-pending-per-identity",
+            &QUOTA.to_string(),
+            "--metrics",
+            &m.to_string(),
+        ],
+    );
+    let url = t.url();
+    let b: Vec<String> = (0..2)
+        .map(|_| {
+            let a = Answer::read(&t.post(&create_sequence(&url, Some(&prot_b()), Some(SCT_B))));
+            a.created()
+                .unwrap_or_else(|| panic!("B's sequence: {}", a.text))
+        })
+        .collect();
+    let send_b = |seq: &str, n: u64| {
+        Answer::read(&t.post(&application(
+            &url,
+            Some(&prot_b()),
+            seq,
+            n,
+            &format!("b {n}"),
+        )))
+    };
+    // 2..=4 on each sequence: held behind the gap at 1, B's whole quota.
+    for seq in &b {
+        for n in 2..=QUOTA / 2 + 1 {
+            let a = send_b(seq, n);
+            assert!(
+                a.fault.is_none(),
+                "B's message {n} within its quota: {}",
+                a.text
+            );
+        }
+    }
+    let refused = send_b(&b[1], QUOTA / 2 + 2);
+    assert_eq!(
+        refused.fault.as_ref().map(|(code, _)| code.as_str()),
+        Some("Receiver"),
+        "retryable: {}",
+        refused.text
+    );
+    assert!(
+        refused.text.contains("pending_deliveries_per_identity"),
+        "the fault names the quota: {}",
+        refused.text
+    );
+    let mut refusals = 1.0;
+    // The victim is not refused.
+    let mut victim = Victim::create(&t);
+    for i in 0..3 {
+        victim.send(&t, &format!("a {i}"));
+    }
+    // B fills its gaps; its refused message, resent, is taken once the application has
+    // finished with what it was given.
+    let last = QUOTA / 2 + 2;
+    assert!(send_b(&b[0], 1).fault.is_none());
+    wait_delivered(&t, &b[0], last - 1);
+    let mut taken = false;
+    for _ in 0..400 {
+        let a = send_b(&b[1], last);
+        if a.fault.is_none() {
+            taken = true;
+            break;
+        }
+        assert!(
+            a.text.contains("pending_deliveries_per_identity"),
+            "{}",
+            a.text
+        );
+        refusals += 1.0;
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert!(taken, "B's resent message never taken");
+    assert!(send_b(&b[1], 1).fault.is_none());
+    wait_delivered(&t, &b[1], last);
+    let numbers = |seq: &str| -> Vec<u64> { delivered(&t, seq).iter().map(|(n, _)| *n).collect() };
+    assert_eq!(
+        numbers(&b[0]),
+        (1..last).collect::<Vec<_>>(),
+        "exactly once, in order"
+    );
+    assert_eq!(
+        numbers(&b[1]),
+        (1..=last).collect::<Vec<_>>(),
+        "exactly once, in order"
+    );
+    assert_eq!(numbers(&victim.seq), vec![1, 2, 3]);
+    let sum = |series: &str| metrics::sum(m, series);
+    assert_eq!(
+        sum("wsrx_refused_total{reason=\"pending_deliveries_per_identity\"}"),
+        refusals
+    );
+    assert!(
+        sum(&format!(
+            "wsrx_refused_by_identity_total{{identity=\"{SCT_B}\"}}"
+        )) >= refusals
+    );
+    assert_eq!(
+        sum(&format!(
+            "wsrx_refused_by_identity_total{{identity=\"{SCT_A}\"}}"
+        )),
+        0.0
+    );
 }

@@ -368,6 +368,156 @@ fn restore_holds_again_and_does_not_redeliver() {
     assert_eq!(delivered(&drain(&mut r).2), vec![2, 3]);
 }
 
+/// After a restart, inactivity resumes from the recorded time of each sequence's last
+/// accepted message (issue 21), plus a bounded jitter from the injected random source;
+/// a sequence whose records carry no time resumes from the restart, jittered too.
+#[test]
+fn restore_resumes_inactivity_from_the_recorded_time_with_jitter() {
+    let cfg = DestinationConfig {
+        inactivity_timeout: Duration::from_secs(600),
+        ..Default::default()
+    };
+    let timeout = 600_000u64;
+    let spread = timeout * restore::RESUME_JITTER_PERMILLE / 1000;
+    let mut log: Vec<StoreOp> = Vec::new();
+    let mut ids = Vec::new();
+    // Three sequences, last active at 1 000, 2 000 and never (an old-format record).
+    let (mut d, first) = dest(cfg.clone());
+    let mut created = vec![first];
+    for _ in 0..2 {
+        let cs = CreateSequence {
+            acks_to: EndpointRef("http://src".into()),
+            expires: None,
+            offer: None,
+            str_token: Some(TokenRef(x())),
+            uses_sequence_str: true,
+            to: None,
+        };
+        d.handle_message(Timestamp(0), Some(&x()), Message::CreateSequence(cs))
+            .unwrap();
+        match d.poll_transmit().map(|t| t.message) {
+            Some(Message::CreateSequenceResponse(r)) => created.push(r.id),
+            other => panic!("{other:?}"),
+        }
+        drain(&mut d);
+    }
+    for (id, at) in created.iter().zip([Some(1_000u64), Some(2_000), None]) {
+        let rec = d.sequences.get(id).map(|s| DestinationRecord {
+            id: id.clone(),
+            version: s.version,
+            acks_to: s.acks_to.clone(),
+            binding: s.binding.clone(),
+            expires_at: s.expires_at,
+            incomplete: s.incomplete,
+            offer_id: None,
+        });
+        log.push(StoreOp::DestinationCreated(rec.unwrap()));
+        d.handle_message(Timestamp(at.unwrap_or(500)), Some(&x()), app(id, 1))
+            .unwrap();
+        for op in drain(&mut d).0 {
+            log.push(match op {
+                StoreOp::InboundRecorded {
+                    id,
+                    number,
+                    payload,
+                    delivered,
+                    last,
+                    at: recorded,
+                } => {
+                    // The Destination records the time it accepted the message.
+                    assert_eq!(recorded, Some(Timestamp(at.unwrap_or(500))));
+                    StoreOp::InboundRecorded {
+                        id,
+                        number,
+                        payload,
+                        delivered,
+                        last,
+                        at: at.map(Timestamp),
+                    }
+                }
+                other => other,
+            });
+        }
+        ids.push((id.clone(), at));
+    }
+    let restart = 100_000u64;
+    // Fixed draws: every sequence gets the same jitter, so each deadline is checkable.
+    let draws = [7u64, 1u64 << 40];
+    for draw in draws {
+        let r = Destination::restore(
+            Timestamp(restart),
+            cfg.clone(),
+            EndpointRef("http://dst".into()),
+            &log,
+            Box::new(move || draw),
+        )
+        .unwrap();
+        let jitter = draw % (spread + 1);
+        assert!(jitter <= spread);
+        for (id, at) in &ids {
+            let s = r.sequence(id).unwrap();
+            let base = at.unwrap_or(restart);
+            assert_eq!(s.last_activity, Timestamp(base + jitter), "{id}");
+        }
+        // The first deadline is the oldest sequence's, not the restart's.
+        assert_eq!(r.poll_timeout(), Some(Timestamp(1_000 + jitter + timeout)));
+    }
+    // Draws that differ spread sequences that went idle in the same instant.
+    let mut n = 0u64;
+    let r = Destination::restore(
+        Timestamp(restart),
+        cfg,
+        EndpointRef("http://dst".into()),
+        &log,
+        Box::new(move || {
+            n += 1;
+            n * 1_000
+        }),
+    )
+    .unwrap();
+    let mut restarted: Vec<u64> = ids
+        .iter()
+        .map(|(id, _)| r.sequence(id).unwrap().last_activity.0)
+        .collect();
+    restarted.sort_unstable();
+    restarted.dedup();
+    assert_eq!(restarted.len(), 3);
+    // A record from the future (a clock that went back) resumes from the restart.
+    let future: Vec<StoreOp> = log
+        .iter()
+        .cloned()
+        .map(|op| match op {
+            StoreOp::InboundRecorded {
+                id,
+                number,
+                payload,
+                delivered,
+                last,
+                ..
+            } => StoreOp::InboundRecorded {
+                id,
+                number,
+                payload,
+                delivered,
+                last,
+                at: Some(Timestamp(restart * 10)),
+            },
+            other => other,
+        })
+        .collect();
+    let r = Destination::restore(
+        Timestamp(restart),
+        DestinationConfig::default(),
+        EndpointRef("http://dst".into()),
+        &future,
+        Box::new(|| 0),
+    )
+    .unwrap();
+    for (id, _) in &ids {
+        assert_eq!(r.sequence(id).unwrap().last_activity, Timestamp(restart));
+    }
+}
+
 /// The idle-sequence memory budget (2 KB): the hash-map entry (key + value inline) plus
 /// the heap it owns (identifier, AcksTo, binding, one-range vector; an empty reorder
 /// buffer allocates nothing). Hash-map bucket overhead (one control byte) is not counted.

@@ -169,6 +169,8 @@ struct State {
     /// What became of a WS-RM 1.0 TerminateSequence (sent once: 1.0 has no response, so
     /// the Source is done when it queues it, but `terminate` waits for the POST).
     farewell: Option<Farewell>,
+    /// Acknowledgement-only changes waiting to ride in the next commit (`Deferred`).
+    deferred: crate::persist::Deferred,
     /// The last SOAP fault the peer answered with, verbatim (`pipeline::fault_summary`).
     peer_fault: Option<String>,
     /// The peer refused our CreateSequence with a fault that does not prove anything
@@ -343,6 +345,7 @@ impl<B: Backend> Client<B> {
                     undelivered: None,
                     resent: Vec::new(),
                     farewell: None,
+                    deferred: crate::persist::Deferred::default(),
                     peer_fault: None,
                     create_refused: None,
                 }
@@ -392,6 +395,7 @@ impl<B: Backend> Client<B> {
                     undelivered: None,
                     resent: Vec::new(),
                     farewell: None,
+                    deferred: crate::persist::Deferred::default(),
                     peer_fault: None,
                     create_refused: None,
                 }
@@ -682,7 +686,9 @@ impl<B: Backend> Client<B> {
                 .clone()
                 .map(|e| Err(RuntimeError::SequenceEnded(e)))
         })
-        .await
+        .await?;
+        // What the caller was just told (all acknowledged) is in the store too.
+        self.commit_deferred().await
     }
 
     /// Closes the sequence (WS-RM 1.1 CloseSequence once all is acknowledged; 1.0
@@ -766,6 +772,11 @@ impl<B: Backend> Client<B> {
 
     /// Stops the driver and sender tasks (the store keeps what is needed to resume).
     pub fn shutdown(&self) {
+        // Held-back acknowledgements are written on the way out (not waited for: a
+        // restart without them only resends what they covered).
+        if let Err(e) = self.submit_deferred() {
+            tracing::warn!(error = %e, "held-back acknowledgements not written");
+        }
         let _ = self.inner.stop.send(true);
         if let Some(tx) = self
             .inner

@@ -26,6 +26,9 @@ use zeroize::Zeroizing;
 
 use crate::error::RuntimeError;
 
+mod deferred;
+pub use deferred::Deferred;
+
 /// A shared store, with commit tickets and async wrappers over its blocking calls.
 pub struct Persistence<B: Backend> {
     store: Arc<Store<B>>,

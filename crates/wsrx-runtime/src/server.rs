@@ -109,8 +109,9 @@ struct Slot {
     ep: ServerEndpoint,
     /// Payloads of accepted messages not yet handed over, by handle.
     held: HashMap<u64, Held>,
-    /// Responses by (sequence, number), for sequences without an accepted offer.
-    responses: HashMap<(SequenceId, u64), Reply>,
+    /// Responses by sequence and request number, for sequences without an accepted
+    /// offer (bounded per sequence, `server/responses.rs`).
+    responses: responses::Responses,
     /// The offered sequence of each forward sequence that came with an accepted Offer.
     duplex: HashMap<SequenceId, Offered>,
     /// The dialect and SOAP version each sequence was created in (for POSTs).
@@ -216,6 +217,7 @@ mod mc;
 mod post;
 mod published;
 mod refusals;
+mod responses;
 mod timer;
 
 /// The server side of the runtime (cheap to clone).
@@ -365,7 +367,7 @@ impl<B: Backend> Server<B> {
             Ok(Slot {
                 ep: ServerEndpoint::new(dest, open),
                 held,
-                responses: HashMap::new(),
+                responses: responses::Responses::default(),
                 duplex: HashMap::new(),
                 dialects: HashMap::new(),
                 version,

@@ -133,6 +133,11 @@ pub(crate) struct Pair {
     last_ack: BTreeMap<SequenceId, BTreeSet<u64>>,
     /// Test-only defect switch set on every Source made (see `Source::finish`).
     pub(crate) broken_source: bool,
+    /// Acknowledgement-only ops held back for the next synced batch, the
+    /// `Acknowledged` events that wait with them, and since when (see `drain_source`).
+    src_held_ops: Vec<StoreOp>,
+    src_held_events: Vec<SourceEvent>,
+    src_held_since: Option<Timestamp>,
 }
 
 impl Pair {
@@ -179,6 +184,9 @@ impl Pair {
             src_crashed: false,
             last_ack: BTreeMap::new(),
             broken_source: false,
+            src_held_ops: Vec::new(),
+            src_held_events: Vec::new(),
+            src_held_since: None,
         }
     }
 
@@ -253,7 +261,11 @@ impl Pair {
             return;
         };
         if crash {
-            // The batch was not synced: everything this input produced is lost.
+            // The batch was not synced: everything this input produced is lost, and
+            // the acknowledgements held back for the next batch with it.
+            self.src_held_ops.clear();
+            self.src_held_events.clear();
+            self.src_held_since = None;
             self.source = None;
             self.src_crashed = true;
             self.crashes += 1;
@@ -262,7 +274,48 @@ impl Pair {
             ));
             return;
         }
+        let mut ops = Vec::new();
         while let Some(op) = src.poll_persist() {
+            ops.push(op);
+        }
+        let mut out = Vec::new();
+        while let Some(t) = src.poll_transmit() {
+            out.push(t);
+        }
+        let mut events = Vec::new();
+        while let Some(e) = src.poll_event() {
+            events.push(e);
+        }
+        // As the runtime's client does (`wsrx-runtime` `persist::Deferred`), a batch of
+        // nothing but acknowledgements is not synced on its own: it goes first in the
+        // next batch that is, or alone once it is old. The acknowledgements it carries
+        // are reported to the application only then; a crash loses them, which is the
+        // same to the protocol as acknowledgements lost on the way.
+        let acks_only = ops
+            .iter()
+            .all(|op| matches!(op, StoreOp::OutboundAcked { .. }));
+        if acks_only {
+            if !ops.is_empty() {
+                self.src_held_since.get_or_insert(self.now);
+            }
+            self.src_held_ops.append(&mut ops);
+            let (held, now): (Vec<_>, Vec<_>) = events
+                .drain(..)
+                .partition(|e| matches!(e, SourceEvent::Acknowledged { .. }));
+            self.src_held_events.extend(held);
+            events = now;
+        }
+        let old = self
+            .src_held_since
+            .is_some_and(|t| self.now >= t.saturating_add(Duration::from_millis(200)));
+        if !acks_only || old {
+            self.src_held_since = None;
+            let held_ops: Vec<StoreOp> = self.src_held_ops.drain(..).collect();
+            let held_events: Vec<SourceEvent> = self.src_held_events.drain(..).collect();
+            ops.splice(0..0, held_ops);
+            events.splice(0..0, held_events);
+        }
+        for op in ops {
             if let StoreOp::OutboundStored {
                 id,
                 number,
@@ -277,13 +330,7 @@ impl Pair {
             }
             self.src_log.push(op);
         }
-        let mut out = Vec::new();
-        while let Some(t) = src.poll_transmit() {
-            out.push(t);
-        }
-        while let Some(e) = src.poll_event() {
-            self.src_events.push(e);
-        }
+        self.src_events.extend(events);
         for t in out {
             self.send(true, t);
         }

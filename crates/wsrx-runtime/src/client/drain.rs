@@ -2,6 +2,7 @@
 //! as one batch submitted to the store, their transmits queued with its ticket, their
 //! events; the feeding of verified answers; the end of a sequence whose context was lost.
 
+use tokio::time::Instant;
 use wsrx_rm::msg::Route;
 use wsrx_rm::{Message, PayloadRef, SourceEvent, StoreOp};
 use wsrx_store::{Backend, Batch, PayloadPut};
@@ -9,7 +10,7 @@ use wsrx_store::{Backend, Batch, PayloadPut};
 use super::{Client, State};
 use crate::clock;
 use crate::error::RuntimeError;
-use crate::persist::{Ticket, add_op, encode_payload};
+use crate::persist::{Deferred, Ticket, add_op, encode_payload};
 use crate::pipeline;
 
 impl<B: Backend> Client<B> {
@@ -19,6 +20,8 @@ impl<B: Backend> Client<B> {
     /// the ticket and waits for it, the lock released.
     pub(super) fn drain(&self, st: &mut State) -> Result<Ticket, RuntimeError> {
         let mut batch = Batch::default();
+        // Acknowledgement records in `batch`: a batch of nothing else waits (`Deferred`).
+        let mut acks = 0usize;
         while let Some(op) = st.source.poll_persist() {
             match &op {
                 StoreOp::OutboundStored {
@@ -56,6 +59,7 @@ impl<B: Backend> Client<B> {
                 }
                 _ => {}
             }
+            acks += usize::from(matches!(op, StoreOp::OutboundAcked { .. }));
             add_op(&mut batch, &op);
         }
         // A held message handed to this sequence: recorded there, its old copy dropped,
@@ -127,7 +131,19 @@ impl<B: Backend> Client<B> {
                 add_op(&mut batch, &op);
             }
         }
-        // Commit-before-send: the transmits wait for this ticket (sender task).
+        // Acknowledgement-only changes ride in the next commit (or a late one of their
+        // own); anything else is committed now, after what was held back.
+        let batch = if Deferred::may_wait(&batch, acks) {
+            if st.deferred.hold(batch, Instant::now()) {
+                Batch::default()
+            } else {
+                st.deferred.take_with(Batch::default())
+            }
+        } else {
+            st.deferred.take_with(batch)
+        };
+        // Commit-before-send: the transmits wait for this ticket (sender task). With
+        // nothing to commit it is the last one issued: what they follow is in it.
         let ticket = self.inner.persistence.submit(batch)?;
         for t in transmits {
             if self.inner.out.send((t, ticket)).is_err() {
@@ -140,6 +156,20 @@ impl<B: Backend> Client<B> {
             .send_modify(|g| *g = g.wrapping_add(1));
         self.inner.wake.notify_one();
         Ok(ticket)
+    }
+
+    /// Commits the held-back acknowledgement changes now and waits until they are durable
+    /// (before the store is read for them, or a caller is told all is acknowledged).
+    pub(super) async fn commit_deferred(&self) -> Result<(), RuntimeError> {
+        let ticket = self.submit_deferred()?;
+        self.inner.persistence.durable(ticket).await
+    }
+
+    /// Submits the held-back acknowledgement changes (without waiting); their ticket.
+    pub(super) fn submit_deferred(&self) -> Result<Ticket, RuntimeError> {
+        let mut st = self.inner.state.lock();
+        let held = st.deferred.take_with(Batch::default());
+        self.inner.persistence.submit(held)
     }
 
     /// Ends the sequence, explicitly, when the security context it is bound to was lost

@@ -40,10 +40,12 @@ impl<B: Backend> Client<B> {
                     .min()
                     .map(clock::until);
                 let r = (!st.requests.is_empty()).then_some(retry);
-                match (d, r) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
+                // Held-back acknowledgements are written by their deadline when idle.
+                let held = st
+                    .deferred
+                    .due()
+                    .map(|at| at.saturating_duration_since(Instant::now()));
+                [d, r, held].into_iter().flatten().min()
             };
             let sleep = async {
                 match deadline {

@@ -18,25 +18,34 @@ impl<B: Backend> Client<B> {
     /// # Errors
     /// [`RuntimeError::Usage`] for a receipt of another sequence.
     pub async fn outcome(&self, receipt: &Receipt) -> Result<Outcome, RuntimeError> {
-        let st = self.inner.state.lock();
-        if st.created.as_ref().map(SequenceId::as_str) != Some(receipt.sequence.as_str()) {
-            return Err(RuntimeError::Usage(format!(
-                "receipt of sequence {}, not of this client's",
-                receipt.sequence
-            )));
+        let outcome = {
+            let st = self.inner.state.lock();
+            if st.created.as_ref().map(SequenceId::as_str) != Some(receipt.sequence.as_str()) {
+                return Err(RuntimeError::Usage(format!(
+                    "receipt of sequence {}, not of this client's",
+                    receipt.sequence
+                )));
+            }
+            if let Some(u) = st
+                .undelivered
+                .as_ref()
+                .filter(|u| u.contains(receipt.number))
+            {
+                return Ok(Outcome::Undelivered(u.reason));
+            }
+            if st.source.is_acknowledged(receipt.number) {
+                Outcome::Acknowledged
+            } else {
+                Outcome::Pending
+            }
+        };
+        if outcome == Outcome::Acknowledged {
+            // Reported only once durable: a held-back acknowledgement lost to a crash
+            // would otherwise have been reported and then, the destination gone,
+            // contradicted as undelivered (the simulation checks it).
+            self.commit_deferred().await?;
         }
-        if let Some(u) = st
-            .undelivered
-            .as_ref()
-            .filter(|u| u.contains(receipt.number))
-        {
-            return Ok(Outcome::Undelivered(u.reason));
-        }
-        Ok(if st.source.is_acknowledged(receipt.number) {
-            Outcome::Acknowledged
-        } else {
-            Outcome::Pending
-        })
+        Ok(outcome)
     }
 
     /// Waits until the message of `receipt` is acknowledged.
@@ -58,7 +67,9 @@ impl<B: Backend> Client<B> {
                 .clone()
                 .map(|e| Err(RuntimeError::SequenceEnded(e)))
         })
-        .await
+        .await?;
+        // Reported only once durable (see `outcome`).
+        self.commit_deferred().await
     }
 
     /// The messages this client's sequence ended without delivering, if it did.
@@ -75,6 +86,7 @@ impl<B: Backend> Client<B> {
         let Some(id) = self.sequence_id().await else {
             return Ok(Vec::new());
         };
+        self.commit_deferred().await?;
         let snapshot = self.inner.persistence.load().await?;
         let mut numbers = std::collections::BTreeSet::new();
         for log in snapshot.sequences.iter().filter(|l| l.sequence == id) {

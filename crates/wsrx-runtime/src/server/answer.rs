@@ -150,7 +150,7 @@ impl<B: Backend> Server<B> {
             .into_iter()
             .map(RmHeader::SequenceAcknowledgement)
             .collect();
-        if let Some(reply) = slot.responses.get(&(id.clone(), number)).cloned() {
+        if let Some(reply) = slot.responses.get(&id, number).cloned() {
             let wire = WireMessage {
                 headers,
                 body: WireBody::Application,

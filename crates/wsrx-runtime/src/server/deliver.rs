@@ -281,12 +281,12 @@ impl<B: Backend> Server<B> {
                             // No room on the offered sequence: the back-channel instead.
                             tracing::info!(error = %e, "offered sequence full; response not sequenced");
                             o.outbox.remove(&0);
-                            slot.responses.insert((d.id.clone(), d.number), reply);
+                            slot.responses.insert(&d.id, d.number, reply);
                         }
                     }
                 }
                 None => {
-                    slot.responses.insert((d.id.clone(), d.number), reply);
+                    slot.responses.insert(&d.id, d.number, reply);
                 }
             }
         }

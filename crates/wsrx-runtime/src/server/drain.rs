@@ -55,7 +55,7 @@ impl<B: Backend> Server<B> {
                 && (delivering.contains(id) || slot.queue.pending_of(id).is_some())
             {
                 slot.dialects.remove(id);
-                slot.responses.retain(|(s, _), _| s != id);
+                slot.responses.forget(id);
                 slot.handled.remove(id);
                 batch.records.push((
                     id.as_str().to_owned(),
@@ -88,7 +88,7 @@ impl<B: Backend> Server<B> {
                 }
                 StoreOp::DestinationTerminated { id } => {
                     slot.dialects.remove(id);
-                    slot.responses.retain(|(s, _), _| s != id);
+                    slot.responses.forget(id);
                     slot.handled.remove(id);
                 }
                 _ => {}

@@ -101,6 +101,8 @@ impl<B: Backend> Server<B> {
                             for n in acked {
                                 if let Some(p) = o.outbox.remove(&n) {
                                     batch.payload_deletes.push(p.handle);
+                                    // Its request needs no response any more either.
+                                    o.by_request.remove(&p.request);
                                 }
                             }
                         }

@@ -6,7 +6,9 @@
 //!   write, recv, send and their vectored forms; not epoll, futex, fsync or fcntl,
 //!   so it is a lower bound on the syscalls made);
 //! - the store writers' group commits (each one fsync of the WAL with
-//!   `synchronous=FULL`) and the retransmissions the server received.
+//!   `synchronous=FULL`) and the retransmissions the server received;
+//! - the resident set (`/proc/self/status` `VmRSS`) at the end of the run, and the
+//!   peak (`VmHWM`) so far: whether memory stays flat as the message count grows.
 //!
 //! Elsewhere than Linux the kernel figures read as zero (and are printed as `-`).
 
@@ -25,6 +27,8 @@ pub(crate) struct Reading {
     pub(crate) client_fsyncs: u64,
     /// Retransmissions of recorded messages the server received.
     pub(crate) retransmissions: u64,
+    /// Resident set now and its peak so far, KiB.
+    pub(crate) rss_kib: (u64, u64),
     /// Whether the kernel figures could be read.
     pub(crate) kernel: bool,
 }
@@ -40,6 +44,7 @@ impl Reading {
             server_fsyncs,
             client_fsyncs,
             retransmissions,
+            rss_kib: resident().unwrap_or_default(),
             kernel: cpu.is_some() && syscalls.is_some(),
         }
     }
@@ -55,6 +60,7 @@ impl Reading {
             retransmitted_pct: self.retransmissions.saturating_sub(earlier.retransmissions) as f64
                 * 100.0
                 / n,
+            rss_kib: self.rss_kib,
             kernel: self.kernel && earlier.kernel,
         }
     }
@@ -68,29 +74,36 @@ pub(crate) struct Cost {
     pub(crate) server_fsyncs: f64,
     pub(crate) client_fsyncs: f64,
     pub(crate) retransmitted_pct: f64,
+    /// Resident set at the end of the run and peak so far (KiB; not per message).
+    pub(crate) rss_kib: (u64, u64),
     pub(crate) kernel: bool,
 }
 
 impl std::fmt::Display for Cost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (cpu, sys) = if self.kernel {
+        let (cpu, sys, rss) = if self.kernel {
             (
                 format!("{:.3}", self.cpu_ms),
                 format!("{:.1}", self.syscalls),
+                format!(
+                    "{:.1}/{:.1}",
+                    self.rss_kib.0 as f64 / 1024.0,
+                    self.rss_kib.1 as f64 / 1024.0
+                ),
             )
         } else {
-            ("-".to_owned(), "-".to_owned())
+            ("-".to_owned(), "-".to_owned(), "-".to_owned())
         };
         write!(
             f,
-            "{cpu:>7} {:>5.2}/{:<5.2} {sys:>6} {:>6.2}",
+            "{cpu:>7} {:>5.2}/{:<5.2} {sys:>6} {:>6.2} {rss:>11}",
             self.server_fsyncs, self.client_fsyncs, self.retransmitted_pct
         )
     }
 }
 
 /// The header of the cost columns, aligned with [`Cost`]'s display.
-pub(crate) const HEADER: &str = "cpu ms fsync s/c   r+w sc  retx%";
+pub(crate) const HEADER: &str = "cpu ms fsync s/c   r+w sc  retx% rss/peak MiB";
 
 fn cpu_time() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
@@ -101,6 +114,18 @@ fn cpu_time() -> Option<Duration> {
     let utime: u64 = fields.nth(11)?.parse().ok()?;
     let stime: u64 = fields.next()?.parse().ok()?;
     Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// `VmRSS` and `VmHWM` of this process, KiB.
+fn resident() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
 fn io_syscalls() -> Option<u64> {
@@ -136,6 +161,8 @@ mod tests {
             assert!(c.kernel);
             assert!(c.syscalls >= 5.0, "{c:?}");
             assert!(b.cpu >= a.cpu);
+            let (rss, peak) = c.rss_kib;
+            assert!(rss > 0 && peak >= rss, "{c:?}");
         }
         assert!((c.server_fsyncs - 1.0).abs() < 1e-9 && (c.client_fsyncs - 2.0).abs() < 1e-9);
         assert!((c.retransmitted_pct - 10.0).abs() < 1e-9);

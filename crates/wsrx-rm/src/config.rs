@@ -220,6 +220,20 @@ pub struct DestinationConfig {
     pub version: RmVersion,
     /// Sequences open at once; CreateSequence beyond it is refused (ConnectionLimitReached).
     pub max_open_sequences: usize,
+    /// Sequences bound to one identity (security context) open at once; its
+    /// CreateSequence beyond it is refused (`IdentityQuotaReached`), others' are not.
+    /// Unbound sequences are under `max_open_sequences` only.
+    pub max_open_sequences_per_identity: usize,
+    /// Messages the sequences bound to one identity keep for delivery at once (held for
+    /// order plus delivered and not yet handed over, see `delivery_backlog`); a new
+    /// message beyond it is refused with a Receiver fault naming
+    /// `pending_deliveries_per_identity` (retry later), other identities' are not. The
+    /// next message in order on a sequence is charged only what its identity has in the
+    /// application (never its held messages: it is what releases them). `usize::MAX`
+    /// (the default) = no bound, for runtimes that never report hand-overs.
+    pub max_pending_per_identity: usize,
+    /// The same over every sequence (`pending_deliveries_total`). Default `usize::MAX`.
+    pub max_pending: usize,
     /// The delivery assurance.
     pub delivery: DeliveryAssurance,
     /// Deliver in order (`wsrmp:InOrder`).
@@ -264,6 +278,9 @@ impl Default for DestinationConfig {
         Self {
             version: RmVersion::V1_1,
             max_open_sequences: 128,
+            max_open_sequences_per_identity: 32,
+            max_pending_per_identity: usize::MAX,
+            max_pending: usize::MAX,
             delivery: DeliveryAssurance::ExactlyOnce,
             in_order: true,
             incomplete: IncompleteSequenceBehavior::NoDiscard,

@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::msg::{FaultCode, FaultDetail, FaultKind, RefusalReason, RmFault, SequenceId};
+use crate::msg::{FaultCode, FaultDetail, FaultKind, Quota, RefusalReason, RmFault, SequenceId};
 
 /// An input the machine refused (peer fault) or a command it could not carry out (user
 /// misuse). A refused peer input changes no sequence state; where the protocol answers
@@ -42,6 +42,10 @@ pub enum Error {
     /// A message number of 0 (numbers start at 1).
     #[error("message number 0 on {0}")]
     InvalidMessageNumber(SequenceId),
+    /// A message on sequence `.1` refused because a Destination quota is reached (retry
+    /// later; nothing was recorded).
+    #[error("quota {} reached on {}", .0.name(), .1)]
+    QuotaReached(Quota, SequenceId),
 
     // --- User misuse -----------------------------------------------------------------
     /// The in-flight window is full: wait for an acknowledgement (`Event::Acknowledged`).
@@ -92,7 +96,8 @@ impl Error {
             | Self::SequenceClosed(id)
             | Self::LastMessageNumberExceeded(id)
             | Self::InvalidAcknowledgement(id)
-            | Self::InvalidMessageNumber(id) => Some(id),
+            | Self::InvalidMessageNumber(id)
+            | Self::QuotaReached(_, id) => Some(id),
             _ => None,
         }
     }
@@ -113,7 +118,9 @@ impl Error {
             ),
             Self::CreateSequenceRefused(r) => {
                 let code = match r {
-                    RefusalReason::ConnectionLimitReached => FaultCode::Receiver,
+                    RefusalReason::ConnectionLimitReached | RefusalReason::IdentityQuotaReached => {
+                        FaultCode::Receiver
+                    }
                     _ => FaultCode::Sender,
                 };
                 (
@@ -146,6 +153,11 @@ impl Error {
                 FaultKind::SequenceTerminated,
                 FaultCode::Sender,
                 FaultDetail::Identifier(id.clone()),
+            ),
+            Self::QuotaReached(q, _) => (
+                FaultKind::QuotaReached(*q),
+                FaultCode::Receiver,
+                FaultDetail::None,
             ),
             Self::PeerFault(_) | Self::Unexpected(_) => return None,
             Self::Backpressure

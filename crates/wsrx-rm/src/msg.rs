@@ -245,6 +245,11 @@ pub enum FaultCode {
 pub enum RefusalReason {
     /// The limit on open sequences was reached (WCF `netrm:ConnectionLimitReached`).
     ConnectionLimitReached,
+    /// The identity that proved the CreateSequence holds its quota of open sequences
+    /// (`DestinationConfig::max_open_sequences_per_identity`); other identities may still
+    /// open sequences. On the wire as `ConnectionLimitReached` (Receiver: retry later)
+    /// with a Reason naming the quota (issue 20: fairness by identity).
+    IdentityQuotaReached,
     /// The body STR names a token other than the one that proved the CreateSequence.
     TokenMismatch,
     /// The destination requires a Sequence-STR binding and the CreateSequence had none.
@@ -257,6 +262,29 @@ pub enum RefusalReason {
     /// knows (only `netrm:ConnectionLimitReached` travels on the wire; the other reasons
     /// are local diagnostics, written as the fault's Reason text).
     Unspecified,
+}
+
+/// A Destination quota on what one identity (and all of them) may make it keep (issue
+/// 20: fairness by identity). Reaching one refuses the message with a retryable SOAP
+/// Receiver fault naming it; nothing else changes, so the Source resends it later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Quota {
+    /// Messages the sequences bound to one identity keep for delivery: held for order
+    /// plus delivered and not yet handed over
+    /// ([`crate::DestinationConfig::max_pending_per_identity`]).
+    PendingDeliveriesPerIdentity,
+    /// The same over every sequence ([`crate::DestinationConfig::max_pending`]).
+    PendingDeliveriesTotal,
+}
+
+impl Quota {
+    /// The quota's name, for fault reasons, logs and metric labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PendingDeliveriesPerIdentity => "pending_deliveries_per_identity",
+            Self::PendingDeliveriesTotal => "pending_deliveries_total",
+        }
+    }
 }
 
 /// The fault kinds (WS-RM 1.1 §4 and spec-facts §2.1), plus the one WS-Security fault
@@ -282,6 +310,9 @@ pub enum FaultKind {
     /// `wsse:FailedAuthentication` (WSS 1.0 §12): the message was not proven by the token
     /// its sequence is bound to. Not a WS-RM fault; the SOAP layer encodes it.
     FailedAuthentication,
+    /// A Destination quota was reached ([`Quota`]): a SOAP Receiver fault (retry later)
+    /// with no WS-RM subcode, its Reason naming the quota. Not a WS-RM fault.
+    QuotaReached(Quota),
 }
 
 /// Fault detail data.

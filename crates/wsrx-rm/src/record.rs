@@ -27,7 +27,7 @@ use thiserror::Error;
 use crate::binding::SecurityBinding;
 use crate::events::UndeliveredReason;
 use crate::msg::{
-    AckRange, EndpointRef, FaultKind, IncompleteSequenceBehavior, PayloadRef, RefusalReason,
+    AckRange, EndpointRef, FaultKind, IncompleteSequenceBehavior, PayloadRef, Quota, RefusalReason,
     SequenceId,
 };
 use crate::persist::{DestinationRecord, SourceRecord, StoreOp};
@@ -240,6 +240,8 @@ fn fault_code(kind: FaultKind) -> u8 {
         FaultKind::WsrmRequired => 7,
         FaultKind::LastMessageNumberExceeded => 8,
         FaultKind::FailedAuthentication => 9,
+        FaultKind::QuotaReached(Quota::PendingDeliveriesPerIdentity) => 10,
+        FaultKind::QuotaReached(Quota::PendingDeliveriesTotal) => 11,
     }
 }
 
@@ -254,6 +256,8 @@ fn fault_from(code: u8) -> Result<FaultKind, RecordError> {
         7 => FaultKind::WsrmRequired,
         8 => FaultKind::LastMessageNumberExceeded,
         9 => FaultKind::FailedAuthentication,
+        10 => FaultKind::QuotaReached(Quota::PendingDeliveriesPerIdentity),
+        11 => FaultKind::QuotaReached(Quota::PendingDeliveriesTotal),
         _ => return Err(RecordError::Invalid("fault kind")),
     })
 }
@@ -266,6 +270,7 @@ fn refusal_code(r: RefusalReason) -> u8 {
         RefusalReason::UsesSequenceStrMismatch => 4,
         RefusalReason::OfferRejected => 5,
         RefusalReason::Unspecified => 6,
+        RefusalReason::IdentityQuotaReached => 7,
     }
 }
 
@@ -277,6 +282,7 @@ fn refusal_from(code: u8) -> Result<RefusalReason, RecordError> {
         4 => RefusalReason::UsesSequenceStrMismatch,
         5 => RefusalReason::OfferRejected,
         6 => RefusalReason::Unspecified,
+        7 => RefusalReason::IdentityQuotaReached,
         _ => return Err(RecordError::Invalid("refusal reason")),
     })
 }

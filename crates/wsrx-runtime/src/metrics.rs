@@ -184,6 +184,7 @@ pub fn refusal_label(reason: wsrx_rm::msg::RefusalReason) -> &'static str {
     use wsrx_rm::msg::RefusalReason as R;
     match reason {
         R::ConnectionLimitReached => "connection_limit_reached",
+        R::IdentityQuotaReached => "open_sequences_per_identity",
         R::TokenMismatch => "token_mismatch",
         R::BindingRequired => "binding_required",
         R::UsesSequenceStrMismatch => "uses_sequence_str_mismatch",

@@ -89,8 +89,8 @@ use crate::token::TokenProvider;
 
 mod api;
 pub use api::{
-    DEFAULT_DELIVERY_BACKLOG, DEFAULT_REPLAY_LIMITS, DeliveryInfo, Handler, Operation, Reply,
-    ServerConfig,
+    DEFAULT_DELIVERY_BACKLOG, DEFAULT_PENDING_PER_IDENTITY, DEFAULT_PENDING_TOTAL,
+    DEFAULT_REPLAY_LIMITS, DeliveryInfo, Handler, Operation, Reply, ServerConfig,
 };
 pub use control::SequenceCommand;
 

@@ -268,3 +268,88 @@ fn serve_refuses_a_readable_users_file_and_a_server_without_contexts() {
     );
     succeeded(&out, 1);
 }
+
+/// The TLS handshake timeout end to end (threat model T41): a connection that sends
+/// nothing and one that stops in the middle of its ClientHello are both dropped by the
+/// server once `--tls-handshake-timeout` passes, each counted
+/// `wsrx_refused_total{reason="tls_handshake_timeout"}`, and a client completing its
+/// handshake is served meanwhile and afterwards.
+#[test]
+fn stalled_tls_handshakes_are_dropped_and_counted() {
+    use std::io::{Read, Write};
+    use wsrx_test::fixture::metrics;
+
+    let s = setup("handshake");
+    let m = metrics::free_addr();
+    let server = serve(
+        &s,
+        &[
+            "--tls-cert",
+            "server.pem",
+            "--tls-key",
+            "server.key",
+            "--sct-id",
+            SCT_A,
+            "--sct-secret",
+            SECRET_A,
+            "--tls-handshake-timeout",
+            "1",
+            "--metrics",
+            &m.to_string(),
+        ],
+    );
+    let silent = std::net::TcpStream::connect(server.addr).unwrap();
+    let mut partial = std::net::TcpStream::connect(server.addr).unwrap();
+    // The first bytes of a TLS record carrying a ClientHello (handshake, TLS 1.0 record
+    // version, 512 bytes announced), then nothing.
+    partial
+        .write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+        .unwrap();
+    let out = send(
+        &s,
+        &server.url,
+        "during.db",
+        &[
+            "--count",
+            "2",
+            "--sct-id",
+            SCT_A,
+            "--sct-secret",
+            SECRET_A,
+            "--ca",
+            "ca.pem",
+        ],
+    );
+    succeeded(&out, 2);
+    for (name, mut c) in [("silent", silent), ("partial", partial)] {
+        // A bound on the test, not a measurement: the server's own timeout is 1 s.
+        c.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        let mut buf = [0u8; 64];
+        match c.read(&mut buf) {
+            Ok(0) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            other => panic!("{name}: the server should drop the connection, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        metrics::sum(m, "wsrx_refused_total{reason=\"tls_handshake_timeout\"}"),
+        2.0
+    );
+    let out = send(
+        &s,
+        &server.url,
+        "after.db",
+        &[
+            "--count",
+            "2",
+            "--sct-id",
+            SCT_A,
+            "--sct-secret",
+            SECRET_A,
+            "--ca",
+            "ca.pem",
+        ],
+    );
+    succeeded(&out, 2);
+}

@@ -55,6 +55,14 @@ async fn one_server_handles_a_thousand_concurrent_sequences() {
             SECRET,
             "--max-sequences",
             &max,
+            // One token opens them all (the per-identity quota is 32 by default).
+            "--max-sequences-per-identity",
+            &max,
+            // ...and keeps up to a thousand sequences' messages for delivery at once.
+            "--max-pending-per-identity",
+            "1000000",
+            "--max-pending",
+            "1000000",
         ],
     );
     assert!(serve.banner.contains("listening"), "{}", serve.banner);

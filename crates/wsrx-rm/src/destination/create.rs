@@ -122,6 +122,11 @@ impl Destination {
                 return refuse(RefusalReason::OfferRejected);
             }
         }
+        // The identity's own quota first: an identity at its quota is told so even when
+        // the global limit is reached too (issue 20).
+        if self.identity_quota_reached(binding.as_ref()) {
+            return refuse(RefusalReason::IdentityQuotaReached);
+        }
         if self.sequences.len() >= self.config.max_open_sequences {
             return refuse(RefusalReason::ConnectionLimitReached);
         }

@@ -65,7 +65,12 @@ impl Destination {
             if m.sequence.last_message && s.received.max().is_some_and(|x| x > number) {
                 return Err(Error::LastMessageNumberExceeded(id));
             }
+            // Fairness by identity (issue 20): refused before anything is recorded.
+            self.pending_quota(&id, number)?;
         }
+        let Some(s) = self.sequences.get_mut(&id) else {
+            return Err(Error::UnknownSequence(id));
+        };
         let gated = gated_cfg || s.incomplete != IncompleteSequenceBehavior::NoDiscard;
         // The next number in order is always admitted, so a full buffer cannot deadlock.
         let buffer_full = gated

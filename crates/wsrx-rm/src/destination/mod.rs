@@ -19,6 +19,7 @@
 mod create;
 mod ending;
 mod inbound;
+mod quota;
 mod restore;
 mod sequence;
 mod state;
@@ -186,6 +187,13 @@ impl Destination {
         proof: Option<&SecurityBinding>,
         msg: Message,
     ) -> Result<(), Error> {
+        // A refused application message is never delivered: its payload is released.
+        let offered_payload = match &msg {
+            Message::Application(m) => m
+                .payload
+                .map(|p| (m.sequence.id.clone(), m.sequence.number, p)),
+            _ => None,
+        };
         let result = match msg {
             Message::CreateSequence(cs) => self.on_create(now, proof, cs),
             Message::Application(m) => self.on_application(now, proof, m),
@@ -208,6 +216,13 @@ impl Destination {
                 self.reply(Message::Fault(fault), None, proof.cloned());
             }
             self.events.push_back(DestinationEvent::Refused(e.clone()));
+            if let Some((id, number, payload)) = offered_payload {
+                self.events.push_back(DestinationEvent::Released {
+                    id,
+                    number,
+                    payload,
+                });
+            }
         }
         result
     }

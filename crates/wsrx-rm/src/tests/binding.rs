@@ -187,6 +187,15 @@ fn destination_refuses_in(mode: Mode) {
                 dest.poll_event(),
                 Some(crate::DestinationEvent::Refused(Error::BindingMismatch(_)))
             ));
+            if matches!(&msg, Message::Application(a) if a.payload.is_some()) {
+                assert!(
+                    matches!(
+                        dest.poll_event(),
+                        Some(crate::DestinationEvent::Released { .. })
+                    ),
+                    "the refused message's payload is released"
+                );
+            }
             assert_eq!(dest.poll_event(), None);
             assert_eq!(
                 dest.sequence(&id).cloned(),

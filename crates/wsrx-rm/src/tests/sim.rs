@@ -96,6 +96,9 @@ fn scenario(seed: u64) -> Scenario {
     let dst = DestinationConfig {
         version,
         max_open_sequences: 64,
+        max_open_sequences_per_identity: 64,
+        max_pending_per_identity: usize::MAX,
+        max_pending: usize::MAX,
         delivery,
         in_order,
         incomplete,

@@ -10,7 +10,7 @@ use wsrx_xml::XmlWriter;
 use super::model::{NS_WSSE, WireProfile, rm_version};
 use super::write::write_ack;
 use crate::msg::{
-    FaultCode as RmFaultCode, FaultDetail, FaultKind, RefusalReason, RmFault, SequenceId,
+    FaultCode as RmFaultCode, FaultDetail, FaultKind, Quota, RefusalReason, RmFault, SequenceId,
 };
 use crate::version::NS_NETRM;
 
@@ -26,6 +26,7 @@ pub fn local_name(kind: FaultKind) -> &'static str {
         FaultKind::WsrmRequired => "WSRMRequired",
         FaultKind::LastMessageNumberExceeded => "LastMessageNumberExceeded",
         FaultKind::FailedAuthentication => "FailedAuthentication",
+        FaultKind::QuotaReached(q) => q.name(),
     }
 }
 
@@ -45,6 +46,9 @@ fn reason(kind: FaultKind) -> &'static str {
         }
         FaultKind::CreateSequenceRefused(RefusalReason::ConnectionLimitReached) => {
             "The server is too busy to create a sequence. Try again later."
+        }
+        FaultKind::CreateSequenceRefused(RefusalReason::IdentityQuotaReached) => {
+            "Quota open_sequences_per_identity reached: this security context holds as many open sequences as it may. Close one, or try again later."
         }
         FaultKind::CreateSequenceRefused(RefusalReason::TokenMismatch) => {
             "The Create Sequence request has been refused: its SecurityTokenReference does not name the token that secured it."
@@ -69,6 +73,12 @@ fn reason(kind: FaultKind) -> &'static str {
         FaultKind::FailedAuthentication => {
             "The security token could not be authenticated or authorized."
         }
+        FaultKind::QuotaReached(Quota::PendingDeliveriesPerIdentity) => {
+            "Quota pending_deliveries_per_identity reached: this security context has as many messages awaiting delivery as it may. Retry later."
+        }
+        FaultKind::QuotaReached(Quota::PendingDeliveriesTotal) => {
+            "Quota pending_deliveries_total reached: the server has as many messages awaiting delivery as it may. Retry later."
+        }
     }
 }
 
@@ -90,10 +100,17 @@ pub fn soap_fault(profile: WireProfile, fault: &RmFault) -> Fault {
     if fault.kind == FaultKind::FailedAuthentication {
         f = f.with_subcode(NS_WSSE, "FailedAuthentication");
         f.subcode_as_soap11_code = true;
+    } else if let FaultKind::QuotaReached(_) = fault.kind {
+        // No subcode: a plain Receiver fault (retry later), the Reason names the quota.
     } else {
         f = f.with_subcode(profile.namespace(), local_name(fault.kind));
     }
-    if fault.kind == FaultKind::CreateSequenceRefused(RefusalReason::ConnectionLimitReached) {
+    if matches!(
+        fault.kind,
+        FaultKind::CreateSequenceRefused(
+            RefusalReason::ConnectionLimitReached | RefusalReason::IdentityQuotaReached
+        )
+    ) {
         f = f.with_subcode(NS_NETRM, "ConnectionLimitReached");
     }
     let ns = profile.namespace();

@@ -355,7 +355,7 @@ impl Decoded {
 /// action for `wsse:FailedAuthentication`.
 pub(crate) fn action_for(profile: WireProfile, fault: &RmFault) -> &'static str {
     match fault.kind {
-        FaultKind::FailedAuthentication => profile.soap_fault_action(),
+        FaultKind::FailedAuthentication | FaultKind::QuotaReached(_) => profile.soap_fault_action(),
         _ => profile.fault_action(),
     }
 }

@@ -103,11 +103,22 @@ pub struct ServerConfig {
 /// finished delivery, so it can bound its queue (back-pressure).
 pub const DEFAULT_DELIVERY_BACKLOG: usize = 64;
 
+/// The server's default quota of messages kept for delivery per identity
+/// ([`DestinationConfig::max_pending_per_identity`]): five sequences' worth of
+/// `DEFAULT_DELIVERY_BACKLOG` plus a full reorder buffer (96 each), rounded.
+pub const DEFAULT_PENDING_PER_IDENTITY: usize = 512;
+
+/// The server's default quota of messages kept for delivery in all
+/// ([`DestinationConfig::max_pending`]): sixteen identities at their quota.
+pub const DEFAULT_PENDING_TOTAL: usize = 8_192;
+
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             destination: DestinationConfig {
                 delivery_backlog: DEFAULT_DELIVERY_BACKLOG,
+                max_pending_per_identity: DEFAULT_PENDING_PER_IDENTITY,
+                max_pending: DEFAULT_PENDING_TOTAL,
                 ..DestinationConfig::default()
             },
             inbound: InboundConfig::default(),

@@ -211,6 +211,10 @@ async fn bench(args: Args) -> anyhow::Result<ExitCode> {
         ..ServerConfig::default()
     };
     config.destination.max_open_sequences = args.sequences.iter().sum::<usize>() + 16;
+    // One token opens every sequence of the benchmark.
+    config.destination.max_open_sequences_per_identity = config.destination.max_open_sequences;
+    config.destination.max_pending_per_identity = usize::MAX;
+    config.destination.max_pending = usize::MAX;
     let server = Server::start(
         config,
         server_store.clone(),

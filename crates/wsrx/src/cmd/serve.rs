@@ -43,12 +43,26 @@ pub(crate) struct Args {
     /// (wsrm:CreateSequenceRefused).
     #[arg(long, default_value_t = 128)]
     max_sequences: usize,
+    /// Inbound sequences bound to one security context open at once; its CreateSequence
+    /// beyond it is refused (CreateSequenceRefused, netrm:ConnectionLimitReached, Receiver,
+    /// a Reason naming open_sequences_per_identity), other contexts' are not.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    max_sequences_per_identity: usize,
     /// Messages per sequence accepted and not yet handed over (to the echo service, or
     /// to the --forward backend); beyond it new messages are dropped unacknowledged and
     /// the source resends them: a slow backend slows the acknowledgements down and
     /// memory stays bounded (back-pressure).
     #[arg(long, value_name = "N", default_value_t = wsrx_runtime::server::DEFAULT_DELIVERY_BACKLOG)]
     max_backlog: usize,
+    /// Messages the sequences of one security context keep for delivery at once (held
+    /// for order, or with the backend and not finished); a new one beyond it is refused
+    /// (SOAP Receiver fault naming pending_deliveries_per_identity: the source resends
+    /// it later), other contexts' are not.
+    #[arg(long, value_name = "N", default_value_t = wsrx_runtime::server::DEFAULT_PENDING_PER_IDENTITY)]
+    max_pending_per_identity: usize,
+    /// The same over all sequences (Receiver fault naming pending_deliveries_total).
+    #[arg(long, value_name = "N", default_value_t = wsrx_runtime::server::DEFAULT_PENDING_TOTAL)]
+    max_pending: usize,
     /// Signatures remembered for replay detection in all (default 500000). When it is
     /// full of live entries, new signed messages are refused (SOAP Receiver fault naming
     /// the quota, retryable) until entries age out.
@@ -338,7 +352,10 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         config.wsdl = Some(loaded.text);
     }
     config.destination.max_open_sequences = args.max_sequences;
+    config.destination.max_open_sequences_per_identity = args.max_sequences_per_identity;
     config.destination.delivery_backlog = args.max_backlog.max(1);
+    config.destination.max_pending_per_identity = args.max_pending_per_identity.max(1);
+    config.destination.max_pending = args.max_pending.max(1);
     peer.apply_to_destination(&mut config.destination);
     if peer != wsrx_runtime::peer::PeerProfile::Wsrx {
         eprintln!("wsrx serve: {}", peer.describe());

@@ -33,11 +33,10 @@
 //! what `wsrx_sc::sealed::seal` would add; a second layer under the same ring would
 //! protect nothing more. `wsrx store rewrap` re-seals token rows with the rest.
 //!
-//! What it does not do: renew tokens (the WS-Trust session's task, [`crate::trust`]), or
-//! restore the issuer's own context table (the issuer of `wsrx-sc` has no restore entry
-//! point; the [`IssuerProvider`](crate::trust::IssuerProvider) resolves adopted contexts
-//! beside it, so a Renew or Cancel of a context issued before a restart is answered as
-//! unknown, and the client's sequences bound to it end when their renewal is due).
+//! What it does not do: renew tokens (the WS-Trust session's task, [`crate::trust`]).
+//! The token service's own table comes back through `adopt` (the issuer restores the
+//! contexts), so a Renew or a Cancel of a context issued before a restart, or by another
+//! node on the same PostgreSQL store, is answered (`tests/cluster_tokens.rs`).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -299,7 +299,10 @@ impl Core {
                         known.retain(|k| k.identifier != identifier);
                     }
                 }
-                SessionEvent::Established { .. } => {}
+                // The renewal task slept until the Issue request's deadline (the
+                // response timeout), which may lie past the new context's renewal time:
+                // woken, it recomputes its deadline from the context.
+                SessionEvent::Established { .. } => self.wake.notify_one(),
             }
         }
         if changed {

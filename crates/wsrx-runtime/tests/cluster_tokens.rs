@@ -35,7 +35,7 @@ async fn node(
     let store = Persistence::new(Arc::new(Store::open(backend, ring()).unwrap()));
     let tokens = token_service(
         with_x509(IssuerConfig {
-            default_lifetime: Duration::from_secs(10),
+            default_lifetime: Duration::from_secs(40),
             combined_entropy: true,
             ..IssuerConfig::default()
         }),
@@ -61,13 +61,14 @@ async fn an_sct_issued_before_a_node_stops_is_renewed_and_cancelled_through_anot
     let addr = listener.local_addr().unwrap();
     let (on_a, on_b) = (Arc::new(Rstrs::default()), Arc::new(Rstrs::default()));
 
-    // Node A issues the context (the X.509 bootstrap; asked for 10 s, renewed 5 s before
-    // it expires, i.e. once node B has taken over; a Renew that finds nobody listening
-    // is re-sent until the 30 s response timeout).
+    // Node A issues the context (the X.509 bootstrap; asked for 40 s, renewed 30 s before
+    // it expires, i.e. 10 s after the Issue, once node B has taken over; a Renew that
+    // finds nobody listening is re-sent, backing off, until the 30 s response timeout,
+    // and the context outlives that: a slow start of node B only delays the Renew).
     let a = node(&db, listener, &on_a).await;
     let session = x509_session(|config| {
-        config.lifetime = Some(Duration::from_secs(10));
-        config.renew_before = Duration::from_secs(5);
+        config.lifetime = Some(Duration::from_secs(40));
+        config.renew_before = Duration::from_secs(30);
         config.response_timeout = Duration::from_secs(30);
     });
     // Messages through node A under the context (a context in use is renewed before it

@@ -217,12 +217,18 @@ impl Core {
     }
 
     /// Records `t` as the current key of its identifier (`used`: handed out just now).
+    /// A context newly in use wakes the renewal task, which may have computed its
+    /// deadline before (the context's expiry, or the Issue request's response deadline)
+    /// and must now renew it before it expires.
     fn remember(&self, t: &EstablishedSct, used: bool) {
         if let Ok(mut known) = self.known.lock() {
             let was_used = known
                 .iter()
                 .find(|k| k.identifier == t.identifier)
                 .is_some_and(|k| k.used);
+            if used && !was_used {
+                self.wake.notify_one();
+            }
             known.retain(|k| k.identifier != t.identifier);
             known.push(Known {
                 identifier: t.identifier.clone(),

@@ -15,9 +15,10 @@
 //! - Every action that changes something is audited (`audit`): a tracing event
 //!   (target `wsrx::audit`) and a row in the store's audit trail, committed before the
 //!   answer; refused authentications are logged too.
-//! - The web console ([`console`]) is three static files under `/admin/console/` that
-//!   call this API with the token the operator types; the charts read `/admin/metrics`
-//!   ([`Admin::with_metrics`]) and a sequence's page its timeline.
+//! - The web console (the private `console` module) is three static files under
+//!   `/admin/console/` that call this API with the token the operator types; the
+//!   charts read `/admin/metrics` ([`Admin::with_metrics`]) and a sequence's page its
+//!   timeline.
 //! - Close and terminate take effect live, through the running [`Server`] (the
 //!   Destination decides, WS-RM 1.1 §3.5/§3.6); without one they are refused (409).
 

@@ -86,11 +86,12 @@ first_error() {
 }
 
 wsrx_args() { # $1 profile, $2 mode, $3 peer, $4 url -> the options `wsrx send` has for this cell
-  local a="" suite=Basic256
+  local a=""
   # As a user configures it: from the WSDL the peer publishes (`<url>?wsdl`: address, SOAP and
-  # WS-RM versions, the message protection by its effective policy), credentials from options.
-  # The plain-* and mc-* profiles have no token to bind sequences to, which a WSDL cannot
-  # configure in wsrx (it refuses such policies): their versions are options.
+  # WS-RM versions, the message protection by its effective policy, the X.509 bootstrap's suite
+  # from the sp:BootstrapPolicy, the WS-SC/WS-Trust version), credentials from options. The
+  # plain-* and mc-* profiles have no token to bind sequences to, which a WSDL cannot configure
+  # in wsrx (it refuses such policies): their versions are options.
   case $1 in
     plain*|mc*)
       a="--to $4"
@@ -101,14 +102,9 @@ wsrx_args() { # $1 profile, $2 mode, $3 peer, $4 url -> the options `wsrx send` 
   [ "$2" = rr ] && a="$a --request-reply --offer"
   [ -n "$PEER_OPTION" ] && a="$a --peer $3"   # the peer's profile, where wsrx has them (docs/sequence-binding.md)
   case $1 in mc-*) [ -n "$MC_OPTION" ] && a="$a --make-connection";; esac   # WS-MakeConnection, no listener
-  [ "${3:-}" = cxf ] && suite=Basic256Sha256   # the profiles' sp:AlgorithmSuite
-  case $1 in # the profile's WS-SC version (x509-rm10-* pairs RM 1.0 with SC 1.3)
-    *sc2005*) a="$a --sc 2005-02";; x509*|ut-tls*) a="$a --sc 1.3";;
-  esac
   case $1 in
     ut-tls*) a="$a --username alice --password secret --ca $KEYS/ca.pem";;
-    x509-encsig*) a="$a --bootstrap x509 --server-cert $KEYS/server.pem --suite $suite --encrypt-signature";;
-    x509*) a="$a --bootstrap x509 --server-cert $KEYS/server.pem --suite $suite";;
+    x509*) a="$a --bootstrap x509 --server-cert $KEYS/server.pem";;
     plain*|mc*) a="$a --security none";;  # plain WS-RM: explicit on both sides
     *) a="$a --sct-id $SCT --sct-secret $SECRET";;
   esac

@@ -280,7 +280,10 @@ impl ServerEndpoint {
 pub fn source_bound(m: &Message) -> bool {
     matches!(
         m,
-        Message::SequenceAcknowledgement(_)
+        // An application message on a sequence we offered: its Source checks the binding
+        // first (the binding fault), then answers UnknownSequence (issue 20 check order).
+        Message::Application(_)
+            | Message::SequenceAcknowledgement(_)
             | Message::CloseSequence(_)
             | Message::TerminateSequence(_)
             | Message::CloseSequenceResponse(_)

@@ -138,6 +138,10 @@ pub enum StoreOp {
         delivered: bool,
         /// The 1.0 LastMessage marker.
         last: bool,
+        /// When it was accepted (the sequence's last activity, from which its
+        /// inactivity timer resumes after a restart); `None` in records written
+        /// before wsrx kept it.
+        at: Option<Timestamp>,
     },
     /// Destination: every held message up to `number` was delivered in this batch.
     DeliveredThrough {

@@ -17,8 +17,10 @@
 //! CreateSequenceRefused fault) the refusal byte. Tag 14 is `SourceCreated` with the
 //! IncompleteSequenceBehavior the destination granted, when it is a discarding one (one
 //! more byte after the tag-1 fields); a `NoDiscard` sequence is still written as tag 1,
-//! byte for byte as before. An older wsrx refuses tags 12–14 by name
-//! ([`RecordError::Invalid`]) rather than misreading them.
+//! byte for byte as before. Tag 15 (issue 21) is `InboundRecorded` with the time the
+//! message was accepted (8 more bytes after the tag-7 fields), from which the
+//! sequence's inactivity timer resumes after a restart. An older wsrx refuses tags
+//! 12–15 by name ([`RecordError::Invalid`]) rather than misreading them.
 
 use thiserror::Error;
 
@@ -388,13 +390,19 @@ pub fn encode(op: &StoreOp) -> Vec<u8> {
             payload,
             delivered,
             last,
+            at,
         } => {
-            w.u8(7);
+            // Tag 15: tag 7 and the time it was accepted; tag 7 (no time) is still
+            // written byte for byte as before when the time is unknown.
+            w.u8(if at.is_some() { 15 } else { 7 });
             w.str(id.as_str());
             w.u64(*number);
             w.opt_u64(payload.map(|p| p.0));
             w.bool(*delivered);
             w.bool(*last);
+            if let Some(at) = at {
+                w.u64(at.0);
+            }
         }
         StoreOp::DeliveredThrough { id, number } => {
             w.u8(8);
@@ -503,12 +511,17 @@ pub fn decode(bytes: &[u8]) -> Result<StoreOp, RecordError> {
             incomplete: isb_from(r.u8()?)?,
             offer_id: r.opt_string()?.map(SequenceId::new),
         }),
-        7 => StoreOp::InboundRecorded {
+        tag @ (7 | 15) => StoreOp::InboundRecorded {
             id: r.id()?,
             number: r.u64()?,
             payload: r.opt_u64()?.map(PayloadRef),
             delivered: r.bool()?,
             last: r.bool()?,
+            at: if tag == 15 {
+                Some(Timestamp(r.u64()?))
+            } else {
+                None
+            },
         },
         8 => StoreOp::DeliveredThrough {
             id: r.id()?,

@@ -69,6 +69,12 @@ pub struct Effective {
     /// Things said about the mapping that do not stop it (direction differences, the SC
     /// version the dialect implies).
     pub notes: Vec<String>,
+    /// How a client obtains the SCT, from the protection token's `sp:BootstrapPolicy`
+    /// ([`bootstrap::Bootstrap`]), when the policy says and wsrx has a client for it.
+    pub bootstrap: Option<bootstrap::Bootstrap>,
+    /// The WS-SC (and WS-Trust) version of the SCT the policy names or implies (WS-SP 1.1:
+    /// 2005/02; WS-SP 1.2 and 1.3: 1.3), for the client's token exchange.
+    pub sc: Option<wsrx_security::ScVersion>,
 }
 
 /// Why a WSDL cannot configure the runtime.
@@ -248,6 +254,8 @@ pub fn from_settings(
         operation: op.map(|o| o.name.clone()),
         binding,
         notes,
+        bootstrap: bootstrap::bootstrap_of(config),
+        sc: bootstrap::sc_of(config),
     })
 }
 
@@ -654,5 +662,6 @@ impl Effective {
     }
 }
 
+pub mod bootstrap;
 #[cfg(test)]
 mod tests;

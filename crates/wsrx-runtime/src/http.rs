@@ -134,6 +134,41 @@ async fn handle<B: Backend>(
     headers: HeaderMap,
     request: axum::extract::Request,
 ) -> Response {
+    // Probes for a load balancer or a service manager (issue 21): `GET /health` is
+    // liveness (the process answers HTTP), `GET /ready` readiness (started, not
+    // draining, its store answering; 503 with the reason otherwise).
+    if request.method() == axum::http::Method::GET && request.uri().query().is_none() {
+        match request.uri().path() {
+            "/health" => {
+                return (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    "live\n",
+                )
+                    .into_response();
+            }
+            "/ready" => {
+                return match state.server.ready().await {
+                    Ok(()) => (
+                        StatusCode::OK,
+                        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                        "ready\n".to_owned(),
+                    )
+                        .into_response(),
+                    Err(why) => (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        [
+                            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                            (header::RETRY_AFTER, "1"),
+                        ],
+                        format!("not ready: {why}\n"),
+                    )
+                        .into_response(),
+                };
+            }
+            _ => {}
+        }
+    }
     // `GET <endpoint>?wsdl`: the description of the policy the server enforces.
     if request.method() == axum::http::Method::GET
         && request

@@ -202,6 +202,25 @@ impl<B: Backend> Persistence<B> {
             .map_err(|e| RuntimeError::Io(format!("load task: {e}")))??)
     }
 
+    /// Whether the store answers (a read of its identity, on a blocking thread, given
+    /// `within` to answer) and no commit has failed: what a readiness probe asks.
+    ///
+    /// # Errors
+    /// Why not, naming no secret (a store error, a timeout, the failed commit).
+    pub async fn reachable(&self, within: std::time::Duration) -> Result<(), String> {
+        if let Some(why) = self.failure() {
+            return Err(format!("a store commit failed: {why}"));
+        }
+        let store = Arc::clone(&self.store);
+        let read = tokio::task::spawn_blocking(move || store.backend().store_id());
+        match tokio::time::timeout(within, read).await {
+            Err(_) => Err(format!("the store did not answer within {within:?}")),
+            Ok(Err(e)) => Err(format!("store probe task: {e}")),
+            Ok(Ok(Err(e))) => Err(format!("the store is unreachable: {e}")),
+            Ok(Ok(Ok(_))) => Ok(()),
+        }
+    }
+
     /// Opens one payload (on a blocking thread).
     ///
     /// # Errors

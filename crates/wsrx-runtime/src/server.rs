@@ -419,6 +419,22 @@ impl<B: Backend> Server<B> {
         let _ = self.inner.stop.send(true);
     }
 
+    /// Whether this node should be sent traffic (`GET /ready`): started (the store
+    /// opened, its schema and key ring checked, the state restored: [`Server::start`]
+    /// returned), not draining ([`Server::stop`]), and its store answering.
+    ///
+    /// # Errors
+    /// Why not, for the probe's answer (no secret).
+    pub async fn ready(&self) -> Result<(), String> {
+        if *self.inner.stop.borrow() {
+            return Err("draining: the node is shutting down".to_owned());
+        }
+        self.inner
+            .persistence
+            .reachable(Duration::from_secs(2))
+            .await
+    }
+
     fn slot(&self, version: RmVersion) -> &Shard<Slot> {
         match version {
             RmVersion::V1_1 => &self.inner.v11,

@@ -353,7 +353,32 @@ async fn a_refused_renewal_ends_the_bound_sequence_with_an_explicit_error() {
             .await
             .is_err()
     );
-    let snapshot = store.load().await.unwrap();
+    // The sequence's end and the token's deletion are committed by the client's tasks,
+    // which may still be at it when the error reaches the sender: wait for the store to
+    // settle (bounded), then check what it holds.
+    let snapshot = within(
+        "the ended sequence and the lost token reach the store",
+        async {
+            loop {
+                let snapshot = store.load().await.unwrap();
+                let kept = snapshot.sequences.iter().find(|l| l.sequence == id);
+                let settled = match kept {
+                    Some(log) => {
+                        held && wsrx_runtime::persist::decode_log(&log.records)
+                            .unwrap()
+                            .iter()
+                            .any(|op| matches!(op, wsrx_rm::StoreOp::SourceFailed { .. }))
+                    }
+                    None => !held,
+                };
+                if settled && snapshot.tokens.is_empty() {
+                    return snapshot;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        },
+    )
+    .await;
     let kept = snapshot.sequences.iter().find(|l| l.sequence == id);
     if held {
         let ops = wsrx_runtime::persist::decode_log(&kept.expect("failed sequence kept").records)

@@ -1,5 +1,5 @@
 //! Check order and visible refusals against the real `wsrx serve` over HTTP (issue 20
-//! items 4 and 7; threat model T36, T37): on the offered (duplex response) sequence a
+//! items 2, 4 and 7; threat model T36, T37, T42): on the offered (duplex response) sequence a
 //! message not proven by its bound token gets the binding fault, not a silent 202; an
 //! acknowledgement of responses never sent gets `wsrm:InvalidAcknowledgement`; a
 //! LastMsgNumber below a received message is faulted with no state change; and every
@@ -216,4 +216,65 @@ fn a_last_msg_number_below_a_received_message_is_faulted_without_change() {
     let done = Answer::read(&t.post(&close(&url, Some(&a), &seq, Some(v.next - 1))));
     assert!(done.fault.is_none(), "{}", done.text);
     assert_eq!(done.acked(&seq), Some(vec![(1, v.next - 1)]));
+}
+
+/// Issue 20 check order: a message naming a sequence with MessageNumber 0 or 2^63 that
+/// its bound token did not prove gets the binding fault (FailedAuthentication), not
+/// SequenceTerminated / MessageNumberRollover, on the received sequence and on the
+/// offered one; counted, nothing delivered, the victim's sequence goes on in order.
+#[test]
+fn out_of_range_message_numbers_not_proven_get_the_binding_fault() {
+    let metrics = free_port();
+    let t = Target::start("number-order", &["--metrics", &metrics.to_string()]);
+    let offered = "urn:uuid:0ffe0000-0000-4000-8000-0000000000f0";
+    let mut v = create_with_offer(&t, offered);
+    let mut log = Vec::new();
+    v.send(&t, "first");
+    log.push(1);
+    let url = v.url.clone();
+    let b = prot_b();
+    let unauth = wsrx_runtime::metrics::UNAUTHENTICATED;
+    let fa = (400, "FailedAuthentication");
+    let rollover = 1u64 << 63;
+    let cases: Vec<(&str, String, (u16, &str), &str)> = vec![
+        (
+            "insider_b_number_0",
+            application(&url, Some(&b), &v.seq, 0, "zero"),
+            fa,
+            SCT_B,
+        ),
+        (
+            "insider_b_number_2_63",
+            application(&url, Some(&b), &v.seq, rollover, "rollover"),
+            fa,
+            SCT_B,
+        ),
+        (
+            "unsigned_number_0",
+            application(&url, None, &v.seq, 0, "zero"),
+            fa,
+            unauth,
+        ),
+        (
+            "unsigned_number_2_63",
+            application(&url, None, &v.seq, rollover, "rollover"),
+            fa,
+            unauth,
+        ),
+        (
+            "insider_b_number_0_on_offered",
+            application(&url, Some(&b), offered, 0, "zero"),
+            fa,
+            SCT_B,
+        ),
+        (
+            "unsigned_number_2_63_on_offered",
+            application(&url, None, offered, rollover, "rollover"),
+            fa,
+            unauth,
+        ),
+    ];
+    for (name, attack, want, who) in cases {
+        refused(&t, &mut v, metrics, name, &attack, want, who, &mut log);
+    }
 }

@@ -267,6 +267,7 @@ fn populate_rm(db: &Path, ring: &Path) {
                 payload: Some(PayloadRef(100)),
                 delivered: false,
                 last: false,
+                at: None,
             },
             StoreOp::DeliveredThrough {
                 id: d1.clone(),

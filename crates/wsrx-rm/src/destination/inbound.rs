@@ -113,6 +113,7 @@ impl Destination {
             payload: m.payload,
             delivered: !gated,
             last: m.sequence.last_message,
+            at: Some(now),
         });
         if gated {
             s.held.insert(number, m.payload);

@@ -3,11 +3,11 @@ use std::time::Duration;
 use super::*;
 use crate::binding::TokenRef;
 use crate::config::AckPolicy;
-use crate::msg::TerminateSequence;
 use crate::msg::{
     AckBody, AckRange, ApplicationMessage, CloseSequence, CreateSequence, FaultKind, PayloadRef,
     SequenceHeader,
 };
+use crate::msg::{MAX_MESSAGE_NUMBER, TerminateSequence};
 use crate::version::RmVersion;
 
 fn x() -> SecurityBinding {
@@ -53,7 +53,7 @@ fn app(id: &SequenceId, n: u64) -> Message {
             last_message: false,
         },
         ack_requested: false,
-        payload: Some(PayloadRef(100 + n)),
+        payload: Some(PayloadRef(n.wrapping_add(100))),
     })
 }
 
@@ -270,6 +270,60 @@ fn rollover_and_unknown_sequence_faults() {
     );
 }
 
+/// Issue 20: for a message naming a sequence, the binding (WS-RM 1.2 §5) is checked
+/// before any sequence-state rule: MessageNumber 0 or beyond 2^63−1 not proven by the
+/// bound token gets the binding fault (FailedAuthentication), never SequenceTerminated
+/// or MessageNumberRollover, and changes nothing; proven, it gets those faults.
+#[test]
+fn the_binding_is_checked_before_the_message_number() {
+    let (mut d, id) = dest(DestinationConfig::default());
+    let other = SecurityBinding::new("urn:uuid:sct-insider");
+    for number in [0, MAX_MESSAGE_NUMBER + 1, u64::MAX] {
+        for proof in [None, Some(&other)] {
+            assert_eq!(
+                d.handle_message(Timestamp(1), proof, app(&id, number)),
+                Err(Error::BindingMismatch(id.clone())),
+                "number {number}, proof {proof:?}"
+            );
+            let (ops, tx, _) = drain(&mut d);
+            assert!(ops.is_empty(), "no state change: {ops:?}");
+            assert!(
+                matches!(&tx[..], [Transmit { message: Message::Fault(f), .. }] if f.kind == FaultKind::FailedAuthentication),
+                "{tx:?}"
+            );
+        }
+    }
+    // Proven by the bound token, the sequence-state rules answer.
+    let proven = [
+        (
+            0,
+            Error::InvalidMessageNumber(id.clone()),
+            FaultKind::SequenceTerminated,
+        ),
+        (
+            MAX_MESSAGE_NUMBER + 1,
+            Error::MessageNumberRollover(id.clone()),
+            FaultKind::MessageNumberRollover,
+        ),
+    ];
+    for (number, error, kind) in proven {
+        assert_eq!(
+            d.handle_message(Timestamp(2), Some(&x()), app(&id, number)),
+            Err(error)
+        );
+        let (_, tx, _) = drain(&mut d);
+        assert!(
+            matches!(&tx[..], [Transmit { message: Message::Fault(f), .. }] if f.kind == kind),
+            "{tx:?}"
+        );
+    }
+    // The sequence goes on: its first message is delivered.
+    d.handle_message(Timestamp(3), Some(&x()), app(&id, 1))
+        .unwrap();
+    let (_, _, events) = drain(&mut d);
+    assert_eq!(delivered(&events), vec![1]);
+}
+
 #[test]
 fn restore_holds_again_and_does_not_redeliver() {
     let cfg = DestinationConfig {
@@ -312,6 +366,156 @@ fn restore_holds_again_and_does_not_redeliver() {
     r.handle_message(Timestamp(6), Some(&x()), app(&id, 2))
         .unwrap();
     assert_eq!(delivered(&drain(&mut r).2), vec![2, 3]);
+}
+
+/// After a restart, inactivity resumes from the recorded time of each sequence's last
+/// accepted message (issue 21), plus a bounded jitter from the injected random source;
+/// a sequence whose records carry no time resumes from the restart, jittered too.
+#[test]
+fn restore_resumes_inactivity_from_the_recorded_time_with_jitter() {
+    let cfg = DestinationConfig {
+        inactivity_timeout: Duration::from_secs(600),
+        ..Default::default()
+    };
+    let timeout = 600_000u64;
+    let spread = timeout * restore::RESUME_JITTER_PERMILLE / 1000;
+    let mut log: Vec<StoreOp> = Vec::new();
+    let mut ids = Vec::new();
+    // Three sequences, last active at 1 000, 2 000 and never (an old-format record).
+    let (mut d, first) = dest(cfg.clone());
+    let mut created = vec![first];
+    for _ in 0..2 {
+        let cs = CreateSequence {
+            acks_to: EndpointRef("http://src".into()),
+            expires: None,
+            offer: None,
+            str_token: Some(TokenRef(x())),
+            uses_sequence_str: true,
+            to: None,
+        };
+        d.handle_message(Timestamp(0), Some(&x()), Message::CreateSequence(cs))
+            .unwrap();
+        match d.poll_transmit().map(|t| t.message) {
+            Some(Message::CreateSequenceResponse(r)) => created.push(r.id),
+            other => panic!("{other:?}"),
+        }
+        drain(&mut d);
+    }
+    for (id, at) in created.iter().zip([Some(1_000u64), Some(2_000), None]) {
+        let rec = d.sequences.get(id).map(|s| DestinationRecord {
+            id: id.clone(),
+            version: s.version,
+            acks_to: s.acks_to.clone(),
+            binding: s.binding.clone(),
+            expires_at: s.expires_at,
+            incomplete: s.incomplete,
+            offer_id: None,
+        });
+        log.push(StoreOp::DestinationCreated(rec.unwrap()));
+        d.handle_message(Timestamp(at.unwrap_or(500)), Some(&x()), app(id, 1))
+            .unwrap();
+        for op in drain(&mut d).0 {
+            log.push(match op {
+                StoreOp::InboundRecorded {
+                    id,
+                    number,
+                    payload,
+                    delivered,
+                    last,
+                    at: recorded,
+                } => {
+                    // The Destination records the time it accepted the message.
+                    assert_eq!(recorded, Some(Timestamp(at.unwrap_or(500))));
+                    StoreOp::InboundRecorded {
+                        id,
+                        number,
+                        payload,
+                        delivered,
+                        last,
+                        at: at.map(Timestamp),
+                    }
+                }
+                other => other,
+            });
+        }
+        ids.push((id.clone(), at));
+    }
+    let restart = 100_000u64;
+    // Fixed draws: every sequence gets the same jitter, so each deadline is checkable.
+    let draws = [7u64, 1u64 << 40];
+    for draw in draws {
+        let r = Destination::restore(
+            Timestamp(restart),
+            cfg.clone(),
+            EndpointRef("http://dst".into()),
+            &log,
+            Box::new(move || draw),
+        )
+        .unwrap();
+        let jitter = draw % (spread + 1);
+        assert!(jitter <= spread);
+        for (id, at) in &ids {
+            let s = r.sequence(id).unwrap();
+            let base = at.unwrap_or(restart);
+            assert_eq!(s.last_activity, Timestamp(base + jitter), "{id}");
+        }
+        // The first deadline is the oldest sequence's, not the restart's.
+        assert_eq!(r.poll_timeout(), Some(Timestamp(1_000 + jitter + timeout)));
+    }
+    // Draws that differ spread sequences that went idle in the same instant.
+    let mut n = 0u64;
+    let r = Destination::restore(
+        Timestamp(restart),
+        cfg,
+        EndpointRef("http://dst".into()),
+        &log,
+        Box::new(move || {
+            n += 1;
+            n * 1_000
+        }),
+    )
+    .unwrap();
+    let mut restarted: Vec<u64> = ids
+        .iter()
+        .map(|(id, _)| r.sequence(id).unwrap().last_activity.0)
+        .collect();
+    restarted.sort_unstable();
+    restarted.dedup();
+    assert_eq!(restarted.len(), 3);
+    // A record from the future (a clock that went back) resumes from the restart.
+    let future: Vec<StoreOp> = log
+        .iter()
+        .cloned()
+        .map(|op| match op {
+            StoreOp::InboundRecorded {
+                id,
+                number,
+                payload,
+                delivered,
+                last,
+                ..
+            } => StoreOp::InboundRecorded {
+                id,
+                number,
+                payload,
+                delivered,
+                last,
+                at: Some(Timestamp(restart * 10)),
+            },
+            other => other,
+        })
+        .collect();
+    let r = Destination::restore(
+        Timestamp(restart),
+        DestinationConfig::default(),
+        EndpointRef("http://dst".into()),
+        &future,
+        Box::new(|| 0),
+    )
+    .unwrap();
+    for (id, _) in &ids {
+        assert_eq!(r.sequence(id).unwrap().last_activity, Timestamp(restart));
+    }
 }
 
 /// The idle-sequence memory budget (2 KB): the hash-map entry (key + value inline) plus

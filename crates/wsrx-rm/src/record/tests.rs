@@ -125,17 +125,24 @@ fn op() -> impl Strategy<Value = StoreOp> {
                     offer_id,
                 })
             }),
-        (id(), any::<u64>(), opt_u64(), any::<bool>(), any::<bool>()).prop_map(
-            |(id, number, p, delivered, last)| {
+        (
+            id(),
+            any::<u64>(),
+            opt_u64(),
+            any::<bool>(),
+            any::<bool>(),
+            opt_u64()
+        )
+            .prop_map(|(id, number, p, delivered, last, at)| {
                 StoreOp::InboundRecorded {
                     id,
                     number,
                     payload: p.map(PayloadRef),
                     delivered,
                     last,
+                    at: at.map(Timestamp),
                 }
-            }
-        ),
+            }),
         (id(), any::<u64>()).prop_map(|(id, number)| StoreOp::DeliveredThrough { id, number }),
         (id(), prop::collection::vec(any::<u64>(), 0..5))
             .prop_map(|(id, numbers)| StoreOp::Discarded { id, numbers }),

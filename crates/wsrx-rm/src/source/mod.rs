@@ -595,7 +595,11 @@ impl Source {
                 self.end(SourceTrigger::PeerTerminate, TerminationReason::Peer);
             }
             Message::Fault(f) => self.on_fault(now, f)?,
-            Message::CreateSequence(_) | Message::Application(_) | Message::AckRequested(_) => {
+            // A message on the sequence we send on, proven by its token: we receive
+            // nothing on it (WS-RM 1.1 §4.3 UnknownSequence names no sequence we accept
+            // messages for). Unproven, it got the binding fault above.
+            Message::Application(a) => return Err(Error::UnknownSequence(a.sequence.id)),
+            Message::CreateSequence(_) | Message::AckRequested(_) => {
                 return Err(Error::Unexpected("destination-bound message at a source"));
             }
         }

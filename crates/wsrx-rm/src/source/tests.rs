@@ -76,6 +76,47 @@ fn sent_numbers(s: &mut Source) -> Vec<u64> {
     v
 }
 
+/// Issue 20 check order on a sequence we send on (an offered one at a server): a message
+/// carrying a Sequence header for it, with MessageNumber 0 or beyond 2^63−1, gets the
+/// binding fault when the bound token did not prove it, and UnknownSequence (we receive
+/// nothing on it) when it did; neither changes the sequence.
+#[test]
+fn a_sequence_header_for_our_sequence_is_checked_against_the_binding_first() {
+    let (mut s, id) = active();
+    let other = SecurityBinding::new("urn:uuid:sct-insider");
+    let on_ours = |number| {
+        Message::Application(ApplicationMessage {
+            sequence: SequenceHeader {
+                id: id.clone(),
+                number,
+                last_message: false,
+            },
+            ack_requested: false,
+            payload: None,
+        })
+    };
+    for number in [0, crate::msg::MAX_MESSAGE_NUMBER + 1, u64::MAX] {
+        for proof in [None, Some(&other)] {
+            let e = s
+                .handle_message(Timestamp(2), proof, on_ours(number))
+                .unwrap_err();
+            assert_eq!(e, Error::BindingMismatch(id.clone()), "{number} {proof:?}");
+            assert_eq!(
+                e.fault().map(|f| f.kind),
+                Some(FaultKind::FailedAuthentication)
+            );
+        }
+        let e = s
+            .handle_message(Timestamp(2), Some(&x()), on_ours(number))
+            .unwrap_err();
+        assert_eq!(e, Error::UnknownSequence(id.clone()));
+    }
+    assert_eq!(s.state(), SourceState::Active);
+    assert!(s.poll_persist().is_none(), "no state change");
+    s.send(Timestamp(3), PayloadRef(1)).unwrap();
+    assert_eq!(sent_numbers(&mut s), vec![1]);
+}
+
 #[test]
 fn send_is_write_ahead_and_pushes_back_at_the_window() {
     let (mut s, _) = active();

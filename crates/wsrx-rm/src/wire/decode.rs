@@ -311,10 +311,14 @@ fn sequence(e: Element<'_>, v: RmVersion) -> Result<SequenceHeader, DecodeError>
     let id = identifier(c.require(v, "Identifier")?)?;
     let n = c.require(v, "MessageNumber")?;
     let text = n.text();
+    // The number as sent, also 0 or beyond 2^63−1 (beyond u64: u64::MAX). Whether it is
+    // refused, and with which fault (SequenceTerminated, MessageNumberRollover), is the
+    // machine's decision *after* it checked the sequence's binding (WS-RM 1.2 §5 before
+    // WS-RM 1.1 §3.7): a sender the sequence never authenticated gets the binding fault,
+    // never a fault that claims a state change (issue 20).
     let number = match values::unsigned(&text) {
-        Ok(0) => return Err(DecodeError::InvalidMessageNumber(id)),
-        Ok(n) if n <= MAX_MESSAGE_NUMBER => n,
-        Ok(_) | Err(NumError::Overflow) => return Err(DecodeError::MessageNumberRollover(id)),
+        Ok(n) => n,
+        Err(NumError::Overflow) => u64::MAX,
         Err(NumError::Syntax) => return Err(DecodeError::invalid("MessageNumber", &text)),
     };
     let last_message = v == RmVersion::V1_0 && c.take(v, "LastMessage").is_some();

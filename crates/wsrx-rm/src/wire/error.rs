@@ -7,9 +7,7 @@ use wsrx_xml::{WriterError, XmlWriter};
 
 use super::fault::soap_fault;
 use super::model::WireProfile;
-use crate::msg::{
-    FaultCode as RmFaultCode, FaultDetail, FaultKind, MAX_MESSAGE_NUMBER, RmFault, SequenceId,
-};
+use crate::msg::{FaultCode as RmFaultCode, FaultDetail, FaultKind, RmFault, SequenceId};
 
 /// Longest offending value kept in an error (values come from the peer).
 const MAX_VALUE_LEN: usize = 128;
@@ -19,8 +17,6 @@ const MAX_VALUE_LEN: usize = 128;
 ///
 /// | variant | fault (spec-facts §2.1) |
 /// |---|---|
-/// | `MessageNumberRollover` | `wsrm:MessageNumberRollover` (Sender), detail Identifier + MaxMessageNumber |
-/// | `InvalidMessageNumber` (0) | `wsrm:SequenceTerminated` (Sender), detail Identifier, as [`crate::Error::fault`] |
 /// | `InvalidAcknowledgement` | `wsrm:InvalidAcknowledgement` (Sender), detail the offending `SequenceAcknowledgement` |
 /// | `UnexpectedElement`, `Unsupported` | SOAP Sender fault, detail `wsrm:UnsupportedElement` (QName) |
 /// | anything else | SOAP Sender fault with the error text as Reason |
@@ -60,12 +56,6 @@ pub enum DecodeError {
         /// The value (truncated).
         value: String,
     },
-    /// `MessageNumber` 0 (numbers start at 1, WS-RM 1.1 §3.7).
-    #[error("message number 0 on {0}")]
-    InvalidMessageNumber(SequenceId),
-    /// `MessageNumber` above 2^63−1 (WS-RM 1.1 §3.7, §4.5).
-    #[error("message number above the maximum on {0}")]
-    MessageNumberRollover(SequenceId),
     /// A `SequenceAcknowledgement` breaking the schema or §3.9: ranges with Nacks, Lower >
     /// Upper, overlapping ranges, a 0 number, `Final` with Nacks.
     #[error("invalid acknowledgement on {id}: {reason}")]
@@ -126,14 +116,6 @@ impl DecodeError {
             )
         };
         match self {
-            Self::MessageNumberRollover(id) => rm(
-                FaultKind::MessageNumberRollover,
-                FaultDetail::MaxMessageNumber(id.clone(), MAX_MESSAGE_NUMBER),
-            ),
-            Self::InvalidMessageNumber(id) => rm(
-                FaultKind::SequenceTerminated,
-                FaultDetail::Identifier(id.clone()),
-            ),
             Self::InvalidAcknowledgement { xml, .. } => {
                 let mut f = rm(FaultKind::InvalidAcknowledgement, FaultDetail::None);
                 f.detail.push(xml.clone());

@@ -397,3 +397,57 @@ fn what_the_runtime_cannot_honour_is_refused_by_name() {
         "{body}"
     );
 }
+
+/// The Java peers' WSDLs (interop/): the bootstrap and the WS-SC version `wsrx send --wsdl`
+/// takes from them (WS-SP 1.2 §5.4.7 BootstrapPolicy; WS-SP 1.1 goes with WS-SC 2005/02).
+#[test]
+fn the_bootstrap_and_sc_version_come_from_the_peers_wsdls() {
+    use bootstrap::Bootstrap;
+    use wsrx_security::ScVersion;
+    let peer = |path: &str| {
+        let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../interop")
+            .join(path);
+        let bytes = std::fs::read(&full).unwrap();
+        let e = from_wsdl(path, &bytes, None, None, None).unwrap();
+        (e.bootstrap, e.sc)
+    };
+    assert_eq!(
+        peer("cxf/wsdl/x509-encsig-rm11-soap11.wsdl"),
+        (
+            Some(Bootstrap::X509 {
+                suite: AlgorithmSuite::Basic256Sha256,
+                encrypt_signature: false
+            }),
+            Some(ScVersion::V200512)
+        )
+    );
+    assert_eq!(
+        peer("metro/wsdl/x509-rm11-soap12.wsdl"),
+        (
+            Some(Bootstrap::X509 {
+                suite: AlgorithmSuite::Basic256,
+                encrypt_signature: false
+            }),
+            Some(ScVersion::V200512)
+        )
+    );
+    assert_eq!(
+        peer("cxf/wsdl/ut-tls-enc-rm11-soap11.wsdl"),
+        (Some(Bootstrap::UsernameOverTls), Some(ScVersion::V200512))
+    );
+    // WS-SP 1.1 (the 2005/07 namespace): WS-SC and WS-Trust 2005/02, with RM 1.0.
+    assert_eq!(
+        peer("metro/wsdl/ut-tls-sc2005-rm10-soap12.wsdl"),
+        (Some(Bootstrap::UsernameOverTls), Some(ScVersion::V200502))
+    );
+    assert_eq!(
+        peer("cxf/wsdl/x509-sc2005-rm10-soap11.wsdl").1,
+        Some(ScVersion::V200502)
+    );
+    // WS-SP 1.2 with WS-RM 1.0: the policy's WS-SC 1.3, not the dialect's pairing.
+    assert_eq!(
+        peer("cxf/wsdl/x509-rm10-soap11.wsdl").1,
+        Some(ScVersion::V200512)
+    );
+}

@@ -110,14 +110,17 @@ pub(crate) struct Args {
     #[arg(long, value_name = "PEM")]
     server_cert: Option<std::path::PathBuf>,
     /// The algorithm suite of the X.509 bootstrap (WS-SP 1.2 §6.1 name: Basic256 as Metro
-    /// profiles use, Basic256Sha256 as CXF's; every suite signs with HMAC-SHA1).
-    #[arg(long, value_name = "NAME", default_value = "Basic256")]
-    suite: String,
+    /// profiles use, Basic256Sha256 as CXF's; every suite signs with HMAC-SHA1). Default: the
+    /// suite of the --wsdl's bootstrap policy, else Basic256.
+    #[arg(long, value_name = "NAME")]
+    suite: Option<String>,
     /// The WS-SecureConversation / WS-Trust version of the token exchange: `1.3` or
-    /// `2005-02` (default: 1.3 with --rm 1.1, 2005-02 with --rm 1.0, as WCF pairs them).
+    /// `2005-02` (default: the one the --wsdl's policy names or implies; without --wsdl, 1.3
+    /// with --rm 1.1 and 2005-02 with --rm 1.0, as WCF pairs them).
     #[arg(long, value_name = "VERSION")]
     sc: Option<String>,
-    /// Encrypt the bootstrap RST's signature too (WS-SP `sp:EncryptSignature`).
+    /// Encrypt the bootstrap RST's signature too (WS-SP `sp:EncryptSignature`; also when the
+    /// --wsdl's bootstrap policy has it).
     #[arg(long)]
     encrypt_signature: bool,
     /// Keep the SCT at the end: by default `send` Cancels it (WS-SC 1.4 §6) once its sequence
@@ -259,13 +262,28 @@ async fn send(mut args: Args) -> anyhow::Result<ExitCode> {
     let tls = args.tls.load()?;
     config.tls = tls.clone();
     let login = args.username.as_deref().zip(args.password.as_deref());
+    // The X.509 bootstrap as the WSDL's sp:BootstrapPolicy describes it (WS-SP 1.2 §5.4.7),
+    // where the options do not say.
+    let from_wsdl = match wsdl.as_ref().and_then(|e| e.bootstrap) {
+        Some(wsrx_runtime::effective::bootstrap::Bootstrap::X509 {
+            suite,
+            encrypt_signature,
+        }) => Some((suite, encrypt_signature)),
+        _ => None,
+    };
     let x509 = match (args.bootstrap.as_deref(), &args.server_cert) {
         (Some("x509") | None, Some(cert)) => Some(X509BootstrapArgs {
             server_cert: cert.clone(),
-            suite: wsrx_security::AlgorithmSuite::from_name(&args.suite).with_context(|| {
-                format!("--suite {} is not a WS-SP 1.2 algorithm suite", args.suite)
-            })?,
-            encrypt_signature: args.encrypt_signature,
+            suite: match (&args.suite, from_wsdl) {
+                (Some(name), _) => {
+                    wsrx_security::AlgorithmSuite::from_name(name).with_context(|| {
+                        format!("--suite {name} is not a WS-SP 1.2 algorithm suite")
+                    })?
+                }
+                (None, Some((suite, _))) => suite,
+                (None, None) => wsrx_security::AlgorithmSuite::Basic256,
+            },
+            encrypt_signature: args.encrypt_signature || from_wsdl.is_some_and(|(_, e)| e),
             peer,
         }),
         (Some("x509"), None) => anyhow::bail!("--bootstrap x509 needs --server-cert PEM"),
@@ -273,7 +291,10 @@ async fn send(mut args: Args) -> anyhow::Result<ExitCode> {
         (Some(other), _) => anyhow::bail!("--bootstrap must be x509 or username, not {other}"),
     };
     let dialect = match args.sc.as_deref() {
-        None => None,
+        None => wsdl.as_ref().and_then(|e| e.sc).map(|v| match v {
+            wsrx_security::ScVersion::V200502 => wsrx_sc::Dialect::V200502,
+            wsrx_security::ScVersion::V200512 => wsrx_sc::Dialect::V13,
+        }),
         Some("1.3" | "1.4") => Some(wsrx_sc::Dialect::V13),
         Some("2005-02" | "2005/02") => Some(wsrx_sc::Dialect::V200502),
         Some(other) => anyhow::bail!("--sc must be 1.3 or 2005-02, not {other}"),

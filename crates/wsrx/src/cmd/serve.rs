@@ -407,6 +407,9 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     // On stderr: scripts read the one line above from stdout and may close it.
     eprintln!("wsrx serve: security contexts: {security}");
     eprintln!("wsrx serve: its WSDL and policy at {scheme}://{addr}/?wsdl");
+    eprintln!(
+        "wsrx serve: probes at {scheme}://{addr}/health (live) and {scheme}://{addr}/ready (started, store answering, not draining)"
+    );
     if tls
         .as_ref()
         .is_some_and(|t| t.requires_client_certificate())

@@ -2,7 +2,7 @@
 //!
 //! - Where things are: the repository root, its `testdata/` (known-answer data with a
 //!   `MANIFEST.md` per folder) and cargo's target directory.
-//! - The peers: Apache WSS4J (the `interop/wss4j` oracle, compiled into
+//! - The peers: headless Chromium with chromedriver ([`chromium`]), Apache WSS4J (the `interop/wss4j` oracle, compiled into
 //!   `target/interop/peers/wss4j` by `interop/wss4j/build.sh`), the `xmlsec1` command and the
 //!   `openssl` command, and a throw-away PostgreSQL ([`postgres::TempPostgres`]). Each
 //!   finder returns the peer, or reports a skip and returns `None`.
@@ -150,6 +150,30 @@ pub fn openssl() -> Option<Command> {
             "interop/build.sh xmlsec",
         );
         None
+    }
+}
+
+/// Headless Chromium and its WebDriver server (Debian `chromium` and `chromium-driver`):
+/// the paths of `chromium` and `chromedriver`, or `None` after a [`skip`].
+pub fn chromium() -> Option<(PathBuf, PathBuf)> {
+    let found = |name: &str| {
+        std::env::var_os("PATH").and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(name))
+                .find(|p| p.is_file())
+        })
+    };
+    match (found("chromium"), found("chromedriver")) {
+        (Some(browser), Some(driver)) if runs(&driver.to_string_lossy(), &["--version"]) => {
+            Some((browser, driver))
+        }
+        _ => {
+            skip(
+                "Chromium and chromedriver (Debian chromium, chromium-driver)",
+                "interop/build.sh chromium",
+            );
+            None
+        }
     }
 }
 

@@ -15,11 +15,17 @@
 //! - Every action that changes something is audited (`audit`): a tracing event
 //!   (target `wsrx::audit`) and a row in the store's audit trail, committed before the
 //!   answer; refused authentications are logged too.
+//! - The web console (the private `console` module) is three static files under
+//!   `/admin/console/` that call this API with the token the operator types; the
+//!   charts read `/admin/metrics` ([`Admin::with_metrics`]) and a sequence's page its
+//!   timeline.
 //! - Close and terminate take effect live, through the running [`Server`] (the
 //!   Destination decides, WS-RM 1.1 §3.5/§3.6); without one they are refused (409).
 
 pub mod api;
 mod audit;
+mod console;
+pub mod insight;
 mod ops;
 pub mod view;
 
@@ -27,8 +33,13 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use utoipa::OpenApi;
 use wsrx_store::Backend;
 use zeroize::Zeroizing;
+
+pub use ops::MetricsText;
 
 use crate::error::RuntimeError;
 use crate::gateway::GatewayConfig;
@@ -65,6 +76,7 @@ impl<B: Backend> Admin<B> {
                 server: None,
                 gateway: None,
                 tokens: None,
+                metrics: None,
                 started: std::time::Instant::now(),
             }),
         }
@@ -79,6 +91,7 @@ impl<B: Backend> Admin<B> {
                 server: shared.server.clone(),
                 gateway: shared.gateway.clone(),
                 tokens: shared.tokens.clone(),
+                metrics: shared.metrics.clone(),
                 started: shared.started,
             },
         };
@@ -106,9 +119,28 @@ impl<B: Backend> Admin<B> {
         self.with(|s| s.tokens = Some(tokens))
     }
 
-    /// The routes, for embedding in an axum application.
+    /// Serves `render`'s text (the node's metrics, Prometheus text format) at
+    /// `/admin/metrics`, where the console's charts read it.
+    #[must_use]
+    pub fn with_metrics(self, render: MetricsText) -> Self {
+        self.with(|s| s.metrics = Some(render))
+    }
+
+    /// The routes (API, OpenAPI document, console), for embedding in an axum application.
     pub fn router(&self) -> axum::Router {
-        api::router(Arc::clone(&self.state) as Arc<dyn ops::Ops>)
+        let ops = Arc::clone(&self.state) as Arc<dyn ops::Ops>;
+        api::router(Arc::clone(&ops))
+            .merge(insight::router(ops))
+            .merge(console::routes())
+            .route(
+                "/admin/openapi.json",
+                axum::routing::get(|| async {
+                    ([(header::CONTENT_TYPE, "application/json")], openapi_json())
+                }),
+            )
+            .fallback(|| async {
+                api::problem(StatusCode::NOT_FOUND, "no such admin route").into_response()
+            })
     }
 
     /// Serves the API on `listener` until the returned task is aborted.
@@ -134,7 +166,10 @@ impl<B: Backend> Admin<B> {
 
 /// The OpenAPI 3.1 document of the admin API (what `/admin/openapi.json` serves).
 pub fn openapi_json() -> String {
-    api::document()
+    let mut doc = api::ApiDoc::openapi();
+    doc.merge(insight::InsightDoc::openapi());
+    doc.to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
 /// Reads a bearer token from `path`: the file must be a regular file readable and
@@ -212,5 +247,23 @@ mod tests {
             "{err}"
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_served_document_names_the_console_routes_too() {
+        let doc: serde_json::Value = serde_json::from_str(&openapi_json()).unwrap_or_default();
+        assert_eq!(doc.get("openapi").and_then(|v| v.as_str()), Some("3.1.0"));
+        for p in [
+            "/admin/sequences",
+            "/admin/sequences/{id}/timeline",
+            "/admin/metrics",
+        ] {
+            assert!(
+                doc.pointer(&format!("/paths/{}", p.replace('/', "~1")))
+                    .is_some(),
+                "{p}"
+            );
+        }
+        assert!(doc.pointer("/components/securitySchemes/bearer").is_some());
     }
 }

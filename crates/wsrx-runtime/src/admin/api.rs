@@ -175,7 +175,7 @@ pub struct AuditList {
     pub items: Vec<AuditEntry>,
 }
 
-fn problem(status: StatusCode, error: impl Into<String>) -> Response {
+pub(super) fn problem(status: StatusCode, error: impl Into<String>) -> Response {
     (
         status,
         Json(Problem {
@@ -231,10 +231,10 @@ impl FromRequestParts<Shared> for Authorized {
     }
 }
 
-/// The routes (see the module docs of [`super`]).
+/// The routes (see the module docs of [`super`]); the OpenAPI document's route and the
+/// fallback are added by [`super`], which joins these to the console's.
 pub(super) fn router(ops: Shared) -> Router {
     Router::new()
-        .route("/admin/openapi.json", get(openapi))
         .route("/admin/health", get(health))
         .route("/admin/sequences", get(list_sequences))
         .route("/admin/sequences/{id}", get(show_sequence))
@@ -252,7 +252,6 @@ pub(super) fn router(ops: Shared) -> Router {
             post(replay_dead_letter),
         )
         .route("/admin/audit", get(list_audit))
-        .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such admin route") })
         .with_state(ops)
 }
 
@@ -291,18 +290,7 @@ impl Modify for BearerScheme {
     modifiers(&BearerScheme),
     security(("bearer" = []))
 )]
-struct ApiDoc;
-
-/// The OpenAPI 3.1 document, as JSON.
-pub(super) fn document() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-}
-
-async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], document()).into_response()
-}
+pub(super) struct ApiDoc;
 
 #[utoipa::path(get, path = "/admin/health", tag = "health",
     responses(
@@ -686,7 +674,9 @@ mod tests {
 
     #[test]
     fn the_document_is_openapi_3_1_and_names_every_route() {
-        let doc: serde_json::Value = serde_json::from_str(&document()).unwrap_or_default();
+        let doc: serde_json::Value =
+            serde_json::from_str(&ApiDoc::openapi().to_pretty_json().unwrap_or_default())
+                .unwrap_or_default();
         assert_eq!(doc.get("openapi").and_then(|v| v.as_str()), Some("3.1.0"));
         let paths = doc
             .get("paths")

@@ -24,8 +24,12 @@ pub(super) struct State<B: Backend> {
     pub(super) server: Option<Server<B>>,
     pub(super) gateway: Option<GatewayConfig>,
     pub(super) tokens: Option<Arc<dyn TokenProvider>>,
+    pub(super) metrics: Option<MetricsText>,
     pub(super) started: Instant,
 }
+
+/// Renders the node's metrics in the Prometheus text format.
+pub type MetricsText = Arc<dyn Fn() -> String + Send + Sync>;
 
 /// Why an action was not done, as the API answers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +95,10 @@ pub(crate) trait Ops: Send + Sync + 'static {
     fn replay(&self, sequence: String, number: u64) -> BoxFuture<'_, Result<u16, Failure>>;
     fn purge(&self, sequence: String, number: u64) -> BoxFuture<'_, Result<(), Failure>>;
     fn audit_trail(&self) -> BoxFuture<'_, Result<Vec<AuditRow>, Failure>>;
+    /// A sequence's timeline (`None`: no such sequence).
+    fn timeline(&self, id: String) -> BoxFuture<'_, Result<Option<Vec<String>>, Failure>>;
+    /// The metrics text, when a recorder is attached.
+    fn metrics(&self) -> Option<String>;
 }
 
 /// Runs `f` on the store, on the blocking pool.
@@ -294,5 +302,20 @@ impl<B: Backend> Ops for State<B> {
 
     fn audit_trail(&self) -> BoxFuture<'_, Result<Vec<AuditRow>, Failure>> {
         Box::pin(read(self.persistence.store(), |store| Ok(store.audit()?)))
+    }
+
+    fn timeline(&self, id: String) -> BoxFuture<'_, Result<Option<Vec<String>>, Failure>> {
+        Box::pin(read(self.persistence.store(), move |store| {
+            Ok(store
+                .load()?
+                .sequences
+                .iter()
+                .find(|log| log.sequence == id)
+                .map(view::timeline))
+        }))
+    }
+
+    fn metrics(&self) -> Option<String> {
+        self.metrics.as_ref().map(|render| render())
     }
 }

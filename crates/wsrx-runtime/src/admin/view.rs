@@ -148,6 +148,82 @@ fn apply(
     }
 }
 
+/// A sequence's timeline: one line per store record, in commit order (the records carry
+/// no clock, so the order is the timeline), or why the log could not be read.
+pub fn timeline(log: &SequenceLog) -> Vec<String> {
+    let ops = match decode_log(&log.records) {
+        Ok(ops) => ops,
+        Err(e) => return vec![format!("undecodable log: {e}")],
+    };
+    ops.iter().map(event).collect()
+}
+
+fn numbers(ranges: &[wsrx_rm::msg::AckRange]) -> String {
+    let spans: Vec<String> = ranges.iter().map(|r| span((r.lower, r.upper))).collect();
+    spans.join(",")
+}
+
+fn event(op: &StoreOp) -> String {
+    let bound = |b: Option<&str>| b.map_or_else(String::new, |t| format!(", bound to {t}"));
+    match op {
+        StoreOp::SourceCreated(r) => format!(
+            "created (source{})",
+            bound(r.binding.as_ref().map(|b| b.as_str()))
+        ),
+        StoreOp::DestinationCreated(r) => format!(
+            "created (destination{})",
+            bound(r.binding.as_ref().map(|b| b.as_str()))
+        ),
+        StoreOp::OutboundStored { number, last, .. } => {
+            format!(
+                "message {number} stored{}",
+                if *last { " (last)" } else { "" }
+            )
+        }
+        StoreOp::OutboundAcked { ranges, .. } => format!("acknowledged {}", numbers(ranges)),
+        StoreOp::SourceStateChanged {
+            state, last_number, ..
+        } => match last_number {
+            Some(n) => format!("{} (last message {n})", format!("{state:?}").to_lowercase()),
+            None => format!("{state:?}").to_lowercase(),
+        },
+        StoreOp::SourceTerminated { .. } | StoreOp::DestinationTerminated { .. } => {
+            "terminated".to_owned()
+        }
+        StoreOp::SourceFailed {
+            reason,
+            undelivered,
+            ..
+        } => format!(
+            "failed ({reason:?}); not acknowledged: {}",
+            numbers(undelivered)
+        ),
+        StoreOp::OutboundResent {
+            number,
+            on,
+            new_number,
+            ..
+        } => format!("message {number} resent as {}:{new_number}", on.as_str()),
+        StoreOp::InboundRecorded {
+            number, delivered, ..
+        } => format!(
+            "message {number} received{}",
+            if *delivered {
+                " and delivered"
+            } else {
+                ", held"
+            }
+        ),
+        StoreOp::DeliveredThrough { number, .. } => format!("delivered through {number}"),
+        StoreOp::Discarded { numbers, .. } => format!("discarded {numbers:?}"),
+        StoreOp::DestinationClosed { last_number, .. } => match last_number {
+            Some(n) => format!("closed (last message {n})"),
+            None => "closed".to_owned(),
+        },
+        other => format!("{other:?}"),
+    }
+}
+
 /// `1-3,5` (`none` when empty).
 pub fn ranges(numbers: &BTreeSet<u64>) -> String {
     let mut out: Vec<String> = Vec::new();

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use wsrx_runtime::admin::{Admin, read_token_file};
+use wsrx_runtime::admin::{Admin, MetricsText, read_token_file};
 use wsrx_runtime::gateway::GatewayConfig;
 use wsrx_runtime::persist::Persistence;
 use wsrx_runtime::server::Server;
@@ -47,10 +47,14 @@ pub(crate) async fn start(
     server: Server<AnyBackend>,
     gateway: Option<GatewayConfig>,
     tokens: Arc<dyn TokenProvider>,
+    metrics: Option<MetricsText>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let mut admin = Admin::new(token, persistence)
         .with_server(server)
         .with_tokens(tokens);
+    if let Some(m) = metrics {
+        admin = admin.with_metrics(m);
+    }
     if let Some(g) = gateway {
         admin = admin.with_gateway(g);
     }
@@ -61,5 +65,47 @@ pub(crate) async fn start(
     eprintln!(
         "wsrx serve: admin API on http://{bound}/admin/ (bearer token; OpenAPI at /admin/openapi.json)"
     );
+    eprintln!("wsrx serve: web console on http://{bound}/admin/console/");
     Ok(task)
+}
+
+/// Installs the Prometheus recorder (acknowledgement latency as a histogram), serving it
+/// on `listen` when given (`--metrics`), and returns what renders its text for
+/// `/admin/metrics`. Call once.
+pub(crate) fn install_metrics(listen: Option<SocketAddr>) -> anyhow::Result<MetricsText> {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    let builder = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full(wsrx_runtime::metrics::ACK_LATENCY.to_owned()),
+            wsrx_runtime::metrics::ACK_LATENCY_BUCKETS,
+        )
+        .context("the acknowledgement latency buckets")?;
+    let handle = match listen {
+        Some(addr) => {
+            // `build` starts the upkeep task; the exporter serves the same handle.
+            let (recorder, exporter) = builder
+                .with_http_listener(addr)
+                .build()
+                .with_context(|| format!("cannot serve metrics on {addr}"))?;
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder)
+                .map_err(|e| anyhow::anyhow!("the metrics recorder: {e}"))?;
+            tokio::spawn(exporter);
+            eprintln!("wsrx serve: metrics on http://{addr}/metrics");
+            handle
+        }
+        None => {
+            let handle = builder.install_recorder().context("the metrics recorder")?;
+            let upkeep = handle.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    upkeep.run_upkeep();
+                }
+            });
+            handle
+        }
+    };
+    wsrx_runtime::metrics::describe();
+    Ok(Arc::new(move || handle.render()))
 }

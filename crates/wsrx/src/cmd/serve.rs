@@ -318,21 +318,13 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
-    if let Some(metrics_addr) = args.metrics {
-        metrics_exporter_prometheus::PrometheusBuilder::new()
-            .with_http_listener(metrics_addr)
-            .set_buckets_for_metric(
-                metrics_exporter_prometheus::Matcher::Full(
-                    wsrx_runtime::metrics::ACK_LATENCY.to_owned(),
-                ),
-                wsrx_runtime::metrics::ACK_LATENCY_BUCKETS,
-            )
-            .context("the acknowledgement latency buckets")?
-            .install()
-            .with_context(|| format!("cannot serve metrics on {metrics_addr}"))?;
-        wsrx_runtime::metrics::describe();
-        eprintln!("wsrx serve: metrics on http://{metrics_addr}/metrics");
-    }
+    // The recorder: for --metrics (its own listener) and for --admin (the console's charts
+    // read /admin/metrics), one for both.
+    let metrics_text = if args.metrics.is_some() || admin.is_some() {
+        Some(super::admin::install_metrics(args.metrics)?)
+    } else {
+        None
+    };
     let mut config = ServerConfig {
         endpoint: format!("{scheme}://{addr}/"),
         ..ServerConfig::default()
@@ -421,6 +413,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
                 server.clone(),
                 args.forward.config()?,
                 provider,
+                metrics_text.clone(),
             )
             .await?,
         ),

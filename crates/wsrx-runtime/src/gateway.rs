@@ -13,14 +13,15 @@
 //! | `Wsrx-Sequence`, `Wsrx-Message-Number`, `Wsrx-Action` | the RM sequence, number, WS-A action |
 //! | `Wsrx-Token` | the verified SCT the sequence is bound to (if bound) |
 //! | `Wsrx-Attempt` | 1, 2, … within this process |
-//! | `Wsrx-Redelivered: true` | the message was handed over before a restart (the backend may have it) |
+//! | `Wsrx-Redelivered: true` | the backend may have the message already: it was handed over before a restart, or an earlier attempt timed out or was cut after sending |
 //!
 //! The decisions (what counts as handed off, retries, dead letters, hold or skip) are
 //! the sans-IO [`handoff`] machine's; this file only sends and commits. A message is
 //! handed off once the backend answered 2xx **and** the hand-off mark is committed in
 //! the store; the handler returns only then. So the backend sees a message a second
-//! time only after a crash between its 2xx and that commit, with the same
-//! `Idempotency-Key` and `Wsrx-Redelivered: true`.
+//! time only after a crash between its 2xx and that commit, or after an attempt whose
+//! outcome is unknown (timed out, or the connection cut after sending), and then with
+//! the same `Idempotency-Key` and `Wsrx-Redelivered: true`.
 //!
 //! Back-pressure: the handler returns only when the backend has the message, and the
 //! runtime answers the HTTP request that carried a message after its delivery, so a
@@ -268,8 +269,13 @@ impl<B: Backend> Gateway<B> {
                         Done::Park
                     };
                 }
-                Next::Send { attempt } => {
-                    let (outcome, body) = send(&self.inner, payload, info, attempt, false).await;
+                Next::Send {
+                    attempt,
+                    maybe_seen,
+                } => {
+                    let seen = info.redelivered || maybe_seen;
+                    let (outcome, body) =
+                        send(&self.inner, payload, info, attempt, seen, false).await;
                     answer = body;
                     if !matches!(outcome, Attempt::Status(200..=299)) {
                         metrics::counter!("wsrx_gateway_failed_attempts_total").increment(1);
@@ -337,6 +343,7 @@ async fn send<B: Backend>(
     payload: &str,
     info: &DeliveryInfo,
     attempt: u32,
+    redelivered: bool,
     replay: bool,
 ) -> (Attempt, Option<(String, Option<String>)>) {
     let config = &inner.config;
@@ -366,7 +373,7 @@ async fn send<B: Backend>(
     if let Some(token) = &info.bound_to {
         req = req.header("Wsrx-Token", token.as_str());
     }
-    if info.redelivered {
+    if redelivered {
         req = req.header("Wsrx-Redelivered", "true");
     }
     if replay {
@@ -374,6 +381,11 @@ async fn send<B: Backend>(
     }
     let resp = match req.body(body).send().await {
         Ok(r) => r,
+        // A connection that was never made cannot have delivered anything; a timeout
+        // or a broken connection may have (the backend may have taken the request).
+        Err(e) if e.is_connect() && !e.is_timeout() => {
+            return (Attempt::Unreached(format!("no connection: {e}")), None);
+        }
         Err(e) => {
             let why = if e.is_timeout() {
                 "timed out".to_owned()
@@ -516,6 +528,7 @@ pub async fn replay<B: Backend>(
         &letter.payload,
         &info,
         letter.attempts.saturating_add(1),
+        false,
         true,
     )
     .await;
@@ -532,6 +545,6 @@ pub async fn replay<B: Backend>(
             Ok(s)
         }
         Attempt::Status(s) => Err(RuntimeError::Http(format!("the backend answered HTTP {s}"))),
-        Attempt::NoAnswer(why) => Err(RuntimeError::Http(why)),
+        Attempt::Unreached(why) | Attempt::NoAnswer(why) => Err(RuntimeError::Http(why)),
     }
 }

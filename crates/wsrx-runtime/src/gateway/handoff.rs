@@ -58,7 +58,11 @@ impl Default for RetryPolicy {
 pub enum Attempt {
     /// The backend answered with this HTTP status.
     Status(u16),
-    /// No answer: connection refused or reset, or the per-attempt timeout passed.
+    /// No connection: the request never left (connection refused, no route), so the
+    /// backend cannot have it.
+    Unreached(String),
+    /// No answer after the request may have left: the per-attempt timeout passed, or the
+    /// connection broke. The backend may have taken the message.
     NoAnswer(String),
 }
 
@@ -76,7 +80,7 @@ impl Attempt {
     fn describe(&self) -> String {
         match self {
             Self::Status(s) => format!("HTTP {s}"),
-            Self::NoAnswer(why) => why.clone(),
+            Self::Unreached(why) | Self::NoAnswer(why) => why.clone(),
         }
     }
 }
@@ -88,6 +92,10 @@ pub enum Next {
     Send {
         /// The attempt number.
         attempt: u32,
+        /// An earlier attempt's outcome is unknown ([`Attempt::NoAnswer`]): the backend may
+        /// have the message already, so this attempt carries the redelivery marker, as
+        /// after a crash.
+        maybe_seen: bool,
     },
     /// Wait this long, then call [`Handoff::retry`].
     Wait(Duration),
@@ -114,6 +122,7 @@ pub enum Next {
 pub struct Handoff {
     policy: RetryPolicy,
     attempts: u32,
+    maybe_seen: bool,
 }
 
 impl Handoff {
@@ -123,6 +132,7 @@ impl Handoff {
         let me = Self {
             policy,
             attempts: 0,
+            maybe_seen: false,
         };
         let next = if number <= mark {
             Next::AlreadyHandedOff
@@ -133,7 +143,10 @@ impl Handoff {
                 OnPoison::Skip => Next::AlreadyHandedOff,
             }
         } else {
-            Next::Send { attempt: 1 }
+            Next::Send {
+                attempt: 1,
+                maybe_seen: false,
+            }
         };
         let mut me = me;
         if matches!(next, Next::Send { .. }) {
@@ -146,6 +159,9 @@ impl Handoff {
     pub fn outcome(&mut self, attempt: &Attempt, jitter: u64) -> Next {
         if attempt.accepted() {
             return Next::Accepted;
+        }
+        if matches!(attempt, Attempt::NoAnswer(_)) {
+            self.maybe_seen = true;
         }
         let max = self.policy.max_attempts.max(1);
         if attempt.permanent() || self.attempts >= max {
@@ -163,6 +179,7 @@ impl Handoff {
         self.attempts = self.attempts.saturating_add(1);
         Next::Send {
             attempt: self.attempts,
+            maybe_seen: self.maybe_seen,
         }
     }
 
@@ -204,7 +221,13 @@ mod tests {
     #[test]
     fn a_2xx_on_the_first_attempt_is_accepted() {
         let (mut h, next) = Handoff::start(policy(3, OnPoison::Hold), 5, 4, false);
-        assert_eq!(next, Next::Send { attempt: 1 });
+        assert_eq!(
+            next,
+            Next::Send {
+                attempt: 1,
+                maybe_seen: false
+            }
+        );
         assert_eq!(h.outcome(&Attempt::Status(204), 7), Next::Accepted);
         assert_eq!(h.attempts(), 1);
     }
@@ -233,12 +256,10 @@ mod tests {
             .enumerate()
         {
             assert!(matches!(h.outcome(failure, 0), Next::Wait(_)));
-            assert_eq!(
+            assert!(matches!(
                 h.retry(),
-                Next::Send {
-                    attempt: u32::try_from(attempt).unwrap_or(0) + 2
-                }
-            );
+                Next::Send { attempt: a, .. } if a == u32::try_from(attempt).unwrap_or(0) + 2
+            ));
         }
         assert_eq!(
             h.outcome(&Attempt::Status(500), 0),
@@ -289,10 +310,46 @@ mod tests {
     #[test]
     fn at_least_one_attempt_is_made() {
         let (mut h, next) = Handoff::start(policy(0, OnPoison::Hold), 1, 0, false);
-        assert_eq!(next, Next::Send { attempt: 1 });
+        assert!(matches!(next, Next::Send { attempt: 1, .. }));
         assert!(matches!(
             h.outcome(&Attempt::Status(503), 0),
             Next::DeadLetter { attempts: 1, .. }
+        ));
+    }
+
+    #[test]
+    fn a_retry_after_an_unknown_outcome_carries_the_redelivery_marker() {
+        // Refused before sending, or answered with a status: the backend does not have it.
+        let (mut h, _) = Handoff::start(policy(6, OnPoison::Hold), 1, 0, false);
+        for failure in [Attempt::Unreached("refused".into()), Attempt::Status(503)] {
+            assert!(matches!(h.outcome(&failure, 0), Next::Wait(_)));
+            assert!(matches!(
+                h.retry(),
+                Next::Send {
+                    maybe_seen: false,
+                    ..
+                }
+            ));
+        }
+        // Timed out (or cut) after sending: it may have it, and every later attempt says so.
+        assert!(matches!(
+            h.outcome(&Attempt::NoAnswer("timed out".into()), 0),
+            Next::Wait(_)
+        ));
+        assert!(matches!(
+            h.retry(),
+            Next::Send {
+                attempt: 4,
+                maybe_seen: true
+            }
+        ));
+        assert!(matches!(h.outcome(&Attempt::Status(503), 0), Next::Wait(_)));
+        assert!(matches!(
+            h.retry(),
+            Next::Send {
+                maybe_seen: true,
+                ..
+            }
         ));
     }
 }

@@ -91,6 +91,8 @@ fn an_insider_over_its_quota_is_refused_alone_and_the_legitimate_sender_is_serve
     assert_eq!(mine.len(), PER_IDENTITY, "B opens up to its quota");
     for a in &refusals {
         assert_eq!(a.subcode(), "CreateSequenceRefused", "{}", a.text);
+        // A Receiver fault (retry later): 500 under SOAP 1.2 Part 2 §7.5.1.2, not 400.
+        assert_eq!(a.status, 500, "{}", a.text);
         assert!(
             a.text.contains("open_sequences_per_identity"),
             "the fault names the quota: {}",

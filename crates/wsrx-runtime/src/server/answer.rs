@@ -235,14 +235,16 @@ impl<B: Backend> Server<B> {
                 &text,
             );
         }
-        let status = if matches!(wire.body, WireBody::Rm(wsrx_rm::wire::RmBody::Fault(_))) {
-            if opened.soap == SoapVersion::V12 {
+        // SOAP 1.2 Part 2 §7.5.1.2: 400 for a Sender fault, 500 for a Receiver fault (a
+        // quota or limit reached: retry later); SOAP 1.1 answers every fault with 500.
+        let status = match &wire.body {
+            WireBody::Rm(wsrx_rm::wire::RmBody::Fault(f))
+                if opened.soap == SoapVersion::V12 && f.code == wsrx_rm::msg::FaultCode::Sender =>
+            {
                 400
-            } else {
-                500
             }
-        } else {
-            status
+            WireBody::Rm(wsrx_rm::wire::RmBody::Fault(_)) => 500,
+            _ => status,
         };
         Ok(HttpReply {
             status,

@@ -93,6 +93,19 @@ mod tests {
     use crate::time::Timestamp;
     use crate::{Destination, DestinationConfig, Error};
 
+    /// A Destination at `dst` under `config`, its identifiers from a seeded LCG.
+    fn destination(config: DestinationConfig, seed: u64) -> Destination {
+        let mut seed = seed;
+        Destination::new(
+            config,
+            EndpointRef("http://dst".into()),
+            Box::new(move || {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                seed
+            }),
+        )
+    }
+
     fn create(d: &mut Destination, who: &SecurityBinding) -> Result<SequenceId, Error> {
         let cs = CreateSequence {
             acks_to: EndpointRef("http://src".into()),
@@ -116,18 +129,13 @@ mod tests {
 
     #[test]
     fn one_identity_at_its_quota_is_refused_alone_and_a_closed_sequence_frees_a_place() {
-        let mut seed = 7u64;
-        let mut d = Destination::new(
+        let mut d = destination(
             DestinationConfig {
                 max_open_sequences: 10,
                 max_open_sequences_per_identity: 3,
                 ..DestinationConfig::default()
             },
-            EndpointRef("http://dst".into()),
-            Box::new(move || {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-                seed
-            }),
+            7,
         );
         let (insider, other) = (
             SecurityBinding::new("urn:uuid:sct-insider"),
@@ -194,18 +202,13 @@ mod tests {
 
     #[test]
     fn pending_deliveries_are_bounded_per_identity_and_the_next_in_order_is_never_starved() {
-        let mut seed = 11u64;
-        let mut d = Destination::new(
+        let mut d = destination(
             DestinationConfig {
                 max_pending_per_identity: 4,
                 max_pending: 6,
                 ..DestinationConfig::default()
             },
-            EndpointRef("http://dst".into()),
-            Box::new(move || {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-                seed
-            }),
+            11,
         );
         let (insider, other) = (
             SecurityBinding::new("urn:uuid:sct-insider"),

@@ -7,7 +7,6 @@ use std::time::{Duration, SystemTime};
 use wsrx_rm::SecurityBinding;
 use wsrx_rm::wire::{RmHeader, WireBody, WireMessage, WireProfile};
 use wsrx_rm::{RmVersion, SequenceId, Transmit};
-use wsrx_soap::SoapVersion;
 use wsrx_store::Backend;
 
 use super::{Operation, Server, Slot};
@@ -235,15 +234,12 @@ impl<B: Backend> Server<B> {
                 &text,
             );
         }
-        // SOAP 1.2 Part 2 §7.5.1.2: 400 for a Sender fault, 500 for a Receiver fault (a
-        // quota or limit reached: retry later); SOAP 1.1 answers every fault with 500.
+        // An RM fault takes its status from its code (a quota or limit reached is a
+        // Receiver fault: retry later).
         let status = match &wire.body {
-            WireBody::Rm(wsrx_rm::wire::RmBody::Fault(f))
-                if opened.soap == SoapVersion::V12 && f.code == wsrx_rm::msg::FaultCode::Sender =>
-            {
-                400
+            WireBody::Rm(wsrx_rm::wire::RmBody::Fault(f)) => {
+                super::fault::fault_status(opened.soap, f.code == wsrx_rm::msg::FaultCode::Sender)
             }
-            WireBody::Rm(wsrx_rm::wire::RmBody::Fault(_)) => 500,
             _ => status,
         };
         Ok(HttpReply {

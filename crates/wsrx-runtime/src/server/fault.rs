@@ -14,6 +14,17 @@ use crate::metrics;
 use crate::pipeline::{self, Protected, Protection, Refusal, refusal_addressing};
 use crate::tap::{Direction, emit};
 
+/// The HTTP status of a fault answer: SOAP 1.2 Part 2 §7.5.1.2 gives 400 to a Sender fault
+/// (the request was wrong) and 500 to a Receiver fault (retry later); SOAP 1.1 (§6.2)
+/// answers every fault with 500.
+pub(super) fn fault_status(soap: SoapVersion, sender: bool) -> u16 {
+    if soap == SoapVersion::V12 && sender {
+        400
+    } else {
+        500
+    }
+}
+
 impl<B: Backend> Server<B> {
     pub(super) fn fault_reply(&self, r: &Refusal) -> HttpReply {
         metrics::refusal(
@@ -31,10 +42,7 @@ impl<B: Backend> Server<B> {
             .as_ref()
             .and_then(|b| Protection::for_binding(b, r.profile, self.inner.resolver.as_ref()).ok());
         let addressing = refusal_addressing(r);
-        let status = match (r.soap, &r.fault.code) {
-            (SoapVersion::V12, FaultCode::Sender) => 400,
-            _ => 500,
-        };
+        let status = fault_status(r.soap, r.fault.code == FaultCode::Sender);
         let policy = self.inner.config.inbound.sending_policy();
         match pipeline::seal_fault_under(
             r.profile,

@@ -174,7 +174,7 @@ impl<B: Backend> Server<B> {
             SystemTime::now(),
         ) {
             Ok(text) => HttpReply {
-                status: if soap == SoapVersion::V12 { 400 } else { 500 },
+                status: super::fault::fault_status(soap, true),
                 soap,
                 action: mc::FAULT_ACTION.to_owned(),
                 body: Some(text),
